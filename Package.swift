@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lifeboat",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lifeboat", targets: ["lifeboat"]),
+        .library(name: "LifeboatCore", targets: ["LifeboatCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
+    ],
+    targets: [
+        // Only the header: libzstd itself comes from Debian's libzstd-dev.
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        // Linux headers Glibc's module leaves out (extended attributes).
+        .systemLibrary(name: "CLinux"),
+        // The engine: no server stack, no argument parser (a CI grep enforces it).
+        .target(
+            name: "LifeboatCore",
+            dependencies: [
+                "CZstd",
+                "CLinux",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "lifeboat",
+            dependencies: [
+                "LifeboatCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "LifeboatCoreTests",
+            dependencies: ["LifeboatCore"]
+        ),
+        .testTarget(
+            name: "lifeboatTests",
+            dependencies: ["LifeboatCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+// Linux headers that Glibc's Swift module does not export.
+#include <sys/types.h>
+#include <sys/xattr.h>

@@ -1,0 +1,440 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Backs up paths of the local filesystem into a snapshot.
+///
+/// The walk runs on the calling task, depth first, in name order. Each regular file that
+/// must be read becomes a child task (at most `fileWorkers` at once); its chunks are
+/// hashed, compressed, sealed and packed by that task through the ``BlobWriter``. A
+/// directory's tree blob is written as soon as its last entry is known, so only the
+/// directories on the current path and those waiting for file workers are in memory.
+///
+/// INCREMENTAL reuses the parent snapshot's content for files whose size, mtime, ctime
+/// and inode are unchanged (and whose blobs are all indexed); FULL reads every byte.
+/// Either way the snapshot refers to all of its content and restores on its own.
+///
+/// Memory bound: `fileWorkers` read windows (16 MiB each, less for small files), one open
+/// pack per blob type (~16 MiB each) and one pack being uploaded per worker.
+public struct Archiver: Sendable {
+    public let repository: Repository
+
+    public init(repository: Repository) {
+        self.repository = repository
+    }
+
+    /// Runs a backup under a shared lock.
+    /// - Parameter progress: receives events; it may drop them, never blocks the backup.
+    public func backup(_ options: BackupOptions, progress: AsyncStream<BackupProgress>.Continuation? = nil) async throws -> BackupResult {
+        try await RepositoryLock.withLock(repository, exclusive: false, host: options.host, username: options.username) {
+            try await run(options, progress: progress)
+        }
+    }
+
+    private func run(_ options: BackupOptions, progress: AsyncStream<BackupProgress>.Continuation?) async throws -> BackupResult {
+        let started = Date()
+        let clock = ContinuousClock()
+        let startInstant = clock.now
+        let paths = try Self.normalize(options.paths)
+        let index = try await repository.loadIndex()
+        let parentEntry = try await findParent(paths: paths, host: options.host)
+        let type = options.type ?? (parentEntry == nil ? .full : .incremental)
+        progress?.yield(.started(paths: paths, type: type, parent: parentEntry?.id))
+
+        let writer = try await BlobWriter(repository: repository, index: index, now: started)
+        var walk = Walk(
+            repository: repository, index: index, writer: writer, options: options, reuseUnchanged: type == .incremental,
+            progress: progress)
+        var parentTree: Tree?
+        if let parentEntry { parentTree = try await repository.loadTree(parentEntry.snapshot.tree, index: index) }
+        let root = try await walk.run(paths: paths, parentRoot: parentTree)
+        try await writer.flush()
+        if type == .full {
+            try await walk.confirmReferencedPacksExist()
+        }
+
+        var stats = walk.statistics
+        stats.bytesAdded = writer.bytesAdded
+        stats.blobsAdded = writer.blobsAdded
+        let elapsed = clock.now - startInstant
+        stats.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let snapshot = Snapshot(
+            time: started, endTime: Date(), type: type, source: .files, paths: paths, tags: options.tags, host: options.host,
+            username: options.username, parent: parentEntry?.id, tree: root, dataKey: writer.dataKey.id,
+            programVersion: options.programVersion, excludes: options.excludes, statistics: stats,
+            checks: Snapshot.Checks(), warnings: walk.warnings)
+        let id = try await writer.saveSnapshot(snapshot)
+        return BackupResult(snapshotID: id, snapshot: snapshot)
+    }
+
+    /// The newest snapshot of the same paths from the same host.
+    private func findParent(paths: [String], host: String) async throws -> SnapshotEntry? {
+        try await repository.snapshots().last { $0.snapshot.paths == paths && $0.snapshot.host == host && $0.snapshot.source == .files }
+    }
+
+    /// Absolute, without trailing slashes or `.`/`..` components, sorted, without duplicates.
+    static func normalize(_ paths: [String]) throws -> [String] {
+        guard !paths.isEmpty else { throw BackupError.noPaths }
+        let cwd = FileManager.default.currentDirectoryPath
+        var out: [String] = []
+        for p in paths {
+            let absolute = p.hasPrefix("/") ? p : cwd + "/" + p
+            var parts: [Substring] = []
+            for c in absolute.split(separator: "/") {
+                if c == "." { continue }
+                if c == ".." { _ = parts.popLast(); continue }
+                parts.append(c)
+            }
+            let clean = "/" + parts.joined(separator: "/")
+            do {
+                _ = try FileStatus.lstat(RawPath(clean))
+            } catch let error as FileSystemError where error.errno == ENOENT {
+                throw BackupError.sourceNotFound(p)
+            }
+            out.append(clean)
+        }
+        return Array(Set(out)).sorted()
+    }
+}
+
+/// The state of one backup's walk; lives on the backup's own task only.
+private struct Walk {
+    let repository: Repository
+    let index: MasterIndex
+    let writer: BlobWriter
+    let options: BackupOptions
+    let reuseUnchanged: Bool
+    let progress: AsyncStream<BackupProgress>.Continuation?
+    let reader: FileReader
+    var statistics = Snapshot.Statistics()
+    var warnings: [String] = []
+    private var filesDone = 0
+    private var bytesDone: Int64 = 0
+    /// Content of hardlinked files already read in this run, by (device, inode).
+    private var hardlinkContent: [HardlinkKey: [BlobID]] = [:]
+    /// Packs the snapshot refers to, for FULL's existence check.
+    private var referencedBlobs = Set<BlobID>()
+
+    struct HardlinkKey: Hashable { let device: UInt64; let inode: UInt64 }
+
+    init(repository: Repository, index: MasterIndex, writer: BlobWriter, options: BackupOptions, reuseUnchanged: Bool, progress: AsyncStream<BackupProgress>.Continuation?) {
+        self.repository = repository
+        self.index = index
+        self.writer = writer
+        self.options = options
+        self.reuseUnchanged = reuseUnchanged
+        self.progress = progress
+        self.reader = FileReader(writer: writer, fileChunker: repository.makeChunker())
+    }
+
+    /// A directory whose tree blob cannot be written until all its entries are known.
+    final class PendingDirectory {
+        var node: Node?
+        var slots: [Node?]
+        var pending: Int
+        let parent: PendingDirectory?
+        let slot: Int
+        init(node: Node?, count: Int, parent: PendingDirectory?, slot: Int) {
+            self.node = node
+            self.slots = Array(repeating: nil, count: count)
+            self.pending = count
+            self.parent = parent
+            self.slot = slot
+        }
+    }
+
+    /// What the walk still has to visit.
+    enum Item {
+        /// A path given to back up, or a directory inside one.
+        case real(path: RawPath, old: Node?, parent: PendingDirectory, slot: Int)
+        /// A directory above a backed-up path: only the named children are included.
+        /// The root (no parent) carries the parent snapshot's root tree in `oldRoot`.
+        case virtual(path: RawPath, children: [[UInt8]: VirtualEntry], old: Node?, oldRoot: Tree?, parent: PendingDirectory?, slot: Int)
+    }
+
+    final class VirtualEntry {
+        var children: [[UInt8]: VirtualEntry] = [:]
+        var isTarget = false
+    }
+
+    struct FileJob: Sendable {
+        let number: Int
+        let path: RawPath
+        let status: FileStatus
+    }
+
+    struct FileJobResult: Sendable {
+        let number: Int
+        let outcome: Result<FileReader.Outcome, FileSystemError>
+    }
+
+    struct WaitingFile {
+        let node: Node
+        let old: Node?
+        let directory: PendingDirectory
+        let slot: Int
+        let path: RawPath
+        var attempts: Int
+    }
+
+    // MARK: - The walk
+
+    mutating func run(paths: [String], parentRoot: Tree?) async throws -> BlobID {
+        let top = VirtualEntry()
+        for p in paths {
+            var e = top
+            for c in p.split(separator: "/") {
+                let key = Array(c.utf8)
+                if let next = e.children[key] { e = next } else { let n = VirtualEntry(); e.children[key] = n; e = n }
+            }
+            e.isTarget = true
+            e.children = [:]
+        }
+        var rootTree: BlobID?
+        try await withThrowingTaskGroup(of: FileJobResult.self) { group in
+            var stack: [Item] = [.virtual(path: RawPath("/"), children: top.children, old: nil, oldRoot: parentRoot, parent: nil, slot: 0)]
+            var waiting: [Int: WaitingFile] = [:]
+            var nextJob = 0
+            var running = 0
+            while true {
+                // Keep the workers busy: visit entries until `fileWorkers` files are being read.
+                while running < options.fileWorkers, let item = stack.popLast() {
+                    try Task.checkCancellation()
+                    switch item {
+                    case .virtual(let path, let children, let old, let oldRoot, let parent, let slot):
+                        let oldTree = parent == nil ? oldRoot : try await loadOld(old)
+                        var node: Node?
+                        if parent != nil {
+                            guard let status = try? FileStatus.lstat(path) else {
+                                try await complete(parent!, slot: slot, with: nil, root: &rootTree)
+                                continue
+                            }
+                            node = try makeNode(path: path, status: status)
+                        }
+                        let names = children.keys.sorted { $0.lexicographicallyPrecedes($1) }
+                        let dir = PendingDirectory(node: node, count: names.count, parent: parent, slot: slot)
+                        for (i, name) in names.enumerated().reversed() {
+                            let childPath = path.appending(name)
+                            let childOld = oldTree?.node(named: name)
+                            if children[name]!.isTarget {
+                                stack.append(.real(path: childPath, old: childOld, parent: dir, slot: i))
+                            } else {
+                                stack.append(.virtual(path: childPath, children: children[name]!.children, old: childOld, oldRoot: nil, parent: dir, slot: i))
+                            }
+                        }
+                        if names.isEmpty { try await finish(dir, root: &rootTree) }
+                    case .real(let path, let old, let parent, let slot):
+                        let status: FileStatus
+                        do {
+                            status = try FileStatus.lstat(path)
+                        } catch {
+                            warn("cannot back up: \(error)")
+                            try await complete(parent, slot: slot, with: nil, root: &rootTree)
+                            continue
+                        }
+                        if isExcluded(path) {
+                            try await complete(parent, slot: slot, with: nil, root: &rootTree)
+                            continue
+                        }
+                        let node: Node
+                        do {
+                            node = try makeNode(path: path, status: status)
+                        } catch {
+                            warn("cannot back up: \(error)")
+                            try await complete(parent, slot: slot, with: nil, root: &rootTree)
+                            continue
+                        }
+                        switch status.type {
+                        case .directory:
+                            let names: [[UInt8]]
+                            do {
+                                names = try Directory.entries(of: path)
+                            } catch {
+                                warn("cannot back up: \(error)")
+                                names = []
+                            }
+                            statistics.directories += 1
+                            let oldTree = old?.type == .directory ? try await loadOld(old) : nil
+                            let dir = PendingDirectory(node: node, count: names.count, parent: parent, slot: slot)
+                            for (i, name) in names.enumerated().reversed() {
+                                stack.append(.real(path: path.appending(name), old: oldTree?.node(named: name), parent: dir, slot: i))
+                            }
+                            if names.isEmpty { try await finish(dir, root: &rootTree) }
+                        case .file:
+                            if let reused = reusable(node: node, old: old) {
+                                statistics.filesUnmodified += 1
+                                statistics.totalFileBytes += Int64(node.sizeBytes)
+                                var n = node
+                                n.content = reused
+                                noteReferenced(reused)
+                                fileDone(path, bytesRead: 0)
+                                try await complete(parent, slot: slot, with: n, root: &rootTree)
+                            } else if node.linkCount > 1, let content = hardlinkContent[HardlinkKey(device: node.device, inode: node.inode)] {
+                                var n = node
+                                n.content = content
+                                statistics.totalFileBytes += Int64(node.sizeBytes)
+                                try await complete(parent, slot: slot, with: n, root: &rootTree)
+                            } else {
+                                let job = FileJob(number: nextJob, path: path, status: status)
+                                waiting[nextJob] = WaitingFile(node: node, old: old, directory: parent, slot: slot, path: path, attempts: 1)
+                                nextJob += 1
+                                running += 1
+                                let reader = self.reader
+                                group.addTask { try await Self.runJob(job, reader: reader) }
+                            }
+                        default:
+                            statistics.otherEntries += 1
+                            try await complete(parent, slot: slot, with: node, root: &rootTree)
+                        }
+                    }
+                }
+                guard running > 0 else { break }
+                // Wait for one file to finish before visiting more: the fan-out stays bounded.
+                let done = try await group.next()!
+                running -= 1
+                var file = waiting.removeValue(forKey: done.number)!
+                switch done.outcome {
+                case .failure(let error):
+                    warn("cannot back up: \(error)")
+                    try await complete(file.directory, slot: file.slot, with: nil, root: &rootTree)
+                case .success(let outcome):
+                    statistics.bytesRead += outcome.bytesRead
+                    if outcome.changedWhileRead && file.attempts <= options.changedFileRetries {
+                        file.attempts += 1
+                        let job = FileJob(number: done.number, path: file.path, status: outcome.status)
+                        waiting[done.number] = file
+                        running += 1
+                        let reader = self.reader
+                        group.addTask { try await Self.runJob(job, reader: reader) }
+                        continue
+                    }
+                    if outcome.changedWhileRead {
+                        warn("\(file.path) changed while it was read (\(file.attempts) attempts): the stored copy may mix old and new content")
+                    }
+                    var n = file.node
+                    n.content = outcome.content
+                    n.sizeBytes = UInt64(outcome.bytesRead)
+                    n.mtime = outcome.status.mtime
+                    n.ctime = outcome.status.ctime
+                    if let old = file.old, old.type == .file {
+                        if old.content == n.content { statistics.filesUnmodified += 1 } else { statistics.filesChanged += 1 }
+                    } else {
+                        statistics.filesNew += 1
+                    }
+                    statistics.totalFileBytes += Int64(n.sizeBytes)
+                    if n.linkCount > 1 { hardlinkContent[HardlinkKey(device: n.device, inode: n.inode)] = n.content }
+                    noteReferenced(n.content)
+                    fileDone(file.path, bytesRead: outcome.bytesRead)
+                    try await complete(file.directory, slot: file.slot, with: n, root: &rootTree)
+                }
+            }
+        }
+        guard let rootTree else { throw BackupError.noPaths }
+        return rootTree
+    }
+
+    /// A file that cannot be read is the file's problem (a warning); any other error
+    /// (the repository failing, cancellation) is the backup's and ends it.
+    private static func runJob(_ job: FileJob, reader: FileReader) async throws -> FileJobResult {
+        do {
+            return FileJobResult(number: job.number, outcome: .success(try await reader.read(job.path, expected: job.status)))
+        } catch let e as FileSystemError {
+            return FileJobResult(number: job.number, outcome: .failure(e))
+        }
+    }
+
+    // MARK: - Directories
+
+    private mutating func complete(_ dir: PendingDirectory, slot: Int, with node: Node?, root: inout BlobID?) async throws {
+        dir.slots[slot] = node
+        dir.pending -= 1
+        if dir.pending == 0 { try await finish(dir, root: &root) }
+    }
+
+    private mutating func finish(_ dir: PendingDirectory, root: inout BlobID?) async throws {
+        let tree = Tree(nodes: dir.slots.compactMap { $0 })
+        let (id, _) = try await writer.save(tree.encoded(), type: .tree)
+        referencedBlobs.insert(id)
+        guard let parent = dir.parent else {
+            root = id
+            return
+        }
+        var node = dir.node
+        node?.subtree = id
+        try await complete(parent, slot: dir.slot, with: node, root: &root)
+    }
+
+    private func loadOld(_ old: Node?) async throws -> Tree? {
+        guard let old, old.type == .directory, let subtree = old.subtree, index.contains(subtree) else { return nil }
+        return try await repository.loadTree(subtree, index: index)
+    }
+
+    // MARK: - Entries
+
+    private func makeNode(path: RawPath, status: FileStatus) throws -> Node {
+        var node = Node(
+            nameBytes: path.lastComponent, type: status.type, mode: status.mode, uid: status.uid, gid: status.gid,
+            mtime: status.mtime, ctime: status.ctime, sizeBytes: status.type == .file ? status.sizeBytes : 0, inode: status.inode,
+            device: status.device, linkCount: status.linkCount)
+        switch status.type {
+        case .symlink: node.linkTarget = try Directory.linkTarget(of: path)
+        case .characterDevice, .blockDevice: node.deviceNumber = status.deviceNumber
+        default: break
+        }
+        if status.type != .symlink {
+            node.xattrs = try Directory.extendedAttributes(of: path)
+        }
+        return node
+    }
+
+    /// The parent's content for an unchanged file, when INCREMENTAL may reuse it.
+    private func reusable(node: Node, old: Node?) -> [BlobID]? {
+        guard reuseUnchanged, let old, old.type == .file, old.sizeBytes == node.sizeBytes, old.mtime == node.mtime,
+            old.ctime == node.ctime, old.inode == node.inode
+        else { return nil }
+        if old.sizeBytes > 0 && old.content.isEmpty { return nil }
+        for id in old.content where !writer.contains(id) { return nil }
+        return old.content
+    }
+
+    private func isExcluded(_ path: RawPath) -> Bool {
+        guard !options.excludes.isEmpty else { return false }
+        let full = path.description
+        let name = String(decoding: path.lastComponent, as: UTF8.self)
+        for pattern in options.excludes {
+            let subject = pattern.contains("/") ? full : name
+            if fnmatch(pattern, subject, 0) == 0 { return true }
+        }
+        return false
+    }
+
+    private mutating func noteReferenced(_ content: [BlobID]) {
+        guard !reuseUnchanged else { return }
+        referencedBlobs.formUnion(content)
+    }
+
+    /// FULL promises that every blob it refers to exists, including those deduplicated
+    /// against earlier runs: check that their packs are present in the location.
+    func confirmReferencedPacksExist() async throws {
+        let present = Set(try await repository.backend.list(.data).map(\.name.name))
+        for id in referencedBlobs {
+            guard let loc = index.location(of: id) else { continue }  // written by this run, just flushed
+            if !present.contains(loc.pack.hex) {
+                throw RepositoryError.damaged(ObjectName(.data, loc.pack.hex), reason: "missing, but blob \(id.shortHex) refers to it")
+            }
+        }
+    }
+
+    private mutating func warn(_ message: String) {
+        warnings.append(message)
+        progress?.yield(.warning(message))
+    }
+
+    private mutating func fileDone(_ path: RawPath, bytesRead: Int64) {
+        filesDone += 1
+        bytesDone += bytesRead
+        progress?.yield(.fileDone(path: path.description, bytesRead: bytesRead, filesDone: filesDone, bytesDone: bytesDone))
+    }
+}

@@ -1,0 +1,15 @@
+/// Failures that stop a backup as a whole. Problems with single files are not errors:
+/// they become warnings in the snapshot and the result.
+public enum BackupError: Error, Sendable, CustomStringConvertible {
+    case noPaths
+    case sourceNotFound(String)
+    case relativePath(String)
+
+    public var description: String {
+        switch self {
+        case .noPaths: return "nothing to back up: name at least one path"
+        case .sourceNotFound(let p): return "\(p) does not exist: check the path"
+        case .relativePath(let p): return "\(p) cannot be resolved to an absolute path"
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import CZstd
+import Synchronization
+
+/// zstd through libzstd, with compression contexts reused across calls.
+///
+/// Making a context allocates a few MiB; with tens of thousands of small blobs per
+/// backup that would dominate, so contexts live in a pool and are handed out one per
+/// call. Both directions are thread-safe.
+public final class Zstd: Sendable {
+    public let level: Int32
+    private let compressionContexts = Mutex<[Context]>([])
+    private let decompressionContexts = Mutex<[Context]>([])
+
+    /// A zstd context. @unchecked Sendable: the pool hands each context to one caller at a
+    /// time and takes it back after the call, so no two threads ever use one at once.
+    private struct Context: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    public init(level: Int32 = 3) {
+        self.level = level
+    }
+
+    deinit {
+        compressionContexts.withLock { for c in $0 { ZSTD_freeCCtx(c.pointer) } }
+        decompressionContexts.withLock { for c in $0 { ZSTD_freeDCtx(c.pointer) } }
+    }
+
+    /// Compresses `input` and appends the frame to `output`, but only when that saves at
+    /// least 1/32 of the input; returns whether it did. Incompressible data is detected
+    /// on a 64 KiB sample first so random bytes cost almost nothing.
+    public func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) -> Bool {
+        guard input.count >= 64 else { return false }
+        let context = compressionContexts.withLock { $0.popLast() } ?? Context(pointer: ZSTD_createCCtx()!)
+        defer { compressionContexts.withLock { $0.append(context) } }
+        let ctx = context.pointer
+        if input.count > 256 * 1024 {
+            let sample = UnsafeRawBufferPointer(rebasing: input[0..<(64 * 1024)])
+            var scratch = [UInt8](repeating: 0, count: ZSTD_compressBound(sample.count))
+            let n = scratch.withUnsafeMutableBytes {
+                ZSTD_compressCCtx(ctx, $0.baseAddress, $0.count, sample.baseAddress, sample.count, 1)
+            }
+            if ZSTD_isError(n) == 0, n > sample.count - sample.count / 64 { return false }
+        }
+        let bound = ZSTD_compressBound(input.count)
+        let start = output.count
+        let limit = input.count - input.count / 32
+        output.append(contentsOf: repeatElement(0, count: bound))
+        let written = output.withUnsafeMutableBytes { out in
+            ZSTD_compressCCtx(ctx, out.baseAddress! + start, bound, input.baseAddress, input.count, level)
+        }
+        guard ZSTD_isError(written) == 0, written < limit else {
+            output.removeLast(bound)
+            return false
+        }
+        output.removeLast(bound - written)
+        return true
+    }
+
+    /// Decompresses one frame whose content is exactly `plainBytes` long.
+    public func decompress(_ input: UnsafeRawBufferPointer, plainBytes: Int) throws -> [UInt8] {
+        let context = decompressionContexts.withLock { $0.popLast() } ?? Context(pointer: ZSTD_createDCtx()!)
+        defer { decompressionContexts.withLock { $0.append(context) } }
+        let ctx = context.pointer
+        var out = [UInt8](repeating: 0, count: plainBytes)
+        let n = out.withUnsafeMutableBytes { o in
+            ZSTD_decompressDCtx(ctx, o.baseAddress, o.count, input.baseAddress, input.count)
+        }
+        if ZSTD_isError(n) != 0 {
+            throw CompressionError.corrupt(String(cString: ZSTD_getErrorName(n)))
+        }
+        guard n == plainBytes else { throw CompressionError.corrupt("\(n) bytes decompressed, \(plainBytes) expected") }
+        return out
+    }
+
+    /// Decompresses a frame of unknown size (sealed index segments and snapshots).
+    public func decompress(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let size = ZSTD_getFrameContentSize(input.baseAddress, input.count)
+        guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size < 1 << 34 else {
+            throw CompressionError.corrupt("frame without a readable content size")
+        }
+        return try decompress(input, plainBytes: Int(size))
+    }
+}
+
+public enum CompressionError: Error, Sendable, CustomStringConvertible {
+    case corrupt(String)
+    public var description: String { "zstd data is corrupt: \(self.reason)" }
+    var reason: String {
+        switch self { case .corrupt(let r): return r }
+    }
+}

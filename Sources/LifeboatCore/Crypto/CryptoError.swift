@@ -1,0 +1,24 @@
+/// Failures of the key hierarchy and of sealing.
+public enum CryptoError: Error, Sendable, CustomStringConvertible {
+    /// No key file of the repository opens with the passphrase given.
+    case wrongPassphrase
+    /// A sealed object failed authentication: it was damaged or made with another key.
+    case authenticationFailed(what: String)
+    /// A key file or sealed object does not have the expected layout.
+    case malformed(what: String, reason: String)
+    /// The key-derivation parameters in a key file are out of the accepted range.
+    case unsupportedKDF(String)
+
+    public var description: String {
+        switch self {
+        case .wrongPassphrase:
+            return "the passphrase does not open any key of this repository: check --password-file or LIFEBOAT_PASSWORD"
+        case .authenticationFailed(let what):
+            return "\(what) failed authentication: it is damaged or was not written with this repository's keys"
+        case .malformed(let what, let reason):
+            return "\(what) is malformed (\(reason))"
+        case .unsupportedKDF(let detail):
+            return "unsupported key derivation parameters: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,49 @@
+@preconcurrency import Crypto
+import Foundation
+
+/// A key made for one backup run ("separate keys per backup"): every blob, pack header,
+/// index segment and snapshot that run writes is sealed with it.
+///
+/// Stored as `datakeys/<sha256 of the file>` holding ``DataKeyFile``: the key sealed under
+/// the master key's key-encryption key. The id is random and stays the same when
+/// `key rotate` re-seals the key under a new master key.
+public struct DataKey: Sendable {
+    public let id: DataKeyID
+    public let key: SymmetricKey
+
+    public init(id: DataKeyID, key: SymmetricKey) {
+        self.id = id
+        self.key = key
+    }
+
+    public static func generate() -> DataKey {
+        DataKey(id: DataKeyID(Digest256.random()), key: SymmetricKey(size: .bits256))
+    }
+}
+
+public struct DataKeyFile: Codable, Sendable {
+    public var version: Int
+    public var id: DataKeyID
+    public var created: Date
+    /// `nonce || ciphertext || tag` of the 32 key bytes; additional data binds it to `id`.
+    public var sealedKey: Data
+
+    static func additionalData(_ id: DataKeyID) -> [UInt8] {
+        var ad = Array("lifeboat/v1/data-key".utf8)
+        id.digest.append(to: &ad)
+        return ad
+    }
+
+    public static func seal(_ dataKey: DataKey, under master: MasterKey, created: Date) -> DataKeyFile {
+        let raw = dataKey.key.withUnsafeBytes { Array($0) }
+        let sealed = Sealing.seal(raw, key: master.keyEncryptionKey, additionalData: additionalData(dataKey.id))
+        return DataKeyFile(version: 1, id: dataKey.id, created: created, sealedKey: Data(sealed))
+    }
+
+    public func open(with master: MasterKey) throws -> DataKey {
+        let raw = try Sealing.open(
+            Array(sealedKey), key: master.keyEncryptionKey, additionalData: Self.additionalData(id), what: "data key \(id.shortHex)")
+        guard raw.count == 32 else { throw CryptoError.malformed(what: "data key \(id.shortHex)", reason: "\(raw.count) bytes") }
+        return DataKey(id: id, key: SymmetricKey(data: raw))
+    }
+}

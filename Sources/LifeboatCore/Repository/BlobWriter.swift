@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+
+/// Adds blobs to a repository for one backup run, under that run's data key.
+///
+/// Callers (one per concurrent file worker) hash, compress and seal on their own task,
+/// so that both cores do the per-byte work; only appending to the open pack takes a
+/// short lock. A full pack is uploaded by the worker that filled it, which suspends
+/// that worker: that is the pipeline's back-pressure, and it bounds memory to one
+/// open pack per blob type plus one pack in flight per worker.
+///
+/// Write order (crash safety): a pack is durable before any index segment names it,
+/// and index segments are durable before the snapshot that needs them. Index segments
+/// are written every few packs, so a backup killed midway leaves its uploaded packs
+/// indexed for the next run to reuse.
+public final class BlobWriter: Sendable {
+    public let repository: Repository
+    public let dataKey: DataKey
+    private let state: Mutex<State>
+    private let packsPerIndexSegment = 8
+
+    struct State {
+        var known: Set<BlobID>
+        var dataPack: PackBuilder
+        var treePack: PackBuilder
+        var unindexed: [IndexSegment.PackRecord] = []
+        var packsWritten = 0
+        var bytesAdded: Int64 = 0
+        var blobsAdded = 0
+    }
+
+    /// Makes a fresh data key for this run and stores it.
+    public init(repository: Repository, index: MasterIndex, now: Date = Date()) async throws {
+        self.repository = repository
+        let key = try await repository.createDataKey(now: now)
+        self.dataKey = key
+        let target = repository.config.packTargetBytes
+        state = Mutex(
+            State(
+                known: Set(index.blobIDs), dataPack: PackBuilder(dataKey: key, nominalTargetBytes: target),
+                treePack: PackBuilder(dataKey: key, nominalTargetBytes: target)))
+    }
+
+    public var bytesAdded: Int64 { state.withLock { $0.bytesAdded } }
+    public var blobsAdded: Int { state.withLock { $0.blobsAdded } }
+
+    /// Whether the repository (or this run) already has the blob.
+    public func contains(_ id: BlobID) -> Bool { state.withLock { $0.known.contains(id) } }
+
+    /// Stores `plaintext` as a blob unless the repository already has it.
+    /// - Returns: the blob id, and whether it was new.
+    @discardableResult
+    public func save(_ plaintext: UnsafeRawBufferPointer, type: BlobType) async throws -> (id: BlobID, isNew: Bool) {
+        let (id, isNew, full) = add(plaintext, type: type)
+        if var full { try await upload(&full) }
+        return (id, isNew)
+    }
+
+    @discardableResult
+    public func save(_ plaintext: [UInt8], type: BlobType) async throws -> (id: BlobID, isNew: Bool) {
+        let (id, isNew, full) = plaintext.withUnsafeBytes { add($0, type: type) }
+        if var full { try await upload(&full) }
+        return (id, isNew)
+    }
+
+    /// Hashes, compresses, seals and appends to the open pack; returns the pack if that filled it.
+    private func add(_ plaintext: UnsafeRawBufferPointer, type: BlobType) -> (BlobID, Bool, PackBuilder?) {
+        let id = repository.masterKey.blobID(of: plaintext)
+        let claimed = state.withLock { $0.known.insert(id).inserted }
+        guard claimed else { return (id, false, nil) }
+        var compressed: [UInt8] = []
+        let isCompressed = repository.zstd.compress(plaintext, appendingTo: &compressed)
+        var sealed: [UInt8] = []
+        sealed.reserveCapacity((isCompressed ? compressed.count : plaintext.count) + Sealing.overheadBytes)
+        withUnsafeBytes(of: id.digest.bytesTuple) { ad in
+            if isCompressed {
+                compressed.withUnsafeBytes { Sealing.seal($0, key: dataKey.key, additionalData: ad, appendingTo: &sealed) }
+            } else {
+                Sealing.seal(plaintext, key: dataKey.key, additionalData: ad, appendingTo: &sealed)
+            }
+        }
+        let full: PackBuilder? = state.withLock { s in
+            s.bytesAdded += Int64(sealed.count)
+            s.blobsAdded += 1
+            if type == .tree {
+                _ = s.treePack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
+                guard s.treePack.isFull else { return nil }
+                defer { s.treePack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes) }
+                return s.treePack
+            } else {
+                _ = s.dataPack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
+                guard s.dataPack.isFull else { return nil }
+                defer { s.dataPack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes) }
+                return s.dataPack
+            }
+        }
+        return (id, true, full)
+    }
+
+    private func upload(_ pack: inout PackBuilder) async throws {
+        let (bytes, id, entries) = pack.finish()
+        try await repository.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        let due: [IndexSegment.PackRecord] = state.withLock { s in
+            s.unindexed.append(IndexSegment.PackRecord(id: id, dataKey: dataKey.id, sizeBytes: bytes.count, blobs: entries))
+            s.packsWritten += 1
+            s.bytesAdded += Int64(bytes.count - entries.reduce(0) { $0 + $1.sealedBytes })
+            guard s.unindexed.count >= packsPerIndexSegment else { return [] }
+            defer { s.unindexed = [] }
+            return s.unindexed
+        }
+        if !due.isEmpty { try await writeIndex(due) }
+    }
+
+    private func writeIndex(_ packs: [IndexSegment.PackRecord]) async throws {
+        _ = try await repository.saveSealed(IndexSegment(packs: packs).encoded(), kind: .index, dataKey: dataKey)
+    }
+
+    /// Uploads the open packs and indexes everything not yet indexed. After it returns,
+    /// every blob saved so far is durable and indexed.
+    public func flush() async throws {
+        var (data, tree) = state.withLock { s in
+            defer {
+                s.dataPack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes)
+                s.treePack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes)
+            }
+            return (s.dataPack, s.treePack)
+        }
+        if !data.isEmpty { try await upload(&data) }
+        if !tree.isEmpty { try await upload(&tree) }
+        let rest = state.withLock { s in
+            defer { s.unindexed = [] }
+            return s.unindexed
+        }
+        if !rest.isEmpty { try await writeIndex(rest) }
+    }
+
+    /// Seals and stores a snapshot under this run's data key.
+    public func saveSnapshot(_ snapshot: Snapshot) async throws -> SnapshotID {
+        try await repository.saveSnapshot(snapshot, dataKey: dataKey)
+    }
+}

@@ -1,0 +1,149 @@
+/// One `index/<sha256>` object: the packs a backup run wrote and the blobs in them.
+///
+/// Binary plaintext (then sealed as a ``SealedObject``): magic `LBIX`, version u8 = 1,
+/// pack count u32, and per pack its id, its data key id, its size u64, its blob count
+/// u32 and per blob: type u8, flags u8 (bit 0: compressed), id, offset u32, sealed
+/// length u32, plain length u32. All integers little-endian.
+public struct IndexSegment: Sendable {
+    public struct PackRecord: Sendable {
+        public var id: PackID
+        public var dataKey: DataKeyID
+        public var sizeBytes: Int
+        public var blobs: [Pack.Entry]
+    }
+
+    public var packs: [PackRecord] = []
+    static let magic = Array("LBIX".utf8)
+
+    public init(packs: [PackRecord] = []) {
+        self.packs = packs
+    }
+
+    func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.raw(Self.magic)
+        w.u8(1)
+        w.u32(UInt32(packs.count))
+        for p in packs {
+            w.digest(p.id.digest)
+            w.digest(p.dataKey.digest)
+            w.u64(UInt64(p.sizeBytes))
+            w.u32(UInt32(p.blobs.count))
+            for b in p.blobs {
+                w.u8(b.type.rawValue)
+                w.u8(b.isCompressed ? 1 : 0)
+                w.digest(b.id.digest)
+                w.u32(UInt32(b.offset))
+                w.u32(UInt32(b.sealedBytes))
+                w.u32(UInt32(b.plainBytes))
+            }
+        }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8], what: String) throws -> IndexSegment {
+        var r = ByteReader(bytes, what: what)
+        guard Array(try r.raw(4)) == magic, try r.u8() == 1 else { throw CryptoError.malformed(what: what, reason: "not an index segment of version 1") }
+        let packCount = Int(try r.u32())
+        var packs: [PackRecord] = []
+        packs.reserveCapacity(min(packCount, r.remaining / 76))
+        for _ in 0..<packCount {
+            let id = PackID(try r.digest())
+            let key = DataKeyID(try r.digest())
+            let size = Int(try r.u64())
+            let n = Int(try r.u32())
+            guard n <= r.remaining / 46 else { throw CryptoError.malformed(what: what, reason: "blob count \(n) too large") }
+            var blobs: [Pack.Entry] = []
+            blobs.reserveCapacity(n)
+            for _ in 0..<n {
+                guard let type = BlobType(rawValue: try r.u8()) else { throw CryptoError.malformed(what: what, reason: "unknown blob type") }
+                let flags = try r.u8()
+                let blob = BlobID(try r.digest())
+                let offset = Int(try r.u32())
+                let sealed = Int(try r.u32())
+                let plain = Int(try r.u32())
+                blobs.append(Pack.Entry(type: type, id: blob, offset: offset, sealedBytes: sealed, plainBytes: plain, isCompressed: flags & 1 != 0))
+            }
+            packs.append(PackRecord(id: id, dataKey: key, sizeBytes: size, blobs: blobs))
+        }
+        return IndexSegment(packs: packs)
+    }
+}
+
+/// All index segments of a repository merged: blob id -> location.
+///
+/// Entries refer to packs through a small table so that each costs about 20 bytes
+/// plus the key, rather than carrying two 32-byte ids.
+public struct MasterIndex: Sendable {
+    struct PackInfo: Sendable {
+        let id: PackID
+        let dataKey: DataKeyID
+        let sizeBytes: Int
+    }
+
+    struct Entry: Sendable {
+        let pack: UInt32
+        let offset: UInt32
+        let sealedBytes: UInt32
+        let plainBytes: UInt32
+        let type: BlobType
+        let isCompressed: Bool
+    }
+
+    private(set) var packs: [PackInfo] = []
+    private var packNumbers: [PackID: UInt32] = [:]
+    private var entries: [BlobID: Entry] = [:]
+
+    public init() {}
+
+    public var blobCount: Int { entries.count }
+    public var packCount: Int { packs.count }
+
+    public mutating func add(_ segment: IndexSegment) {
+        for p in segment.packs { add(p) }
+    }
+
+    public mutating func add(_ p: IndexSegment.PackRecord) {
+        let number: UInt32
+        if let n = packNumbers[p.id] {
+            number = n
+        } else {
+            number = UInt32(packs.count)
+            packs.append(PackInfo(id: p.id, dataKey: p.dataKey, sizeBytes: p.sizeBytes))
+            packNumbers[p.id] = number
+        }
+        for b in p.blobs where entries[b.id] == nil {
+            entries[b.id] = Entry(
+                pack: number, offset: UInt32(b.offset), sealedBytes: UInt32(b.sealedBytes), plainBytes: UInt32(b.plainBytes),
+                type: b.type, isCompressed: b.isCompressed)
+        }
+    }
+
+    public func contains(_ id: BlobID) -> Bool { entries[id] != nil }
+
+    public func location(of id: BlobID) -> BlobLocation? {
+        guard let e = entries[id] else { return nil }
+        let p = packs[Int(e.pack)]
+        return BlobLocation(
+            type: e.type, id: id, pack: p.id, dataKey: p.dataKey, offset: Int(e.offset), sealedBytes: Int(e.sealedBytes),
+            plainBytes: Int(e.plainBytes), isCompressed: e.isCompressed)
+    }
+
+    /// Every indexed pack with its expected size.
+    public var packSizes: [PackID: Int] {
+        Dictionary(packs.map { ($0.id, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Every blob id, for the backup's deduplication set.
+    var blobIDs: Dictionary<BlobID, Entry>.Keys { entries.keys }
+
+    /// Blobs grouped by pack, in pack order (for `check --read-data`).
+    public func blobsByPack() -> [PackID: [BlobLocation]] {
+        var out: [PackID: [BlobLocation]] = [:]
+        for (id, _) in entries {
+            let loc = location(of: id)!
+            out[loc.pack, default: []].append(loc)
+        }
+        return out
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The one JSON dialect of the repository: sorted keys (so equal values encode to equal
+/// bytes, which makes tree blobs deduplicate), ISO 8601 dates with fractional seconds.
+enum JSONCoding {
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(ISO8601.format(date))
+        }
+        return e
+    }
+
+    static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let s = try c.decode(String.self)
+            guard let date = ISO8601.parse(s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 time: \(s)")
+            }
+            return date
+        }
+        return d
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        // `try!`: our Codable types encode plain values only, which cannot fail.
+        Array(try! encoder().encode(value))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>, what: String) throws -> T {
+        do {
+            return try decoder().decode(T.self, from: Data(bytes))
+        } catch {
+            throw RepositoryError.damaged(ObjectName(.config, what), reason: "cannot decode \(what): \(error)")
+        }
+    }
+}
+
+/// ISO 8601 with fractional seconds in UTC, the only time format Lifeboat writes.
+public enum ISO8601 {
+    public static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+    }
+
+    public static func parse(_ s: String) -> Date? {
+        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).parse(s) { return d }
+        return try? Date.ISO8601FormatStyle(timeZone: .gmt).parse(s)
+    }
+}

@@ -1,0 +1,138 @@
+@preconcurrency import Crypto
+import Foundation
+
+/// A pack file: `data/<xx>/<sha256 of the file>`.
+///
+/// Layout: the sealed blobs back to back, then the sealed header, then the 32-byte id of
+/// the data key that sealed it all, then the header's sealed length as a little-endian
+/// u32. The header lists each blob (type, flags, id, sealed and plain length) in file
+/// order, followed by zero padding of random length, so that neither the number of
+/// blobs nor their sizes can be read from outside. See docs/repository-format.md.
+public enum Pack {
+    public static let trailerBytes = 32 + 4
+    static let headerEntryBytes = 1 + 1 + 32 + 4 + 4
+    static let headerMagic = Array("LBPH".utf8)
+    static let maxHeaderPaddingBytes = 64 << 10
+
+    static func headerAdditionalData(_ key: DataKeyID) -> [UInt8] {
+        var ad = Array("lifeboat/v1/pack-header".utf8)
+        key.digest.append(to: &ad)
+        return ad
+    }
+
+    /// One entry of a pack header.
+    public struct Entry: Sendable, Hashable {
+        public var type: BlobType
+        public var id: BlobID
+        public var offset: Int
+        public var sealedBytes: Int
+        public var plainBytes: Int
+        public var isCompressed: Bool
+    }
+
+    /// Parses and authenticates the header of a whole pack file.
+    public static func readHeader(of pack: [UInt8], keys: (DataKeyID) throws -> DataKey, name: ObjectName)
+        throws -> (DataKeyID, [Entry])
+    {
+        guard pack.count >= trailerBytes else { throw RepositoryError.damaged(name, reason: "shorter than its trailer") }
+        var trailer = ByteReader(Array(pack.suffix(trailerBytes)), what: "pack trailer")
+        do {
+            let keyID = DataKeyID(try trailer.digest())
+            let headerLength = Int(try trailer.u32())
+            guard headerLength + trailerBytes <= pack.count, headerLength >= Sealing.overheadBytes else {
+                throw RepositoryError.damaged(name, reason: "header length \(headerLength) does not fit")
+            }
+            let start = pack.count - trailerBytes - headerLength
+            let key = try keys(keyID)
+            let plain = try pack.withUnsafeBytes { (p) throws -> Data in
+                try headerAdditionalData(keyID).withUnsafeBytes { (ad) throws -> Data in
+                    try Sealing.open(UnsafeRawBufferPointer(rebasing: p[start..<(start + headerLength)]), key: key.key, additionalData: ad, what: "header of pack \(name.name.prefix(8))")
+                }
+            }
+            let entries = try parseHeader(Array(plain), name: name)
+            guard let last = entries.last else { return (keyID, []) }
+            guard last.offset + last.sealedBytes <= start else { throw RepositoryError.damaged(name, reason: "header lists blobs beyond its start") }
+            return (keyID, entries)
+        } catch let e as RepositoryError {
+            throw e
+        } catch let e as CryptoError {
+            throw RepositoryError.damaged(name, reason: e.description)
+        } catch {
+            throw RepositoryError.damaged(name, reason: "\(error)")
+        }
+    }
+
+    static func parseHeader(_ plain: [UInt8], name: ObjectName) throws -> [Entry] {
+        var r = ByteReader(plain, what: "header of pack \(name.name.prefix(8))")
+        guard Array(try r.raw(4)) == headerMagic else { throw CryptoError.malformed(what: "pack header", reason: "bad magic") }
+        let count = Int(try r.u32())
+        guard count <= r.remaining / headerEntryBytes else { throw CryptoError.malformed(what: "pack header", reason: "count \(count) too large") }
+        var entries: [Entry] = []
+        entries.reserveCapacity(count)
+        var offset = 0
+        for _ in 0..<count {
+            guard let type = BlobType(rawValue: try r.u8()) else { throw CryptoError.malformed(what: "pack header", reason: "unknown blob type") }
+            let flags = try r.u8()
+            let id = BlobID(try r.digest())
+            let sealed = Int(try r.u32())
+            let plainBytes = Int(try r.u32())
+            entries.append(Entry(type: type, id: id, offset: offset, sealedBytes: sealed, plainBytes: plainBytes, isCompressed: flags & 1 != 0))
+            offset += sealed
+        }
+        return entries
+    }
+}
+
+/// Collects sealed blobs into one pack in memory and finishes it into the file's bytes.
+struct PackBuilder {
+    let dataKey: DataKey
+    let targetBytes: Int
+    private(set) var bytes: [UInt8] = []
+    private(set) var entries: [Pack.Entry] = []
+
+    init(dataKey: DataKey, nominalTargetBytes: Int) {
+        self.dataKey = dataKey
+        // A pack's size varies by up to 1/8 around the nominal size, so that pack
+        // boundaries do not line up with any particular run of chunk sizes.
+        targetBytes = nominalTargetBytes - nominalTargetBytes / 16 + Int.random(in: 0..<(nominalTargetBytes / 8 + 1))
+        bytes.reserveCapacity(targetBytes + (1 << 20))
+    }
+
+    var isFull: Bool { bytes.count >= targetBytes }
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Compresses (when worthwhile) and seals `plaintext` into the pack.
+    mutating func append(sealedBlob: [UInt8], type: BlobType, id: BlobID, plainBytes: Int, isCompressed: Bool) -> Pack.Entry {
+        let entry = Pack.Entry(
+            type: type, id: id, offset: bytes.count, sealedBytes: sealedBlob.count, plainBytes: plainBytes, isCompressed: isCompressed)
+        bytes.append(contentsOf: sealedBlob)
+        entries.append(entry)
+        return entry
+    }
+
+    /// Appends the sealed header and trailer; returns the finished file and its id.
+    mutating func finish() -> (bytes: [UInt8], id: PackID, entries: [Pack.Entry]) {
+        var header = ByteWriter()
+        header.raw(Pack.headerMagic)
+        header.u32(UInt32(entries.count))
+        for e in entries {
+            header.u8(e.type.rawValue)
+            header.u8(e.isCompressed ? 1 : 0)
+            header.digest(e.id.digest)
+            header.u32(UInt32(e.sealedBytes))
+            header.u32(UInt32(e.plainBytes))
+        }
+        header.raw(repeatElement(0, count: Int.random(in: 0..<Pack.maxHeaderPaddingBytes)))
+        let before = bytes.count
+        header.bytes.withUnsafeBytes { p in
+            Pack.headerAdditionalData(dataKey.id).withUnsafeBytes { ad in
+                Sealing.seal(p, key: dataKey.key, additionalData: ad, appendingTo: &bytes)
+            }
+        }
+        let sealedHeaderBytes = bytes.count - before
+        dataKey.id.digest.append(to: &bytes)
+        withUnsafeBytes(of: UInt32(sealedHeaderBytes).littleEndian) { bytes.append(contentsOf: $0) }
+        let id = PackID(Digest256.sha256(bytes))
+        return (bytes, id, entries)
+    }
+}

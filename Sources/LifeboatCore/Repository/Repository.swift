@@ -1,0 +1,237 @@
+@preconcurrency import Crypto
+import Foundation
+import Synchronization
+
+/// An open repository in one storage location: its config, its unlocked keys, and the
+/// reading side of the format (index, blobs, trees, snapshots).
+///
+/// Writing new blobs goes through a ``BlobWriter`` made for one backup run.
+public final class Repository: Sendable {
+    public let backend: any StorageBackend
+    public let config: RepositoryConfig
+    public let masterKey: MasterKey
+    let zstd: Zstd
+    private let dataKeys: Mutex<[DataKeyID: DataKey]>
+
+    public var location: String { backend.locationDescription }
+
+    private init(backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, dataKeys: [DataKeyID: DataKey]) {
+        self.backend = backend
+        self.config = config
+        self.masterKey = masterKey
+        self.zstd = Zstd(level: 3)
+        self.dataKeys = Mutex(dataKeys)
+    }
+
+    // MARK: - Creating and opening
+
+    /// Writes `config` and the first key file into an empty location.
+    public static func initialize(
+        backend: any StorageBackend, passphrase: String, kdf: KDFParameters = .standard, host: String, username: String,
+        now: Date = Date()
+    ) async throws -> Repository {
+        if try await backend.exists(.config) { throw RepositoryError.alreadyInitialized(location: backend.locationDescription) }
+        let master = MasterKey.generate()
+        let config = RepositoryConfig.new(created: now)
+        let keyFile = try KeyFile.make(masterKey: master, passphrase: passphrase, parameters: kdf, host: host, username: username, created: now)
+        try await writeKeyFile(keyFile, to: backend)
+        // The config goes last: a location with a config is a complete repository.
+        try await backend.write(.config, bytes: JSONCoding.encode(config))
+        return Repository(backend: backend, config: config, masterKey: master, dataKeys: [:])
+    }
+
+    @discardableResult
+    static func writeKeyFile(_ keyFile: KeyFile, to backend: any StorageBackend) async throws -> ObjectName {
+        let bytes = JSONCoding.encode(keyFile)
+        let name = ObjectName(.keys, Digest256.sha256(bytes).hex)
+        try await backend.write(name, bytes: bytes)
+        return name
+    }
+
+    /// Opens the repository with a passphrase: reads `config`, finds the key file the
+    /// passphrase opens, and unseals every data key.
+    ///
+    /// - Throws: ``RepositoryError/notARepository(location:)``, ``CryptoError/wrongPassphrase``,
+    ///   ``RepositoryError/unsupportedVersion(_:location:)``, or a storage error.
+    public static func open(backend: any StorageBackend, passphrase: String) async throws -> Repository {
+        let config = try await readConfig(backend)
+        let keys = try await backend.list(.keys)
+        guard !keys.isEmpty else { throw RepositoryError.noKeys(location: backend.locationDescription) }
+        var master: MasterKey?
+        for key in keys {
+            let bytes = try await backend.read(key.name)
+            let file = try JSONCoding.decode(KeyFile.self, from: bytes, what: key.name.path)
+            do {
+                master = try file.open(passphrase: passphrase)
+                break
+            } catch CryptoError.wrongPassphrase {
+                continue
+            }
+        }
+        guard let master else { throw CryptoError.wrongPassphrase }
+        let repo = Repository(backend: backend, config: config, masterKey: master, dataKeys: [:])
+        try await repo.loadDataKeys()
+        return repo
+    }
+
+    static func readConfig(_ backend: any StorageBackend) async throws -> RepositoryConfig {
+        let bytes: [UInt8]
+        do {
+            bytes = try await backend.read(.config)
+        } catch StorageError.objectNotFound {
+            throw RepositoryError.notARepository(location: backend.locationDescription)
+        }
+        let config = try JSONCoding.decode(RepositoryConfig.self, from: bytes, what: "config")
+        guard config.format == "lifeboat-repository" else { throw RepositoryError.notARepository(location: backend.locationDescription) }
+        guard config.version == RepositoryConfig.currentVersion else {
+            throw RepositoryError.unsupportedVersion(config.version, location: backend.locationDescription)
+        }
+        return config
+    }
+
+    func loadDataKeys() async throws {
+        var loaded: [DataKeyID: DataKey] = [:]
+        for info in try await backend.list(.dataKeys) {
+            let bytes = try await backend.read(info.name)
+            let file = try JSONCoding.decode(DataKeyFile.self, from: bytes, what: info.name.path)
+            // After an interrupted rotation two files may hold one id: keep the one that opens.
+            if let key = try? file.open(with: masterKey) { loaded[key.id] = key }
+        }
+        dataKeys.withLock { $0.merge(loaded) { a, _ in a } }
+    }
+
+    /// Makes, seals and stores a fresh data key for one backup run.
+    func createDataKey(now: Date) async throws -> DataKey {
+        let key = DataKey.generate()
+        let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: masterKey, created: now))
+        try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
+        dataKeys.withLock { $0[key.id] = key }
+        return key
+    }
+
+    public func dataKey(_ id: DataKeyID) throws -> DataKey {
+        guard let key = dataKeys.withLock({ $0[id] }) else { throw RepositoryError.dataKeyMissing(id) }
+        return key
+    }
+
+    /// The chunker for ordinary files, keyed by the repository secret.
+    public func makeChunker() -> FastCDCChunker {
+        FastCDCChunker(
+            secret: masterKey.derivedSecret(for: "chunker"), minChunkBytes: config.chunker.minChunkBytes,
+            averageChunkBytes: config.chunker.averageChunkBytes, maxChunkBytes: config.chunker.maxChunkBytes)
+    }
+
+    // MARK: - Sealed objects (index segments, snapshots)
+
+    func saveSealed(_ payload: [UInt8], kind: ObjectKind, dataKey: DataKey) async throws -> ObjectName {
+        let sealed = SealedObject.seal(payload, kind: kind, dataKey: dataKey, zstd: zstd)
+        let name = ObjectName(kind, Digest256.sha256(sealed).hex)
+        try await backend.write(name, bytes: sealed)
+        return name
+    }
+
+    func loadSealed(_ name: ObjectName) async throws -> [UInt8] {
+        let sealed = try await backend.read(name)
+        guard Digest256.sha256(sealed).hex == name.name else {
+            throw RepositoryError.damaged(name, reason: "its SHA-256 does not match its name")
+        }
+        let key = try dataKey(try SealedObject.keyID(of: sealed, name: name))
+        return try SealedObject.open(sealed, name: name, dataKey: key, zstd: zstd)
+    }
+
+    // MARK: - Index
+
+    /// Reads and merges every index segment.
+    public func loadIndex() async throws -> MasterIndex {
+        var index = MasterIndex()
+        for info in try await backend.list(.index) {
+            let plain = try await loadSealed(info.name)
+            do {
+                index.add(try IndexSegment.decode(plain, what: info.name.path))
+            } catch {
+                throw RepositoryError.damaged(info.name, reason: "\(error)")
+            }
+        }
+        return index
+    }
+
+    // MARK: - Blobs and trees
+
+    /// Reads one blob, authenticates it and returns its plaintext.
+    public func loadBlob(_ location: BlobLocation) async throws -> [UInt8] {
+        let pack = ObjectName(.data, location.pack.hex)
+        let sealed = try await backend.read(pack, offset: location.offset, length: location.sealedBytes)
+        return try openBlob(sealed, location: location)
+    }
+
+    /// Authenticates and decompresses a sealed blob read from its pack.
+    func openBlob(_ sealed: [UInt8], location: BlobLocation) throws -> [UInt8] {
+        let key = try dataKey(location.dataKey)
+        let pack = ObjectName(.data, location.pack.hex)
+        let plain: Data
+        do {
+            plain = try sealed.withUnsafeBytes { (p) throws in
+                try withUnsafeBytes(of: location.id.digest.bytesTuple) { (ad) throws in
+                    try Sealing.open(p, key: key.key, additionalData: ad, what: "blob \(location.id.shortHex) in pack \(location.pack.shortHex)")
+                }
+            }
+        } catch {
+            throw RepositoryError.damaged(pack, reason: "\(error)")
+        }
+        guard location.isCompressed else {
+            guard plain.count == location.plainBytes else { throw RepositoryError.damaged(pack, reason: "blob \(location.id.shortHex) has the wrong length") }
+            return Array(plain)
+        }
+        do {
+            return try plain.withUnsafeBytes { (p) throws in try zstd.decompress(p, plainBytes: location.plainBytes) }
+        } catch {
+            throw RepositoryError.damaged(pack, reason: "blob \(location.id.shortHex): \(error)")
+        }
+    }
+
+    public func loadTree(_ id: BlobID, index: MasterIndex) async throws -> Tree {
+        guard let location = index.location(of: id) else { throw RepositoryError.blobNotInIndex(id) }
+        return try Tree.decode(try await loadBlob(location), id: id)
+    }
+
+    // MARK: - Snapshots
+
+    public func loadSnapshot(_ id: SnapshotID) async throws -> Snapshot {
+        let name = ObjectName(.snapshots, id.hex)
+        return try JSONCoding.decode(Snapshot.self, from: try await loadSealed(name), what: name.path)
+    }
+
+    /// Every snapshot, oldest first.
+    public func snapshots() async throws -> [SnapshotEntry] {
+        var out: [SnapshotEntry] = []
+        for info in try await backend.list(.snapshots) {
+            guard let id = SnapshotID(hex: info.name.name) else { continue }  // not ours: ignored, `check` reports it
+            out.append(SnapshotEntry(id: id, snapshot: try await loadSnapshot(id)))
+        }
+        return out.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }
+    }
+
+    /// Resolves `latest` or a unique prefix of a snapshot id.
+    public func findSnapshot(_ reference: String) async throws -> SnapshotEntry {
+        let all = try await snapshots()
+        if reference == "latest" {
+            guard let last = all.last else { throw RepositoryError.snapshotNotFound(reference) }
+            return last
+        }
+        let prefix = reference.lowercased()
+        let matches = all.filter { $0.id.hex.hasPrefix(prefix) }
+        guard !prefix.isEmpty, let first = matches.first else { throw RepositoryError.snapshotNotFound(reference) }
+        guard matches.count == 1 else { throw RepositoryError.ambiguousSnapshot(reference, candidates: matches.count) }
+        return first
+    }
+
+    func saveSnapshot(_ snapshot: Snapshot, dataKey: DataKey) async throws -> SnapshotID {
+        let name = try await saveSealed(JSONCoding.encode(snapshot), kind: .snapshots, dataKey: dataKey)
+        return SnapshotID(hex: name.name)!
+    }
+}
+
+extension Digest256 {
+    /// The 32 bytes as a tuple, for additional data without an allocation.
+    var bytesTuple: (UInt64, UInt64, UInt64, UInt64) { (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian) }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// The plaintext `config` object: what a reader needs before it has any key.
+public struct RepositoryConfig: Codable, Sendable {
+    public static let currentVersion = 1
+
+    public var format: String
+    public var version: Int
+    public var id: String
+    public var created: Date
+    public var chunker: ChunkerParameters
+    public var packTargetBytes: Int
+
+    public struct ChunkerParameters: Codable, Sendable, Equatable {
+        public var algorithm: String
+        public var minChunkBytes: Int
+        public var averageChunkBytes: Int
+        public var maxChunkBytes: Int
+
+        public static let standard = ChunkerParameters(
+            algorithm: "fastcdc-gear-hmac-sha256", minChunkBytes: 512 << 10, averageChunkBytes: 1 << 20, maxChunkBytes: 8 << 20)
+    }
+
+    public static func new(created: Date) -> RepositoryConfig {
+        RepositoryConfig(
+            format: "lifeboat-repository", version: currentVersion, id: Digest256.random().hex, created: created,
+            chunker: .standard, packTargetBytes: 16 << 20)
+    }
+}

@@ -1,0 +1,44 @@
+/// Failures at the repository level: format, keys, missing or damaged objects, locks.
+public enum RepositoryError: Error, Sendable, CustomStringConvertible {
+    case notARepository(location: String)
+    case alreadyInitialized(location: String)
+    case unsupportedVersion(Int, location: String)
+    case noKeys(location: String)
+    case dataKeyMissing(DataKeyID)
+    case blobNotInIndex(BlobID)
+    case damaged(ObjectName, reason: String)
+    case snapshotNotFound(String)
+    case ambiguousSnapshot(String, candidates: Int)
+    case locked(by: String, location: String)
+    case storage(StorageError)
+    case crypto(CryptoError)
+
+    public var description: String {
+        switch self {
+        case .notARepository(let l):
+            return "\(l) holds no Lifeboat repository (no config object): check --repo or run 'lifeboat init'"
+        case .alreadyInitialized(let l):
+            return "\(l) already holds a repository: choose an empty location"
+        case .unsupportedVersion(let v, let l):
+            return "the repository in \(l) has format version \(v), which this lifeboat cannot read: upgrade lifeboat"
+        case .noKeys(let l):
+            return "the repository in \(l) has no key files: restore keys/ from another copy of it"
+        case .dataKeyMissing(let id):
+            return "data key \(id.shortHex) is missing from datakeys/: restore it from another location"
+        case .blobNotInIndex(let id):
+            return "blob \(id.shortHex) is referenced but not in the index: run 'lifeboat check'"
+        case .damaged(let name, let reason):
+            return "object \(name) is damaged (\(reason)): run 'lifeboat check --read-data' and restore it from another location"
+        case .snapshotNotFound(let s):
+            return "no snapshot matches '\(s)': list them with 'lifeboat snapshots'"
+        case .ambiguousSnapshot(let s, let n):
+            return "'\(s)' matches \(n) snapshots: give more digits of the id"
+        case .locked(let by, let l):
+            return "the repository in \(l) is locked by \(by): wait for it to finish, or remove the lock once that process is surely gone"
+        case .storage(let e):
+            return e.description
+        case .crypto(let e):
+            return e.description
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `locks/<random id>`: who holds the repository and until when.
+///
+/// Backups take shared locks (any number at once); operations that delete (prune) take
+/// the exclusive one. A lock is refreshed while its holder runs. A lock is stale, and
+/// removed by whoever finds it, when its process is gone from this host or when it has
+/// expired (the only test possible for a lock from another host).
+public struct RepositoryLock: Codable, Sendable {
+    public var host: String
+    public var pid: Int32
+    public var username: String
+    public var exclusive: Bool
+    public var created: Date
+    public var expires: Date
+
+    public static let lifetime: TimeInterval = 30 * 60
+    public static let refreshInterval: Duration = .seconds(5 * 60)
+
+    public var holder: String {
+        "\(exclusive ? "an exclusive" : "a shared") lock of pid \(pid) on \(host) (\(username), since \(ISO8601.format(created)))"
+    }
+
+    /// Whether the holder can no longer be running.
+    public func isStale(now: Date, localHost: String) -> Bool {
+        if expires < now { return true }
+        if host == localHost {
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+        return false
+    }
+
+    /// Runs `body` while holding a lock, refreshing it meanwhile; removes stale locks first.
+    /// - Throws: ``RepositoryError/locked(by:location:)`` when a conflicting live lock exists.
+    public static func withLock<T: Sendable>(
+        _ repository: Repository, exclusive: Bool, host: String, username: String, now: @escaping @Sendable () -> Date = Date.init,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let backend = repository.backend
+        let name = ObjectName(.locks, Digest256.random().hex)
+        let lock = RepositoryLock(
+            host: host, pid: getpid(), username: username, exclusive: exclusive, created: now(), expires: now() + lifetime)
+        try await backend.write(name, bytes: JSONCoding.encode(lock))
+        do {
+            try await checkConflicts(repository, own: name, exclusive: exclusive, host: host, now: now())
+        } catch {
+            try? await backend.delete(name)  // our own lock: losing the error is fine, the conflict is what the user must see
+            throw error
+        }
+        let result: T
+        do {
+            result = try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    var lock = lock
+                    while true {
+                        try await Task.sleep(for: refreshInterval)
+                        lock.expires = now() + lifetime
+                        try await backend.write(name, bytes: JSONCoding.encode(lock), overwrite: true)
+                    }
+                }
+                group.addTask { try await body() }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                preconditionFailure("the body task always returns a value")
+            }
+        } catch {
+            try? await backend.delete(name)  // the body's error matters more than a lock left to expire
+            throw error
+        }
+        try await backend.delete(name)
+        return result
+    }
+
+    static func checkConflicts(_ repository: Repository, own: ObjectName, exclusive: Bool, host: String, now: Date) async throws {
+        let backend = repository.backend
+        for info in try await backend.list(.locks) where info.name != own {
+            guard let bytes = try? await backend.read(info.name) else { continue }  // released meanwhile
+            guard let other = try? JSONCoding.decode(RepositoryLock.self, from: bytes, what: info.name.path) else {
+                continue  // a lock being written right now reads as partial JSON; not a conflict we can judge
+            }
+            if other.isStale(now: now, localHost: host) {
+                try? await backend.delete(info.name)  // another process may have removed it first
+                continue
+            }
+            if exclusive || other.exclusive {
+                throw RepositoryError.locked(by: other.holder, location: backend.locationDescription)
+            }
+        }
+    }
+}

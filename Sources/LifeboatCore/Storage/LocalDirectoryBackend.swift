@@ -1,0 +1,231 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A repository in a local directory: the PRIMARY location.
+///
+/// Writes go to a temporary file in the target folder, are fsynced, renamed into
+/// place and the folder is fsynced, so a crash leaves either nothing or the whole
+/// object under its name. Reads keep a small cache of open descriptors because a
+/// restore reads many blobs from the same packs.
+public final class LocalDirectoryBackend: StorageBackend {
+    public let root: String
+    public var locationDescription: String { root }
+    private let openFiles = Mutex<[String: OpenFile]>([:])
+    private let createdFolders = Mutex<Set<String>>([])
+    private static let maxOpenFiles = 64
+
+    /// - Throws: ``StorageError/locationNotFound(location:)`` unless `create` is set.
+    public init(path: String, create: Bool = false) throws {
+        var root = path
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        self.root = root
+        var st = stat()
+        if stat(root, &st) != 0 {
+            guard create else { throw StorageError.locationNotFound(location: root) }
+            try Self.makeDirectory(root, location: root)
+        } else if st.st_mode & S_IFMT != S_IFDIR {
+            throw StorageError.io("\(root) is not a directory", errno: ENOTDIR, location: root)
+        }
+    }
+
+    private func fullPath(_ name: ObjectName) -> String { "\(root)/\(name.path)" }
+
+    public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
+        let root = self.root
+        let target = fullPath(name)
+        let folder = String(target[..<target.lastIndex(of: "/")!])
+        let known = createdFolders.withLock { $0.contains(folder) }
+        if !known {
+            try Self.ensureFolder(folder, root: root)
+            createdFolders.withLock { _ = $0.insert(folder) }
+        }
+        try await BlockingIOQueue.run {
+            try Self.writeAtomically(bytes, to: target, folder: folder, name: name, overwrite: overwrite, location: root)
+        }
+    }
+
+    static func writeAtomically(
+        _ bytes: [UInt8], to target: String, folder: String, name: ObjectName, overwrite: Bool, location: String
+    ) throws {
+        if !overwrite && access(target, F_OK) == 0 { throw StorageError.alreadyExists(name, location: location) }
+        let tmp = "\(folder)/.tmp-\(Digest256.random().hex.prefix(16))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw mapErrno(errno, what: tmp, name: name, location: location) }
+        var failure: StorageError?
+        bytes.withUnsafeBytes { p in
+            var done = 0
+            while done < p.count {
+                let n = Glibc.write(fd, p.baseAddress! + done, p.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = mapErrno(errno, what: tmp, name: name, location: location)
+                    return
+                }
+                done += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = mapErrno(errno, what: tmp, name: name, location: location) }
+        close(fd)
+        if failure == nil {
+            if overwrite {
+                if rename(tmp, target) != 0 { failure = mapErrno(errno, what: target, name: name, location: location) }
+            } else if link(tmp, target) != 0 {
+                // link(2) instead of rename(2): it fails on an existing name, so two writers of
+                // one name can never replace each other's object.
+                failure = errno == EEXIST ? .alreadyExists(name, location: location) : mapErrno(errno, what: target, name: name, location: location)
+            }
+        }
+        unlink(tmp)
+        if let failure { throw failure }
+        try fsyncFolder(folder, location: location)
+    }
+
+    public func read(_ name: ObjectName) async throws -> [UInt8] {
+        let file = try openFile(name)
+        var st = stat()
+        guard fstat(file.fd, &st) == 0 else { throw Self.mapErrno(errno, what: fullPath(name), name: name, location: root) }
+        return try readRange(file, name: name, offset: 0, length: Int(st.st_size))
+    }
+
+    public func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] {
+        try readRange(try openFile(name), name: name, offset: offset, length: length)
+    }
+
+    private func readRange(_ file: OpenFile, name: ObjectName, offset: Int, length: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: length)
+        var failure: Int32 = 0
+        var done = 0
+        out.withUnsafeMutableBytes { p in
+            while done < length {
+                let n = pread(file.fd, p.baseAddress! + done, length - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                done += n
+            }
+        }
+        if failure != 0 { throw Self.mapErrno(failure, what: fullPath(name), name: name, location: root) }
+        if done < length { throw StorageError.truncated(name, location: root) }
+        return out
+    }
+
+    private func openFile(_ name: ObjectName) throws -> OpenFile {
+        let path = fullPath(name)
+        if let f = openFiles.withLock({ $0[path] }) { return f }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
+        let file = OpenFile(fd: fd)
+        // Only packs are worth caching: they are read many times, a range at a time.
+        if name.kind == .data {
+            openFiles.withLock { cache in
+                if cache.count >= Self.maxOpenFiles { cache.removeAll(keepingCapacity: true) }
+                cache[path] = file
+            }
+        }
+        return file
+    }
+
+    public func size(of name: ObjectName) async throws -> Int {
+        var st = stat()
+        guard stat(fullPath(name), &st) == 0 else { throw Self.mapErrno(errno, what: fullPath(name), name: name, location: root) }
+        return Int(st.st_size)
+    }
+
+    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
+        if kind == .config {
+            guard let size = try? await size(of: .config) else { return [] }  // a missing config lists as nothing
+            return [ObjectInfo(name: .config, sizeBytes: size)]
+        }
+        let folder = "\(root)/\(kind.rawValue)"
+        var out: [ObjectInfo] = []
+        if kind == .data {
+            for sub in try Self.entries(of: folder, location: root) where sub.count == 2 {
+                for name in try Self.entries(of: "\(folder)/\(sub)", location: root) where !name.hasPrefix(".") {
+                    out.append(ObjectInfo(name: ObjectName(.data, name), sizeBytes: Self.fileSize("\(folder)/\(sub)/\(name)")))
+                }
+            }
+        } else {
+            for name in try Self.entries(of: folder, location: root) where !name.hasPrefix(".") {
+                out.append(ObjectInfo(name: ObjectName(kind, name), sizeBytes: Self.fileSize("\(folder)/\(name)")))
+            }
+        }
+        return out.sorted { $0.name < $1.name }
+    }
+
+    public func delete(_ name: ObjectName) async throws {
+        let path = fullPath(name)
+        _ = openFiles.withLock { $0.removeValue(forKey: path) }
+        guard unlink(path) == 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
+        try Self.fsyncFolder(String(path[..<path.lastIndex(of: "/")!]), location: root)
+    }
+
+    // MARK: - helpers
+
+    private static func entries(of folder: String, location: String) throws -> [String] {
+        guard let dir = opendir(folder) else {
+            if errno == ENOENT { return [] }
+            throw mapErrno(errno, what: folder, name: nil, location: location)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    private static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    private static func ensureFolder(_ folder: String, root: String) throws {
+        var st = stat()
+        if stat(folder, &st) == 0 { return }
+        let parent = String(folder[..<folder.lastIndex(of: "/")!])
+        if parent.count > root.count { try ensureFolder(parent, root: root) }
+        try makeDirectory(folder, location: root)
+        try fsyncFolder(parent, location: root)
+    }
+
+    private static func makeDirectory(_ path: String, location: String) throws {
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw mapErrno(errno, what: path, name: nil, location: location)
+        }
+    }
+
+    static func fsyncFolder(_ folder: String, location: String) throws {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw mapErrno(errno, what: folder, name: nil, location: location) }
+        defer { close(fd) }
+        if fsync(fd) != 0 && errno != EINVAL { throw mapErrno(errno, what: folder, name: nil, location: location) }
+    }
+
+    static func mapErrno(_ e: Int32, what: String, name: ObjectName?, location: String) -> StorageError {
+        switch e {
+        case ENOENT: return name.map { .objectNotFound($0, location: location) } ?? .locationNotFound(location: location)
+        case ENOSPC, EDQUOT: return .noSpace(name ?? .config, location: location)
+        case EROFS: return .readOnly(location: location)
+        case EACCES, EPERM: return .permissionDenied(what, location: location)
+        default: return .io(what, errno: e, location: location)
+        }
+    }
+}
+
+/// An open descriptor, closed when the last user lets go of it, so the read cache can
+/// drop an entry while a reader is still using it.
+private final class OpenFile: Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
+}

@@ -1,0 +1,35 @@
+/// One storage location: a flat store of named, immutable objects.
+///
+/// Every backend keeps these promises, which the repository relies on for crash safety:
+/// - `write` is atomic: after a crash at any instant the name either does not exist or
+///   holds exactly the bytes written; when it returns, the object is durable.
+/// - an object is never changed in place; `write` of an existing name fails with
+///   ``StorageError/alreadyExists(_:location:)`` unless `overwrite` is true (locks only).
+/// - `list` of a kind returns every object durably written before the call.
+public protocol StorageBackend: Sendable {
+    /// A human-readable name for messages: a path or URL, never a credential.
+    var locationDescription: String { get }
+
+    func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws
+    func read(_ name: ObjectName) async throws -> [UInt8]
+    /// Reads `length` bytes at `offset`; fewer bytes than asked is ``StorageError/truncated(_:location:)``.
+    func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8]
+    func size(of name: ObjectName) async throws -> Int
+    func list(_ kind: ObjectKind) async throws -> [ObjectInfo]
+    func delete(_ name: ObjectName) async throws
+}
+
+extension StorageBackend {
+    public func write(_ name: ObjectName, bytes: [UInt8]) async throws {
+        try await write(name, bytes: bytes, overwrite: false)
+    }
+
+    public func exists(_ name: ObjectName) async throws -> Bool {
+        do {
+            _ = try await size(of: name)
+            return true
+        } catch StorageError.objectNotFound {
+            return false
+        }
+    }
+}

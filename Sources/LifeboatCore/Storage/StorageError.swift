@@ -1,0 +1,43 @@
+/// Failures of a storage location. Messages name the object and the location and say
+/// what to do; the OS error stays in the case for logs.
+public enum StorageError: Error, Sendable, CustomStringConvertible {
+    case locationNotFound(location: String)
+    case objectNotFound(ObjectName, location: String)
+    case alreadyExists(ObjectName, location: String)
+    case truncated(ObjectName, location: String)
+    case noSpace(ObjectName, location: String)
+    case readOnly(location: String)
+    case permissionDenied(String, location: String)
+    /// A failure worth retrying (network, 5xx); the only case a retrying backend retries.
+    case transient(String, location: String)
+    case io(String, errno: Int32, location: String)
+
+    public var description: String {
+        switch self {
+        case .locationNotFound(let l):
+            return "storage location \(l) does not exist: check the --repo path or run 'lifeboat init' first"
+        case .objectNotFound(let n, let l):
+            return "object \(n) is missing from \(l)"
+        case .alreadyExists(let n, let l):
+            return "object \(n) already exists in \(l) and objects are never overwritten"
+        case .truncated(let n, let l):
+            return "object \(n) in \(l) is shorter than its index says: it is damaged; run 'lifeboat check --read-data'"
+        case .noSpace(let n, let l):
+            return "no space left on \(l) while writing \(n): free space or use another location; nothing was committed"
+        case .readOnly(let l):
+            return "storage location \(l) is read-only: remount it writable or use another location"
+        case .permissionDenied(let what, let l):
+            return "permission denied on \(what) in \(l): check the owner and mode of the repository directory"
+        case .transient(let what, let l):
+            return "temporary failure on \(l): \(what)"
+        case .io(let what, let e, let l):
+            return "I/O error on \(l): \(what): \(String(cString: strerror(e)))"
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
