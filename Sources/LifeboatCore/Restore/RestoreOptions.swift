@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where and what to restore; plain values filled in by the CLI.
+public struct RestoreOptions: Sendable {
+    /// Each snapshot path `/a/b` is restored as `<target>/a/b`.
+    public var target: String
+    /// Glob patterns over snapshot paths (`/data/*.db`) or names (`*.db`); empty restores all.
+    /// A matching directory is restored with everything below it.
+    public var includes: [String] = []
+    /// Read every restored file back and compare it with the snapshot's blob ids.
+    public var verify = false
+    /// Leave runs of zero bytes as holes.
+    public var sparse = true
+    /// chown to the recorded owner; only root may.
+    public var restoreOwnership = geteuid() == 0
+    public var fileWorkers = 4
+
+    public init(target: String) {
+        self.target = target
+    }
+}
+
+/// What a restore did, and what it could not do.
+public struct RestoreResult: Sendable {
+    public var filesRestored = 0
+    public var directoriesRestored = 0
+    public var otherEntriesRestored = 0
+    public var bytesWritten: Int64 = 0
+    public var filesVerified = 0
+    /// Files not restored because their content in the repository is damaged or missing.
+    public var damagedFiles: [String] = []
+    /// Everything else that went wrong (a name that could not be created, an owner that could not be set).
+    public var errors: [String] = []
+
+    public var isComplete: Bool { damagedFiles.isEmpty && errors.isEmpty }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// `lifeboat check`: the structure of a repository and, with `readData`, every byte.
+///
+/// Structure: every index segment opens; every indexed pack exists with the size the
+/// index says; every snapshot opens; every tree and content blob a snapshot refers to is
+/// indexed. Data: every pack is read whole; its SHA-256 must equal its name, its header
+/// must authenticate and agree with the index, and each blob must authenticate,
+/// decompress and hash (HMAC) back to its id. Packs are read by `width` tasks at once.
+public struct Checker: Sendable {
+    public let repository: Repository
+    public var width = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    public init(repository: Repository) {
+        self.repository = repository
+    }
+
+    public func check(readData: Bool) async throws -> CheckReport {
+        var report = CheckReport()
+        let backend = repository.backend
+
+        var index = MasterIndex()
+        for info in try await backend.list(.index) {
+            do {
+                let plain = try await repository.loadSealed(info.name)
+                index.add(try IndexSegment.decode(plain, what: info.name.path))
+            } catch {
+                report.errors.append("index \(info.name.name): \(error)")
+            }
+        }
+
+        let packs = try await backend.list(.data)
+        let present = Dictionary(packs.map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
+        let expected = index.packSizes
+        for (id, size) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let actual = present[id.hex] else {
+                report.errors.append("pack \(id.hex) is in the index but missing from the location")
+                continue
+            }
+            if actual != size { report.errors.append("pack \(id.hex) is \(actual) bytes, the index says \(size)") }
+        }
+        for info in packs where PackID(hex: info.name.name).map({ expected[$0] == nil }) ?? true {
+            report.warnings.append("pack \(info.name.name) is not indexed (left by an interrupted backup; harmless)")
+        }
+
+        var seenTrees = Set<BlobID>()
+        for info in try await backend.list(.snapshots) {
+            guard let id = SnapshotID(hex: info.name.name) else {
+                report.errors.append("snapshots/\(info.name.name) is not named by a SHA-256")
+                continue
+            }
+            let snapshot: Snapshot
+            do {
+                snapshot = try await repository.loadSnapshot(id)
+            } catch {
+                report.errors.append("snapshot \(id.shortHex): \(error)")
+                continue
+            }
+            report.snapshotsChecked += 1
+            var stack = [(snapshot.tree, "/")]
+            while let (treeID, path) = stack.popLast() {
+                guard seenTrees.insert(treeID).inserted else { continue }
+                report.treesChecked += 1
+                let tree: Tree
+                do {
+                    tree = try await repository.loadTree(treeID, index: index)
+                } catch {
+                    report.errors.append("snapshot \(id.shortHex), directory \(path): tree \(treeID.shortHex): \(error)")
+                    continue
+                }
+                for node in tree.nodes {
+                    if let sub = node.subtree { stack.append((sub, path + node.name + "/")) }
+                    for blob in node.content where !index.contains(blob) {
+                        report.errors.append("snapshot \(id.shortHex), file \(path)\(node.name): blob \(blob.shortHex) is not in the index")
+                    }
+                }
+            }
+        }
+
+        if readData {
+            try await readAllPacks(packs, index: index, into: &report)
+        }
+        return report
+    }
+
+    private func readAllPacks(_ packs: [ObjectInfo], index: MasterIndex, into report: inout CheckReport) async throws {
+        let byPack = index.blobsByPack()
+        try await withThrowingTaskGroup(of: PackResult.self) { group in
+            var iterator = packs.makeIterator()
+            var running = 0
+            while true {
+                while running < width, let info = iterator.next() {
+                    running += 1
+                    let expected = PackID(hex: info.name.name).flatMap { byPack[$0] } ?? []
+                    group.addTask { await self.readPack(info, expected: expected) }
+                }
+                guard running > 0, let done = try await group.next() else { break }
+                running -= 1
+                report.packsChecked += 1
+                report.blobsChecked += done.blobs
+                report.bytesRead += done.bytes
+                report.errors.append(contentsOf: done.errors)
+            }
+        }
+    }
+
+    struct PackResult: Sendable {
+        var blobs = 0
+        var bytes: Int64 = 0
+        var errors: [String] = []
+    }
+
+    private func readPack(_ info: ObjectInfo, expected: [BlobLocation]) async -> PackResult {
+        var result = PackResult()
+        let name = info.name
+        let bytes: [UInt8]
+        do {
+            bytes = try await repository.backend.read(name)
+        } catch {
+            result.errors.append("pack \(name.name): \(error)")
+            return result
+        }
+        result.bytes = Int64(bytes.count)
+        guard Digest256.sha256(bytes).hex == name.name else {
+            result.errors.append("pack \(name.name): its SHA-256 does not match its name: the file is damaged")
+            return result
+        }
+        let entries: [Pack.Entry]
+        let keyID: DataKeyID
+        do {
+            (keyID, entries) = try Pack.readHeader(of: bytes, keys: { try repository.dataKey($0) }, name: name)
+        } catch {
+            result.errors.append("pack \(name.name): \(error)")
+            return result
+        }
+        let inHeader = Set(entries.map(\.id))
+        for loc in expected where !inHeader.contains(loc.id) {
+            result.errors.append("pack \(name.name): blob \(loc.id.shortHex) is indexed here but not in the pack's header")
+        }
+        let expectedByID = Dictionary(expected.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for e in entries {
+            let loc = BlobLocation(
+                type: e.type, id: e.id, pack: PackID(hex: name.name)!, dataKey: keyID, offset: e.offset, sealedBytes: e.sealedBytes,
+                plainBytes: e.plainBytes, isCompressed: e.isCompressed)
+            if let indexed = expectedByID[e.id], indexed.offset != e.offset || indexed.sealedBytes != e.sealedBytes {
+                result.errors.append("pack \(name.name): blob \(e.id.shortHex) is at a different place than the index says")
+            }
+            do {
+                let plain = try repository.openBlob(Array(bytes[e.offset..<(e.offset + e.sealedBytes)]), location: loc)
+                if repository.masterKey.blobID(of: plain) != e.id {
+                    result.errors.append("pack \(name.name): blob \(e.id.shortHex) does not hash to its id")
+                }
+            } catch {
+                result.errors.append("pack \(name.name): blob \(e.id.shortHex): \(error)")
+            }
+            result.blobs += 1
+        }
+        return result
+    }
+}

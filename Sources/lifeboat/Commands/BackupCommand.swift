@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Back up files and directories into a new snapshot.",
+        discussion: """
+            INCREMENTAL (the default when an earlier snapshot of the same paths exists) reads only \
+            files whose size, mtime, ctime or inode changed; FULL reads every byte. Both make a \
+            snapshot that restores on its own. Exits 3 when some files could not be read.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "Paths to back up.")
+    var paths: [String]
+
+    @Option(name: .long, help: "full or incremental (default: incremental when a parent exists).")
+    var type: BackupTypeArgument?
+
+    @Option(name: .long, help: "Tag the snapshot (repeatable).")
+    var tag: [String] = []
+
+    @Option(name: .long, help: "Skip paths matching a glob (repeatable; with a '/' it matches whole paths, else names).")
+    var exclude: [String] = []
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("name at least one path to back up") }
+    }
+
+    func run() async throws {
+        let repo = try await repository.open()
+        var options = BackupOptions(paths: paths, type: type?.backupType, host: Identity.host, username: Identity.username)
+        options.tags = tag
+        options.excludes = exclude
+        options.programVersion = Lifeboat.version
+        let backupOptions = options
+        let progress = TerminalProgress(enabled: !output.json)
+        let (stream, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let result = try await withThrowingTaskGroup(of: BackupResult?.self) { group in
+            group.addTask {
+                await progress.render(stream)
+                return nil
+            }
+            group.addTask {
+                defer { continuation.finish() }
+                return try await Archiver(repository: repo).backup(backupOptions, progress: continuation)
+            }
+            var result: BackupResult?
+            for try await r in group { if let r { result = r } }
+            return result!
+        }
+        let s = result.snapshot
+        let stats = s.statistics
+        if output.json {
+            try JSONOutput.print(
+                BackupJSON(
+                    snapshotId: result.snapshotID.hex, shortId: result.snapshotID.shortHex, type: s.type.rawValue, parent: s.parent?.hex,
+                    paths: s.paths, tags: s.tags, filesNew: stats.filesNew, filesChanged: stats.filesChanged,
+                    filesUnmodified: stats.filesUnmodified, directories: stats.directories, bytesRead: stats.bytesRead,
+                    totalFileBytes: stats.totalFileBytes, bytesAdded: stats.bytesAdded, blobsAdded: stats.blobsAdded,
+                    durationSeconds: stats.durationSeconds, warnings: s.warnings))
+        } else {
+            if isatty(2) == 1 {
+                FileHandle.standardError.write(Data(
+                    "\(s.type.rawValue): \(stats.filesNew) new, \(stats.filesChanged) changed, \(stats.filesUnmodified) unmodified files; read \(ByteFormat.string(stats.bytesRead)), added \(ByteFormat.string(stats.bytesAdded)) in \(String(format: "%.2f", stats.durationSeconds)) s\n".utf8))
+            }
+            print(result.snapshotID.hex)
+        }
+        if !s.warnings.isEmpty {
+            for w in s.warnings { FileHandle.standardError.write(Data("lifeboat: warning: \(w)\n".utf8)) }
+            throw ExitCode(ExitStatus.partial.rawValue)
+        }
+    }
+}
+
+struct BackupJSON: Encodable {
+    let snapshotId: String
+    let shortId: String
+    let type: String
+    let parent: String?
+    let paths: [String]
+    let tags: [String]
+    let filesNew: Int
+    let filesChanged: Int
+    let filesUnmodified: Int
+    let directories: Int
+    let bytesRead: Int64
+    let totalFileBytes: Int64
+    let bytesAdded: Int64
+    let blobsAdded: Int
+    let durationSeconds: Double
+    let warnings: [String]
+
+    func encode(to encoder: any Encoder) throws {
+        // Spelled out so that `parent` is present as null for the first snapshot.
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(snapshotId, forKey: .snapshotId)
+        try c.encode(shortId, forKey: .shortId)
+        try c.encode(type, forKey: .type)
+        try c.encode(parent, forKey: .parent)
+        try c.encode(paths, forKey: .paths)
+        try c.encode(tags, forKey: .tags)
+        try c.encode(filesNew, forKey: .filesNew)
+        try c.encode(filesChanged, forKey: .filesChanged)
+        try c.encode(filesUnmodified, forKey: .filesUnmodified)
+        try c.encode(directories, forKey: .directories)
+        try c.encode(bytesRead, forKey: .bytesRead)
+        try c.encode(totalFileBytes, forKey: .totalFileBytes)
+        try c.encode(bytesAdded, forKey: .bytesAdded)
+        try c.encode(blobsAdded, forKey: .blobsAdded)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(warnings, forKey: .warnings)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case snapshotId, shortId, type, parent, paths, tags, filesNew, filesChanged, filesUnmodified, directories, bytesRead
+        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings
+    }
+}
+
+enum BackupTypeArgument: String, ExpressibleByArgument, CaseIterable {
+    case full, incremental
+    var backupType: BackupType { self == .full ? .full : .incremental }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+
+/// Where the repository is and how to unlock it: flags first, then the environment
+/// (LIFEBOAT_REPOSITORY, LIFEBOAT_PASSWORD, LIFEBOAT_PASSWORD_FILE).
+struct RepositoryOptions: ParsableArguments {
+    @Option(name: [.customShort("r"), .long], help: "Repository location (a directory). Default: $LIFEBOAT_REPOSITORY.")
+    var repo: String?
+
+    @Option(name: .long, help: "File whose first line is the passphrase. Default: $LIFEBOAT_PASSWORD_FILE, then $LIFEBOAT_PASSWORD.")
+    var passwordFile: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func location() throws -> String {
+        guard let repo = repo ?? environment["LIFEBOAT_REPOSITORY"], !repo.isEmpty else {
+            throw CLIError("no repository given: use --repo or set LIFEBOAT_REPOSITORY")
+        }
+        return repo
+    }
+
+    func backend(create: Bool = false) throws -> any StorageBackend {
+        let location = try location()
+        do {
+            return try LocalDirectoryBackend(path: location, create: create)
+        } catch StorageError.locationNotFound {
+            throw RepositoryError.notARepository(location: location)
+        }
+    }
+
+    /// The passphrase, from a file, the environment, or (on a terminal) a prompt.
+    func passphrase(confirm: Bool = false) throws -> String {
+        if let file = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CLIError("cannot read the password file \(file): check that it exists and is readable")
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let phrase = line.hasSuffix("\r") ? String(line.dropLast()) : line
+            guard !phrase.isEmpty else { throw CLIError("the password file \(file) is empty") }
+            return phrase
+        }
+        if let phrase = environment["LIFEBOAT_PASSWORD"], !phrase.isEmpty { return phrase }
+        guard isatty(0) == 1 else {
+            throw CLIError("no passphrase given: use --password-file, LIFEBOAT_PASSWORD_FILE or LIFEBOAT_PASSWORD")
+        }
+        guard let p = getpass("enter passphrase: ") else { throw CLIError("no passphrase entered") }
+        let phrase = String(cString: p)
+        if confirm {
+            guard let again = getpass("enter passphrase again: "), String(cString: again) == phrase else {
+                throw CLIError("the passphrases do not match")
+            }
+        }
+        guard !phrase.isEmpty else { throw CLIError("an empty passphrase is not allowed") }
+        return phrase
+    }
+
+    func open() async throws -> Repository {
+        let backend = try backend()
+        return try await Repository.open(backend: backend, passphrase: try passphrase())
+    }
+}
+
+/// `--json`: machine-readable output on stdout, nothing else there.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+}
+
+enum Identity {
+    static var host: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        return gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
+    }
+
+    static var username: String {
+        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "\(geteuid())"
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import LifeboatCore
+
+/// The exit statuses scripts can rely on. Extended, never renumbered.
+enum ExitStatus: Int32 {
+    case success = 0
+    case failure = 1
+    case partial = 3
+    case noRepository = 10
+    case locked = 11
+    case wrongPassphrase = 12
+    case verificationFailed = 13
+    case usage = 64
+    case interrupted = 130
+
+    static let helpText = """
+        Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
+        read or restored); 10 no repository at the location; 11 repository locked; 12 wrong \
+        passphrase; 13 verification failed (check, verify, restore --verify); 64 usage error; \
+        130 interrupted.
+        """
+
+    /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
+    init?(for error: any Error) {
+        switch error {
+        case let e as RepositoryError:
+            switch e {
+            case .notARepository, .noKeys: self = .noRepository
+            case .locked: self = .locked
+            case .crypto(.wrongPassphrase): self = .wrongPassphrase
+            case .storage(.locationNotFound): self = .noRepository
+            default: self = .failure
+            }
+        case let e as CryptoError:
+            self = e.isWrongPassphrase ? .wrongPassphrase : .failure
+        case let e as StorageError:
+            if case .locationNotFound = e { self = .noRepository } else { self = .failure }
+        case is CancellationError:
+            self = .interrupted
+        case is CLIError, is BackupError, is FileSystemError, is CompressionError:
+            self = .failure
+        default:
+            // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.
+            return nil
+        }
+    }
+
+    static func message(for error: any Error) -> String {
+        if let e = error as? any CustomStringConvertible { return e.description }
+        return "\(error)"
+    }
+}
+
+extension CryptoError {
+    var isWrongPassphrase: Bool {
+        if case .wrongPassphrase = self { return true }
+        return false
+    }
+}
+
+/// Failures found by the CLI itself (missing passphrase, bad flag combination).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
