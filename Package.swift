@@ -38,13 +38,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "LifeboatCoreTests",
-            dependencies: ["LifeboatCore"]
+        // Fixtures shared by the test targets: scratch directories, sample trees, the CLI runner.
+        .target(
+            name: "LifeboatTestSupport",
+            dependencies: ["LifeboatCore", "CLinux"],
+            path: "Tests/LifeboatTestSupport"
         ),
         .testTarget(
+            name: "LifeboatCoreTests",
+            dependencies: ["LifeboatCore", "LifeboatTestSupport", "CLinux"]
+        ),
+        // Runs the built `lifeboat` binary; the dependency makes sure it is built first.
+        .testTarget(
             name: "lifeboatTests",
-            dependencies: ["LifeboatCore"]
+            dependencies: ["lifeboat", "LifeboatCore", "LifeboatTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

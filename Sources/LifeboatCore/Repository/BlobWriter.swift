@@ -10,14 +10,14 @@ import Synchronization
 /// open pack per blob type plus one pack in flight per worker.
 ///
 /// Write order (crash safety): a pack is durable before any index segment names it,
-/// and index segments are durable before the snapshot that needs them. Index segments
-/// are written every few packs, so a backup killed midway leaves its uploaded packs
-/// indexed for the next run to reuse.
+/// and index segments are durable before the snapshot that needs them. Each data pack
+/// gets its index segment as soon as it is durable, so a backup killed at any instant
+/// leaves everything it uploaded indexed for the next run to reuse.
 public final class BlobWriter: Sendable {
     public let repository: Repository
     public let dataKey: DataKey
     private let state: Mutex<State>
-    private let packsPerIndexSegment = 8
+    private let packsPerIndexSegment = 1
 
     struct State {
         var known: Set<BlobID>

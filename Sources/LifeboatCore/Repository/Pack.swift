@@ -122,7 +122,10 @@ struct PackBuilder {
             header.u32(UInt32(e.sealedBytes))
             header.u32(UInt32(e.plainBytes))
         }
-        header.raw(repeatElement(0, count: Int.random(in: 0..<Pack.maxHeaderPaddingBytes)))
+        // Padding up to 1/32 of the pack (at most 64 KiB): enough to blur the blob count
+        // and the sum of blob sizes, without making the small last pack of a run costly.
+        let paddingLimit = min(Pack.maxHeaderPaddingBytes, max(1024, bytes.count / 32))
+        header.raw(repeatElement(0, count: Int.random(in: 0..<paddingLimit)))
         let before = bytes.count
         header.bytes.withUnsafeBytes { p in
             Pack.headerAdditionalData(dataKey.id).withUnsafeBytes { ad in

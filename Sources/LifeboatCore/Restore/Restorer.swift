@@ -22,6 +22,11 @@ public struct Restorer: Sendable {
         self.repository = repository
     }
 
+    /// A name that creates exactly one entry inside its directory.
+    static func isSafeName(_ name: [UInt8]) -> Bool {
+        !name.isEmpty && name != [0x2e] && name != [0x2e, 0x2e] && !name.contains(0x2f) && !name.contains(0)
+    }
+
     public func restore(_ snapshot: Snapshot, options: RestoreOptions) async throws -> RestoreResult {
         let index = try await repository.loadIndex()
         let target = RawPath(options.target)
@@ -85,7 +90,7 @@ private struct RestoreWalk {
                 var seen = Set<[UInt8]>()
                 for node in tree.nodes {
                     let name = node.nameBytes
-                    guard Self.isSafeName(name), seen.insert(name).inserted else {
+                    guard Restorer.isSafeName(name), seen.insert(name).inserted else {
                         result.errors.append("\(snapshotDir)/\(node.name): unsafe or duplicate name in the snapshot, skipped")
                         continue
                     }
@@ -150,10 +155,6 @@ private struct RestoreWalk {
             damagedPaths.insert(job.path)
             result.errors.append("\(job.snapshotPath): \(reason)")
         }
-    }
-
-    static func isSafeName(_ name: [UInt8]) -> Bool {
-        !name.isEmpty && name != [0x2e] && name != [0x2e, 0x2e] && !name.contains(0x2f) && !name.contains(0)
     }
 
     private func matches(_ snapshotPath: String, name: String) -> Bool {

@@ -1,0 +1,154 @@
+import Foundation
+import LifeboatTestSupport
+import Testing
+
+@testable import LifeboatCore
+
+@Suite("Archiver")
+struct ArchiverTests {
+    /// A source tree of a few files, one of them several chunks long.
+    func makeSource(_ scratch: ScratchDirectory, seed: UInt64 = 1) throws -> String {
+        let source = scratch.sub("source")
+        var rng = SeededBytes(seed: seed)
+        try FileTree.write(source + "/big.bin", rng.bytes(3 << 20))
+        try FileTree.write(source + "/notes.txt", Array(String(repeating: "hello lifeboat\n", count: 1000).utf8))
+        try FileTree.mkdir(source + "/sub")
+        try FileTree.write(source + "/sub/small.bin", rng.bytes(10_000))
+        return source
+    }
+
+    /// The tree blob of `path` inside a snapshot.
+    func subtree(_ repo: Repository, _ snapshot: Snapshot, _ path: String) async throws -> BlobID? {
+        let index = try await repo.loadIndex()
+        var tree = try await repo.loadTree(snapshot.tree, index: index)
+        var id: BlobID? = snapshot.tree
+        for component in path.split(separator: "/") {
+            id = tree.node(named: Array(component.utf8))?.subtree
+            guard let id else { return nil }
+            tree = try await repo.loadTree(id, index: index)
+        }
+        return id
+    }
+
+    @Test("the first backup is FULL; the next is INCREMENTAL and reads only what changed")
+    func incremental() async throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let first = try await TestRepository.backup(repo, [source])
+        #expect(first.snapshot.type == .full)
+        #expect(first.snapshot.parent == nil)
+        #expect(first.snapshot.statistics.filesNew == 3)
+        #expect(first.snapshot.statistics.bytesRead == Int64(3 << 20) + 15000 + 10000)
+
+        let unchanged = try await TestRepository.backup(repo, [source])
+        #expect(unchanged.snapshot.type == .incremental)
+        #expect(unchanged.snapshot.parent == first.snapshotID)
+        #expect(unchanged.snapshot.statistics.bytesRead == 0)
+        #expect(unchanged.snapshot.statistics.filesUnmodified == 3)
+        // The directories above the source (/tmp...) change all the time; the source's own tree must not.
+        #expect(try await subtree(repo, unchanged.snapshot, source) == subtree(repo, first.snapshot, source))
+
+        try FileTree.append(source + "/notes.txt", Array("one more line\n".utf8))
+        let changed = try await TestRepository.backup(repo, [source])
+        #expect(changed.snapshot.statistics.bytesRead == 15014)
+        #expect(changed.snapshot.statistics.filesChanged == 1)
+        #expect(changed.snapshot.statistics.filesUnmodified == 2)
+    }
+
+    @Test("FULL reads every byte even when nothing changed, and stores no content again")
+    func full() async throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        _ = try await TestRepository.backup(repo, [source])
+        let again = try await TestRepository.backup(repo, [source], type: .full)
+        #expect(again.snapshot.type == .full)
+        #expect(again.snapshot.statistics.bytesRead == Int64(3 << 20) + 25000)
+        // At most the trees of the directories above the source, whose times changed.
+        #expect(again.snapshot.statistics.blobsAdded <= source.split(separator: "/").count)
+        #expect(again.snapshot.statistics.bytesAdded < 100_000)
+        #expect(again.snapshot.statistics.filesUnmodified == 3)
+    }
+
+    @Test("every snapshot restores on its own: an incremental one after its parent's packs are gone is still complete by index")
+    func noChains() async throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        _ = try await TestRepository.backup(repo, [source])
+        try FileTree.write(source + "/new.txt", Array("new".utf8))
+        let second = try await TestRepository.backup(repo, [source])
+        // The second snapshot's tree refers to every file, reused or not.
+        let index = try await repo.loadIndex()
+        var files: [String] = []
+        try await TreeWalker(repository: repo, index: index).walk(second.snapshot.tree) { path, node in
+            if node.type == .file {
+                files.append(path)
+                #expect(node.content.allSatisfy(index.contains), "\(path) refers to a blob outside the index")
+            }
+        }
+        #expect(files.count == 4)
+    }
+
+    @Test("excluded names and paths are left out")
+    func excludes() async throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        try FileTree.write(source + "/skip.tmp", [1])
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let result = try await TestRepository.backup(repo, [source], excludes: ["*.tmp", source + "/sub"])
+        let index = try await repo.loadIndex()
+        var paths: [String] = []
+        try await TreeWalker(repository: repo, index: index).walk(result.snapshot.tree) { path, _ in paths.append(path) }
+        #expect(!paths.contains { $0.hasSuffix("skip.tmp") || $0.hasSuffix("/sub") })
+        #expect(paths.contains { $0.hasSuffix("notes.txt") })
+    }
+
+    @Test("a file that keeps changing while it is read is reported")
+    func changedWhileRead() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("source")
+        var rng = SeededBytes(seed: 5)
+        try FileTree.write(source + "/growing.log", rng.bytes(4 << 20))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let done = ManagedFlag()
+        let writer = Thread {
+            while !done.isSet {
+                try? FileTree.append(source + "/growing.log", [0x41])
+                usleep(200)
+            }
+        }
+        writer.start()
+        let result = try await TestRepository.backup(repo, [source])
+        done.set()
+        #expect(result.warnings.contains { $0.contains("changed while it was read") }, "\(result.warnings)")
+    }
+
+    @Test("a path that does not exist stops the backup with a clear error")
+    func missingSource() async throws {
+        let scratch = ScratchDirectory()
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        await #expect(throws: BackupError.self) { try await TestRepository.backup(repo, [scratch.path + "/nope"]) }
+    }
+
+    @Test("an unreadable file is a warning; the rest is backed up")
+    func unreadable() async throws {
+        guard !FileTree.isRoot else { return }  // root reads everything
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        try FileTree.chmod(source + "/notes.txt", 0)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let result = try await TestRepository.backup(repo, [source])
+        #expect(result.warnings.count == 1)
+    }
+}
+
+/// A flag shared with a plain thread.
+final class ManagedFlag: @unchecked Sendable {
+    // @unchecked Sendable: every access goes through the lock.
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}

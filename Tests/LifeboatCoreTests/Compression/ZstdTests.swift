@@ -1,0 +1,56 @@
+import Testing
+
+@testable import LifeboatCore
+
+@Suite("zstd")
+struct ZstdTests {
+    let zstd = Zstd()
+
+    @Test("compressible data round-trips and shrinks")
+    func roundTrip() throws {
+        let text = Array(String(repeating: "lifeboat keeps copies. ", count: 5000).utf8)
+        var out: [UInt8] = []
+        let compressed = text.withUnsafeBytes { zstd.compress($0, appendingTo: &out) }
+        #expect(compressed)
+        #expect(out.count < text.count / 10)
+        let back = try out.withUnsafeBytes { try zstd.decompress($0, plainBytes: text.count) }
+        #expect(back == text)
+    }
+
+    @Test("random data is stored as is")
+    func incompressible() {
+        var rng = SeededBytesLocal(seed: 7)
+        let random = rng.bytes(1 << 20)
+        var out: [UInt8] = []
+        #expect(!random.withUnsafeBytes { zstd.compress($0, appendingTo: &out) })
+        #expect(out.isEmpty)
+    }
+
+    @Test("a corrupt frame is an error, not wrong bytes")
+    func corrupt() {
+        let text = Array(String(repeating: "abc", count: 1000).utf8)
+        var out: [UInt8] = []
+        _ = text.withUnsafeBytes { zstd.compress($0, appendingTo: &out) }
+        out[out.count / 2] ^= 0xff
+        out[4] ^= 0xff
+        #expect(throws: CompressionError.self) {
+            let back = try out.withUnsafeBytes { try zstd.decompress($0, plainBytes: text.count) }
+            if back != text { throw CompressionError.corrupt("mismatch") }
+        }
+    }
+}
+
+/// Local so that this file needs no support target.
+struct SeededBytesLocal {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func bytes(_ n: Int) -> [UInt8] {
+        (0..<n).map { _ in
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return UInt8(truncatingIfNeeded: z ^ (z >> 31))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import CLinux
+import Foundation
+import LifeboatTestSupport
+import Testing
+
+@testable import LifeboatCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Restorer")
+struct RestorerTests {
+    /// Every kind of entry the issue names, in one tree.
+    func makeFidelityTree(_ root: String) throws {
+        var rng = SeededBytes(seed: 21)
+        try FileTree.mkdir(root)
+        try FileTree.write(root + "/empty", [])
+        try FileTree.write(root + "/large.bin", rng.bytes(9 << 20))
+        try FileTree.sparse(root + "/sparse.img", size: 64 << 20, data: [(0, rng.bytes(4096)), (40 << 20, rng.bytes(8192))])
+        try FileTree.mkdir(root + "/empty-dir")
+        try FileTree.setMtime(root + "/empty-dir", seconds: 1_600_000_000, nanoseconds: 123_456_789)
+        try FileTree.symlink("large.bin", at: root + "/link")
+        try FileTree.symlink("does/not/exist", at: root + "/dangling")
+        try FileTree.write(root + "/original", Array("linked".utf8))
+        try FileTree.hardlink(root + "/original", at: root + "/hardlink")
+        try FileTree.fifo(root + "/pipe")
+        try FileTree.write(root + "/setuid", [1, 2, 3])
+        try FileTree.chmod(root + "/setuid", 0o4755)
+        try FileTree.write(root + "/private", [4])
+        try FileTree.chmod(root + "/private", 0o600)
+        try FileTree.write(root + "/with-xattr", [5])
+        try FileTree.setXattr(root + "/with-xattr", "user.lifeboat.test", Array("value\0with nul".utf8))
+        try FileTree.write(RawPath(bytes: Array((root + "/bad-utf8-").utf8) + [0xff, 0xfe, 0x41]), [6])
+        try FileTree.write(root + "/new\nline", [7])
+        try FileTree.write(root + "/" + String(repeating: "n", count: 255), [8])
+        var deep = root + "/deep"
+        for i in 0..<60 { deep += "/d\(i)" }
+        try FileTree.mkdir(deep)
+        try FileTree.write(deep + "/bottom.txt", Array("bottom".utf8))
+        try FileTree.setMtime(root + "/large.bin", seconds: 1_234_567_890, nanoseconds: 987_654_321)
+        if FileTree.isRoot { try FileTree.chown(root + "/private", uid: 1234, gid: 5678) }
+    }
+
+    @Test("a restore reproduces every kind of entry: content, modes, owners, times, links, xattrs, odd names, depth")
+    func fidelity() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.path + "/source"
+        try makeFidelityTree(source)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let backup = try await TestRepository.backup(repo, [source])
+        #expect(backup.warnings.isEmpty, "\(backup.warnings)")
+        let target = scratch.path + "/restore"
+        var options = RestoreOptions(target: target)
+        options.verify = true
+        let result = try await Restorer(repository: repo).restore(backup.snapshot, options: options)
+        #expect(result.isComplete, "\(result.errors) \(result.damagedFiles)")
+        #expect(DirectoryComparison.differences(source, target + source) == [])
+
+        let a = try FileStatus.lstat(RawPath(target + source + "/original"))
+        let b = try FileStatus.lstat(RawPath(target + source + "/hardlink"))
+        #expect(a.inode == b.inode && a.linkCount == 2, "hardlinks are restored as hardlinks")
+        let sparse = try FileStatus.lstat(RawPath(target + source + "/sparse.img"))
+        #expect(sparse.sizeBytes == 64 << 20)
+        #expect(sparse.allocatedBytes < 1 << 20, "sparse file took \(sparse.allocatedBytes) bytes")
+        #expect(try FileStatus.lstat(RawPath(target + source + "/setuid")).mode == 0o4755)
+        #expect(try FileStatus.lstat(RawPath(target + source + "/pipe")).type == .fifo)
+        if FileTree.isRoot {
+            let owned = try FileStatus.lstat(RawPath(target + source + "/private"))
+            #expect(owned.uid == 1234 && owned.gid == 5678)
+        }
+    }
+
+    @Test("--include restores only matching paths, with the directories above them")
+    func include() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("source")
+        try FileTree.mkdir(source + "/a/b")
+        try FileTree.write(source + "/a/b/keep.txt", [1])
+        try FileTree.write(source + "/a/skip.bin", [2])
+        try FileTree.write(source + "/top.txt", [3])
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let backup = try await TestRepository.backup(repo, [source])
+        var options = RestoreOptions(target: scratch.path + "/restore")
+        options.includes = ["*.txt"]
+        _ = try await Restorer(repository: repo).restore(backup.snapshot, options: options)
+        let fm = FileManager.default
+        #expect(fm.fileExists(atPath: options.target + source + "/a/b/keep.txt"))
+        #expect(fm.fileExists(atPath: options.target + source + "/top.txt"))
+        #expect(!fm.fileExists(atPath: options.target + source + "/a/skip.bin"))
+
+        var byPath = RestoreOptions(target: scratch.path + "/restore2")
+        byPath.includes = [source + "/a"]
+        _ = try await Restorer(repository: repo).restore(backup.snapshot, options: byPath)
+        #expect(fm.fileExists(atPath: byPath.target + source + "/a/skip.bin"))
+        #expect(!fm.fileExists(atPath: byPath.target + source + "/top.txt"))
+    }
+
+    @Test("names that would escape the target are refused")
+    func unsafeNames() {
+        #expect(!Restorer.isSafeName(Array("..".utf8)))
+        #expect(!Restorer.isSafeName(Array(".".utf8)))
+        #expect(!Restorer.isSafeName(Array("a/b".utf8)))
+        #expect(!Restorer.isSafeName([]))
+        #expect(Restorer.isSafeName(Array("..a".utf8)))
+    }
+
+    @Test("a crafted snapshot with '..' and '/' in names writes nothing outside the target")
+    func craftedSnapshot() async throws {
+        let scratch = ScratchDirectory()
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let writer = try await BlobWriter(repository: repo, index: try await repo.loadIndex())
+        let content = try await writer.save(Array("evil".utf8), type: .data).id
+        let t = FileTime(seconds: 0, nanoseconds: 0)
+        func file(_ name: String) -> Node {
+            Node(nameBytes: Array(name.utf8), type: .file, mode: 0o644, uid: 0, gid: 0, mtime: t, ctime: t, sizeBytes: 4, inode: 1, device: 1, linkCount: 1, content: [content])
+        }
+        let tree = Tree(nodes: [file(".."), file("../escaped"), file("fine")])
+        let root = try await writer.save(JSONCoding.encode(tree), type: .tree).id
+        try await writer.flush()
+        let snapshot = Snapshot(
+            time: Date(), endTime: Date(), type: .full, source: .files, paths: ["/x"], tags: [], host: "h", username: "u", parent: nil,
+            tree: root, dataKey: writer.dataKey.id, programVersion: "t", excludes: [], statistics: .init(), checks: .init(), warnings: [])
+        let target = scratch.sub("target/inner")
+        let result = try await Restorer(repository: repo).restore(snapshot, options: RestoreOptions(target: target))
+        #expect(result.errors.count == 2)
+        #expect(FileManager.default.fileExists(atPath: target + "/fine"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/target/escaped"))
+    }
+}
+
