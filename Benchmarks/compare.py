@@ -10,7 +10,7 @@ Python 3.9+ standard library only. For every tool, in the same order:
   (e) check with full data verification
 
 Each step is timed: wall time, CPU time (user+sys of the child and its waited-for
-descendants, from os.wait4), peak RSS (ru_maxrss from os.wait4) and the repository's
+descendants, from os.wait4), peak RSS (ru_maxrss from os.wait4; see LAUNCHER) and the repository's
 size after the step (apparent bytes of every file under the repository directory).
 Prints a Markdown report (optionally also written to --markdown FILE). Any tool failing
 a step makes the script exit non-zero, showing that tool's stderr.
@@ -76,22 +76,50 @@ def clean_env(extra):
     return env
 
 
+# Linux carries a process's RSS high-water mark across execve into ru_maxrss, and
+# subprocess starts children with vfork, so a child started straight from this (large)
+# interpreter would report at least this interpreter's peak RSS. A fresh, minimal
+# interpreter (about 8 MiB) therefore starts each measured command and reports the
+# command's os.wait4 resource usage; ru_maxrss is a maximum, not a sum, so that floor
+# only shows for commands that stay below it.
+LAUNCHER = r"""
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+t0 = time.monotonic()
+try:
+    pid = os.posix_spawnp(argv[0], argv, os.environ)
+except OSError as e:
+    print(f"cannot start {argv[0]}: {e}", file=sys.stderr)
+    sys.exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.monotonic() - t0
+with open(out, "w") as f:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "wall": wall,
+               "cpu": ru.ru_utime + ru.ru_stime, "maxrss": ru.ru_maxrss}, f)
+"""
+
+
 def run_measured(argv, env, cwd, logbase):
-    """Run argv to completion; return (code, wall s, cpu s, maxrss KiB, stdout, stderr)."""
+    """Run argv to completion; return (code, wall s, cpu s, maxrss KiB, stdout, stderr).
+
+    Wall time, user+sys CPU time and ru_maxrss all come from os.wait4 on the command
+    itself (in the launcher above), so they include its waited-for descendants."""
+    result = logbase + ".rusage.json"
+    if os.path.exists(result):
+        os.remove(result)
     with open(logbase + ".out", "wb") as out, open(logbase + ".err", "wb") as err:
-        t0 = time.monotonic()
-        try:
-            p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        except OSError as e:
-            return 127, 0.0, 0.0, 0, "", f"cannot start {argv[0]}: {e}"
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.monotonic() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
+        r = subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, result] + argv, env=env, cwd=cwd,
+                           stdin=subprocess.DEVNULL, stdout=out, stderr=err)
     with open(logbase + ".out", "rb") as f:
         stdout = f.read().decode(errors="replace")
     with open(logbase + ".err", "rb") as f:
         stderr = f.read().decode(errors="replace")
-    return p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, stdout, stderr
+    try:
+        with open(result) as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        return r.returncode or 127, 0.0, 0.0, 0, stdout, stderr or f"launcher exited {r.returncode}"
+    return m["code"], m["wall"], m["cpu"], m["maxrss"], stdout, stderr
 
 
 def run_plain(argv, env=None, cwd=None, what=""):

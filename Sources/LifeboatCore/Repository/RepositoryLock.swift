@@ -18,6 +18,15 @@ public struct RepositoryLock: Codable, Sendable {
     public var created: Date
     public var expires: Date
 
+    public init(host: String, pid: Int32, username: String, exclusive: Bool, created: Date, expires: Date) {
+        self.host = host
+        self.pid = pid
+        self.username = username
+        self.exclusive = exclusive
+        self.created = created
+        self.expires = expires
+    }
+
     public static let lifetime: TimeInterval = 30 * 60
     public static let refreshInterval: Duration = .seconds(5 * 60)
 

@@ -1,0 +1,122 @@
+import Foundation
+import LifeboatCore
+import LifeboatTestSupport
+import Testing
+
+@Suite("lifeboat init, backup, snapshots, restore, ls, diff")
+struct BackupRestoreCLITests {
+    func makeSource(_ scratch: ScratchDirectory) throws -> String {
+        let source = scratch.sub("data")
+        var rng = SeededBytes(seed: 41)
+        try FileTree.write(source + "/x.bin", rng.bytes(300_000))
+        try FileTree.mkdir(source + "/docs")
+        try FileTree.write(source + "/docs/readme.txt", Array("read me\n".utf8))
+        try FileTree.write(source + "/docs/skip.tmp", [1])
+        return source
+    }
+
+    @Test("backup --json and snapshots --json carry the documented fields")
+    func jsonOutput() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let first = try cli.run(["backup", source, "--tag", "nightly", "--exclude", "*.tmp", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let b = try #require(try LifeboatCLI.json(first) as? [String: Any])
+        for key in ["snapshotId", "type", "parent", "filesNew", "filesChanged", "filesUnmodified", "bytesRead", "bytesAdded", "durationSeconds"] {
+            #expect(b[key] != nil, "backup --json lacks \(key)")
+        }
+        #expect(b["type"] as? String == "FULL")
+        #expect(b["parent"] is NSNull)
+        #expect(b["filesNew"] as? Int == 2)
+
+        let second = try #require(try LifeboatCLI.json(try cli.run(["backup", source, "--exclude", "*.tmp", "--json"])) as? [String: Any])
+        #expect(second["type"] as? String == "INCREMENTAL")
+        #expect(second["parent"] as? String == b["snapshotId"] as? String)
+        #expect(second["bytesRead"] as? Int == 0)
+
+        let full = try #require(try LifeboatCLI.json(try cli.run(["backup", source, "--type", "full", "--exclude", "*.tmp", "--json"])) as? [String: Any])
+        #expect(full["type"] as? String == "FULL")
+        #expect(full["bytesRead"] as? Int == 300_008)
+
+        let list = try #require(try LifeboatCLI.json(try cli.run(["snapshots", "--json"])) as? [[String: Any]])
+        #expect(list.count == 3)
+        let s = list[0]
+        for key in ["id", "shortId", "time", "type", "paths", "tags", "parent", "host"] {
+            #expect(s[key] != nil, "snapshots --json lacks \(key)")
+        }
+        #expect(s["id"] as? String == b["snapshotId"] as? String)
+        #expect((s["id"] as? String)?.count == 64)
+        #expect(s["tags"] as? [String] == ["nightly"])
+        #expect(s["paths"] as? [String] == [source])
+        #expect(ISO8601.parse(s["time"] as? String ?? "") != nil)
+    }
+
+    @Test("restore by short id recreates the absolute structure; ls and diff list the entries")
+    func restoreLsDiff() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let id1 = try cli.run(["backup", source]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id1.count == 64)
+        try FileTree.write(source + "/docs/new.txt", [9])
+        let id2 = try cli.run(["backup", source]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let target = scratch.path + "/restore"
+        let restored = try cli.run(["restore", String(id1.prefix(8)), "--target", target, "--verify"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(FileManager.default.contents(atPath: target + source + "/x.bin") == FileManager.default.contents(atPath: source + "/x.bin"))
+        #expect(!FileManager.default.fileExists(atPath: target + source + "/docs/new.txt"))
+
+        let ls = try cli.run(["ls", "latest"])
+        #expect(ls.stdout.contains(source + "/docs/new.txt"))
+        let diff = try cli.run(["diff", id1, id2])
+        #expect(diff.stdout.contains("+    " + source + "/docs/new.txt"))
+
+        let partial = try cli.run(["restore", "latest", "--target", scratch.path + "/only", "--include", "*.txt"])
+        #expect(partial.status == 0)
+        #expect(FileManager.default.fileExists(atPath: scratch.path + "/only" + source + "/docs/new.txt"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/only" + source + "/x.bin"))
+    }
+
+    @Test("the repository and passphrase come from flags or from the environment")
+    func environment() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        var env = ProcessInfo.processInfo.environment
+        for key in ["LIFEBOAT_REPOSITORY", "LIFEBOAT_PASSWORD_FILE"] { env.removeValue(forKey: key) }
+        let flags = try cli.run(["backup", source, "--repo", cli.repository, "--password-file", cli.passwordFile], environment: env)
+        #expect(flags.status == 0, "\(flags.stderr)")
+        env["LIFEBOAT_REPOSITORY"] = cli.repository
+        env["LIFEBOAT_PASSWORD"] = "correct horse battery staple"
+        let byEnv = try cli.run(["snapshots"], environment: env)
+        #expect(byEnv.status == 0, "\(byEnv.stderr)")
+        env.removeValue(forKey: "LIFEBOAT_PASSWORD")
+        let none = try cli.run(["snapshots"], environment: env)
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("no passphrase"))
+    }
+
+    @Test("progress goes to a terminal only: piped output is just the result")
+    func quietWhenPiped() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let out = try cli.run(["backup", source])
+        #expect(out.stderr.isEmpty)
+        #expect(out.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test("quickstart runs the whole cycle and reports OK")
+    func quickstart() throws {
+        let out = try Shell.run(LifeboatCLI.executable, ["quickstart"])
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        #expect(out.stdout.contains("identical"))
+        #expect(out.stdout.contains("OK:"))
+    }
+}
