@@ -335,6 +335,7 @@ class Bench:
             elif t == "borg":
                 self.tools.append(Borg(work))
         self.versions = {}
+        self.source = source_state() if "lifeboat" in args.tools else ""
         self.mutate_summary = ""
         self.corpus_summary = ""
 
@@ -401,7 +402,8 @@ class Bench:
         L.append("")
         L.append(f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; machine: {machine()}")
         for name, v in self.versions.items():
-            L.append(f"- {name}: `{v.splitlines()[0] if v else '?'}`")
+            L.append(f"- {name}: `{v.splitlines()[0] if v else '?'}`"
+                     + (f" built from {self.source}" if name == "lifeboat" and self.source else ""))
         if self.corpus_summary:
             L.append(f"- corpus: {self.corpus_summary.replace(self.work, 'WORK')}")
         if self.mutate_summary:
@@ -515,6 +517,19 @@ class Bench:
                       f"after ({last}): lifeboat {lb:.1f} MiB vs restic {rs:.1f} MiB ({(lb / rs - 1) * 100:+.1f}%)",
                       lb <= rs * 1.02))
         return T
+
+
+def source_state():
+    """The commit of this checkout and whether Sources/ or Package.swift differ from it."""
+    try:
+        head = subprocess.run(["git", "-C", REPO_ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO_ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"],
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    dirty = [l[3:] for l in dirty if l.strip()]
+    return f"commit {head}" + (f" plus uncommitted changes to {', '.join(dirty)}" if dirty else "")
 
 
 def ratio_text(other, lifeboat):
