@@ -38,6 +38,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Per-stage throughput of the byte path (chunker, HMAC, SHA-256, AES-GCM, zstd).
+        .executableTarget(
+            name: "lifeboat-benchmarks",
+            dependencies: [
+                "LifeboatCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/LifeboatBenchmarks"
+        ),
         // Fixtures shared by the test targets: scratch directories, sample trees, the CLI runner.
         .target(
             name: "LifeboatTestSupport",

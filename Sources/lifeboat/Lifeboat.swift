@@ -20,12 +20,8 @@ struct Lifeboat: AsyncParsableCommand {
     /// Errors become exit statuses here and only here (docs/cli.md has the table).
     static func main() async {
         do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            let command = try parseAsRoot()
+            try await InterruptHandling.run(command)
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch {
@@ -37,4 +33,53 @@ struct Lifeboat: AsyncParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+/// The first SIGINT or SIGTERM cancels the running command, which stops between files,
+/// releases its lock and exits 130; a second one exits at once.
+enum InterruptHandling {
+    static func run(_ command: any ParsableCommand) async throws {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let (signals, continuation) = AsyncStream<Int32>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let box = CommandBox(command: command)
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var command = box.command
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
+                return true
+            }
+            group.addTask {
+                var iterator = signals.makeAsyncIterator()
+                guard await iterator.next() != nil else { return false }
+                FileHandle.standardError.write(Data("lifeboat: interrupted, stopping (press Ctrl-C again to stop at once)\n".utf8))
+                Task.detached {
+                    // A second signal: the user wants out now, whatever state we are in.
+                    var rest = iterator
+                    if await rest.next() != nil { Foundation.exit(ExitStatus.interrupted.rawValue) }
+                }
+                throw CancellationError()
+            }
+            _ = try await group.next()
+            group.cancelAll()
+            continuation.finish()
+        }
+    }
+}
+
+/// Carries the parsed command into the task that runs it. @unchecked Sendable: the
+/// command is used by that task only, after this task handed it over.
+private struct CommandBox: @unchecked Sendable {
+    let command: any ParsableCommand
 }

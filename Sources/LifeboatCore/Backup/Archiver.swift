@@ -16,7 +16,7 @@ import Glibc
 /// and inode are unchanged (and whose blobs are all indexed); FULL reads every byte.
 /// Either way the snapshot refers to all of its content and restores on its own.
 ///
-/// Memory bound: `fileWorkers` read windows (16 MiB each, less for small files), one open
+/// Memory bound: `fileWorkers` read windows (17 MiB each, less for small files), one open
 /// pack per blob type (~16 MiB each) and one pack being uploaded per worker.
 public struct Archiver: Sendable {
     public let repository: Repository
@@ -207,11 +207,13 @@ private struct Walk {
                         let oldTree = parent == nil ? oldRoot : try await loadOld(old)
                         var node: Node?
                         if parent != nil {
-                            guard let status = try? FileStatus.lstat(path) else {
+                            do {
+                                node = try makeNode(path: path, status: try FileStatus.lstat(path))
+                            } catch {
+                                warn("cannot back up: \(error)")
                                 try await complete(parent!, slot: slot, with: nil, root: &rootTree)
                                 continue
                             }
-                            node = try makeNode(path: path, status: status)
                         }
                         let names = children.keys.sorted { $0.lexicographicallyPrecedes($1) }
                         let dir = PendingDirectory(node: node, count: names.count, parent: parent, slot: slot)
@@ -373,7 +375,7 @@ private struct Walk {
 
     // MARK: - Entries
 
-    private func makeNode(path: RawPath, status: FileStatus) throws -> Node {
+    private mutating func makeNode(path: RawPath, status: FileStatus) throws -> Node {
         var node = Node(
             nameBytes: path.lastComponent, type: status.type, mode: status.mode, uid: status.uid, gid: status.gid,
             mtime: status.mtime, ctime: status.ctime, sizeBytes: status.type == .file ? status.sizeBytes : 0, inode: status.inode,
@@ -384,7 +386,11 @@ private struct Walk {
         default: break
         }
         if status.type != .symlink {
-            node.xattrs = try Directory.extendedAttributes(of: path)
+            do {
+                node.xattrs = try Directory.extendedAttributes(of: path)
+            } catch {
+                warn("cannot read the extended attributes of \(path): \(error)")
+            }
         }
         return node
     }

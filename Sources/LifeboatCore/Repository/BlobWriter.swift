@@ -10,7 +10,7 @@ import Synchronization
 /// open pack per blob type plus one pack in flight per worker.
 ///
 /// Write order (crash safety): a pack is durable before any index segment names it,
-/// and index segments are durable before the snapshot that needs them. Each data pack
+/// and index segments are durable before the snapshot that needs them. Each pack
 /// gets its index segment as soon as it is durable, so a backup killed at any instant
 /// leaves everything it uploaded indexed for the next run to reuse.
 public final class BlobWriter: Sendable {

@@ -91,6 +91,8 @@ public struct MasterIndex: Sendable {
     }
 
     private(set) var packs: [PackInfo] = []
+    /// Index segments that could not be read, with the reason.
+    public var problems: [String] = []
     private var packNumbers: [PackID: UInt32] = [:]
     private var entries: [BlobID: Entry] = [:]
 

@@ -35,7 +35,7 @@ enum JSONCoding {
         do {
             return try decoder().decode(T.self, from: Data(bytes))
         } catch {
-            throw RepositoryError.damaged(ObjectName(.config, what), reason: "cannot decode \(what): \(error)")
+            throw RepositoryError.undecodable(what: what, reason: "\(error)")
         }
     }
 }

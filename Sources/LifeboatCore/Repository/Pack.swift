@@ -92,7 +92,7 @@ struct PackBuilder {
 
     init(dataKey: DataKey, nominalTargetBytes: Int) {
         self.dataKey = dataKey
-        // A pack's size varies by up to 1/8 around the nominal size, so that pack
+        // A pack's size varies by up to 1/16 either side of the nominal size, so that pack
         // boundaries do not line up with any particular run of chunk sizes.
         targetBytes = nominalTargetBytes - nominalTargetBytes / 16 + Int.random(in: 0..<(nominalTargetBytes / 8 + 1))
         bytes.reserveCapacity(targetBytes + (1 << 20))

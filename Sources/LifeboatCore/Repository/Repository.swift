@@ -58,9 +58,15 @@ public final class Repository: Sendable {
         let keys = try await backend.list(.keys)
         guard !keys.isEmpty else { throw RepositoryError.noKeys(location: backend.locationDescription) }
         var master: MasterKey?
+        var unreadable: [String] = []
         for key in keys {
-            let bytes = try await backend.read(key.name)
-            let file = try JSONCoding.decode(KeyFile.self, from: bytes, what: key.name.path)
+            // One damaged key file must not lock out the passphrases of the others.
+            guard let bytes = try? await backend.read(key.name),
+                let file = try? JSONCoding.decode(KeyFile.self, from: bytes, what: key.name.path)
+            else {
+                unreadable.append(key.name.path)
+                continue
+            }
             do {
                 master = try file.open(passphrase: passphrase)
                 break
@@ -68,7 +74,12 @@ public final class Repository: Sendable {
                 continue
             }
         }
-        guard let master else { throw CryptoError.wrongPassphrase }
+        guard let master else {
+            if unreadable.count == keys.count {
+                throw RepositoryError.undecodable(what: unreadable.joined(separator: ", "), reason: "no key file is readable")
+            }
+            throw CryptoError.wrongPassphrase
+        }
         let repo = Repository(backend: backend, config: config, masterKey: master, dataKeys: [:])
         try await repo.loadDataKeys()
         return repo
@@ -86,14 +97,18 @@ public final class Repository: Sendable {
         guard config.version == RepositoryConfig.currentVersion else {
             throw RepositoryError.unsupportedVersion(config.version, location: backend.locationDescription)
         }
+        if let problem = config.problem { throw RepositoryError.invalidConfig(problem, location: backend.locationDescription) }
         return config
     }
 
     func loadDataKeys() async throws {
         var loaded: [DataKeyID: DataKey] = [:]
         for info in try await backend.list(.dataKeys) {
-            let bytes = try await backend.read(info.name)
-            let file = try JSONCoding.decode(DataKeyFile.self, from: bytes, what: info.name.path)
+            // A damaged data key file costs only the objects sealed with it: they are reported
+            // as such (dataKeyMissing) when used, and `check` names them.
+            guard let bytes = try? await backend.read(info.name),
+                let file = try? JSONCoding.decode(DataKeyFile.self, from: bytes, what: info.name.path)
+            else { continue }
             // After an interrupted rotation two files may hold one id: keep the one that opens.
             if let key = try? file.open(with: masterKey) { loaded[key.id] = key }
         }
@@ -141,15 +156,18 @@ public final class Repository: Sendable {
 
     // MARK: - Index
 
-    /// Reads and merges every index segment.
+    /// Reads and merges every index segment. A damaged segment is left out and named in
+    /// `problems`: its blobs count as absent, so a backup stores them again and a restore
+    /// reports the files that need them, while everything else keeps working.
     public func loadIndex() async throws -> MasterIndex {
         var index = MasterIndex()
         for info in try await backend.list(.index) {
-            let plain = try await loadSealed(info.name)
             do {
-                index.add(try IndexSegment.decode(plain, what: info.name.path))
+                index.add(try IndexSegment.decode(try await loadSealed(info.name), what: info.name.path))
+            } catch let error as StorageError {
+                throw error
             } catch {
-                throw RepositoryError.damaged(info.name, reason: "\(error)")
+                index.problems.append("index \(info.name.name): \(error)")
             }
         }
         return index
@@ -201,14 +219,27 @@ public final class Repository: Sendable {
         return try JSONCoding.decode(Snapshot.self, from: try await loadSealed(name), what: name.path)
     }
 
-    /// Every snapshot, oldest first.
-    public func snapshots() async throws -> [SnapshotEntry] {
+    /// Every readable snapshot, oldest first, and a line for each one that is damaged
+    /// (one damaged snapshot must not hide the others).
+    public func listSnapshots() async throws -> (snapshots: [SnapshotEntry], damaged: [String]) {
         var out: [SnapshotEntry] = []
+        var damaged: [String] = []
         for info in try await backend.list(.snapshots) {
             guard let id = SnapshotID(hex: info.name.name) else { continue }  // not ours: ignored, `check` reports it
-            out.append(SnapshotEntry(id: id, snapshot: try await loadSnapshot(id)))
+            do {
+                out.append(SnapshotEntry(id: id, snapshot: try await loadSnapshot(id)))
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                damaged.append("snapshot \(id.shortHex): \(error)")
+            }
         }
-        return out.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }
+        return (out.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }, damaged)
+    }
+
+    /// Every readable snapshot, oldest first; `listSnapshots()` also names the damaged ones.
+    public func snapshots() async throws -> [SnapshotEntry] {
+        try await listSnapshots().snapshots
     }
 
     /// Resolves `latest` or a unique prefix of a snapshot id.

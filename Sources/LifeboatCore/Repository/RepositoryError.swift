@@ -7,6 +7,9 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case dataKeyMissing(DataKeyID)
     case blobNotInIndex(BlobID)
     case damaged(ObjectName, reason: String)
+    /// A JSON object (config, key file, tree, snapshot) that does not decode.
+    case undecodable(what: String, reason: String)
+    case invalidConfig(String, location: String)
     case snapshotNotFound(String)
     case ambiguousSnapshot(String, candidates: Int)
     case locked(by: String, location: String)
@@ -29,6 +32,10 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "blob \(id.shortHex) is referenced but not in the index: run 'lifeboat check'"
         case .damaged(let name, let reason):
             return "object \(name) is damaged (\(reason)): run 'lifeboat check --read-data' and restore it from another location"
+        case .undecodable(let what, let reason):
+            return "\(what) cannot be decoded (\(reason)): it is damaged; run 'lifeboat check' and restore it from another location"
+        case .invalidConfig(let reason, let l):
+            return "the config of the repository in \(l) is invalid (\(reason)): restore it from another copy"
         case .snapshotNotFound(let s):
             return "no snapshot matches '\(s)': list them with 'lifeboat snapshots'"
         case .ambiguousSnapshot(let s, let n):

@@ -94,7 +94,7 @@ public struct RepositoryLock: Codable, Sendable {
         for info in try await backend.list(.locks) where info.name != own {
             guard let bytes = try? await backend.read(info.name) else { continue }  // released meanwhile
             guard let other = try? JSONCoding.decode(RepositoryLock.self, from: bytes, what: info.name.path) else {
-                continue  // a lock being written right now reads as partial JSON; not a conflict we can judge
+                continue  // a damaged lock cannot be judged; it must not stop every backup, so it is ignored
             }
             if other.isStale(now: now, localHost: host) {
                 try? await backend.delete(info.name)  // another process may have removed it first

@@ -1,8 +1,12 @@
 /// The sealed form of index segments and snapshots:
 /// `data key id (32) || nonce || ciphertext || tag`, with additional data
-/// `"lifeboat/v1/<kind>" || data key id`. The plaintext starts with one byte saying how
-/// the rest is encoded: 0 as is, 1 a zstd frame.
+/// `"lifeboat/v1/<kind>" || data key id`. The plaintext is one byte saying how the
+/// payload is encoded (0 as is, 1 a zstd frame), the encoded payload's length as a
+/// little-endian u32, the encoded payload, then zero padding: the sealed size is rounded
+/// up to a multiple of 256 bytes after a random 0 to 255 are added, so that the size of an
+/// index segment does not give away how many blobs its packs hold.
 enum SealedObject {
+    static let paddingGranule = 256
     static func additionalData(kind: ObjectKind, key: DataKeyID) -> [UInt8] {
         var ad = Array("lifeboat/v1/\(kind.rawValue)".utf8)
         key.digest.append(to: &ad)
@@ -10,12 +14,16 @@ enum SealedObject {
     }
 
     static func seal(_ payload: [UInt8], kind: ObjectKind, dataKey: DataKey, zstd: Zstd) -> [UInt8] {
-        var plain: [UInt8] = [1]
+        var plain: [UInt8] = [1, 0, 0, 0, 0]
         let compressed = payload.withUnsafeBytes { zstd.compress($0, appendingTo: &plain) }
         if !compressed {
-            plain = [0]
+            plain = [0, 0, 0, 0, 0]
             plain.append(contentsOf: payload)
         }
+        let encodedBytes = UInt32(plain.count - 5)
+        withUnsafeBytes(of: encodedBytes.littleEndian) { plain.replaceSubrange(1..<5, with: $0) }
+        let padded = (plain.count + Int.random(in: 0..<paddingGranule) + paddingGranule - 1) / paddingGranule * paddingGranule
+        plain.append(contentsOf: repeatElement(0, count: padded - plain.count))
         var out: [UInt8] = []
         dataKey.id.digest.append(to: &out)
         plain.withUnsafeBytes { p in
@@ -42,13 +50,17 @@ enum SealedObject {
         } catch {
             throw RepositoryError.damaged(name, reason: "\(error)")
         }
-        guard let encoding = plain.first else { throw RepositoryError.damaged(name, reason: "empty plaintext") }
+        guard plain.count >= 5 else { throw RepositoryError.damaged(name, reason: "plaintext too short") }
+        let encoding = plain[0]
+        let length = Int(plain.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 1, as: UInt32.self)) })
+        guard length <= plain.count - 5 else { throw RepositoryError.damaged(name, reason: "payload length \(length) exceeds the object") }
+        let payload = 5..<(5 + length)
         switch encoding {
         case 0:
-            return Array(plain.dropFirst())
+            return Array(plain[payload])
         case 1:
             do {
-                return try plain.withUnsafeBytes { (p) throws in try zstd.decompress(UnsafeRawBufferPointer(rebasing: p[1...])) }
+                return try plain.withUnsafeBytes { (p) throws in try zstd.decompress(UnsafeRawBufferPointer(rebasing: p[payload])) }
             } catch {
                 throw RepositoryError.damaged(name, reason: "\(error)")
             }

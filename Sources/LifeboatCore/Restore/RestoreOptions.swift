@@ -29,6 +29,8 @@ public struct RestoreResult: Sendable {
     public var otherEntriesRestored = 0
     public var bytesWritten: Int64 = 0
     public var filesVerified = 0
+    /// Files whose restored bytes did not match the snapshot when read back (`verify`).
+    public var verificationFailures = 0
     /// Files not restored because their content in the repository is damaged or missing.
     public var damagedFiles: [String] = []
     /// Everything else that went wrong (a name that could not be created, an owner that could not be set).

@@ -49,7 +49,7 @@ private struct RestoreWalk {
     var result = RestoreResult()
     /// Directories made, in the order made; their metadata is set in reverse.
     private var directories: [(RawPath, Node)] = []
-    private var hardlinks: [(existing: RawPath, new: RawPath)] = []
+    private var hardlinks: [(existing: RawPath, new: RawPath, snapshotPath: String)] = []
     private var firstOfInode: [HardlinkKey: RawPath] = [:]
     private var damagedPaths = Set<RawPath>()
 
@@ -70,6 +70,7 @@ private struct RestoreWalk {
     enum FileOutcome: Sendable {
         case written(bytes: Int64, verified: Bool)
         case damaged(String)
+        case verificationFailed(String)
         case failed(String)
     }
 
@@ -107,7 +108,7 @@ private struct RestoreWalk {
                         if node.linkCount > 1 {
                             let key = HardlinkKey(device: node.device, inode: node.inode)
                             if let first = firstOfInode[key] {
-                                hardlinks.append((first, path))
+                                hardlinks.append((first, path, snapshotPath))
                                 continue
                             }
                             firstOfInode[key] = path
@@ -131,9 +132,9 @@ private struct RestoreWalk {
             }
             while let (job, outcome) = try await group.next() { record(job, outcome) }
         }
-        for (existing, new) in hardlinks {
+        for (existing, new, snapshotPath) in hardlinks {
             if damagedPaths.contains(existing) {
-                result.damagedFiles.append(new.description)
+                result.damagedFiles.append("\(snapshotPath): hardlink to a file that could not be restored")
                 continue
             }
             let r = existing.withCString { e in new.withCString { unlink($0); return link(e, $0) } }
@@ -151,6 +152,10 @@ private struct RestoreWalk {
         case .damaged(let reason):
             damagedPaths.insert(job.path)
             result.damagedFiles.append("\(job.snapshotPath): \(reason)")
+        case .verificationFailed(let reason):
+            damagedPaths.insert(job.path)
+            result.verificationFailures += 1
+            result.damagedFiles.append("\(job.snapshotPath): verification failed: \(reason)")
         case .failed(let reason):
             damagedPaths.insert(job.path)
             result.errors.append("\(job.snapshotPath): \(reason)")
@@ -294,7 +299,7 @@ private struct RestoreWalk {
         if options.verify {
             if let problem = verifyFile(path, content: job.node.content, index: index, repository: repository) {
                 path.withCString { _ = unlink($0) }
-                return .damaged("verification failed: \(problem)")
+                return .verificationFailed(problem)
             }
             verified = true
         }

@@ -40,7 +40,8 @@ enum ReportOutput {
             if report.blobsChecked > 0 { parts.append("\(report.blobsChecked) blobs") }
             if report.objectsChecked > 0 { parts.append("\(report.objectsChecked) objects") }
             if report.bytesRead > 0 { parts.append(ByteFormat.string(report.bytesRead) + " read") }
-            Swift.print("\(what): \(parts.joined(separator: ", ")): \(report.isOK ? "no errors" : "\(report.errors.count) errors")")
+            let counted = parts.isEmpty ? "" : parts.joined(separator: ", ") + ": "
+            Swift.print("\(what): \(counted)\(report.isOK ? "no errors" : "\(report.errors.count) errors")")
         }
         if !report.isOK { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }

@@ -2,6 +2,12 @@ import ArgumentParser
 import Foundation
 import LifeboatCore
 
+struct InitJSON: Encodable {
+    let id: String
+    let location: String
+    let version: Int
+}
+
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Create a repository in an empty or new directory (the PRIMARY location).")
@@ -19,7 +25,7 @@ struct InitCommand: AsyncParsableCommand {
             backend: backend, passphrase: passphrase, kdf: KDFParameters(n: kdfN, r: 8, p: 1), host: Identity.host,
             username: Identity.username)
         if output.json {
-            try JSONOutput.print(["id": repo.config.id, "location": repo.location, "version": "\(repo.config.version)"])
+            try JSONOutput.print(InitJSON(id: repo.config.id, location: repo.location, version: repo.config.version))
         } else {
             print("created repository \(repo.config.id.prefix(8)) at \(repo.location)")
             print("keep the passphrase safe: without it the data cannot be read")

@@ -18,7 +18,8 @@ struct QuickstartCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let base = directory ?? (NSTemporaryDirectory() + "lifeboat-quickstart-\(UUID().uuidString.prefix(8))")
+        var base = directory ?? (NSTemporaryDirectory() + "lifeboat-quickstart-\(UUID().uuidString.prefix(8))")
+        if !base.hasPrefix("/") { base = FileManager.default.currentDirectoryPath + "/" + base }
         let fm = FileManager.default
         try fm.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer {
@@ -35,7 +36,7 @@ struct QuickstartCommand: AsyncParsableCommand {
 
         let backend = try LocalDirectoryBackend(path: repoPath, create: true)
         let passphrase = Digest256.random().hex
-        try passphrase.write(toFile: base + "/passphrase", atomically: true, encoding: .utf8)
+        fm.createFile(atPath: base + "/passphrase", contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600])
         let repo = try await Repository.initialize(backend: backend, passphrase: passphrase, host: Identity.host, username: Identity.username)
         say("2. created an encrypted repository (PRIMARY) at \(repoPath); passphrase in \(base)/passphrase")
 

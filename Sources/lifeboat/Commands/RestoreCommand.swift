@@ -50,8 +50,7 @@ struct RestoreCommand: AsyncParsableCommand {
         for d in result.damagedFiles { FileHandle.standardError.write(Data("lifeboat: damaged, not restored: \(d)\n".utf8)) }
         for e in result.errors { FileHandle.standardError.write(Data("lifeboat: error: \(e)\n".utf8)) }
         if !result.isComplete {
-            let verifyFailed = verify && result.damagedFiles.contains { $0.contains("verification failed") }
-            throw ExitCode(verifyFailed ? ExitStatus.verificationFailed.rawValue : ExitStatus.partial.rawValue)
+            throw ExitCode(result.verificationFailures > 0 ? ExitStatus.verificationFailed.rawValue : ExitStatus.partial.rawValue)
         }
     }
 }

@@ -24,8 +24,10 @@ struct RepositoryOptions: ParsableArguments {
         let location = try location()
         do {
             return try LocalDirectoryBackend(path: location, create: create)
-        } catch StorageError.locationNotFound {
+        } catch StorageError.locationNotFound where !create {
             throw RepositoryError.notARepository(location: location)
+        } catch StorageError.locationNotFound {
+            throw CLIError("cannot create the repository directory \(location): does its parent exist?")
         }
     }
 

@@ -112,6 +112,30 @@ struct RobustnessCLITests {
         #expect(DirectoryComparison.differences(source, scratch.path + "/r" + source, compareDirectoryTimes: false) == [])
     }
 
+    @Test("SIGINT stops a backup with exit 130, releases its lock and leaves a repository that checks clean")
+    func interrupted() throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("data")
+        var rng = SeededBytes(seed: 71)
+        for i in 0..<40 { try FileTree.write(source + "/f\(i).bin", rng.bytes(1 << 20)) }
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LifeboatCLI.executable)
+        process.arguments = ["backup", source]
+        process.environment = cli.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(300_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let locks = (try? FileManager.default.contentsOfDirectory(atPath: cli.repository + "/locks")) ?? []
+        #expect(locks.isEmpty, "an interrupted backup releases its lock: \(locks)")
+        #expect(try cli.run(["check", "--read-data"]).status == 0)
+    }
+
     @Test("a damaged pack: check --read-data names it and exits 13, verify --no-key too; restore exits 3 and writes no wrong bytes")
     func damagedPack() throws {
         let scratch = ScratchDirectory()
