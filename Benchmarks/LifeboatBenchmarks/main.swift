@@ -52,7 +52,7 @@ measure("FastCDC (gear hash) random", bytes: size) {
         }
     }
 }
-print("  \(chunks.count) chunks, average \(size / max(1, chunks.count) >> 10) KiB")
+print("  \(chunks.count) chunks, average \((size / max(1, chunks.count)) >> 10) KiB")
 measure("HMAC-SHA256 blob ids", bytes: size) {
     random.withUnsafeBytes { p in for r in chunks { _ = master.blobID(of: UnsafeRawBufferPointer(rebasing: p[r])) } }
 }

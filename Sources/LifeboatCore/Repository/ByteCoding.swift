@@ -4,6 +4,7 @@ struct ByteWriter {
     var bytes: [UInt8] = []
 
     mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func digest(_ d: Digest256) { d.append(to: &bytes) }
@@ -29,6 +30,10 @@ struct ByteReader {
     }
 
     mutating func u8() throws -> UInt8 { bytes[try take(1)] }
+    mutating func u16() throws -> UInt16 {
+        let at = try take(2)
+        return bytes.withUnsafeBytes { UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+    }
     mutating func u32() throws -> UInt32 {
         let at = try take(4)
         return bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// One directory: its entries sorted by the bytes of their names. Stored as one tree
-/// blob, encoded as JSON with sorted keys so that an unchanged directory encodes to the
-/// same bytes, hence the same blob id, in every snapshot.
-public struct Tree: Codable, Sendable, Equatable {
+/// blob in a deterministic binary encoding (``Tree/encoded()``), so that an unchanged
+/// directory encodes to the same bytes, hence the same blob id, in every snapshot.
+public struct Tree: Sendable, Equatable {
     public var nodes: [Node]
 
     public init(nodes: [Node]) {
@@ -23,11 +23,6 @@ public struct Tree: Codable, Sendable, Equatable {
         return nil
     }
 
-    func encoded() -> [UInt8] { JSONCoding.encode(self) }
-
-    static func decode(_ bytes: [UInt8], id: BlobID) throws -> Tree {
-        try JSONCoding.decode(Tree.self, from: bytes, what: "tree \(id.shortHex)")
-    }
 }
 
 /// The kinds of filesystem entry a tree records.
@@ -38,7 +33,7 @@ public enum NodeType: String, Codable, Sendable {
 }
 
 /// One entry of a directory, with everything needed to restore it faithfully.
-public struct Node: Codable, Sendable, Equatable {
+public struct Node: Sendable, Equatable {
     /// The name as bytes: file names on Linux need not be UTF-8.
     public var nameBytes: [UInt8]
     public var type: NodeType
@@ -88,79 +83,6 @@ public struct Node: Codable, Sendable, Equatable {
         self.linkTarget = linkTarget
         self.deviceNumber = deviceNumber
         self.xattrs = xattrs
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case name, nameB64, type, mode, uid, gid, mtime, ctime, size, inode, device, links, content, subtree
-        case linkTarget, linkTargetB64, rdev, xattrs
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        nameBytes = try Self.decodeBytes(c, text: .name, base64: .nameB64) ?? []
-        type = try c.decode(NodeType.self, forKey: .type)
-        mode = try c.decode(UInt32.self, forKey: .mode)
-        uid = try c.decode(UInt32.self, forKey: .uid)
-        gid = try c.decode(UInt32.self, forKey: .gid)
-        mtime = try c.decode(FileTime.self, forKey: .mtime)
-        ctime = try c.decode(FileTime.self, forKey: .ctime)
-        sizeBytes = try c.decodeIfPresent(UInt64.self, forKey: .size) ?? 0
-        inode = try c.decode(UInt64.self, forKey: .inode)
-        device = try c.decode(UInt64.self, forKey: .device)
-        linkCount = try c.decode(UInt64.self, forKey: .links)
-        if let packed = try c.decodeIfPresent(Data.self, forKey: .content) {
-            guard packed.count % 32 == 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .content, in: c, debugDescription: "content is not a list of 32-byte ids")
-            }
-            content = stride(from: 0, to: packed.count, by: 32).map { BlobID(Digest256(packed[packed.startIndex + $0..<packed.startIndex + $0 + 32])) }
-        } else {
-            content = []
-        }
-        subtree = try c.decodeIfPresent(BlobID.self, forKey: .subtree)
-        linkTarget = try Self.decodeBytes(c, text: .linkTarget, base64: .linkTargetB64)
-        deviceNumber = try c.decodeIfPresent(UInt64.self, forKey: .rdev)
-        xattrs = try c.decodeIfPresent([ExtendedAttribute].self, forKey: .xattrs) ?? []
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try Self.encodeBytes(nameBytes, &c, text: .name, base64: .nameB64)
-        try c.encode(type, forKey: .type)
-        try c.encode(mode, forKey: .mode)
-        try c.encode(uid, forKey: .uid)
-        try c.encode(gid, forKey: .gid)
-        try c.encode(mtime, forKey: .mtime)
-        try c.encode(ctime, forKey: .ctime)
-        if type == .file { try c.encode(sizeBytes, forKey: .size) }
-        try c.encode(inode, forKey: .inode)
-        try c.encode(device, forKey: .device)
-        try c.encode(linkCount, forKey: .links)
-        if !content.isEmpty {
-            // 32 bytes per id, base64: a 100 MiB database in 4 KiB pages has 25,600 of them.
-            var packed = [UInt8]()
-            packed.reserveCapacity(content.count * 32)
-            for id in content { id.digest.append(to: &packed) }
-            try c.encode(Data(packed), forKey: .content)
-        }
-        try c.encodeIfPresent(subtree, forKey: .subtree)
-        if let linkTarget { try Self.encodeBytes(linkTarget, &c, text: .linkTarget, base64: .linkTargetB64) }
-        try c.encodeIfPresent(deviceNumber, forKey: .rdev)
-        if !xattrs.isEmpty { try c.encode(xattrs, forKey: .xattrs) }
-    }
-
-    /// Text when the bytes are UTF-8 (readable JSON), base64 in a sibling key otherwise.
-    private static func encodeBytes(_ b: [UInt8], _ c: inout KeyedEncodingContainer<CodingKeys>, text: CodingKeys, base64: CodingKeys) throws {
-        if let s = String(validating: b, as: UTF8.self) {
-            try c.encode(s, forKey: text)
-        } else {
-            try c.encode(Data(b), forKey: base64)
-        }
-    }
-
-    private static func decodeBytes(_ c: KeyedDecodingContainer<CodingKeys>, text: CodingKeys, base64: CodingKeys) throws -> [UInt8]? {
-        if let s = try c.decodeIfPresent(String.self, forKey: text) { return Array(s.utf8) }
-        if let d = try c.decodeIfPresent(Data.self, forKey: base64) { return Array(d) }
-        return nil
     }
 }
 

@@ -65,6 +65,8 @@ private struct RestoreWalk {
         let path: RawPath
         let snapshotPath: String
         let node: Node
+        /// Opened for writing by the walk; the job closes it.
+        let fd: Int32
     }
 
     enum FileOutcome: Sendable {
@@ -117,8 +119,17 @@ private struct RestoreWalk {
                             running -= 1
                             record(job, outcome)
                         }
+                        // Files are created here, one at a time: creating them from several
+                        // tasks at once makes them contend for the directory's lock in the kernel.
+                        path.withCString { _ = unlink($0) }
+                        let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+                        guard fd >= 0 else {
+                            result.errors.append("\(snapshotPath): open: \(String(cString: strerror(errno)))")
+                            damagedPaths.insert(path)
+                            continue
+                        }
                         running += 1
-                        let job = FileJob(path: path, snapshotPath: snapshotPath, node: node)
+                        let job = FileJob(path: path, snapshotPath: snapshotPath, node: node, fd: fd)
                         let (repository, index) = (self.repository, self.index)
                         group.addTask {
                             (job, await Self.writeFile(job, repository: repository, index: index, options: options))
@@ -265,9 +276,7 @@ private struct RestoreWalk {
 
     static func writeFile(_ job: FileJob, repository: Repository, index: MasterIndex, options: RestoreOptions) async -> FileOutcome {
         let path = job.path
-        path.withCString { _ = unlink($0) }
-        let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-        guard fd >= 0 else { return .failed("open: \(String(cString: strerror(errno)))") }
+        let fd = job.fd
         var offset = 0
         var failure: FileOutcome?
         for id in job.node.content {

@@ -116,7 +116,7 @@ struct RestorerTests {
             Node(nameBytes: Array(name.utf8), type: .file, mode: 0o644, uid: 0, gid: 0, mtime: t, ctime: t, sizeBytes: 4, inode: 1, device: 1, linkCount: 1, content: [content])
         }
         let tree = Tree(nodes: [file(".."), file("../escaped"), file("fine")])
-        let root = try await writer.save(JSONCoding.encode(tree), type: .tree).id
+        let root = try await writer.save(tree.encoded(), type: .tree).id
         try await writer.flush()
         let snapshot = Snapshot(
             time: Date(), endTime: Date(), type: .full, source: .files, paths: ["/x"], tags: [], host: "h", username: "u", parent: nil,
