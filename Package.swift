@@ -35,6 +35,7 @@ let package = Package(
             name: "lifeboat",
             dependencies: [
                 "LifeboatCore",
+                "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

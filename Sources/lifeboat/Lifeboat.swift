@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinux
 import Foundation
 import LifeboatCore
 
@@ -19,6 +20,7 @@ struct Lifeboat: AsyncParsableCommand {
 
     /// Errors become exit statuses here and only here (docs/cli.md has the table).
     static func main() async {
+        MemoryTuning.apply()
         do {
             let command = try parseAsRoot()
             try await InterruptHandling.run(command)
@@ -82,4 +84,17 @@ enum InterruptHandling {
 /// command is used by that task only, after this task handed it over.
 private struct CommandBox: @unchecked Sendable {
     let command: any ParsableCommand
+}
+
+/// glibc raises its mmap threshold to the size of the largest block freed so far (up to
+/// 32 MiB). scrypt frees 32 MiB right at the start, after which every pack buffer and
+/// read window would come from the heap and never be returned, doubling the peak
+/// memory of a backup. A fixed threshold keeps large buffers in mmap (the engine pools
+/// and reuses them) and small ones in the heap; two arenas are enough for two pools of
+/// work and keep freed memory reusable across threads.
+enum MemoryTuning {
+    static func apply() {
+        _ = mallopt(M_MMAP_THRESHOLD, 4 << 20)
+        _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+    }
 }

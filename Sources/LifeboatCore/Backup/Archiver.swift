@@ -16,7 +16,7 @@ import Glibc
 /// and inode are unchanged (and whose blobs are all indexed); FULL reads every byte.
 /// Either way the snapshot refers to all of its content and restores on its own.
 ///
-/// Memory bound: `fileWorkers` read windows (17 MiB each, less for small files), one open
+/// Memory bound: `fileWorkers` read windows (9 MiB each, less for small files), one open
 /// pack per blob type (~16 MiB each) and one pack being uploaded per worker.
 public struct Archiver: Sendable {
     public let repository: Repository
@@ -126,7 +126,7 @@ private struct Walk {
         self.options = options
         self.reuseUnchanged = reuseUnchanged
         self.progress = progress
-        self.reader = FileReader(writer: writer, fileChunker: repository.makeChunker())
+        self.reader = FileReader(writer: writer, fileChunker: repository.makeChunker(), workers: options.fileWorkers)
     }
 
     /// A directory whose tree blob cannot be written until all its entries are known.

@@ -12,7 +12,7 @@ public struct BackupOptions: Sendable {
     public var host: String
     public var username: String
     public var programVersion: String = "dev"
-    /// File workers running at once; each holds at most one read window (17 MiB).
+    /// File workers running at once; each holds at most one read window (9 MiB).
     public var fileWorkers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
     /// How often a file that keeps changing while read is read again before it is reported.
     public var changedFileRetries: Int = 2

@@ -6,14 +6,24 @@ import Glibc
 
 /// Reads one regular file, cuts it into chunks and saves each as a blob.
 ///
-/// The read window is a raw buffer of twice the largest chunk, filled with reads of at
-/// least 1 MiB; the bytes left after a cut are moved to the front only when the window
-/// can no longer hold a largest chunk, so each byte is moved about once at most. Small
-/// files get a buffer of their own size, so thousands of them cost no large allocations.
-struct FileReader {
+/// The read window is a raw buffer of the largest chunk plus one read block (9 MiB),
+/// filled with reads of up to the free space; bytes left after a cut are moved to the
+/// front when the free space drops below a read block, which moves about a chunk's worth
+/// each time. The chunker is asked first with what the window holds, and again with
+/// more only when it finds no cut there. Small
+/// files (under 256 KiB) get a buffer of their own size; larger ones share pooled windows.
+struct FileReader: Sendable {
     let writer: BlobWriter
     let fileChunker: FastCDCChunker
+    /// Read windows for large files, reused from file to file.
+    let windows: RawBufferPool
     static let readBlockBytes = 1 << 20
+
+    init(writer: BlobWriter, fileChunker: FastCDCChunker, workers: Int) {
+        self.writer = writer
+        self.fileChunker = fileChunker
+        windows = RawBufferPool(byteCount: fileChunker.maxChunkBytes + Self.readBlockBytes, alignment: 64, keep: workers)
+    }
 
     struct Outcome: Sendable {
         var content: [BlobID]
@@ -36,9 +46,13 @@ struct FileReader {
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
 
         let maxChunk = fileChunker.maxChunkBytes
-        let capacity = before.sizeBytes < UInt64(maxChunk) ? Int(before.sizeBytes) + 4096 : 2 * maxChunk + Self.readBlockBytes
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buffer.deallocate() }
+        // Only small files get a buffer of their own: every allocation of a few MiB that is
+        // freed again costs page faults or leaves heap memory that is never returned.
+        let isSmall = before.sizeBytes < 256 << 10
+        let pooled = isSmall ? nil : windows.take()
+        let buffer = pooled?.pointer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Int(before.sizeBytes) + 4096, alignment: 64)
+        let capacity = buffer.count
+        defer { if let pooled { windows.give(pooled) } else { buffer.deallocate() } }
 
         var content: [BlobID] = []
         var start = 0
@@ -46,9 +60,13 @@ struct FileReader {
         var isEOF = false
         var bytesRead: Int64 = 0
         var chunker: (any Chunker)?
+        // Bytes wanted in the window before asking the chunker: one read block more than
+        // there are, until the window is full or the file ends.
+        var wanted = 1
         while true {
-            while !isEOF && end - start < maxChunk {
+            while !isEOF && end - start < wanted {
                 if capacity - end < Self.readBlockBytes && start > 0 {
+                    // Move what is left to the front; it is usually less than a chunk.
                     (buffer.baseAddress! + 0).copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
                     end -= start
                     start = 0
@@ -69,6 +87,14 @@ struct FileReader {
             try Task.checkCancellation()
             let window = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
             let length = chunker!.nextChunkLength(in: window, isEndOfStream: isEOF)
+            // No cut inside a window shorter than the largest chunk: the cut may lie beyond
+            // it, so read more and ask again (the chunker's answer depends only on the bytes
+            // up to the cut, so asking again with more bytes gives the same cuts).
+            if length == window.count && window.count < maxChunk && !isEOF && end - start < capacity {
+                wanted = min(maxChunk, end - start + Self.readBlockBytes)
+                continue
+            }
+            wanted = 1
             let (id, _) = try await writer.save(UnsafeRawBufferPointer(rebasing: window[0..<length]), type: .data)
             content.append(id)
             start += length

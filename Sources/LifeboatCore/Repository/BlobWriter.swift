@@ -18,6 +18,9 @@ public final class BlobWriter: Sendable {
     public let dataKey: DataKey
     private let state: Mutex<State>
     private let packsPerIndexSegment = 1
+    /// Pack buffers come back here after upload; the scratch pool serves compression.
+    private let packBuffers = ByteArrayPool(keep: 2)
+    private let scratch = ByteArrayPool(keep: 6)
 
     struct State {
         var known: Set<BlobID>
@@ -38,7 +41,7 @@ public final class BlobWriter: Sendable {
         state = Mutex(
             State(
                 known: Set(index.blobIDs), dataPack: PackBuilder(dataKey: key, nominalTargetBytes: target),
-                treePack: PackBuilder(dataKey: key, nominalTargetBytes: target)))
+                treePack: PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)))
     }
 
     public var bytesAdded: Int64 { state.withLock { $0.bytesAdded } }
@@ -68,10 +71,11 @@ public final class BlobWriter: Sendable {
         let id = repository.masterKey.blobID(of: plaintext)
         let claimed = state.withLock { $0.known.insert(id).inserted }
         guard claimed else { return (id, false, nil) }
-        var compressed: [UInt8] = []
+        var compressed = scratch.take()
+        defer { scratch.give(compressed) }
         let isCompressed = repository.zstd.compress(plaintext, appendingTo: &compressed)
-        var sealed: [UInt8] = []
-        sealed.reserveCapacity((isCompressed ? compressed.count : plaintext.count) + Sealing.overheadBytes)
+        var sealed = scratch.take(minimumCapacity: (isCompressed ? compressed.count : plaintext.count) + Sealing.overheadBytes)
+        defer { scratch.give(sealed) }
         withUnsafeBytes(of: id.digest.bytesTuple) { ad in
             if isCompressed {
                 compressed.withUnsafeBytes { Sealing.seal($0, key: dataKey.key, additionalData: ad, appendingTo: &sealed) }
@@ -85,25 +89,32 @@ public final class BlobWriter: Sendable {
             if type == .tree {
                 _ = s.treePack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
                 guard s.treePack.isFull else { return nil }
-                defer { s.treePack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes) }
+                defer { s.treePack = newPack(nominalBytes: repository.config.packTargetBytes) }
                 return s.treePack
             } else {
                 _ = s.dataPack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
                 guard s.dataPack.isFull else { return nil }
-                defer { s.dataPack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes) }
+                defer { s.dataPack = newPack(nominalBytes: repository.config.packTargetBytes) }
                 return s.dataPack
             }
         }
         return (id, true, full)
     }
 
+    private func newPack(nominalBytes: Int) -> PackBuilder {
+        PackBuilder(dataKey: dataKey, nominalTargetBytes: nominalBytes, buffer: packBuffers.take())
+    }
+
     private func upload(_ pack: inout PackBuilder) async throws {
-        let (bytes, id, entries) = pack.finish()
+        var (bytes, id, entries) = pack.finish()
         try await repository.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        let size = bytes.count
+        packBuffers.give(bytes)
+        bytes = []
         let due: [IndexSegment.PackRecord] = state.withLock { s in
-            s.unindexed.append(IndexSegment.PackRecord(id: id, dataKey: dataKey.id, sizeBytes: bytes.count, blobs: entries))
+            s.unindexed.append(IndexSegment.PackRecord(id: id, dataKey: dataKey.id, sizeBytes: size, blobs: entries))
             s.packsWritten += 1
-            s.bytesAdded += Int64(bytes.count - entries.reduce(0) { $0 + $1.sealedBytes })
+            s.bytesAdded += Int64(size - entries.reduce(0) { $0 + $1.sealedBytes })
             guard s.unindexed.count >= packsPerIndexSegment else { return [] }
             defer { s.unindexed = [] }
             return s.unindexed
@@ -120,8 +131,8 @@ public final class BlobWriter: Sendable {
     public func flush() async throws {
         var (data, tree) = state.withLock { s in
             defer {
-                s.dataPack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes)
-                s.treePack = PackBuilder(dataKey: dataKey, nominalTargetBytes: repository.config.packTargetBytes)
+                s.dataPack = newPack(nominalBytes: repository.config.packTargetBytes)
+                s.treePack = newPack(nominalBytes: 1 << 20)
             }
             return (s.dataPack, s.treePack)
         }

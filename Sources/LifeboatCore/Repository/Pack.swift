@@ -87,11 +87,12 @@ public enum Pack {
 struct PackBuilder {
     let dataKey: DataKey
     let targetBytes: Int
-    private(set) var bytes: [UInt8] = []
+    private(set) var bytes: [UInt8]
     private(set) var entries: [Pack.Entry] = []
 
-    init(dataKey: DataKey, nominalTargetBytes: Int) {
+    init(dataKey: DataKey, nominalTargetBytes: Int, buffer: [UInt8] = []) {
         self.dataKey = dataKey
+        bytes = buffer
         // A pack's size varies by up to 1/16 either side of the nominal size, so that pack
         // boundaries do not line up with any particular run of chunk sizes.
         targetBytes = nominalTargetBytes - nominalTargetBytes / 16 + Int.random(in: 0..<(nominalTargetBytes / 8 + 1))
@@ -136,6 +137,9 @@ struct PackBuilder {
         dataKey.id.digest.append(to: &bytes)
         withUnsafeBytes(of: UInt32(sealedHeaderBytes).littleEndian) { bytes.append(contentsOf: $0) }
         let id = PackID(Digest256.sha256(bytes))
-        return (bytes, id, entries)
+        // Hand the buffer over without a copy: the builder is done with it.
+        let finished = bytes
+        bytes = []
+        return (finished, id, entries)
     }
 }

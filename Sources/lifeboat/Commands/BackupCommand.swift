@@ -27,6 +27,9 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Skip paths matching a glob (repeatable; with a '/' it matches whole paths, else names).")
     var exclude: [String] = []
 
+    @Option(help: ArgumentHelp("Files read at once (default: cores + 1).", visibility: .hidden))
+    var fileWorkers: Int?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one path to back up") }
     }
@@ -37,6 +40,7 @@ struct BackupCommand: AsyncParsableCommand {
         options.tags = tag
         options.excludes = exclude
         options.programVersion = Lifeboat.version
+        if let fileWorkers { options.fileWorkers = max(1, fileWorkers) }
         let backupOptions = options
         let progress = TerminalProgress(enabled: !output.json)
         let (stream, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
