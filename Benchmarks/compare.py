@@ -339,7 +339,23 @@ class Bench:
         self.mutate_summary = ""
         self.corpus_summary = ""
 
+    def prepare(self, step):
+        """The same cache state for every tool: repositories cold (as after a disaster, and
+        lifeboat writes packs past the page cache while restic and borg leave theirs
+        cached), the corpus warm for backups."""
+        subprocess.run(["sync"], check=False)
+        try:
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("3\n")
+        except OSError:
+            if not getattr(self, "warned_caches", False):
+                log("cannot drop the page cache (not root): repositories may be cached unevenly")
+                self.warned_caches = True
+        if step in ("a", "b", "c"):
+            subprocess.run(f"find {shq(self.corpus)} -type f -exec cat {{}} + > /dev/null", shell=True, check=True)
+
     def step(self, tool, step, argv, cwd=None):
+        self.prepare(step)
         log(f"{tool.name}: ({step}) {STEP_NAME.get(step, step)}: {' '.join(argv)}")
         code, wall, cpu, rss, out, err = run_measured(argv, tool.env(), cwd, os.path.join(self.logs, f"{tool.name}-{step}"))
         if code != 0:
@@ -391,8 +407,11 @@ class Bench:
                 else:
                     self.restore_problems[t.name] = compare_trees(self.expected, manifest(restored))
                 log(f"{t.name}: restore comparison: {self.restore_problems[t.name] or 'identical'}")
-            shutil.rmtree(target)
+            # Restored trees stay until the end: ext4 creates files slowly right after a large
+            # deletion (recently deleted inodes are skipped), which would slow the next tool.
             self.step(t, "e", t.check_argv())
+        for t in self.tools:
+            shutil.rmtree(os.path.join(self.work, f"restore-{t.name}"), ignore_errors=True)
 
     # ---------------------------------------------------------------- report
 

@@ -274,9 +274,16 @@ private struct Walk {
                                 fileDone(path, bytesRead: 0)
                                 try await complete(parent, slot: slot, with: n, root: &rootTree)
                             } else if node.linkCount > 1, let content = hardlinkContent[HardlinkKey(device: node.device, inode: node.inode)] {
+                                // Another name of a file read in this run: same content, counted like the first.
                                 var n = node
                                 n.content = content
+                                if let old, old.type == .file {
+                                    if old.content == content { statistics.filesUnmodified += 1 } else { statistics.filesChanged += 1 }
+                                } else {
+                                    statistics.filesNew += 1
+                                }
                                 statistics.totalFileBytes += Int64(node.sizeBytes)
+                                fileDone(path, bytesRead: 0)
                                 try await complete(parent, slot: slot, with: n, root: &rootTree)
                             } else {
                                 let job = FileJob(number: nextJob, path: path, status: status)

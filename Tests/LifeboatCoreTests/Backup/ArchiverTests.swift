@@ -91,6 +91,16 @@ struct ArchiverTests {
         #expect(files.count == 4)
     }
 
+    @Test("every name of a hardlinked file is counted once as a file")
+    func hardlinkCounting() async throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        try FileTree.hardlink(source + "/notes.txt", at: source + "/sub/notes-link.txt")
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let result = try await TestRepository.backup(repo, [source])
+        #expect(result.snapshot.statistics.filesNew == 4)
+    }
+
     @Test("excluded names and paths are left out")
     func excludes() async throws {
         let scratch = ScratchDirectory()
