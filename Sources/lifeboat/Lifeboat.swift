@@ -14,7 +14,8 @@ struct Lifeboat: AsyncParsableCommand {
         version: version,
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, LsCommand.self,
-            DiffCommand.self, CheckCommand.self, VerifyCommand.self, QuickstartCommand.self,
+            DiffCommand.self, CheckCommand.self, VerifyCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self,
+            QuickstartCommand.self,
         ]
     )
 

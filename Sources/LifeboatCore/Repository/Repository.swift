@@ -12,11 +12,14 @@ public final class Repository: Sendable {
     public let masterKey: MasterKey
     let zstd: Zstd
     private let dataKeys: Mutex<[DataKeyID: DataKey]>
+    /// The key file the passphrase opened (nil right after `init`, which wrote the first one).
+    public let keyName: ObjectName?
 
     public var location: String { backend.locationDescription }
 
-    private init(backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, dataKeys: [DataKeyID: DataKey]) {
+    private init(backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, dataKeys: [DataKeyID: DataKey], keyName: ObjectName?) {
         self.backend = backend
+        self.keyName = keyName
         self.config = config
         self.masterKey = masterKey
         self.zstd = Zstd(level: 3)
@@ -34,10 +37,10 @@ public final class Repository: Sendable {
         let master = MasterKey.generate()
         let config = RepositoryConfig.new(created: now)
         let keyFile = try KeyFile.make(masterKey: master, passphrase: passphrase, parameters: kdf, host: host, username: username, created: now)
-        try await writeKeyFile(keyFile, to: backend)
+        let keyName = try await writeKeyFile(keyFile, to: backend)
         // The config goes last: a location with a config is a complete repository.
         try await backend.write(.config, bytes: JSONCoding.encode(config))
-        return Repository(backend: backend, config: config, masterKey: master, dataKeys: [:])
+        return Repository(backend: backend, config: config, masterKey: master, dataKeys: [:], keyName: keyName)
     }
 
     @discardableResult
@@ -58,6 +61,7 @@ public final class Repository: Sendable {
         let keys = try await backend.list(.keys)
         guard !keys.isEmpty else { throw RepositoryError.noKeys(location: backend.locationDescription) }
         var master: MasterKey?
+        var opened: ObjectName?
         var unreadable: [String] = []
         for key in keys {
             // One damaged key file must not lock out the passphrases of the others.
@@ -69,6 +73,7 @@ public final class Repository: Sendable {
             }
             do {
                 master = try file.open(passphrase: passphrase)
+                opened = key.name
                 break
             } catch CryptoError.wrongPassphrase {
                 continue
@@ -80,7 +85,7 @@ public final class Repository: Sendable {
             }
             throw CryptoError.wrongPassphrase
         }
-        let repo = Repository(backend: backend, config: config, masterKey: master, dataKeys: [:])
+        let repo = Repository(backend: backend, config: config, masterKey: master, dataKeys: [:], keyName: opened)
         try await repo.loadDataKeys()
         return repo
     }
@@ -122,6 +127,16 @@ public final class Repository: Sendable {
         try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
         dataKeys.withLock { $0[key.id] = key }
         return key
+    }
+
+    /// Every data key this repository's master key opened.
+    var allDataKeys: [DataKey] { dataKeys.withLock { Array($0.values) } }
+
+    /// The same repository seen through another master key (after `key rotate`).
+    func reopened(with master: MasterKey, keyName: ObjectName?) async throws -> Repository {
+        let repo = Repository(backend: backend, config: config, masterKey: master, dataKeys: [:], keyName: keyName)
+        try await repo.loadDataKeys()
+        return repo
     }
 
     public func dataKey(_ id: DataKeyID) throws -> DataKey {

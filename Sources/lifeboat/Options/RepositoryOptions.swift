@@ -32,7 +32,8 @@ struct RepositoryOptions: ParsableArguments {
     }
 
     /// The passphrase, from a file, the environment, or (on a terminal) a prompt.
-    func passphrase(confirm: Bool = false) throws -> String {
+    func passphrase(confirm: Bool = false, ignoringEnvironment: Bool = false) throws -> String {
+        let environment = ignoringEnvironment ? [:] : self.environment
         if let file = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CLIError("cannot read the password file \(file): check that it exists and is readable")

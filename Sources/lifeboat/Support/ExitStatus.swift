@@ -46,8 +46,7 @@ enum ExitStatus: Int32 {
     }
 
     static func message(for error: any Error) -> String {
-        if let e = error as? any CustomStringConvertible { return e.description }
-        return "\(error)"
+        String(describing: error)
     }
 }
 

@@ -1,0 +1,178 @@
+import Foundation
+
+/// `lifeboat prune`: removes data that no snapshot refers to.
+///
+/// Under the exclusive lock: every snapshot's trees are walked to find the blobs in use;
+/// packs with nothing in use are deleted, packs with more than `maxUnusedFraction` unused
+/// are repacked (their used sealed blobs copied byte for byte into new packs under the
+/// same data key: nothing is decrypted or re-encrypted), packs that no index names (left
+/// by killed backups) are deleted, and the index is rewritten into fresh segments.
+///
+/// Crash safety (write new, then delete old): new packs, then the new index, then the old
+/// index segments are deleted, then the old packs. Stopped at any point, every snapshot
+/// still has all its blobs indexed; what is left over is unreferenced and removed by the
+/// next prune. Prune refuses to run when a snapshot or index segment cannot be read,
+/// since it could not know what those refer to.
+public struct Pruner: Sendable {
+    public let repository: Repository
+    public var maxUnusedFraction = 0.1
+
+    public init(repository: Repository) {
+        self.repository = repository
+    }
+
+    public struct Report: Sendable {
+        public var packsKept = 0
+        public var packsDeleted = 0
+        public var packsRepacked = 0
+        public var packsWritten = 0
+        public var unindexedPacksDeleted = 0
+        public var blobsRemoved = 0
+        public var bytesBefore: Int64 = 0
+        public var bytesAfter: Int64 = 0
+        public var indexSegmentsReplaced = 0
+        public var isDryRun = false
+    }
+
+    public func prune(dryRun: Bool = false, host: String, username: String) async throws -> Report {
+        try await RepositoryLock.withLock(repository, exclusive: true, host: host, username: username) {
+            try await run(dryRun: dryRun)
+        }
+    }
+
+    private func run(dryRun: Bool) async throws -> Report {
+        let backend = repository.backend
+        var report = Report()
+        report.isDryRun = dryRun
+
+        // 1. What the index says is where.
+        let segmentNames = try await backend.list(.index).map(\.name)
+        var records: [IndexSegment.PackRecord] = []
+        var index = MasterIndex()
+        for name in segmentNames {
+            do {
+                let segment = try IndexSegment.decode(try await repository.loadSealed(name), what: name.path)
+                records.append(contentsOf: segment.packs)
+                index.add(segment)
+            } catch {
+                throw PruneError.unreadable("index segment \(name.name)", reason: "\(error)")
+            }
+        }
+
+        // 2. What the snapshots use.
+        let (snapshots, damaged) = try await repository.listSnapshots()
+        if let first = damaged.first { throw PruneError.unreadable(first, reason: "cannot tell what it refers to") }
+        var used = Set<BlobID>()
+        for entry in snapshots {
+            var stack = [entry.snapshot.tree]
+            while let treeID = stack.popLast() {
+                guard used.insert(treeID).inserted else { continue }
+                guard index.contains(treeID) else { throw PruneError.missingBlob(treeID, snapshot: entry.id) }
+                for node in try await repository.loadTree(treeID, index: index).nodes {
+                    if let sub = node.subtree { stack.append(sub) }
+                    for blob in node.content {
+                        guard index.contains(blob) else { throw PruneError.missingBlob(blob, snapshot: entry.id) }
+                        used.insert(blob)
+                    }
+                }
+            }
+        }
+
+        // 3. Decide per pack; the first copy of a blob is the one kept.
+        let present = Dictionary(try await backend.list(.data).map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
+        var kept = Set<BlobID>()
+        var keepRecords: [IndexSegment.PackRecord] = []
+        var repack: [(IndexSegment.PackRecord, [Pack.Entry])] = []
+        var delete: [PackID] = []
+        var seenPacks = Set<PackID>()
+        for record in records where seenPacks.insert(record.id).inserted && present[record.id.hex] != nil {
+            report.bytesBefore += Int64(record.sizeBytes)
+            let wanted = record.blobs.filter { used.contains($0.id) && !kept.contains($0.id) }
+            for b in wanted { kept.insert(b.id) }
+            report.blobsRemoved += record.blobs.count - wanted.count
+            let usedBytes = wanted.reduce(0) { $0 + $1.sealedBytes }
+            if wanted.isEmpty {
+                delete.append(record.id)
+            } else if wanted.count == record.blobs.count
+                || Double(record.sizeBytes - usedBytes) <= maxUnusedFraction * Double(record.sizeBytes)
+            {
+                keepRecords.append(IndexSegment.PackRecord(id: record.id, dataKey: record.dataKey, sizeBytes: record.sizeBytes, blobs: wanted))
+                report.bytesAfter += Int64(record.sizeBytes)
+            } else {
+                repack.append((record, wanted))
+            }
+        }
+        let unindexed = present.keys.filter { name in PackID(hex: name).map { !seenPacks.contains($0) } ?? false }
+        report.packsKept = keepRecords.count
+        report.packsDeleted = delete.count
+        report.packsRepacked = repack.count
+        report.unindexedPacksDeleted = unindexed.count
+        report.indexSegmentsReplaced = segmentNames.count
+        if dryRun {
+            report.bytesAfter += repack.reduce(0) { $0 + Int64($1.1.reduce(0) { $0 + $1.sealedBytes }) }
+            return report
+        }
+        let nothingToDo = delete.isEmpty && repack.isEmpty && unindexed.isEmpty && segmentNames.count <= 1
+        if nothingToDo { return report }
+
+        // 4. Repack: sealed blobs copied as they are, one new pack per data key.
+        var newRecords: [IndexSegment.PackRecord] = []
+        var builders: [DataKeyID: PackBuilder] = [:]
+        for (record, wanted) in repack {
+            let bytes = try await backend.read(ObjectName(.data, record.id.hex))
+            guard Digest256.sha256(bytes).hex == record.id.hex else {
+                throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name; run 'lifeboat check --read-data'")
+            }
+            let key = try repository.dataKey(record.dataKey)
+            for b in wanted {
+                var builder = builders[record.dataKey] ?? PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
+                _ = builder.append(
+                    sealedBlob: Array(bytes[b.offset..<(b.offset + b.sealedBytes)]), type: b.type, id: b.id, plainBytes: b.plainBytes,
+                    isCompressed: b.isCompressed)
+                if builder.isFull {
+                    newRecords.append(try await write(&builder))
+                    builders[record.dataKey] = nil
+                } else {
+                    builders[record.dataKey] = builder
+                }
+            }
+        }
+        for (_, var builder) in builders where !builder.isEmpty { newRecords.append(try await write(&builder)) }
+        report.packsWritten = newRecords.count
+        report.bytesAfter += newRecords.reduce(0) { $0 + Int64($1.sizeBytes) }
+
+        // 5. The new index, sealed under a data key of its own, then the old one goes.
+        let indexKey = try await repository.createDataKey(now: Date())
+        let all = keepRecords + newRecords
+        for start in stride(from: 0, to: max(all.count, 1), by: 64) {
+            let part = Array(all[start..<min(all.count, start + 64)])
+            _ = try await repository.saveSealed(IndexSegment(packs: part).encoded(), kind: .index, dataKey: indexKey)
+        }
+        for name in segmentNames { try await backend.delete(name) }
+
+        // 6. Old packs last.
+        for id in delete + repack.map(\.0.id) { try await backend.delete(ObjectName(.data, id.hex)) }
+        for name in unindexed { try await backend.delete(ObjectName(.data, name)) }
+        return report
+    }
+
+    private func write(_ builder: inout PackBuilder) async throws -> IndexSegment.PackRecord {
+        let (bytes, id, entries) = builder.finish()
+        try await repository.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        return IndexSegment.PackRecord(id: id, dataKey: builder.dataKey.id, sizeBytes: bytes.count, blobs: entries)
+    }
+}
+
+public enum PruneError: Error, Sendable, CustomStringConvertible {
+    case unreadable(String, reason: String)
+    case missingBlob(BlobID, snapshot: SnapshotID)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let what, let reason):
+            return "prune stopped before deleting anything: \(what) is unreadable (\(reason)); repair it or restore it from another location first"
+        case .missingBlob(let blob, let snapshot):
+            return "prune stopped before deleting anything: snapshot \(snapshot.shortHex) needs blob \(blob.shortHex), which is not in the index; run 'lifeboat check'"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+
+struct ForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Forget snapshots by a retention policy; with --prune, remove the data no snapshot needs.",
+        discussion: """
+            Snapshots are grouped by host and paths; in each group a snapshot is kept when any \
+            --keep rule wants it. Without any rule nothing is forgotten.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Keep the N newest snapshots.") var keepLast = 0
+    @Option(help: "Keep the newest snapshot of each of the last N hours.") var keepHourly = 0
+    @Option(help: "Keep the newest snapshot of each of the last N days.") var keepDaily = 0
+    @Option(help: "Keep the newest snapshot of each of the last N weeks.") var keepWeekly = 0
+    @Option(help: "Keep the newest snapshot of each of the last N months.") var keepMonthly = 0
+    @Option(help: "Keep the newest snapshot of each of the last N years.") var keepYearly = 0
+    @Option(help: "Keep snapshots within DURATION of the newest (e.g. 36h, 7d, 2w, 6m, 1y).") var keepWithin: String?
+    @Option(help: "Keep snapshots with this tag (repeatable).") var keepTag: [String] = []
+    @Flag(help: "Show what would be forgotten; change nothing.") var dryRun = false
+    @Flag(help: "Prune afterwards.") var prune = false
+
+    func validate() throws {
+        if let keepWithin, RetentionPolicy.parseDuration(keepWithin) == nil {
+            throw ValidationError("--keep-within '\(keepWithin)' is not a duration like 36h, 7d, 2w, 6m or 1y")
+        }
+        for (name, value) in [("last", keepLast), ("hourly", keepHourly), ("daily", keepDaily), ("weekly", keepWeekly), ("monthly", keepMonthly), ("yearly", keepYearly)] where value < 0 {
+            throw ValidationError("--keep-\(name) cannot be negative")
+        }
+    }
+
+    func run() async throws {
+        let repo = try await repository.open()
+        let policy = RetentionPolicy(
+            last: keepLast, hourly: keepHourly, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly, yearly: keepYearly,
+            within: keepWithin.flatMap(RetentionPolicy.parseDuration), tags: keepTag)
+        let forgetter = Forgetter(repository: repo)
+        let plan = try await forgetter.plan(policy)
+        if !dryRun { try await forgetter.execute(plan, host: Identity.host, username: Identity.username) }
+        var pruneReport: Pruner.Report?
+        if prune && !plan.forgotten.isEmpty {
+            pruneReport = try await Pruner(repository: repo).prune(dryRun: dryRun, host: Identity.host, username: Identity.username)
+        }
+        if output.json {
+            try JSONOutput.print(
+                ForgetJSON(
+                    dryRun: dryRun,
+                    snapshots: plan.decisions.map { ForgetJSON.Item(id: $0.0.id.hex, time: $0.0.snapshot.time, keep: $0.1.keep, reasons: $0.1.reasons) },
+                    prune: pruneReport.map(PruneJSON.init)))
+        } else {
+            if policy.isEmpty { print("no --keep rule given: nothing is forgotten") }
+            for (entry, decision) in plan.decisions {
+                print("\(decision.keep ? "keep  " : "forget") \(entry.id.shortHex)  \(ISO8601.format(entry.snapshot.time).prefix(19))  \(entry.snapshot.paths.joined(separator: " "))  \(decision.reasons.joined(separator: ", "))")
+            }
+            print("\(dryRun ? "would forget" : "forgot") \(plan.forgotten.count) of \(plan.decisions.count) snapshots")
+            if let pruneReport { PruneCommand.printText(pruneReport) }
+        }
+    }
+}
+
+struct ForgetJSON: Encodable {
+    struct Item: Encodable {
+        let id: String
+        let time: Date
+        let keep: Bool
+        let reasons: [String]
+    }
+    let dryRun: Bool
+    let snapshots: [Item]
+    let prune: PruneJSON?
+}

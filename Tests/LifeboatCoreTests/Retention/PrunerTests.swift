@@ -1,0 +1,137 @@
+import Foundation
+import LifeboatTestSupport
+import Testing
+
+@testable import LifeboatCore
+
+@Suite("Pruner and Forgetter")
+struct PrunerTests {
+    /// Two snapshots: the first with a file only it has, both with a shared file.
+    func twoSnapshots(_ scratch: ScratchDirectory) async throws -> (Repository, String, BackupResult, BackupResult) {
+        let source = scratch.sub("source")
+        var rng = SeededBytes(seed: 81)
+        try FileTree.write(source + "/shared.bin", rng.bytes(1 << 20))
+        try FileTree.write(source + "/only-first.bin", rng.bytes(3 << 20))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let first = try await TestRepository.backup(repo, [source])
+        try FileManager.default.removeItem(atPath: source + "/only-first.bin")
+        try FileTree.write(source + "/only-second.bin", rng.bytes(2 << 20))
+        let second = try await TestRepository.backup(repo, [source])
+        return (repo, source, first, second)
+    }
+
+    func packBytes(_ path: String) -> Int {
+        TestRepository.allObjects(at: path).filter { $0.key.hasPrefix("data/") }.values.reduce(0) { $0 + $1.count }
+    }
+
+    @Test("forget removes the snapshots a policy does not keep; prune then frees their data and the rest still restores")
+    func forgetThenPrune() async throws {
+        let scratch = ScratchDirectory()
+        let (repo, source, first, second) = try await twoSnapshots(scratch)
+        let forgetter = Forgetter(repository: repo)
+        let plan = try await forgetter.plan(RetentionPolicy(last: 1))
+        #expect(plan.forgotten.map(\.id) == [first.snapshotID])
+        try await forgetter.execute(plan, host: "testhost", username: "tester")
+        #expect(try await repo.snapshots().map(\.id) == [second.snapshotID])
+
+        let before = packBytes(scratch.path + "/repo")
+        let report = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+        #expect(report.blobsRemoved >= 3)
+        let after = packBytes(scratch.path + "/repo")
+        #expect(before - after > 2 << 20, "prune freed \(before - after) bytes")
+
+        let check = try await Checker(repository: repo).check(readData: true)
+        #expect(check.isOK, "\(check.errors)")
+        #expect(check.warnings.isEmpty, "\(check.warnings)")
+        let target = scratch.path + "/restore"
+        let restored = try await Restorer(repository: repo).restore(second.snapshot, options: RestoreOptions(target: target))
+        #expect(restored.isComplete)
+        #expect(DirectoryComparison.differences(source, target + source, compareDirectoryTimes: false) == [])
+    }
+
+    @Test("prune repacks partly used packs without re-encrypting, and removes packs no index names")
+    func repackAndUnindexed() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("source")
+        var rng = SeededBytes(seed: 82)
+        // Both files land in one pack; forgetting the snapshot with the big one leaves it mostly unused.
+        try FileTree.write(source + "/keep.bin", rng.bytes(300_000))
+        try FileTree.write(source + "/drop.bin", rng.bytes(3 << 20))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let first = try await TestRepository.backup(repo, [source])
+        try FileManager.default.removeItem(atPath: source + "/drop.bin")
+        let second = try await TestRepository.backup(repo, [source])
+        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+        // A pack left by a killed backup.
+        let key = try await repo.createDataKey(now: Date())
+        var builder = PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)
+        _ = builder.append(sealedBlob: rng.bytes(1000), type: .data, id: BlobID(Digest256.random()), plainBytes: 1000, isCompressed: false)
+        let (orphan, orphanID, _) = builder.finish()
+        try await repo.backend.write(ObjectName(.data, orphanID.hex), bytes: orphan)
+
+        let report = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+        #expect(report.packsRepacked == 1)
+        #expect(report.unindexedPacksDeleted == 1)
+        let check = try await Checker(repository: repo).check(readData: true)
+        #expect(check.isOK && check.warnings.isEmpty, "\(check.errors) \(check.warnings)")
+        let target = scratch.path + "/restore"
+        let restored = try await Restorer(repository: repo).restore(second.snapshot, options: RestoreOptions(target: target))
+        #expect(restored.isComplete)
+        #expect(FileManager.default.contents(atPath: target + source + "/keep.bin") == FileManager.default.contents(atPath: source + "/keep.bin"))
+    }
+
+    @Test("a prune stopped at any write or delete loses nothing, and the next prune finishes the job")
+    func crashAtEveryStep() async throws {
+        var step = 1
+        while true {
+            let scratch = ScratchDirectory()
+            let (repo, source, first, second) = try await twoSnapshots(scratch)
+            try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+            let faulty = FaultInjectingBackend(repo.backend, failAtMutation: step)
+            let broken = try await Repository.open(backend: faulty, passphrase: TestRepository.passphrase)
+            do {
+                _ = try await Pruner(repository: broken).prune(host: "testhost", username: "tester")
+            } catch {
+                // Interrupted at `step`: the repository must still be whole, as a new process sees it.
+                let repo = try await TestRepository.open(at: scratch.path + "/repo")
+                let check = try await Checker(repository: repo).check(readData: true)
+                #expect(check.isOK, "after a failure at mutation \(step): \(check.errors)")
+                let restored = try await Restorer(repository: repo).restore(second.snapshot, options: RestoreOptions(target: scratch.path + "/r\(step)"))
+                #expect(restored.isComplete, "after a failure at mutation \(step)")
+                #expect(DirectoryComparison.differences(source, scratch.path + "/r\(step)" + source, compareDirectoryTimes: false) == [])
+                _ = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+                let again = try await Checker(repository: repo).check(readData: true)
+                #expect(again.isOK && again.warnings.isEmpty, "after the second prune: \(again.errors) \(again.warnings)")
+                step += 1
+                continue
+            }
+            #expect(step > 2, "prune should have had several steps to interrupt")
+            break
+        }
+    }
+
+    @Test("a backup that starts while a prune holds the exclusive lock fails clearly")
+    func backupDuringPrune() async throws {
+        let scratch = ScratchDirectory()
+        let (repo, source, _, _) = try await twoSnapshots(scratch)
+        let lock = RepositoryLock(host: "testhost", pid: getpid(), username: "pruner", exclusive: true, created: Date(), expires: Date() + 600)
+        try await repo.backend.write(ObjectName(.locks, "prune-lock"), bytes: Array(try JSONEncoder.lockEncoder.encode(lock)))
+        await #expect {
+            try await TestRepository.backup(repo, [source])
+        } throws: { error in
+            if case RepositoryError.locked = error { return true }
+            return false
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var lockEncoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .custom { d, enc in
+            var c = enc.singleValueContainer()
+            try c.encode(ISO8601.format(d))
+        }
+        return e
+    }
+}
