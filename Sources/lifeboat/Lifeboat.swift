@@ -96,6 +96,9 @@ private struct CommandBox: @unchecked Sendable {
 enum MemoryTuning {
     static func apply() {
         _ = mallopt(M_MMAP_THRESHOLD, 4 << 20)
+        // Setting the threshold also pins the trim threshold low; without this the heap
+        // shrinks and regrows (page faults on every blob) all through a restore.
+        _ = mallopt(M_TRIM_THRESHOLD, 32 << 20)
         _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
     }
 }
