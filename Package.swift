@@ -19,6 +19,12 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // SQLite's C library from Debian's libsqlite3-dev: the online backup API and checks.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // Linux headers Glibc's module leaves out (extended attributes).
         .systemLibrary(name: "CLinux"),
         // The engine: no server stack, no argument parser (a CI grep enforces it).
@@ -27,6 +33,7 @@ let package = Package(
             dependencies: [
                 "CZstd",
                 "CLinux",
+                "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]

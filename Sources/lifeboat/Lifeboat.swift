@@ -13,7 +13,7 @@ struct Lifeboat: AsyncParsableCommand {
         discussion: ExitStatus.helpText,
         version: version,
         subcommands: [
-            InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, LsCommand.self,
+            InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, RestoreDbCommand.self, LsCommand.self,
             DiffCommand.self, CheckCommand.self, VerifyCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self,
             QuickstartCommand.self,
         ]

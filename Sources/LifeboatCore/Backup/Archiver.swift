@@ -39,7 +39,7 @@ public struct Archiver: Sendable {
         let startInstant = clock.now
         let paths = try Self.normalize(options.paths)
         let index = try await repository.loadIndex()
-        let parentEntry = try await findParent(paths: paths, host: options.host)
+        let parentEntry = try await findParent(paths: paths, host: options.host, source: options.source)
         let type = options.type ?? (parentEntry == nil ? .full : .incremental)
         progress?.yield(.started(paths: paths, type: type, parent: parentEntry?.id))
 
@@ -61,17 +61,17 @@ public struct Archiver: Sendable {
         let elapsed = clock.now - startInstant
         stats.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let snapshot = Snapshot(
-            time: started, endTime: Date(), type: type, source: .files, paths: paths, tags: options.tags, host: options.host,
+            time: started, endTime: Date(), type: type, source: options.source, paths: paths, tags: options.tags, host: options.host,
             username: options.username, parent: parentEntry?.id, tree: root, dataKey: writer.dataKey.id,
             programVersion: options.programVersion, excludes: options.excludes, statistics: stats,
-            checks: Snapshot.Checks(), warnings: walk.warnings)
+            checks: Snapshot.Checks(pre: options.preCheck), warnings: walk.warnings, database: options.database)
         let id = try await writer.saveSnapshot(snapshot)
         return BackupResult(snapshotID: id, snapshot: snapshot)
     }
 
     /// The newest snapshot of the same paths from the same host.
-    private func findParent(paths: [String], host: String) async throws -> SnapshotEntry? {
-        try await repository.snapshots().last { $0.snapshot.paths == paths && $0.snapshot.host == host && $0.snapshot.source == .files }
+    private func findParent(paths: [String], host: String, source: Snapshot.Source) async throws -> SnapshotEntry? {
+        try await repository.snapshots().last { $0.snapshot.paths == paths && $0.snapshot.host == host && $0.snapshot.source == source }
     }
 
     /// Absolute, without trailing slashes or `.`/`..` components, sorted, without duplicates.
@@ -177,6 +177,8 @@ private struct Walk {
         let slot: Int
         let path: RawPath
         var attempts: Int
+        /// Content read from a stand-in; the node keeps the original file's times.
+        var isSubstitute = false
     }
 
     // MARK: - The walk
@@ -265,7 +267,8 @@ private struct Walk {
                             }
                             if names.isEmpty { try await finish(dir, root: &rootTree) }
                         case .file:
-                            if let reused = reusable(node: node, old: old) {
+                            let substitute = options.contentSubstitutes[path.description].map(RawPath.init)
+                            if substitute == nil, let reused = reusable(node: node, old: old) {
                                 statistics.filesUnmodified += 1
                                 statistics.totalFileBytes += Int64(node.sizeBytes)
                                 var n = node
@@ -273,7 +276,7 @@ private struct Walk {
                                 noteReferenced(reused)
                                 fileDone(path, bytesRead: 0)
                                 try await complete(parent, slot: slot, with: n, root: &rootTree)
-                            } else if node.linkCount > 1, let content = hardlinkContent[HardlinkKey(device: node.device, inode: node.inode)] {
+                            } else if substitute == nil, node.linkCount > 1, let content = hardlinkContent[HardlinkKey(device: node.device, inode: node.inode)] {
                                 // Another name of a file read in this run: same content, counted like the first.
                                 var n = node
                                 n.content = content
@@ -286,8 +289,8 @@ private struct Walk {
                                 fileDone(path, bytesRead: 0)
                                 try await complete(parent, slot: slot, with: n, root: &rootTree)
                             } else {
-                                let job = FileJob(number: nextJob, path: path, status: status)
-                                waiting[nextJob] = WaitingFile(node: node, old: old, directory: parent, slot: slot, path: path, attempts: 1)
+                                let job = FileJob(number: nextJob, path: substitute ?? path, status: status)
+                                waiting[nextJob] = WaitingFile(node: node, old: old, directory: parent, slot: slot, path: substitute ?? path, attempts: 1, isSubstitute: substitute != nil)
                                 nextJob += 1
                                 running += 1
                                 let reader = self.reader
@@ -325,8 +328,10 @@ private struct Walk {
                     var n = file.node
                     n.content = outcome.content
                     n.sizeBytes = UInt64(outcome.bytesRead)
-                    n.mtime = outcome.status.mtime
-                    n.ctime = outcome.status.ctime
+                    if !file.isSubstitute {
+                        n.mtime = outcome.status.mtime
+                        n.ctime = outcome.status.ctime
+                    }
                     if let old = file.old, old.type == .file {
                         if old.content == n.content { statistics.filesUnmodified += 1 } else { statistics.filesChanged += 1 }
                     } else {

@@ -16,6 +16,15 @@ public struct BackupOptions: Sendable {
     public var fileWorkers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
     /// How often a file that keeps changing while read is read again before it is reported.
     public var changedFileRetries: Int = 2
+    /// What the snapshot says it is a backup of.
+    public var source: Snapshot.Source = .files
+    /// Files whose content is read from another file: a database's consistent copy stands
+    /// in for the live file, whose name and metadata the snapshot keeps.
+    public var contentSubstitutes: [String: String] = [:]
+    /// Recorded in the snapshot for database sources.
+    public var database: DatabaseFacts?
+    /// The pre-backup check, recorded in the snapshot.
+    public var preCheck: Snapshot.CheckOutcome?
 
     public init(paths: [String], type: BackupType? = nil, host: String, username: String) {
         self.paths = paths

@@ -29,6 +29,8 @@ public struct Snapshot: Codable, Sendable {
     public var checks: Checks
     /// Files that could not be read or changed while being read, with the reason.
     public var warnings: [String]
+    /// For database sources: what the database looked like at the backup.
+    public var database: DatabaseFacts?
 
     /// What was backed up: for now a set of paths of the local filesystem.
     public struct Source: Codable, Sendable, Equatable {
@@ -36,6 +38,7 @@ public struct Snapshot: Codable, Sendable {
         public var name: String?
 
         public static let files = Source(kind: "files", name: nil)
+        public static func sqlite(_ path: String) -> Source { Source(kind: "sqlite", name: path) }
     }
 
     public struct Statistics: Codable, Sendable, Equatable {

@@ -16,7 +16,10 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     @Argument(help: "Paths to back up.")
-    var paths: [String]
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Back up a live SQLite database (a consistent copy, checked first) instead of paths.")
+    var sqlite: String?
 
     @Option(name: .long, help: "full or incremental (default: incremental when a parent exists).")
     var type: BackupTypeArgument?
@@ -31,7 +34,8 @@ struct BackupCommand: AsyncParsableCommand {
     var fileWorkers: Int?
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("name at least one path to back up") }
+        if paths.isEmpty && sqlite == nil { throw ValidationError("name at least one path to back up, or --sqlite PATH") }
+        if !paths.isEmpty && sqlite != nil { throw ValidationError("give either paths or --sqlite, not both") }
     }
 
     func run() async throws {
@@ -51,6 +55,9 @@ struct BackupCommand: AsyncParsableCommand {
             }
             group.addTask {
                 defer { continuation.finish() }
+                if let database = sqlite {
+                    return try await SQLiteBackup(repository: repo).backup(databasePath: database, options: backupOptions, progress: continuation)
+                }
                 return try await Archiver(repository: repo).backup(backupOptions, progress: continuation)
             }
             var result: BackupResult?
@@ -66,7 +73,7 @@ struct BackupCommand: AsyncParsableCommand {
                     paths: s.paths, tags: s.tags, filesNew: stats.filesNew, filesChanged: stats.filesChanged,
                     filesUnmodified: stats.filesUnmodified, directories: stats.directories, bytesRead: stats.bytesRead,
                     totalFileBytes: stats.totalFileBytes, bytesAdded: stats.bytesAdded, blobsAdded: stats.blobsAdded,
-                    durationSeconds: stats.durationSeconds, warnings: s.warnings))
+                    durationSeconds: stats.durationSeconds, warnings: s.warnings, source: s.source.kind, database: s.database))
         } else {
             if isatty(2) == 1 {
                 FileHandle.standardError.write(Data(
@@ -98,6 +105,8 @@ struct BackupJSON: Encodable {
     let blobsAdded: Int
     let durationSeconds: Double
     let warnings: [String]
+    let source: String
+    let database: DatabaseFacts?
 
     func encode(to encoder: any Encoder) throws {
         // Spelled out so that `parent` is present as null for the first snapshot.
@@ -118,11 +127,13 @@ struct BackupJSON: Encodable {
         try c.encode(blobsAdded, forKey: .blobsAdded)
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(warnings, forKey: .warnings)
+        try c.encode(source, forKey: .source)
+        try c.encodeIfPresent(database, forKey: .database)
     }
 
     enum CodingKeys: String, CodingKey {
         case snapshotId, shortId, type, parent, paths, tags, filesNew, filesChanged, filesUnmodified, directories, bytesRead
-        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings
+        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings, source, database
     }
 }
 

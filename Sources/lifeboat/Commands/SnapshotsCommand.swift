@@ -15,12 +15,12 @@ struct SnapshotsCommand: AsyncParsableCommand {
             try JSONOutput.print(all.map(SnapshotJSON.init))
             return
         }
-        print("ID        Time                      Type          Host              Tags        Paths")
+        print("ID        Time                      Type          Host              Tags        Source  Paths")
         for e in all {
             let s = e.snapshot
             let time = ISO8601.format(s.time).prefix(19).replacingOccurrences(of: "T", with: " ")
             print(
-                "\(e.id.shortHex)  \(time.padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.type.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(s.host.padding(toLength: 16, withPad: " ", startingAt: 0))  \(s.tags.joined(separator: ",").padding(toLength: 10, withPad: " ", startingAt: 0))  \(s.paths.joined(separator: " "))"
+                "\(e.id.shortHex)  \(time.padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.type.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(s.host.padding(toLength: 16, withPad: " ", startingAt: 0))  \(s.tags.joined(separator: ",").padding(toLength: 10, withPad: " ", startingAt: 0))  \(s.source.kind.padding(toLength: 6, withPad: " ", startingAt: 0))  \(s.paths.joined(separator: " "))"
             )
         }
         print("\(all.count) snapshot\(all.count == 1 ? "" : "s")")
@@ -43,6 +43,8 @@ struct SnapshotJSON: Encodable {
     let dataKey: String
     let statistics: Snapshot.Statistics
     let warnings: Int
+    let sourceName: String?
+    let database: DatabaseFacts?
 
     init(_ e: SnapshotEntry) {
         let s = e.snapshot
@@ -61,10 +63,13 @@ struct SnapshotJSON: Encodable {
         dataKey = s.dataKey.hex
         statistics = s.statistics
         warnings = s.warnings.count
+        sourceName = s.source.name
+        database = s.database
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, shortId, time, endTime, type, source, paths, tags, parent, host, username, tree, dataKey, statistics, warnings
+        case id, shortId, time, endTime, type, source, sourceName, paths, tags, parent, host, username, tree, dataKey, statistics, warnings
+        case database
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -84,5 +89,7 @@ struct SnapshotJSON: Encodable {
         try c.encode(dataKey, forKey: .dataKey)
         try c.encode(statistics, forKey: .statistics)
         try c.encode(warnings, forKey: .warnings)
+        try c.encode(sourceName, forKey: .sourceName)
+        try c.encodeIfPresent(database, forKey: .database)
     }
 }

@@ -1,0 +1,80 @@
+import Foundation
+
+/// What a database backup records about the database, so a restore can be checked
+/// against it (DESIGN §3: "SQLite page count and per-table row counts").
+public struct DatabaseFacts: Codable, Sendable, Equatable {
+    public var engine: String
+    public var pageSize: Int
+    public var pageCount: Int
+    /// Rows per table at the instant of the backup.
+    public var tableRows: [String: Int64]
+    /// `integrity_check` (FULL) or `quick_check` (INCREMENTAL), and its answer.
+    public var check: String
+    public var checkResult: String
+
+    public init(engine: String, pageSize: Int, pageCount: Int, tableRows: [String: Int64], check: String, checkResult: String) {
+        self.engine = engine
+        self.pageSize = pageSize
+        self.pageCount = pageCount
+        self.tableRows = tableRows
+        self.check = check
+        self.checkResult = checkResult
+    }
+}
+
+/// A live SQLite database (WAL mode or rollback journal) as a backup source.
+///
+/// The online backup API copies every page in one step into a scratch file: one
+/// consistent read, whatever writers do meanwhile (they wait on the read lock for at most
+/// the length of the copy, or in WAL mode not at all). The copy is then checked
+/// (`integrity_check`, or `quick_check` for INCREMENTAL) and counted, and it is the copy
+/// that is backed up, so what is checked is exactly what is stored.
+public struct SQLiteSource: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public struct Copy: Sendable {
+        public let path: String
+        public let facts: DatabaseFacts
+    }
+
+    /// Makes and checks the consistent copy in `scratchDirectory`.
+    /// - Throws: ``SQLiteSourceError/integrityCheckFailed(_:_:)`` when the check does not say "ok".
+    public func consistentCopy(in scratchDirectory: String, thorough: Bool) throws -> Copy {
+        guard FileManager.default.fileExists(atPath: path) else { throw BackupError.sourceNotFound(path) }
+        let header = FileManager.default.contents(atPath: path)?.prefix(16) ?? Data()
+        guard header.elementsEqual(Array("SQLite format 3\0".utf8)) else { throw SQLiteSourceError.notADatabase(path) }
+        let copyPath = scratchDirectory + "/" + URL(fileURLWithPath: path).lastPathComponent
+        try? FileManager.default.removeItem(atPath: copyPath)  // a leftover from an earlier run is ours to replace
+        do {
+            let source = try SQLiteConnection(path: path, readOnly: false)
+            let copy = try SQLiteConnection(path: copyPath, readOnly: false, create: true)
+            try source.backup(into: copy)
+        }
+        let facts = try Self.facts(of: copyPath, thorough: thorough)
+        guard facts.checkResult == "ok" else {
+            try? FileManager.default.removeItem(atPath: copyPath)  // the error says what matters
+            throw SQLiteSourceError.integrityCheckFailed(path, facts.checkResult)
+        }
+        return Copy(path: copyPath, facts: facts)
+    }
+
+    /// Page size, page count, rows per table and the chosen check of a database file.
+    public static func facts(of path: String, thorough: Bool) throws -> DatabaseFacts {
+        // Read-write although nothing is written: a read-only connection to a WAL-mode file
+        // cannot remove the -wal and -shm files it creates when it closes.
+        let db = try SQLiteConnection(path: path, readOnly: false)
+        let check = thorough ? "integrity_check" : "quick_check"
+        let result = try db.rows("PRAGMA \(check)").compactMap { $0.first ?? nil }.joined(separator: "; ")
+        var rows: [String: Int64] = [:]
+        for table in try db.rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").compactMap({ $0.first ?? nil }) {
+            rows[table] = try db.integer("SELECT count(*) FROM \(SQLiteConnection.quote(table))")
+        }
+        return DatabaseFacts(
+            engine: "sqlite", pageSize: Int(try db.integer("PRAGMA page_size")), pageCount: Int(try db.integer("PRAGMA page_count")),
+            tableRows: rows, check: check, checkResult: result)
+    }
+}

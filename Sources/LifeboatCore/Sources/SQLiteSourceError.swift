@@ -1,0 +1,24 @@
+/// Failures of the SQLite source and of database restores.
+public enum SQLiteSourceError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(String, String)
+    case failed(String, String, String)
+    case notADatabase(String)
+    case integrityCheckFailed(String, String)
+    case targetExists(String)
+    case targetInUse(String)
+    case notASQLiteSnapshot(String)
+    case rowCountsDiffer(String, [String])
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let p, let m): return "cannot open the SQLite database \(p): \(m)"
+        case .failed(let p, let sql, let m): return "SQLite failed on \(p) (\(sql.prefix(60))): \(m)"
+        case .notADatabase(let p): return "\(p) is not a SQLite database"
+        case .integrityCheckFailed(let p, let r): return "the pre-backup integrity check of \(p) failed: \(r.prefix(300)); nothing was backed up"
+        case .targetExists(let p): return "\(p) already exists: choose another --sqlite-target or pass --force to replace it"
+        case .targetInUse(let p): return "\(p) is open in another process: stop it first, or pass --force"
+        case .notASQLiteSnapshot(let s): return "snapshot \(s) is not a SQLite backup: use 'lifeboat restore' for files"
+        case .rowCountsDiffer(let p, let d): return "the restored database \(p) does not match the snapshot's record: \(d.joined(separator: "; "))"
+        }
+    }
+}
