@@ -184,13 +184,21 @@ public final class LocalDirectoryBackend: StorageBackend {
     }
 
     public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
-        if kind == .config {
-            guard let size = try? await size(of: .config) else { return [] }  // a missing config lists as nothing
-            return [ObjectInfo(name: .config, sizeBytes: size)]
+        if kind == .config || kind == .manifest {
+            let name = kind == .config ? ObjectName.config : .manifest
+            guard let size = try? await size(of: name) else { return [] }  // a missing one lists as nothing
+            return [ObjectInfo(name: name, sizeBytes: size)]
         }
         let folder = "\(root)/\(kind.rawValue)"
         var out: [ObjectInfo] = []
-        if kind == .data {
+        if kind == .wal {
+            // wal/<timeline>/<segment>: one level of folders.
+            for timeline in try Self.entries(of: folder, location: root) where !timeline.hasPrefix(".") {
+                for name in try Self.entries(of: "\(folder)/\(timeline)", location: root) where !name.hasPrefix(".") {
+                    out.append(ObjectInfo(name: ObjectName(.wal, "\(timeline)/\(name)"), sizeBytes: Self.fileSize("\(folder)/\(timeline)/\(name)")))
+                }
+            }
+        } else if kind == .data {
             for sub in try Self.entries(of: folder, location: root) where sub.count == 2 {
                 for name in try Self.entries(of: "\(folder)/\(sub)", location: root) where !name.hasPrefix(".") {
                     out.append(ObjectInfo(name: ObjectName(.data, name), sizeBytes: Self.fileSize("\(folder)/\(sub)/\(name)")))

@@ -8,6 +8,8 @@ public enum ObjectKind: String, CaseIterable, Sendable {
     case snapshots
     case locks
     case wal
+    /// `manifest.json` of removable media and air-gapped bundles: every object with its SHA-256.
+    case manifest
 
     /// Kinds whose objects are named by the SHA-256 of their bytes, so that their
     /// integrity can be checked without any key.
@@ -27,11 +29,13 @@ public struct ObjectName: Hashable, Sendable, CustomStringConvertible, Comparabl
     }
 
     public static let config = ObjectName(.config, "")
+    public static let manifest = ObjectName(.manifest, "")
 
     /// The relative path: `config`, `data/<first two characters>/<name>`, or `<kind>/<name>`.
     public var path: String {
         switch kind {
         case .config: return "config"
+        case .manifest: return "manifest.json"
         case .data: return "data/\(name.prefix(2))/\(name)"
         default: return "\(kind.rawValue)/\(name)"
         }

@@ -37,7 +37,7 @@ enum ExitStatus: Int32 {
             if case .locationNotFound = e { self = .noRepository } else { self = .failure }
         case is CancellationError:
             self = .interrupted
-        case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError:
+        case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError:
             self = .failure
         default:
             // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.

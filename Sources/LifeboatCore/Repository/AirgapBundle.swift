@@ -1,0 +1,103 @@
+import Foundation
+
+/// AIR_GAPPED copies: a self-contained bundle in a directory, for a quarterly offline copy.
+///
+/// A bundle is a repository in its own right (same config, keys and data keys; packs copied
+/// byte for byte) plus `manifest.json`. Exporting chosen snapshots copies only the packs they
+/// need and writes one fresh index segment for those packs, sealed under a new data key that
+/// is stored in the bundle only; exporting everything is a plain replication. A bundle can
+/// be verified without the passphrase (every object's SHA-256 against its name and against
+/// the manifest) and with it (`check --read-data`), and imported back into a repository.
+public struct AirgapBundle: Sendable {
+    public let repository: Repository
+
+    public init(repository: Repository) {
+        self.repository = repository
+    }
+
+    public struct ExportReport: Sendable {
+        public let snapshots: [SnapshotID]
+        public let packs: Int
+        public let objectsCopied: Int
+        public let bytesCopied: Int64
+    }
+
+    /// - Parameter snapshots: the snapshots to carry; nil for all of them.
+    public func export(to bundle: any StorageBackend, snapshots chosen: [SnapshotID]?, label: String, now: Date = Date()) async throws -> ExportReport {
+        let all = try await repository.snapshots()
+        let selected = chosen.map { ids in all.filter { ids.contains($0.id) } } ?? all
+        if let ids = chosen, selected.count != Set(ids).count {
+            throw RepositoryError.snapshotNotFound(ids.map(\.shortHex).filter { id in !selected.contains { $0.id.shortHex == id } }.joined(separator: ", "))
+        }
+        let replicator = Replicator(source: repository.backend, destination: bundle)
+        let report: Replicator.Report
+        var packCount = 0
+        if chosen == nil {
+            report = try await replicator.replicate()
+            packCount = try await bundle.list(.data).count
+        } else {
+            let index = try await repository.loadIndex()
+            var packs = Set<PackID>()
+            var visited = Set<BlobID>()
+            for entry in selected {
+                var stack = [entry.snapshot.tree]
+                while let treeID = stack.popLast() {
+                    guard visited.insert(treeID).inserted else { continue }
+                    guard let treeLocation = index.location(of: treeID) else { throw RepositoryError.blobNotInIndex(treeID) }
+                    packs.insert(treeLocation.pack)
+                    for node in try await repository.loadTree(treeID, index: index).nodes {
+                        if let sub = node.subtree { stack.append(sub) }
+                        for blob in node.content {
+                            guard let location = index.location(of: blob) else { throw RepositoryError.blobNotInIndex(blob) }
+                            packs.insert(location.pack)
+                        }
+                    }
+                }
+            }
+            let packNames = Set(packs.map(\.hex))
+            let snapshotNames = Set(selected.map(\.id.hex))
+            report = try await replicator.replicate { name in
+                switch name.kind {
+                case .data: return packNames.contains(name.name)
+                case .snapshots: return snapshotNames.contains(name.name)
+                case .index, .wal: return false
+                default: return true
+                }
+            }
+            // The bundle's own index: the packs it carries, under a key that only it holds.
+            var records: [String: IndexSegment.PackRecord] = [:]
+            for info in try await repository.backend.list(.index) {
+                for record in try IndexSegment.decode(try await repository.loadSealed(info.name), what: info.name.path).packs
+                where packs.contains(record.id) && records[record.id.hex] == nil {
+                    records[record.id.hex] = record
+                }
+            }
+            let key = DataKey.generate()
+            let keyBytes = JSONCoding.encode(DataKeyFile.seal(key, under: repository.masterKey, created: now))
+            try await bundle.write(ObjectName(.dataKeys, Digest256.sha256(keyBytes).hex), bytes: keyBytes)
+            let sealed = SealedObject.seal(
+                IndexSegment(packs: records.keys.sorted().map { records[$0]! }).encoded(), kind: .index, dataKey: key, zstd: repository.zstd)
+            let indexName = ObjectName(.index, Digest256.sha256(sealed).hex)
+            if !(try await bundle.exists(indexName)) { try await bundle.write(indexName, bytes: sealed) }
+            packCount = packs.count
+        }
+        var manifest = try await MediumManifest.load(from: bundle) ?? MediumManifest(label: label, repository: repository.config.id, created: now)
+        manifest.snapshots = Array(Set(manifest.snapshots).union(selected.map(\.id.hex))).sorted()
+        try await manifest.record(bundle, now: now)
+        try await manifest.save(to: bundle)
+        return ExportReport(snapshots: selected.map(\.id), packs: packCount, objectsCopied: report.objectsCopied, bytesCopied: report.bytesCopied)
+    }
+
+    /// Checks a bundle without any key: object names against their SHA-256, and the manifest.
+    public static func verifyWithoutKey(_ bundle: any StorageBackend) async throws -> CheckReport {
+        var report = try await ObjectVerifier(backend: bundle).verify()
+        guard let manifest = try await MediumManifest.load(from: bundle) else {
+            report.errors.append("manifest.json is missing: this is not a Lifeboat bundle or medium")
+            return report
+        }
+        let againstManifest = try await manifest.verify(bundle)
+        report.errors.append(contentsOf: againstManifest.errors)
+        report.bytesRead += againstManifest.bytesRead
+        return report
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+
+struct ReplicateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replicate",
+        abstract: "Copy to another location the objects it lacks, byte for byte, verifying each copy.",
+        discussion: """
+            An interrupted replication resumes without sending again what arrived. With --medium \
+            the destination is a write-once removable medium whose manifest.json (label, objects, \
+            SHA-256, dates) is brought up to date afterwards, so it can be checked alone later.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: "The destination directory (made if missing).")
+    var to: String
+
+    @Option(name: .long, help: "Treat the destination as a removable medium with this label.")
+    var medium: String?
+
+    func run() async throws {
+        let repo = try await repository.open()
+        let destination: any StorageBackend = try medium != nil ? RemovableMediaBackend(path: to, create: true) : LocalDirectoryBackend(path: to, create: true)
+        let report = try await Replicator(source: repo.backend, destination: destination).replicate()
+        if let medium {
+            var manifest = try await MediumManifest.load(from: destination) ?? MediumManifest(label: medium, repository: repo.config.id, created: Date())
+            manifest.snapshots = try await repo.snapshots().map(\.id.hex)
+            try await manifest.record(destination)
+            try await manifest.save(to: destination)
+        }
+        if output.json {
+            try JSONOutput.print(["objectsCopied": report.objectsCopied, "objectsPresent": report.objectsPresent, "bytesCopied": Int(report.bytesCopied)])
+        } else {
+            print("replicated to \(to): \(report.objectsCopied) objects copied (\(ByteFormat.string(report.bytesCopied))), \(report.objectsPresent) already there, all verified")
+        }
+    }
+}
