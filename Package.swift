@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Only the header: libzstd itself comes from Debian's libzstd-dev.
@@ -44,6 +45,7 @@ let package = Package(
                 "LifeboatCore",
                 "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Per-stage throughput of the byte path (chunker, HMAC, SHA-256, AES-GCM, zstd).

@@ -15,7 +15,7 @@ struct Lifeboat: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, RestoreDbCommand.self, LsCommand.self,
             DiffCommand.self, CheckCommand.self, VerifyCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self,
-            ReplicateCommand.self, AirgapCommand.self,
+            ReplicateCommand.self, AirgapCommand.self, LocationsCommand.self, ConfigCommand.self,
             QuickstartCommand.self,
         ]
     )

@@ -24,6 +24,7 @@ struct ForgetCommand: AsyncParsableCommand {
     @Option(help: "Keep snapshots with this tag (repeatable).") var keepTag: [String] = []
     @Flag(help: "Show what would be forgotten; change nothing.") var dryRun = false
     @Flag(help: "Prune afterwards.") var prune = false
+    @Option(help: "Apply to this location of lifeboat.yaml, with its retention unless --keep rules are given.") var location: String?
 
     func validate() throws {
         if let keepWithin, RetentionPolicy.parseDuration(keepWithin) == nil {
@@ -35,10 +36,18 @@ struct ForgetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let repo = try await repository.open()
-        let policy = RetentionPolicy(
+        var policy = RetentionPolicy(
             last: keepLast, hourly: keepHourly, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly, yearly: keepYearly,
             within: keepWithin.flatMap(RetentionPolicy.parseDuration), tags: keepTag)
+        let repo: Repository
+        if let location {
+            guard let config = try repository.configuration() else { throw CLIError("--location needs lifeboat.yaml (or --config)") }
+            let l = try config.location(named: location)
+            if policy.isEmpty, let retention = l.retention { policy = try retention.policy(in: repository.config ?? "lifeboat.yaml") }
+            repo = try await Repository.open(backend: try config.backend(for: l), passphrase: try repository.passphrase())
+        } else {
+            repo = try await repository.open()
+        }
         let forgetter = Forgetter(repository: repo)
         let plan = try await forgetter.plan(policy)
         if !dryRun { try await forgetter.execute(plan, host: Identity.host, username: Identity.username) }

@@ -15,7 +15,7 @@ struct ReplicateCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: "The destination directory (made if missing).")
+    @Option(name: .long, help: "The destination: a location named in lifeboat.yaml, or a directory (made if missing).")
     var to: String
 
     @Option(name: .long, help: "Treat the destination as a removable medium with this label.")
@@ -23,7 +23,14 @@ struct ReplicateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let destination: any StorageBackend = try medium != nil ? RemovableMediaBackend(path: to, create: true) : LocalDirectoryBackend(path: to, create: true)
+        var medium = self.medium
+        let destination: any StorageBackend
+        if let named = try repository.configuration()?.locations.first(where: { $0.name == to }) {
+            medium = medium ?? named.medium
+            destination = try medium != nil ? RemovableMediaBackend(path: named.path, create: true) : LocalDirectoryBackend(path: named.path, create: true)
+        } else {
+            destination = try medium != nil ? RemovableMediaBackend(path: to, create: true) : LocalDirectoryBackend(path: to, create: true)
+        }
         let report = try await Replicator(source: repo.backend, destination: destination).replicate()
         if let medium {
             var manifest = try await MediumManifest.load(from: destination) ?? MediumManifest(label: medium, repository: repo.config.id, created: Date())

@@ -11,13 +11,22 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "File whose first line is the passphrase. Default: $LIFEBOAT_PASSWORD_FILE, then $LIFEBOAT_PASSWORD.")
     var passwordFile: String?
 
+    @Option(name: .long, help: "Configuration file. Default: $LIFEBOAT_CONFIG, then ./lifeboat.yaml when it exists.")
+    var config: String?
+
+    /// The configuration, when one is given or ./lifeboat.yaml exists.
+    func configuration() throws -> LifeboatConfiguration? {
+        if let path = config ?? environment["LIFEBOAT_CONFIG"] { return try LifeboatConfiguration.load(path) }
+        if FileManager.default.fileExists(atPath: "lifeboat.yaml") { return try LifeboatConfiguration.load("lifeboat.yaml") }
+        return nil
+    }
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     func location() throws -> String {
-        guard let repo = repo ?? environment["LIFEBOAT_REPOSITORY"], !repo.isEmpty else {
-            throw CLIError("no repository given: use --repo or set LIFEBOAT_REPOSITORY")
-        }
-        return repo
+        if let repo = repo ?? environment["LIFEBOAT_REPOSITORY"], !repo.isEmpty { return repo }
+        if let primary = try configuration()?.primary { return primary.path }
+        throw CLIError("no repository given: use --repo, set LIFEBOAT_REPOSITORY, or name a PRIMARY location in lifeboat.yaml")
     }
 
     func backend(create: Bool = false) throws -> any StorageBackend {
