@@ -56,14 +56,15 @@ public struct AirgapBundle: Sendable {
             }
             let packNames = Set(packs.map(\.hex))
             let snapshotNames = Set(selected.map(\.id.hex))
-            report = try await replicator.replicate { name in
-                switch name.kind {
-                case .data: return packNames.contains(name.name)
-                case .snapshots: return snapshotNames.contains(name.name)
-                case .index, .wal: return false
-                default: return true
-                }
-            }
+            report = try await replicator.replicate(
+                include: { name in
+                    switch name.kind {
+                    case .data: return packNames.contains(name.name)
+                    case .snapshots: return snapshotNames.contains(name.name)
+                    case .index, .wal: return false
+                    default: return true
+                    }
+                }, writeConfig: false)
             // The bundle's own index: the packs it carries, under a key that only it holds.
             var records: [String: IndexSegment.PackRecord] = [:]
             for info in try await repository.backend.list(.index) {
@@ -79,9 +80,12 @@ public struct AirgapBundle: Sendable {
                 IndexSegment(packs: records.keys.sorted().map { records[$0]! }).encoded(), kind: .index, dataKey: key, zstd: repository.zstd)
             let indexName = ObjectName(.index, Digest256.sha256(sealed).hex)
             if !(try await bundle.exists(indexName)) { try await bundle.write(indexName, bytes: sealed) }
+            // Last, as in every repository: a bundle with a config is complete.
+            if !(try await bundle.exists(.config)) { _ = try await replicator.copy(.config) }
             packCount = packs.count
         }
         var manifest = try await MediumManifest.load(from: bundle) ?? MediumManifest(label: label, repository: repository.config.id, created: now)
+        manifest.label = label
         manifest.snapshots = Array(Set(manifest.snapshots).union(selected.map(\.id.hex))).sorted()
         try await manifest.record(bundle, now: now)
         try await manifest.save(to: bundle)

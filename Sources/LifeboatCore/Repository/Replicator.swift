@@ -27,8 +27,10 @@ public struct Replicator: Sendable {
 
     public static let order: [ObjectKind] = [.keys, .dataKeys, .data, .index, .snapshots, .wal]
 
-    /// - Parameter include: which objects to copy (all by default); `config` always goes.
-    public func replicate(include: @Sendable (ObjectName) -> Bool = { _ in true }) async throws -> Report {
+    /// - Parameters:
+    ///   - include: which objects to copy (all by default); `config` always goes.
+    ///   - writeConfig: false when the caller adds objects of its own and writes `config` last itself.
+    public func replicate(include: @Sendable (ObjectName) -> Bool = { _ in true }, writeConfig: Bool = true) async throws -> Report {
         let sourceConfig = try await Repository.readConfig(source)
         if let existing = try? await Repository.readConfig(destination), existing.id != sourceConfig.id {
             throw ReplicationError.differentRepository(destination.locationDescription, existing.id, sourceConfig.id)
@@ -55,7 +57,7 @@ public struct Replicator: Sendable {
                 }
             }
         }
-        if !(try await destination.exists(.config)) {
+        if writeConfig, !(try await destination.exists(.config)) {
             try await copy(.config)
             report.objectsCopied += 1
         }

@@ -2,7 +2,7 @@
 /// `data key id (32) || nonce || ciphertext || tag`, with additional data
 /// `"lifeboat/v1/<kind>" || data key id`. The plaintext is one byte saying how the
 /// payload is encoded (0 as is, 1 a zstd frame), the encoded payload's length as a
-/// little-endian u32, the encoded payload, then zero padding: the sealed size is rounded
+/// little-endian u32, the encoded payload, then zero padding: the plaintext size is rounded
 /// up to a multiple of 256 bytes after a random 0 to 255 are added, so that the size of an
 /// index segment does not give away how many blobs its packs hold.
 enum SealedObject {

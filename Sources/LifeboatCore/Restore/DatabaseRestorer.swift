@@ -56,22 +56,35 @@ public struct DatabaseRestorer: Sendable {
             unlink(temporary)
             throw error
         }
-        if force {
-            for suffix in ["-wal", "-shm", "-journal"] { unlink(target + suffix) }
+        // Checked before it takes the target's place: a copy that fails never replaces anything.
+        let facts: DatabaseFacts
+        do {
+            facts = try SQLiteSource.facts(of: temporary, thorough: true)
+            guard facts.checkResult == "ok" else { throw SQLiteSourceError.restoredCopyFailsCheck(target, facts.checkResult) }
+            if let recorded = entry.snapshot.database {
+                let differences = recorded.tableRows.keys.sorted().compactMap { table -> String? in
+                    let now = facts.tableRows[table]
+                    return now == recorded.tableRows[table] ? nil : "\(table): \(now.map(String.init) ?? "missing") rows, recorded \(recorded.tableRows[table]!)"
+                }
+                guard differences.isEmpty else { throw SQLiteSourceError.rowCountsDiffer(target, differences) }
+            }
+        } catch {
+            unlink(temporary)
+            throw error
         }
+        // -wal, -shm and -journal files beside the target belong to the database being
+        // replaced (or to none): applied to the restored one they would corrupt it.
+        for suffix in ["-wal", "-shm", "-journal"] { unlink(target + suffix) }
         guard rename(temporary, target) == 0 else {
             let e = errno
             unlink(temporary)
             throw FileSystemError("rename", RawPath(target), errno: e)
         }
-        let facts = try SQLiteSource.facts(of: target, thorough: true)
-        guard facts.checkResult == "ok" else { throw SQLiteSourceError.integrityCheckFailed(target, facts.checkResult) }
-        if let recorded = entry.snapshot.database {
-            let differences = recorded.tableRows.keys.sorted().compactMap { table -> String? in
-                let now = facts.tableRows[table]
-                return now == recorded.tableRows[table] ? nil : "\(table): \(now.map(String.init) ?? "missing") rows, recorded \(recorded.tableRows[table]!)"
-            }
-            guard differences.isEmpty else { throw SQLiteSourceError.rowCountsDiffer(target, differences) }
+        let folder = (target as NSString).deletingLastPathComponent
+        let dirFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
         }
         let elapsed = clock.now - start
         return Result(

@@ -45,8 +45,10 @@ public struct SQLiteSource: Sendable {
     /// - Throws: ``SQLiteSourceError/integrityCheckFailed(_:_:)`` when the check does not say "ok".
     public func consistentCopy(in scratchDirectory: String, thorough: Bool) throws -> Copy {
         guard FileManager.default.fileExists(atPath: path) else { throw BackupError.sourceNotFound(path) }
-        let header = FileManager.default.contents(atPath: path)?.prefix(16) ?? Data()
-        guard header.elementsEqual(Array("SQLite format 3\0".utf8)) else { throw SQLiteSourceError.notADatabase(path) }
+        let handle = FileHandle(forReadingAtPath: path)
+        let header = (try? handle?.read(upToCount: 16)) ?? nil
+        try? handle?.close()  // read-only handle: nothing to lose on close
+        guard let header, header.elementsEqual(Array("SQLite format 3\0".utf8)) else { throw SQLiteSourceError.notADatabase(path) }
         let copyPath = scratchDirectory + "/" + URL(fileURLWithPath: path).lastPathComponent
         try? FileManager.default.removeItem(atPath: copyPath)  // a leftover from an earlier run is ours to replace
         do {

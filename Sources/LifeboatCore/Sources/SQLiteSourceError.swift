@@ -8,6 +8,7 @@ public enum SQLiteSourceError: Error, Sendable, CustomStringConvertible {
     case targetInUse(String)
     case notASQLiteSnapshot(String)
     case rowCountsDiffer(String, [String])
+    case restoredCopyFailsCheck(String, String)
 
     public var description: String {
         switch self {
@@ -18,7 +19,8 @@ public enum SQLiteSourceError: Error, Sendable, CustomStringConvertible {
         case .targetExists(let p): return "\(p) already exists: choose another --sqlite-target or pass --force to replace it"
         case .targetInUse(let p): return "\(p) is open in another process: stop it first, or pass --force"
         case .notASQLiteSnapshot(let s): return "snapshot \(s) is not a SQLite backup: use 'lifeboat restore' for files"
-        case .rowCountsDiffer(let p, let d): return "the restored database \(p) does not match the snapshot's record: \(d.joined(separator: "; "))"
+        case .rowCountsDiffer(let p, let d): return "the restored database for \(p) does not match the snapshot's record (\(d.joined(separator: "; "))); the target was left untouched"
+        case .restoredCopyFailsCheck(let p, let r): return "the restored database for \(p) fails integrity_check (\(r.prefix(200))); the target was left untouched"
         }
     }
 }

@@ -223,7 +223,8 @@ public final class LocalDirectoryBackend: StorageBackend {
 
     private static func entries(of folder: String, location: String) throws -> [String] {
         guard let dir = opendir(folder) else {
-            if errno == ENOENT { return [] }
+            // Missing, or a stray file where a folder was expected: nothing of ours is there.
+            if errno == ENOENT || errno == ENOTDIR { return [] }
             throw mapErrno(errno, what: folder, name: nil, location: location)
         }
         defer { closedir(dir) }

@@ -19,7 +19,7 @@ struct InitCommand: AsyncParsableCommand {
     var kdfN: Int = KDFParameters.standard.n
 
     func run() async throws {
-        let backend = try repository.backend(create: true)
+        let backend = try await repository.backend(create: true)
         let passphrase = try repository.passphrase(confirm: true)
         let repo = try await Repository.initialize(
             backend: backend, passphrase: passphrase, kdf: KDFParameters(n: kdfN, r: 8, p: 1), host: Identity.host,

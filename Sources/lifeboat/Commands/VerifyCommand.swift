@@ -16,7 +16,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         if noKey {
-            let report = try await ObjectVerifier(backend: try repository.backend()).verify()
+            let report = try await ObjectVerifier(backend: try await repository.backend()).verify()
             try ReportOutput.print(report, json: output.json, what: "verify --no-key")
         } else {
             let repo = try await repository.open()

@@ -29,8 +29,19 @@ struct RepositoryOptions: ParsableArguments {
         throw CLIError("no repository given: use --repo, set LIFEBOAT_REPOSITORY, or name a PRIMARY location in lifeboat.yaml")
     }
 
-    func backend(create: Bool = false) throws -> any StorageBackend {
+    @Option(name: .long, help: "S3 endpoint for s3:// repositories (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, then AWS).")
+    var s3Endpoint: String?
+
+    @Option(name: .long, help: "S3 region (default: $AWS_REGION, $AWS_DEFAULT_REGION, then us-east-1).")
+    var s3Region: String?
+
+    func backend(create: Bool = false) async throws -> any StorageBackend {
         let location = try location()
+        if location.hasPrefix("s3://") {
+            let s3 = try S3Location.backend(location, endpoint: s3Endpoint, region: s3Region, environment: environment)
+            if create { try await s3.createBucketIfMissing() }
+            return RetryingBackend(s3)
+        }
         do {
             return try LocalDirectoryBackend(path: location, create: create)
         } catch StorageError.locationNotFound where !create {
@@ -69,7 +80,7 @@ struct RepositoryOptions: ParsableArguments {
     }
 
     func open() async throws -> Repository {
-        let backend = try backend()
+        let backend = try await backend()
         return try await Repository.open(backend: backend, passphrase: try passphrase())
     }
 }

@@ -35,6 +35,8 @@ enum ExitStatus: Int32 {
             self = e.isWrongPassphrase ? .wrongPassphrase : .failure
         case let e as StorageError:
             if case .locationNotFound = e { self = .noRepository } else { self = .failure }
+        case SQLiteSourceError.restoredCopyFailsCheck, SQLiteSourceError.rowCountsDiffer:
+            self = .verificationFailed
         case is CancellationError:
             self = .interrupted
         case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError:
@@ -46,7 +48,8 @@ enum ExitStatus: Int32 {
     }
 
     static func message(for error: any Error) -> String {
-        String(describing: error)
+        if error is CancellationError { return "interrupted: stopped cleanly, nothing half-written is left in the repository" }
+        return String(describing: error)
     }
 }
 

@@ -25,7 +25,10 @@ struct AirgapExportCommand: AsyncParsableCommand {
             for s in snapshots { ids!.append(try await repo.findSnapshot(s).id) }
         }
         let bundle = try LocalDirectoryBackend(path: to, create: true)
-        let report = try await AirgapBundle(repository: repo).export(to: bundle, snapshots: ids, label: label)
+        let chosen = ids
+        let report = try await RepositoryLock.withLock(repo, exclusive: false, host: Identity.host, username: Identity.username) {
+            try await AirgapBundle(repository: repo).export(to: bundle, snapshots: chosen, label: label)
+        }
         if output.json {
             try JSONOutput.print(["snapshots": report.snapshots.count, "packs": report.packs, "objectsCopied": report.objectsCopied, "bytesCopied": Int(report.bytesCopied)])
         } else {
@@ -77,7 +80,7 @@ struct AirgapImportCommand: AsyncParsableCommand {
         }
         // Unlocking proves the passphrase matches before anything is written.
         _ = try await Repository.open(backend: bundle, passphrase: try repository.passphrase())
-        let destination = try repository.backend(create: true)
+        let destination = try await repository.backend(create: true)
         let report = try await Replicator(source: bundle, destination: destination).replicate()
         if output.json {
             try JSONOutput.print(["objectsCopied": report.objectsCopied, "objectsPresent": report.objectsPresent])

@@ -1,0 +1,290 @@
+@preconcurrency import Crypto
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// An S3-compatible bucket (the SECONDARY location): `s3://bucket/prefix`.
+///
+/// Requests are signed with SigV4 (``S3Signer``) and sent with async-http-client, path-style
+/// (`http://endpoint/bucket/key`), which every S3-compatible server accepts. Every upload
+/// carries `x-amz-checksum-sha256`, so the server refuses a body that arrives damaged;
+/// objects larger than `multipartThresholdBytes` go up in parts. Failures the server or the
+/// network may not repeat (5xx, 429, timeouts, resets) are ``StorageError/transient(_:location:)``,
+/// which ``RetryingBackend`` retries; this type itself never retries.
+public final class S3Backend: StorageBackend {
+    public struct Configuration: Sendable {
+        public var endpoint: URL
+        public var region: String
+        public var bucket: String
+        public var prefix: String
+        public var credentials: S3Signer.Credentials
+        public var multipartThresholdBytes = 64 << 20
+        public var partBytes = 16 << 20
+        /// When set, every object is written with S3 Object Lock in this mode until the date.
+        public var objectLock: (mode: String, retainUntil: Date)?
+        public var requestTimeout: TimeAmount = .seconds(120)
+        /// Keys per ListObjectsV2 page (S3's maximum is 1000).
+        public var listPageSize = 1000
+
+        public init(endpoint: URL, region: String, bucket: String, prefix: String, credentials: S3Signer.Credentials) {
+            self.endpoint = endpoint
+            self.region = region
+            self.bucket = bucket
+            self.prefix = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            self.credentials = credentials
+        }
+    }
+
+    public let configuration: Configuration
+    private let signer: S3Signer
+    private let client: HTTPClient
+    public var locationDescription: String { "s3://\(configuration.bucket)/\(configuration.prefix)" }
+
+    public init(configuration: Configuration, client: HTTPClient = .shared) {
+        self.configuration = configuration
+        self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
+        self.client = client
+    }
+
+    private func key(_ name: ObjectName) -> String {
+        configuration.prefix.isEmpty ? name.path : "\(configuration.prefix)/\(name.path)"
+    }
+
+    // MARK: - Requests
+
+    struct Response {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let body: ByteBuffer
+    }
+
+    private func send(
+        _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers extra: [(String, String)] = [], body: [UInt8] = [],
+        what: String
+    ) async throws -> Response {
+        let path = "/\(configuration.bucket)" + (key.map { "/\($0)" } ?? "")
+        let host = configuration.endpoint.host.map { h in configuration.endpoint.port.map { "\(h):\($0)" } ?? h } ?? ""
+        let payloadHash = S3Signer.hex(SHA256.hash(data: body))
+        var toSign = extra
+        toSign.append(("host", host))
+        let signed = signer.sign(method: method.rawValue, path: path, query: query, headers: toSign, payloadSHA256: payloadHash, date: Date())
+        var url = configuration.endpoint.absoluteString
+        while url.hasSuffix("/") { url.removeLast() }
+        url += S3Signer.encodePath(path)
+        if !query.isEmpty { url += "?" + S3Signer.canonicalQuery(query) }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (k, v) in extra { request.headers.add(name: k, value: v) }
+        for (k, v) in signed { request.headers.add(name: k, value: v) }
+        if !body.isEmpty || method == .PUT || method == .POST {
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await client.execute(request, timeout: configuration.requestTimeout)
+            let collected = try await response.body.collect(upTo: 1 << 30)
+            return Response(status: response.status, headers: response.headers, body: collected)
+        } catch {
+            throw StorageError.transient("\(what): \(error)", location: locationDescription)
+        }
+    }
+
+    private func failure(_ r: Response, _ name: ObjectName?, what: String) -> StorageError {
+        let code = Self.errorCode(r.body)
+        switch r.status.code {
+        case 404: return name.map { .objectNotFound($0, location: locationDescription) } ?? .locationNotFound(location: locationDescription)
+        case 403: return .permissionDenied("\(what) (\(code ?? "AccessDenied"))", location: locationDescription)
+        case 409, 412: return name.map { .alreadyExists($0, location: locationDescription) } ?? .io(what, errno: EEXIST, location: locationDescription)
+        case 429, 500...599: return .transient("\(what): HTTP \(r.status.code) \(code ?? "")", location: locationDescription)
+        default: return .io("\(what): HTTP \(r.status.code) \(code ?? "")", errno: EIO, location: locationDescription)
+        }
+    }
+
+    static func errorCode(_ body: ByteBuffer) -> String? {
+        let text = String(buffer: body)
+        guard let start = text.range(of: "<Code>"), let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex) else { return nil }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+
+    // MARK: - StorageBackend
+
+    public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
+        if !overwrite, try await exists(name) { throw StorageError.alreadyExists(name, location: locationDescription) }
+        if bytes.count > configuration.multipartThresholdBytes {
+            try await writeMultipart(name, bytes: bytes)
+            return
+        }
+        var headers = [("x-amz-checksum-sha256", Data(SHA256.hash(data: bytes)).base64EncodedString()), ("content-length", "\(bytes.count)")]
+        headers += lockHeaders()
+        let r = try await send(.PUT, key: key(name), headers: headers, body: bytes, what: "PUT \(name)")
+        guard r.status == .ok else { throw failure(r, name, what: "PUT \(name)") }
+    }
+
+    private func lockHeaders() -> [(String, String)] {
+        guard let lock = configuration.objectLock else { return [] }
+        return [("x-amz-object-lock-mode", lock.mode), ("x-amz-object-lock-retain-until-date", ISO8601.format(lock.retainUntil))]
+    }
+
+    private func writeMultipart(_ name: ObjectName, bytes: [UInt8]) async throws {
+        let objectKey = key(name)
+        let created = try await send(.POST, key: objectKey, query: [("uploads", "")], headers: lockHeaders(), what: "start upload of \(name)")
+        guard created.status == .ok, let uploadID = Self.element("UploadId", in: created.body) else {
+            throw failure(created, name, what: "start upload of \(name)")
+        }
+        do {
+            var parts: [(Int, String)] = []
+            var number = 1
+            for start in stride(from: 0, to: bytes.count, by: configuration.partBytes) {
+                let part = Array(bytes[start..<min(bytes.count, start + configuration.partBytes)])
+                let r = try await send(
+                    .PUT, key: objectKey, query: [("partNumber", "\(number)"), ("uploadId", uploadID)],
+                    headers: [("x-amz-checksum-sha256", Data(SHA256.hash(data: part)).base64EncodedString()), ("content-length", "\(part.count)")],
+                    body: part, what: "upload part \(number) of \(name)")
+                guard r.status == .ok, let etag = r.headers.first(name: "etag") else { throw failure(r, name, what: "upload part \(number) of \(name)") }
+                parts.append((number, etag))
+                number += 1
+            }
+            let xml = "<CompleteMultipartUpload>" + parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\($0.1)</ETag></Part>" }.joined()
+                + "</CompleteMultipartUpload>"
+            let done = try await send(.POST, key: objectKey, query: [("uploadId", uploadID)], body: Array(xml.utf8), what: "complete upload of \(name)")
+            // S3 can answer 200 with an error document inside.
+            guard done.status == .ok, Self.errorCode(done.body) == nil else { throw failure(done, name, what: "complete upload of \(name)") }
+        } catch {
+            // Leave no half upload to be billed for; the original error is the one that matters.
+            _ = try? await send(.DELETE, key: objectKey, query: [("uploadId", uploadID)], what: "abort upload of \(name)")
+            throw error
+        }
+    }
+
+    public func read(_ name: ObjectName) async throws -> [UInt8] {
+        let r = try await send(.GET, key: key(name), what: "GET \(name)")
+        guard r.status == .ok else { throw failure(r, name, what: "GET \(name)") }
+        if let length = r.headers.first(name: "content-length").flatMap(Int.init), length != r.body.readableBytes {
+            throw StorageError.transient("GET \(name): body cut short (\(r.body.readableBytes) of \(length) bytes)", location: locationDescription)
+        }
+        return Array(buffer: r.body)
+    }
+
+    public func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] {
+        guard length > 0 else { return [] }
+        let r = try await send(.GET, key: key(name), headers: [("range", "bytes=\(offset)-\(offset + length - 1)")], what: "GET \(name)")
+        guard r.status == .partialContent || r.status == .ok else {
+            if r.status.code == 416 { throw StorageError.truncated(name, location: locationDescription) }
+            throw failure(r, name, what: "GET \(name)")
+        }
+        var bytes = Array(buffer: r.body)
+        if r.status == .ok { bytes = Array(bytes.dropFirst(offset).prefix(length)) }
+        guard bytes.count == length else {
+            // A short range answer: the object is shorter than asked, or the body was cut.
+            throw StorageError.truncated(name, location: locationDescription)
+        }
+        return bytes
+    }
+
+    public func size(of name: ObjectName) async throws -> Int {
+        let r = try await send(.HEAD, key: key(name), what: "HEAD \(name)")
+        guard r.status == .ok else { throw failure(r, name, what: "HEAD \(name)") }
+        return r.headers.first(name: "content-length").flatMap(Int.init) ?? 0
+    }
+
+    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
+        if kind == .config || kind == .manifest {
+            let name: ObjectName = kind == .config ? .config : .manifest
+            guard let size = try? await size(of: name) else { return [] }  // absent lists as nothing
+            return [ObjectInfo(name: name, sizeBytes: size)]
+        }
+        let folder = configuration.prefix.isEmpty ? "\(kind.rawValue)/" : "\(configuration.prefix)/\(kind.rawValue)/"
+        var out: [ObjectInfo] = []
+        var token: String?
+        repeat {
+            var query = [("list-type", "2"), ("max-keys", "\(configuration.listPageSize)"), ("prefix", folder)]
+            if let token { query.append(("continuation-token", token)) }
+            let r = try await send(.GET, key: nil, query: query, what: "list \(folder)")
+            guard r.status == .ok else { throw failure(r, nil, what: "list \(folder)") }
+            let page = ListPage.parse(r.body)
+            for (k, size) in page.objects {
+                let rest = String(k.dropFirst(folder.count))
+                let name: String
+                switch kind {
+                case .data: name = String(rest.split(separator: "/").last ?? "")
+                case .wal: name = rest
+                default: name = rest
+                }
+                guard !name.isEmpty, !name.hasPrefix(".") else { continue }
+                out.append(ObjectInfo(name: ObjectName(kind, name), sizeBytes: size))
+            }
+            token = page.isTruncated ? page.nextToken : nil
+        } while token != nil
+        return out.sorted { $0.name < $1.name }
+    }
+
+    public func delete(_ name: ObjectName) async throws {
+        let r = try await send(.DELETE, key: key(name), what: "DELETE \(name)")
+        guard r.status == .noContent || r.status == .ok else { throw failure(r, name, what: "DELETE \(name)") }
+    }
+
+    /// Creates the bucket if it does not exist (for `init` on a fresh server).
+    public func createBucketIfMissing() async throws {
+        let head = try await send(.HEAD, key: nil, what: "HEAD bucket")
+        if head.status == .ok { return }
+        let r = try await send(.PUT, key: nil, what: "create bucket \(configuration.bucket)")
+        guard r.status == .ok || Self.errorCode(r.body) == "BucketAlreadyOwnedByYou" else { throw failure(r, nil, what: "create bucket") }
+    }
+
+    static func element(_ name: String, in body: ByteBuffer) -> String? {
+        let text = String(buffer: body)
+        guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex) else { return nil }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+}
+
+/// One page of a ListObjectsV2 answer.
+struct ListPage {
+    var objects: [(String, Int)] = []
+    var isTruncated = false
+    var nextToken: String?
+
+    static func parse(_ body: ByteBuffer) -> ListPage {
+        let delegate = Delegate()
+        let parser = XMLParser(data: Data(Array(buffer: body)))
+        parser.delegate = delegate
+        parser.parse()
+        return delegate.page
+    }
+
+    private final class Delegate: NSObject, XMLParserDelegate {
+        var page = ListPage()
+        var text = ""
+        var key: String?
+        var size = 0
+
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            text = ""
+            if name == "Contents" {
+                key = nil
+                size = 0
+            }
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            switch name {
+            case "Key": key = text
+            case "Size": size = Int(text) ?? 0
+            case "Contents": if let key { page.objects.append((key, size)) }
+            case "IsTruncated": page.isTruncated = text == "true"
+            case "NextContinuationToken": page.nextToken = text
+            default: break
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,70 @@
+import Foundation
+import LifeboatCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The S3-compatible server the test command started (moto on 127.0.0.1), and proxies in
+/// front of it that check signatures or inject faults (Tests/Support/s3proxy.py).
+public enum S3TestServer {
+    /// `LIFEBOAT_TEST_S3_ENDPOINT`, set by scripts/test; nil when no server runs.
+    public static var endpoint: String? { ProcessInfo.processInfo.environment["LIFEBOAT_TEST_S3_ENDPOINT"] }
+    public static var isAvailable: Bool { endpoint != nil }
+
+    static let supportDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Support")
+
+    /// A proxy process; stopped when released.
+    public final class Proxy: @unchecked Sendable {
+        // @unchecked Sendable: the process is started in init and only terminated in deinit.
+        public let endpoint: String
+        private let process: Process
+
+        public init(_ options: [String]) throws {
+            let portFile = NSTemporaryDirectory() + "s3proxy-\(UUID().uuidString)"
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", supportDirectory.appendingPathComponent("s3proxy.py").path, "--upstream", S3TestServer.endpoint!, "--port-file", portFile] + options
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            var port: String?
+            for _ in 0..<200 {
+                if let text = try? String(contentsOfFile: portFile, encoding: .utf8), !text.isEmpty {
+                    port = text
+                    break
+                }
+                usleep(50_000)
+            }
+            try? FileManager.default.removeItem(atPath: portFile)  // read already: only a leftover
+            guard let port else {
+                process.terminate()
+                throw CocoaError(.fileReadNoSuchFile)
+            }
+            endpoint = "http://127.0.0.1:\(port)"
+        }
+
+        deinit {
+            // SIGKILL: a child spawned from a thread that blocks signals inherits the block.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// A backend on a fresh bucket (made here), through `endpoint`.
+    public static func backend(endpoint: String, bucket: String = "lb-\(UUID().uuidString.prefix(8).lowercased())", prefix: String = "repo", configure: (inout S3Backend.Configuration) -> Void = { _ in })
+        async throws -> S3Backend
+    {
+        var config = S3Backend.Configuration(
+            endpoint: URL(string: endpoint)!, region: "us-east-1", bucket: bucket, prefix: prefix,
+            credentials: S3Signer.Credentials(accessKeyID: "test", secretAccessKey: "test"))
+        configure(&config)
+        let backend = S3Backend(configuration: config)
+        try await backend.createBucketIfMissing()
+        return backend
+    }
+
+    public static var hasBotocore: Bool {
+        (try? Shell.run("/usr/bin/env", ["python3", "-c", "import botocore"]).status) == 0
+    }
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""A test proxy in front of an S3-compatible server (moto) on 127.0.0.1.
+
+  s3proxy.py --upstream http://127.0.0.1:PORT [--verify-signatures] [--fail-every N]
+             [--cut-every N] [--stall-every N --stall-seconds S] [--port-file F]
+
+--verify-signatures recomputes each request's SigV4 signature with botocore (access key
+and secret "test"/"test") and answers 403 SignatureDoesNotMatch when it differs: moto's own
+check is wrong for query values containing '/'. The fault options answer 503, cut a GET
+body short (the Content-Length still promises all of it), or stall past the client's
+timeout, on every Nth request. Listens on a free port, written to --port-file.
+"""
+import argparse, http.client, socketserver, sys, threading, time, urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import datetime
+import botocore.auth
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+args = None
+counter = 0
+lock = threading.Lock()
+
+def expected_authorization(method, path, headers, body):
+    lower = {k.lower(): v for k, v in headers.items()}
+    authorization = lower.get("authorization", "")
+    signed = authorization.split("SignedHeaders=")[-1].split(",")[0].split(";")
+    region = authorization.split("Credential=")[-1].split("/")[2] if "Credential=" in authorization else "us-east-1"
+    url = "http://" + lower["host"] + path
+    req = AWSRequest(method=method, url=url, data=body)
+    for name in signed:
+        if name in lower and name != "authorization":
+            req.headers[name] = lower[name]
+    amz_date = lower.get("x-amz-date", "")
+    auth = S3SigV4Auth(Credentials("test", "test", lower.get("x-amz-security-token")), "s3", region)
+    fixed = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
+    with lock:  # the clock patch is process-wide
+        botocore.auth.get_current_datetime = lambda: fixed
+        auth.add_auth(req)
+    return req.headers["Authorization"]
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def handle_any(self):
+        global counter
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with lock:
+            counter += 1
+            n = counter
+        if args.fail_every and n % args.fail_every == 0:
+            return self.reply(503, b"<Error><Code>SlowDown</Code></Error>")
+        if args.stall_every and n % args.stall_every == 0:
+            time.sleep(args.stall_seconds)
+            return self.reply(503, b"<Error><Code>Stalled</Code></Error>")
+        if args.verify_signatures:
+            headers = {k: v for k, v in self.headers.items()}
+            got = headers.get("Authorization", "")
+            want = expected_authorization(self.command, self.path, headers, body)
+            if got != want:
+                sys.stderr.write(f"signature mismatch for {self.command} {self.path}\n  got  {got}\n  want {want}\n")
+                return self.reply(403, b"<Error><Code>SignatureDoesNotMatch</Code></Error>")
+        up = urllib.parse.urlparse(args.upstream)
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+        fwd = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+        conn.request(self.command, self.path, body=body if body else None, headers=fwd)
+        resp = conn.getresponse()
+        data = resp.read()
+        headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in ("transfer-encoding", "connection", "content-length")]
+        if args.cut_every and self.command == "GET" and n % args.cut_every == 0 and len(data) > 10:
+            self.send_response(resp.status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+        self.reply(resp.status, data, headers, length)
+
+    def reply(self, status, data, headers=(), length=None):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        # A HEAD answer states the object's length, though it carries no body.
+        self.send_header("Content-Length", length if length is not None else str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+class Server(socketserver.ThreadingMixIn, HTTPServer):
+    daemon_threads = True
+
+def main():
+    global args
+    # The test process may spawn us from a thread that blocks signals; a blocked SIGTERM
+    # would keep this proxy alive after the test is done.
+    import signal
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(signal.Signals) - {signal.SIGKILL, signal.SIGSTOP})
+    p = argparse.ArgumentParser()
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--verify-signatures", action="store_true")
+    p.add_argument("--fail-every", type=int, default=0)
+    p.add_argument("--cut-every", type=int, default=0)
+    p.add_argument("--stall-every", type=int, default=0)
+    p.add_argument("--stall-seconds", type=float, default=5)
+    p.add_argument("--port-file", required=True)
+    args = p.parse_args()
+    server = Server(("127.0.0.1", 0), Handler)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(server.server_address[1]))
+    import os
+    os.rename(args.port_file + ".tmp", args.port_file)
+    server.serve_forever()
+
+if __name__ == "__main__":
+    main()
