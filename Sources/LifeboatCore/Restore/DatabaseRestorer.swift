@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// Restores database snapshots. SQLite: the database file is written next to the target
-/// under a temporary name, fsynced and renamed into place, then checked with
-/// `integrity_check` and its row counts compared with the snapshot's record.
+/// under a temporary name and fsynced, checked there (`integrity_check`, row counts
+/// against the snapshot's record), and only then renamed into place.
 public struct DatabaseRestorer: Sendable {
     public let repository: Repository
 

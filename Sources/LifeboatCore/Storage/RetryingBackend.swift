@@ -35,15 +35,15 @@ public struct RetryingBackend: StorageBackend {
     }
 
     public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
-        var first = true
+        var triedBefore = false
         try await retrying {
+            defer { triedBefore = true }
             do {
                 try await inner.write(name, bytes: bytes, overwrite: overwrite)
-            } catch StorageError.alreadyExists where !first {
+            } catch StorageError.alreadyExists where triedBefore {
                 // An earlier attempt went through but its answer was lost: check it is ours.
                 guard try await inner.read(name) == bytes else { throw StorageError.alreadyExists(name, location: locationDescription) }
             }
-            first = false
         }
     }
 

@@ -131,7 +131,9 @@ public final class S3Backend: StorageBackend {
 
     private func writeMultipart(_ name: ObjectName, bytes: [UInt8]) async throws {
         let objectKey = key(name)
-        let created = try await send(.POST, key: objectKey, query: [("uploads", "")], headers: lockHeaders(), what: "start upload of \(name)")
+        let created = try await send(
+            .POST, key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "SHA256")] + lockHeaders(),
+            what: "start upload of \(name)")
         guard created.status == .ok, let uploadID = Self.element("UploadId", in: created.body) else {
             throw failure(created, name, what: "start upload of \(name)")
         }
@@ -194,8 +196,11 @@ public final class S3Backend: StorageBackend {
     public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
         if kind == .config || kind == .manifest {
             let name: ObjectName = kind == .config ? .config : .manifest
-            guard let size = try? await size(of: name) else { return [] }  // absent lists as nothing
-            return [ObjectInfo(name: name, sizeBytes: size)]
+            do {
+                return [ObjectInfo(name: name, sizeBytes: try await size(of: name))]
+            } catch StorageError.objectNotFound {
+                return []
+            }
         }
         let folder = configuration.prefix.isEmpty ? "\(kind.rawValue)/" : "\(configuration.prefix)/\(kind.rawValue)/"
         var out: [ObjectInfo] = []
@@ -231,7 +236,10 @@ public final class S3Backend: StorageBackend {
     public func createBucketIfMissing() async throws {
         let head = try await send(.HEAD, key: nil, what: "HEAD bucket")
         if head.status == .ok { return }
-        let r = try await send(.PUT, key: nil, what: "create bucket \(configuration.bucket)")
+        // Outside us-east-1, AWS wants the region named in the request body.
+        let body = configuration.region == "us-east-1" ? [] : Array(
+            "<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        let r = try await send(.PUT, key: nil, body: body, what: "create bucket \(configuration.bucket)")
         guard r.status == .ok || Self.errorCode(r.body) == "BucketAlreadyOwnedByYou" else { throw failure(r, nil, what: "create bucket") }
     }
 

@@ -88,7 +88,8 @@ public struct LocationSurvey: Sendable {
                 // Snapshot times are sealed: only the passphrase tells them.
                 var newest: Date?
                 if let passphrase {
-                    newest = try await Repository.open(backend: l.backend, passphrase: passphrase).snapshots().last?.snapshot.time
+                    // A location that this passphrase does not open is still a copy; only its dates are unknown.
+                    newest = try? await Repository.open(backend: l.backend, passphrase: passphrase).snapshots().last?.snapshot.time
                 }
                 statuses.append(
                     Status(

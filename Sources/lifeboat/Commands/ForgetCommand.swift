@@ -7,7 +7,7 @@ struct ForgetCommand: AsyncParsableCommand {
         commandName: "forget",
         abstract: "Forget snapshots by a retention policy; with --prune, remove the data no snapshot needs.",
         discussion: """
-            Snapshots are grouped by host and paths; in each group a snapshot is kept when any \
+            Snapshots are grouped by host, paths and source; in each group a snapshot is kept when any \
             --keep rule wants it. Without any rule nothing is forgotten.
             """)
 

@@ -25,9 +25,13 @@ struct ReplicateCommand: AsyncParsableCommand {
         let repo = try await repository.open()
         var medium = self.medium
         let destination: any StorageBackend
-        if let named = try repository.configuration()?.locations.first(where: { $0.name == to }) {
+        if let config = try repository.configuration(), let named = config.locations.first(where: { $0.name == to }) {
             medium = medium ?? named.medium
-            destination = try medium != nil ? RemovableMediaBackend(path: named.path, create: true) : LocalDirectoryBackend(path: named.path, create: true)
+            destination = try config.backend(for: named, create: true)
+        } else if to.hasPrefix("s3://") {
+            let s3 = try S3Location.backend(to, endpoint: repository.s3Endpoint, region: repository.s3Region, environment: repository.environment)
+            try await s3.createBucketIfMissing()
+            destination = RetryingBackend(s3)
         } else {
             destination = try medium != nil ? RemovableMediaBackend(path: to, create: true) : LocalDirectoryBackend(path: to, create: true)
         }

@@ -7,9 +7,10 @@ struct RestoreDbCommand: AsyncParsableCommand {
         commandName: "restore-db",
         abstract: "Restore a database snapshot and check it.",
         discussion: """
-            SQLite: the file is written beside the target, renamed into place, then checked with \
-            integrity_check and its row counts compared with the snapshot's record. An existing \
-            target (and one that is open) is replaced only with --force.
+            SQLite: the file is written beside the target and checked there (integrity_check, \
+            and its row counts against the snapshot's record) before it is renamed into place; a \
+            copy that fails leaves the target untouched and exits 13. An existing target (and one \
+            that is open) is replaced only with --force.
             """)
 
     @OptionGroup var repository: RepositoryOptions

@@ -50,6 +50,9 @@ struct LifeboatConfiguration: Decodable {
         var keepTags: [String]?
 
         func policy(in file: String) throws -> RetentionPolicy {
+            for (key, value) in [("keepLast", keepLast), ("keepHourly", keepHourly), ("keepDaily", keepDaily), ("keepWeekly", keepWeekly), ("keepMonthly", keepMonthly), ("keepYearly", keepYearly)] {
+                if let value, value < 0 { throw CLIError("\(file): \(key) cannot be negative (\(value))") }
+            }
             var within: Duration?
             if let keepWithin {
                 guard let d = RetentionPolicy.parseDuration(keepWithin) else {
@@ -86,7 +89,9 @@ struct LifeboatConfiguration: Decodable {
         var names = Set<String>()
         for l in config.locations {
             guard names.insert(l.name).inserted else { throw CLIError("\(path): location '\(l.name)' is named twice") }
-            guard l.path.hasPrefix("/") else { throw CLIError("\(path): location '\(l.name)': path must be absolute, not '\(l.path)'") }
+            guard l.path.hasPrefix("/") || l.path.hasPrefix("s3://") else {
+                throw CLIError("\(path): location '\(l.name)': path must be absolute or s3://bucket/prefix, not '\(l.path)'")
+            }
             _ = try l.retention?.policy(in: path)
         }
         guard config.locations.filter({ $0.role == .primary }).count <= 1 else { throw CLIError("\(path): more than one PRIMARY location") }
@@ -107,6 +112,10 @@ struct LifeboatConfiguration: Decodable {
     var primary: Location? { locations.first { $0.role == .primary } }
 
     func backend(for location: Location, create: Bool = false) throws -> any StorageBackend {
-        location.medium != nil ? try RemovableMediaBackend(path: location.path, create: create) : try LocalDirectoryBackend(path: location.path, create: create)
+        if location.path.hasPrefix("s3://") {
+            return RetryingBackend(try S3Location.backend(location.path, endpoint: nil, region: nil, environment: ProcessInfo.processInfo.environment))
+        }
+        return location.medium != nil
+            ? try RemovableMediaBackend(path: location.path, create: create) : try LocalDirectoryBackend(path: location.path, create: create)
     }
 }

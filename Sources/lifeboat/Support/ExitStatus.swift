@@ -15,9 +15,9 @@ enum ExitStatus: Int32 {
 
     static let helpText = """
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
-        read or restored); 10 no repository at the location; 11 repository locked; 12 wrong \
-        passphrase; 13 verification failed (check, verify, restore --verify); 64 usage error; \
-        130 interrupted.
+        read or restored; locations short of the 3-2-1-1-0 rule); 10 no repository at the \
+        location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
+        verify, restore --verify, restore-db, airgap verify); 64 usage error; 130 interrupted.
         """
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.

@@ -73,8 +73,9 @@ struct ConfigurationCLITests {
     @Test("a bad configuration is refused with the file and what was expected", arguments: [
         ("locations:\n  - name: a\n    role: PRIMARY\n", "lacks 'path'"),
         ("locations:\n  - name: a\n    role: BACKUP\n    path: /x\n", "roles are"),
-        ("locations:\n  - name: a\n    role: PRIMARY\n    path: relative\n", "must be absolute"),
+        ("locations:\n  - name: a\n    role: PRIMARY\n    path: relative\n", "must be absolute or s3://"),
         ("locations: [\n", "lifeboat.yaml"),
+        ("locations:\n  - name: a\n    role: PRIMARY\n    path: /x\n    retention: { keepLast: -1 }\n", "cannot be negative"),
     ])
     func badConfiguration(_ text: String, _ expected: String) throws {
         let scratch = ScratchDirectory()
