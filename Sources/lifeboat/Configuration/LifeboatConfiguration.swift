@@ -113,7 +113,8 @@ struct LifeboatConfiguration: Decodable {
 
     func backend(for location: Location, create: Bool = false) throws -> any StorageBackend {
         if location.path.hasPrefix("s3://") {
-            return RetryingBackend(try S3Location.backend(location.path, endpoint: nil, region: nil, environment: ProcessInfo.processInfo.environment))
+            return PackCachingBackend(
+                RetryingBackend(try S3Location.backend(location.path, endpoint: nil, region: nil, environment: ProcessInfo.processInfo.environment)))
         }
         return location.medium != nil
             ? try RemovableMediaBackend(path: location.path, create: create) : try LocalDirectoryBackend(path: location.path, create: create)

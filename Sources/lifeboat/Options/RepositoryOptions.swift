@@ -40,7 +40,7 @@ struct RepositoryOptions: ParsableArguments {
         if location.hasPrefix("s3://") {
             let s3 = try S3Location.backend(location, endpoint: s3Endpoint, region: s3Region, environment: environment)
             if create { try await s3.createBucketIfMissing() }
-            return RetryingBackend(s3)
+            return PackCachingBackend(RetryingBackend(s3))
         }
         do {
             return try LocalDirectoryBackend(path: location, create: create)

@@ -47,3 +47,38 @@ struct RetryingBackendTests {
         await #expect(throws: StorageError.self) { try await backend.read(ObjectName(.index, "missing")) }
     }
 }
+
+@Suite("PackCachingBackend")
+struct PackCachingBackendTests {
+    /// Counts whole-object reads.
+    final class CountingBackend: StorageBackend {
+        let inner: any StorageBackend
+        let reads = Mutex(0)
+        init(_ inner: any StorageBackend) { self.inner = inner }
+        var locationDescription: String { inner.locationDescription }
+        func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws { try await inner.write(name, bytes: bytes, overwrite: overwrite) }
+        func read(_ name: ObjectName) async throws -> [UInt8] {
+            reads.withLock { $0 += 1 }
+            return try await inner.read(name)
+        }
+        func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] {
+            reads.withLock { $0 += 1 }
+            return try await inner.read(name, offset: offset, length: length)
+        }
+        func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
+        func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+        func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
+    }
+
+    @Test("blob reads of one pack cost one read of the pack, and short ones are still refused")
+    func oneReadPerPack() async throws {
+        let scratch = ScratchDirectory()
+        let counting = CountingBackend(try LocalDirectoryBackend(path: scratch.path, create: true))
+        let name = ObjectName(.data, String(repeating: "ef", count: 32))
+        try await counting.write(name, bytes: Array(0..<200))
+        let cached = PackCachingBackend(counting)
+        for i in 0..<10 { #expect(try await cached.read(name, offset: i * 10, length: 10) == Array(UInt8(i * 10)..<UInt8(i * 10 + 10))) }
+        #expect(counting.reads.withLock { $0 } == 1)
+        await #expect(throws: StorageError.self) { try await cached.read(name, offset: 195, length: 10) }
+    }
+}
