@@ -47,6 +47,7 @@ public struct Replicator: Sendable {
                 var running = 0
                 while true {
                     while running < width, let info = iterator.next() {
+                        try Task.checkCancellation()
                         running += 1
                         group.addTask { try await copy(info.name) }
                     }

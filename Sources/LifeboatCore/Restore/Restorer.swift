@@ -84,6 +84,7 @@ private struct RestoreWalk {
             // whether this run made the directory, so that nothing in it can exist yet)
             var stack: [(BlobID, RawPath, String, Bool, Bool)] = [(root, target, "", options.includes.isEmpty, false)]
             while let (treeID, dirPath, snapshotDir, included, isFresh) = stack.popLast() {
+                try Task.checkCancellation()
                 let tree: Tree
                 do {
                     tree = try await repository.loadTree(treeID, index: index)

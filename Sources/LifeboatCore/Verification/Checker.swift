@@ -59,6 +59,7 @@ public struct Checker: Sendable {
             report.snapshotsChecked += 1
             var stack = [(snapshot.tree, "/")]
             while let (treeID, path) = stack.popLast() {
+                try Task.checkCancellation()
                 guard seenTrees.insert(treeID).inserted else { continue }
                 report.treesChecked += 1
                 let tree: Tree
@@ -90,6 +91,7 @@ public struct Checker: Sendable {
             var running = 0
             while true {
                 while running < width, let info = iterator.next() {
+                    try Task.checkCancellation()
                     running += 1
                     let expected = PackID(hex: info.name.name).flatMap { byPack[$0] } ?? []
                     group.addTask { await self.readPack(info, expected: expected) }
