@@ -17,6 +17,4 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         "\(operation) \(path): \(String(cString: strerror(errno)))"
     }
-
-    public var isNoSpace: Bool { errno == ENOSPC || errno == EDQUOT }
 }

@@ -37,23 +37,9 @@ public struct AirgapBundle: Sendable {
             packCount = try await bundle.list(.data).count
         } else {
             let index = try await repository.loadIndex()
-            var packs = Set<PackID>()
-            var visited = Set<BlobID>()
-            for entry in selected {
-                var stack = [entry.snapshot.tree]
-                while let treeID = stack.popLast() {
-                    guard visited.insert(treeID).inserted else { continue }
-                    guard let treeLocation = index.location(of: treeID) else { throw RepositoryError.blobNotInIndex(treeID) }
-                    packs.insert(treeLocation.pack)
-                    for node in try await repository.loadTree(treeID, index: index).nodes {
-                        if let sub = node.subtree { stack.append(sub) }
-                        for blob in node.content {
-                            guard let location = index.location(of: blob) else { throw RepositoryError.blobNotInIndex(blob) }
-                            packs.insert(location.pack)
-                        }
-                    }
-                }
-            }
+            var used = Set<BlobID>()
+            for entry in selected { try await repository.collectBlobs(of: entry.snapshot, index: index, into: &used) }
+            let packs = Set(used.compactMap { index.location(of: $0)?.pack })
             let packNames = Set(packs.map(\.hex))
             let snapshotNames = Set(selected.map(\.id.hex))
             report = try await replicator.replicate(

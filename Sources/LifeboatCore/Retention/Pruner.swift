@@ -64,17 +64,10 @@ public struct Pruner: Sendable {
         if let first = damaged.first { throw PruneError.unreadable(first, reason: "cannot tell what it refers to") }
         var used = Set<BlobID>()
         for entry in snapshots {
-            var stack = [entry.snapshot.tree]
-            while let treeID = stack.popLast() {
-                guard used.insert(treeID).inserted else { continue }
-                guard index.contains(treeID) else { throw PruneError.missingBlob(treeID, snapshot: entry.id) }
-                for node in try await repository.loadTree(treeID, index: index).nodes {
-                    if let sub = node.subtree { stack.append(sub) }
-                    for blob in node.content {
-                        guard index.contains(blob) else { throw PruneError.missingBlob(blob, snapshot: entry.id) }
-                        used.insert(blob)
-                    }
-                }
+            do {
+                try await repository.collectBlobs(of: entry.snapshot, index: index, into: &used)
+            } catch RepositoryError.blobNotInIndex(let blob) {
+                throw PruneError.missingBlob(blob, snapshot: entry.id)
             }
         }
 

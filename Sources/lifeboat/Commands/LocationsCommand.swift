@@ -100,7 +100,7 @@ final class UnreachableBackend: StorageBackend {
         self.error = "\(error)"
     }
     var locationDescription: String { description }
-    private func fail() -> StorageError { .locationNotFound(location: description) }
+    private func fail() -> StorageError { .io("cannot be opened: \(error)", errno: EIO, location: description) }
     func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws { throw fail() }
     func read(_ name: ObjectName) async throws -> [UInt8] { throw fail() }
     func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { throw fail() }
