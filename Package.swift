@@ -27,6 +27,13 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // PostgreSQL's client library from Debian's libpq-dev: one session per base backup
+        // (pg_backup_start and pg_backup_stop must share it) and the pre-backup checks.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // Linux headers Glibc's module leaves out (extended attributes).
         .systemLibrary(name: "CLinux"),
         // The engine: no server stack, no argument parser (a CI grep enforces it).
@@ -36,6 +43,7 @@ let package = Package(
                 "CZstd",
                 "CLinux",
                 "CSQLite",
+                "CLibPQ",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -3,6 +3,7 @@ ensure_build_dependencies() {
     local missing=()
     [ -f /usr/include/zstd.h ] || missing+=(libzstd-dev)
     [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+    [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]} (Debian packages)" >&2

@@ -60,11 +60,12 @@ public struct Archiver: Sendable {
         stats.blobsAdded = writer.blobsAdded
         let elapsed = clock.now - startInstant
         stats.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let snapshot = Snapshot(
+        var snapshot = Snapshot(
             time: started, endTime: Date(), type: type, source: options.source, paths: paths, tags: options.tags, host: options.host,
             username: options.username, parent: parentEntry?.id, tree: root, dataKey: writer.dataKey.id,
             programVersion: options.programVersion, excludes: options.excludes, statistics: stats,
             checks: Snapshot.Checks(pre: options.preCheck), warnings: walk.warnings, database: options.database)
+        if let complete = options.completeSnapshot { snapshot = try await complete(snapshot) }
         let id = try await writer.saveSnapshot(snapshot)
         return BackupResult(snapshotID: id, snapshot: snapshot)
     }
@@ -233,6 +234,9 @@ private struct Walk {
                         let status: FileStatus
                         do {
                             status = try FileStatus.lstat(path)
+                        } catch let error as FileSystemError where error.errno == ENOENT && options.isLiveDatabaseDirectory {
+                            try await complete(parent, slot: slot, with: nil, root: &rootTree)
+                            continue
                         } catch {
                             warn("cannot back up: \(error)")
                             try await complete(parent, slot: slot, with: nil, root: &rootTree)
@@ -255,6 +259,8 @@ private struct Walk {
                             let names: [[UInt8]]
                             do {
                                 names = try Directory.entries(of: path)
+                            } catch let error as FileSystemError where error.errno == ENOENT && options.isLiveDatabaseDirectory {
+                                names = []
                             } catch {
                                 warn("cannot back up: \(error)")
                                 names = []
@@ -309,11 +315,11 @@ private struct Walk {
                 var file = waiting.removeValue(forKey: done.number)!
                 switch done.outcome {
                 case .failure(let error):
-                    warn("cannot back up: \(error)")
+                    if !(error.errno == ENOENT && options.isLiveDatabaseDirectory) { warn("cannot back up: \(error)") }
                     try await complete(file.directory, slot: file.slot, with: nil, root: &rootTree)
                 case .success(let outcome):
                     statistics.bytesRead += outcome.bytesRead
-                    if outcome.changedWhileRead && file.attempts <= options.changedFileRetries {
+                    if outcome.changedWhileRead && file.attempts <= options.changedFileRetries && !options.isLiveDatabaseDirectory {
                         file.attempts += 1
                         let job = FileJob(number: done.number, path: file.path, status: outcome.status)
                         waiting[done.number] = file
@@ -322,7 +328,7 @@ private struct Walk {
                         group.addTask { try await Self.runJob(job, reader: reader) }
                         continue
                     }
-                    if outcome.changedWhileRead {
+                    if outcome.changedWhileRead && !options.isLiveDatabaseDirectory {
                         warn("\(file.path) changed while it was read (\(file.attempts) attempts): the stored copy may mix old and new content")
                     }
                     var n = file.node

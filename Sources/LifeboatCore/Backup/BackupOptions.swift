@@ -25,6 +25,13 @@ public struct BackupOptions: Sendable {
     public var database: DatabaseFacts?
     /// The pre-backup check, recorded in the snapshot.
     public var preCheck: Snapshot.CheckOutcome?
+    /// Files of a running database whose log makes them consistent (a PostgreSQL data
+    /// directory): a file that vanishes is skipped and one that changes while read is
+    /// taken as read, without a warning or a second read.
+    public var isLiveDatabaseDirectory = false
+    /// Called after every file is stored and before the snapshot is written; what it
+    /// returns is what is written. A throw ends the backup without a snapshot.
+    public var completeSnapshot: (@Sendable (Snapshot) async throws -> Snapshot)?
 
     public init(paths: [String], type: BackupType? = nil, host: String, username: String) {
         self.paths = paths

@@ -57,6 +57,28 @@ public final class Zstd: Sendable {
         return true
     }
 
+    /// Compresses `input` into a new array that starts with `prefixBytes` zero bytes for
+    /// the caller's header; nil when compression does not save at least 1/32.
+    ///
+    /// For large single objects (WAL segments, index segments): the array is made
+    /// uninitialised and filled by zstd, with no zero-filling pass over the bound.
+    public func compressed(_ input: UnsafeRawBufferPointer, prefixBytes: Int) -> [UInt8]? {
+        guard input.count >= 64 else { return nil }
+        let context = compressionContexts.withLock { $0.popLast() } ?? Context(pointer: ZSTD_createCCtx()!)
+        defer { compressionContexts.withLock { $0.append(context) } }
+        let bound = ZSTD_compressBound(input.count)
+        let limit = input.count - input.count / 32
+        var failed = false
+        let out = [UInt8](unsafeUninitializedCapacity: prefixBytes + bound) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: prefixBytes)
+            let written = ZSTD_compressCCtx(context.pointer, raw.baseAddress! + prefixBytes, bound, input.baseAddress, input.count, level)
+            failed = ZSTD_isError(written) != 0 || written >= limit
+            count = failed ? 0 : prefixBytes + written
+        }
+        return failed ? nil : out
+    }
+
     /// Decompresses one frame whose content is exactly `plainBytes` long.
     public func decompress(_ input: UnsafeRawBufferPointer, plainBytes: Int) throws -> [UInt8] {
         let context = decompressionContexts.withLock { $0.popLast() } ?? Context(pointer: ZSTD_createDCtx()!)

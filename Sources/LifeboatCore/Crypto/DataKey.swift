@@ -10,14 +10,24 @@ import Foundation
 public struct DataKey: Sendable {
     public let id: DataKeyID
     public let key: SymmetricKey
+    /// What the key seals: nil for a backup run, ``DataKey/walPurpose`` for archived WAL.
+    public var purpose: String?
+    /// When the key was made, as its file says (nil until it has been stored or read).
+    public var created: Date?
 
-    public init(id: DataKeyID, key: SymmetricKey) {
+    /// Keys that seal `wal/` objects: one per day of archiving, not one per segment, so
+    /// that thousands of pushes do not make thousands of key files.
+    public static let walPurpose = "wal"
+
+    public init(id: DataKeyID, key: SymmetricKey, purpose: String? = nil, created: Date? = nil) {
         self.id = id
         self.key = key
+        self.purpose = purpose
+        self.created = created
     }
 
-    public static func generate() -> DataKey {
-        DataKey(id: DataKeyID(Digest256.random()), key: SymmetricKey(size: .bits256))
+    public static func generate(purpose: String? = nil) -> DataKey {
+        DataKey(id: DataKeyID(Digest256.random()), key: SymmetricKey(size: .bits256), purpose: purpose)
     }
 }
 
@@ -25,6 +35,8 @@ public struct DataKeyFile: Codable, Sendable {
     public var version: Int
     public var id: DataKeyID
     public var created: Date
+    /// nil for a backup run's key; `"wal"` for a key sealing archived WAL.
+    public var purpose: String?
     /// `nonce || ciphertext || tag` of the 32 key bytes; additional data binds it to `id`.
     public var sealedKey: Data
 
@@ -37,13 +49,13 @@ public struct DataKeyFile: Codable, Sendable {
     public static func seal(_ dataKey: DataKey, under master: MasterKey, created: Date) -> DataKeyFile {
         let raw = dataKey.key.withUnsafeBytes { Array($0) }
         let sealed = Sealing.seal(raw, key: master.keyEncryptionKey, additionalData: additionalData(dataKey.id))
-        return DataKeyFile(version: 1, id: dataKey.id, created: created, sealedKey: Data(sealed))
+        return DataKeyFile(version: 1, id: dataKey.id, created: created, purpose: dataKey.purpose, sealedKey: Data(sealed))
     }
 
     public func open(with master: MasterKey) throws -> DataKey {
         let raw = try Sealing.open(
             Array(sealedKey), key: master.keyEncryptionKey, additionalData: Self.additionalData(id), what: "data key \(id.shortHex)")
         guard raw.count == 32 else { throw CryptoError.malformed(what: "data key \(id.shortHex)", reason: "\(raw.count) bytes") }
-        return DataKey(id: id, key: SymmetricKey(data: raw))
+        return DataKey(id: id, key: SymmetricKey(data: raw), purpose: purpose, created: created)
     }
 }

@@ -76,7 +76,7 @@ public struct KeyManager: Sendable {
             let master = MasterKey(keyEncryptionKey: .init(size: .bits256), blobIDKey: repository.masterKey.blobIDKey)
             let dataKeys = repository.allDataKeys
             for key in dataKeys {
-                let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: master, created: Date()))
+                let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: master, created: key.created ?? Date()))
                 try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
             }
             let file = try KeyFile.make(masterKey: master, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())

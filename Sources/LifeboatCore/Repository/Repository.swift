@@ -121,8 +121,9 @@ public final class Repository: Sendable {
     }
 
     /// Makes, seals and stores a fresh data key for one backup run.
-    func createDataKey(now: Date) async throws -> DataKey {
-        let key = DataKey.generate()
+    func createDataKey(now: Date, purpose: String? = nil) async throws -> DataKey {
+        var key = DataKey.generate(purpose: purpose)
+        key.created = now
         let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: masterKey, created: now))
         try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
         dataKeys.withLock { $0[key.id] = key }

@@ -14,9 +14,11 @@ enum SealedObject {
     }
 
     static func seal(_ payload: [UInt8], kind: ObjectKind, dataKey: DataKey, zstd: Zstd) -> [UInt8] {
-        var plain: [UInt8] = [1, 0, 0, 0, 0]
-        let compressed = payload.withUnsafeBytes { zstd.compress($0, appendingTo: &plain) }
-        if !compressed {
+        var plain: [UInt8]
+        if let compressed = payload.withUnsafeBytes({ zstd.compressed($0, prefixBytes: 5) }) {
+            plain = compressed
+            plain[0] = 1
+        } else {
             plain = [0, 0, 0, 0, 0]
             plain.append(contentsOf: payload)
         }

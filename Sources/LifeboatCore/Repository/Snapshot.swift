@@ -31,6 +31,8 @@ public struct Snapshot: Codable, Sendable {
     public var warnings: [String]
     /// For database sources: what the database looked like at the backup.
     public var database: DatabaseFacts?
+    /// For PostgreSQL sources: WAL positions, timeline, cluster identity and backup label.
+    public var postgres: PostgreSQLFacts?
 
     /// What was backed up: for now a set of paths of the local filesystem.
     public struct Source: Codable, Sendable, Equatable {
@@ -39,6 +41,8 @@ public struct Snapshot: Codable, Sendable {
 
         public static let files = Source(kind: "files", name: nil)
         public static func sqlite(_ path: String) -> Source { Source(kind: "sqlite", name: path) }
+        /// A PostgreSQL cluster, named by its data directory.
+        public static func postgres(_ dataDirectory: String) -> Source { Source(kind: "postgres", name: dataDirectory) }
     }
 
     public struct Statistics: Codable, Sendable, Equatable {

@@ -34,7 +34,7 @@ public struct DatabaseRestorer: Sendable {
             if !force { throw Self.isInUse(target) ? SQLiteSourceError.targetInUse(target) : SQLiteSourceError.targetExists(target) }
         }
         let index = try await repository.loadIndex()
-        let node = try await findFile(original, in: entry.snapshot.tree, index: index)
+        let node = try await repository.node(at: original, in: entry.snapshot.tree, index: index)
 
         let temporary = target + ".lifeboat-restore-\(Digest256.random().hex.prefix(8))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -90,18 +90,6 @@ public struct DatabaseRestorer: Sendable {
         return Result(
             target: target, bytesWritten: written, facts: facts,
             durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    }
-
-    private func findFile(_ path: String, in root: BlobID, index: MasterIndex) async throws -> Node {
-        var tree = try await repository.loadTree(root, index: index)
-        let components = path.split(separator: "/")
-        for (i, c) in components.enumerated() {
-            guard let node = tree.node(named: Array(c.utf8)) else { throw RepositoryError.snapshotNotFound(path) }
-            if i == components.count - 1 { return node }
-            guard let sub = node.subtree else { throw RepositoryError.snapshotNotFound(path) }
-            tree = try await repository.loadTree(sub, index: index)
-        }
-        throw RepositoryError.snapshotNotFound(path)
     }
 
     /// Whether another process has the database open: SQLite holds POSIX locks on it

@@ -28,6 +28,12 @@ public struct Restorer: Sendable {
     }
 
     public func restore(_ snapshot: Snapshot, options: RestoreOptions) async throws -> RestoreResult {
+        try await restore(tree: snapshot.tree, options: options)
+    }
+
+    /// Restores the entries of one tree (a snapshot's root, or a directory inside it) into
+    /// `options.target`.
+    public func restore(tree: BlobID, options: RestoreOptions) async throws -> RestoreResult {
         let index = try await repository.loadIndex()
         let target = RawPath(options.target)
         var st = stat()
@@ -37,7 +43,7 @@ public struct Restorer: Sendable {
             }
         }
         var walk = RestoreWalk(repository: repository, index: index, options: options)
-        try await walk.run(root: snapshot.tree, target: target)
+        try await walk.run(root: tree, target: target)
         return walk.result
     }
 }

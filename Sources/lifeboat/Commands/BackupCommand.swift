@@ -5,11 +5,18 @@ import LifeboatCore
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Back up files and directories into a new snapshot.",
+        abstract: "Back up files and directories, a SQLite database or a PostgreSQL cluster into a new snapshot.",
         discussion: """
             INCREMENTAL (the default when an earlier snapshot of the same paths exists) reads only \
             files whose size, mtime, ctime or inode changed; FULL reads every byte. Both make a \
-            snapshot that restores on its own. Exits 3 when some files could not be read.
+            snapshot that restores on its own. Exits 3 when some files could not be read. \
+            PostgreSQL (--postgres URL): checks the server first (archive_mode on, the last \
+            archive attempt succeeded, no page checksum failures, --amcheck-index), then takes a \
+            base backup with pg_backup_start/pg_backup_stop while it reads the data directory, and \
+            writes the snapshot only once the WAL from its start to its stop is archived in this \
+            repository (archive_command = 'lifeboat wal push %p'). --type transaction-log switches \
+            the WAL, waits for it to be archived and records the archived range since the newest \
+            base backup, after checking it has no gap.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -21,7 +28,22 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Back up a live SQLite database (a consistent copy, checked first) instead of paths.")
     var sqlite: String?
 
-    @Option(name: .long, help: "full or incremental (default: incremental when a parent exists).")
+    @Option(name: .long, help: "Back up a running PostgreSQL cluster (a libpq URL): a base backup, or with --type transaction-log a proof that its WAL is archived.")
+    var postgres: String?
+
+    @Option(name: .long, help: "The cluster's data directory on this host (default: the server's data_directory).")
+    var pgdata: String?
+
+    @Option(name: .long, help: "PostgreSQL: fast or spread (default, as pg_basebackup): how pg_backup_start checkpoints.")
+    var checkpoint: CheckpointArgument = .spread
+
+    @Option(name: .long, help: "PostgreSQL: check this index with amcheck before the backup (repeatable).")
+    var amcheckIndex: [String] = []
+
+    @Option(name: .long, help: "PostgreSQL: seconds to wait for WAL to reach the archive (default 300).")
+    var archiveTimeout: Int = 300
+
+    @Option(name: .long, help: "full, incremental or transaction-log (PostgreSQL only) (default: incremental when a parent exists).")
     var type: BackupTypeArgument?
 
     @Option(name: .long, help: "Tag the snapshot (repeatable).")
@@ -34,8 +56,12 @@ struct BackupCommand: AsyncParsableCommand {
     var fileWorkers: Int?
 
     func validate() throws {
-        if paths.isEmpty && sqlite == nil { throw ValidationError("name at least one path to back up, or --sqlite PATH") }
-        if !paths.isEmpty && sqlite != nil { throw ValidationError("give either paths or --sqlite, not both") }
+        let sources = (paths.isEmpty ? 0 : 1) + (sqlite == nil ? 0 : 1) + (postgres == nil ? 0 : 1)
+        if sources == 0 { throw ValidationError("name at least one path to back up, or --sqlite PATH, or --postgres URL") }
+        if sources > 1 { throw ValidationError("give one source: paths, --sqlite or --postgres") }
+        if type == .transactionLog && postgres == nil { throw ValidationError("--type transaction-log is for --postgres sources") }
+        if pgdata != nil && postgres == nil { throw ValidationError("--pgdata goes with --postgres") }
+        if archiveTimeout < 1 { throw ValidationError("--archive-timeout must be at least 1 second") }
     }
 
     func run() async throws {
@@ -58,6 +84,15 @@ struct BackupCommand: AsyncParsableCommand {
                 if let database = sqlite {
                     return try await SQLiteBackup(repository: repo).backup(databasePath: database, options: backupOptions, progress: continuation)
                 }
+                if let postgres {
+                    var source = PostgreSQLSource(url: postgres)
+                    source.amcheckIndexes = amcheckIndex
+                    var pg = PostgreSQLBackup.Options(source: source, backup: backupOptions)
+                    pg.dataDirectory = pgdata
+                    pg.checkpoint = checkpoint == .fast ? .fast : .spread
+                    pg.archiveTimeout = .seconds(archiveTimeout)
+                    return try await PostgreSQLBackup(repository: repo).backup(pg, progress: continuation)
+                }
                 return try await Archiver(repository: repo).backup(backupOptions, progress: continuation)
             }
             var result: BackupResult?
@@ -73,7 +108,8 @@ struct BackupCommand: AsyncParsableCommand {
                     paths: s.paths, tags: s.tags, filesNew: stats.filesNew, filesChanged: stats.filesChanged,
                     filesUnmodified: stats.filesUnmodified, directories: stats.directories, bytesRead: stats.bytesRead,
                     totalFileBytes: stats.totalFileBytes, bytesAdded: stats.bytesAdded, blobsAdded: stats.blobsAdded,
-                    durationSeconds: stats.durationSeconds, warnings: s.warnings, source: s.source.kind, database: s.database))
+                    durationSeconds: stats.durationSeconds, warnings: s.warnings, source: s.source.kind, database: s.database,
+                    postgres: s.postgres))
         } else {
             if isatty(2) == 1 {
                 FileHandle.standardError.write(Data(
@@ -107,6 +143,7 @@ struct BackupJSON: Encodable {
     let warnings: [String]
     let source: String
     let database: DatabaseFacts?
+    let postgres: PostgreSQLFacts?
 
     func encode(to encoder: any Encoder) throws {
         // Spelled out so that `parent` is present as null for the first snapshot.
@@ -129,15 +166,27 @@ struct BackupJSON: Encodable {
         try c.encode(warnings, forKey: .warnings)
         try c.encode(source, forKey: .source)
         try c.encodeIfPresent(database, forKey: .database)
+        try c.encodeIfPresent(postgres, forKey: .postgres)
     }
 
     enum CodingKeys: String, CodingKey {
         case snapshotId, shortId, type, parent, paths, tags, filesNew, filesChanged, filesUnmodified, directories, bytesRead
-        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings, source, database
+        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings, source, database, postgres
     }
 }
 
 enum BackupTypeArgument: String, ExpressibleByArgument, CaseIterable {
     case full, incremental
-    var backupType: BackupType { self == .full ? .full : .incremental }
+    case transactionLog = "transaction-log"
+    var backupType: BackupType {
+        switch self {
+        case .full: return .full
+        case .incremental: return .incremental
+        case .transactionLog: return .transactionLog
+        }
+    }
+}
+
+enum CheckpointArgument: String, ExpressibleByArgument, CaseIterable {
+    case fast, spread
 }

@@ -7,26 +7,75 @@ struct RestoreDbCommand: AsyncParsableCommand {
         commandName: "restore-db",
         abstract: "Restore a database snapshot and check it.",
         discussion: """
-            SQLite: the file is written beside the target and checked there (integrity_check, \
-            and its row counts against the snapshot's record) before it is renamed into place; a \
-            copy that fails leaves the target untouched and exits 13. An existing target (and one \
-            that is open) is replaced only with --force.
+            SQLite (--sqlite-target): the file is written beside the target and checked there \
+            (integrity_check, and its row counts against the snapshot's record) before it is \
+            renamed into place; a copy that fails leaves the target untouched and exits 13. An \
+            existing target (and one that is open) is replaced only with --force. \
+            PostgreSQL (--pgdata): writes the base backup into a new or empty directory with its \
+            backup_label, recovery.signal, and in postgresql.auto.conf a restore_command (lifeboat \
+            wal fetch with this repository and password file) and at most one recovery target \
+            with recovery_target_action = 'promote'. A target before the base backup's end or \
+            beyond the archived WAL is refused before anything is written. 'latest' picks the \
+            newest base backup that ends before the target. --start starts the cluster and waits \
+            until recovery has finished.
             """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: "Snapshot id (any unique prefix) or 'latest' (the newest SQLite snapshot).")
+    @Argument(help: "Snapshot id (any unique prefix) or 'latest' (the newest snapshot of the kind restored).")
     var snapshot: String
 
     @Option(name: .long, help: "Where to write the SQLite database.")
-    var sqliteTarget: String
+    var sqliteTarget: String?
 
-    @Flag(help: "Replace an existing target, even one that is open.")
+    @Flag(help: "SQLite: replace an existing target, even one that is open.")
     var force = false
+
+    @Option(name: .long, help: "PostgreSQL: the data directory to create (new or empty).")
+    var pgdata: String?
+
+    @Option(name: .long, help: "PostgreSQL: recover to this time (ISO 8601, e.g. 2026-11-27T13:45:00Z; without a zone, UTC).")
+    var toTime: String?
+
+    @Option(name: .long, help: "PostgreSQL: recover to this WAL position (e.g. 0/3000060).")
+    var toLsn: String?
+
+    @Option(name: .long, help: "PostgreSQL: recover to this restore point (pg_create_restore_point).")
+    var toName: String?
+
+    @Flag(help: "PostgreSQL: stop recovery as soon as the copy is consistent.")
+    var immediate = false
+
+    @Option(name: .long, help: "PostgreSQL: recovery_target_timeline (latest, current or a number; default: PostgreSQL's, latest).")
+    var timeline: String?
+
+    @Flag(help: "PostgreSQL: turn archiving off in the restored cluster (a copy that must not archive into this repository).")
+    var noArchiving = false
+
+    @Flag(help: "PostgreSQL: start the restored cluster and wait until recovery has finished.")
+    var start = false
+
+    @Option(name: .long, help: "PostgreSQL: the port for --start (default 5432).")
+    var port: Int = 5432
+
+    @Option(name: .long, help: "PostgreSQL: seconds to wait for recovery with --start (default 3600).")
+    var recoveryTimeout: Int = 3600
+
+    func validate() throws {
+        guard (sqliteTarget == nil) != (pgdata == nil) else { throw ValidationError("give exactly one of --sqlite-target or --pgdata") }
+        let targets = [toTime != nil, toLsn != nil, toName != nil, immediate].filter { $0 }.count
+        if targets > 0 && pgdata == nil { throw ValidationError("recovery targets go with --pgdata") }
+        if targets > 1 { throw ValidationError("give at most one of --to-time, --to-lsn, --to-name, --immediate") }
+        if let toLsn, LSN(toLsn) == nil { throw ValidationError("--to-lsn \(toLsn) is not a WAL position like 0/3000060") }
+        if let toTime, Self.parseTime(toTime) == nil { throw ValidationError("--to-time \(toTime) is not a time like 2026-11-27T13:45:00Z") }
+        if start && pgdata == nil { throw ValidationError("--start goes with --pgdata") }
+        if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+    }
 
     func run() async throws {
         let repo = try await repository.open()
+        if let pgdata { return try await restorePostgreSQL(repo, into: pgdata) }
         let entry: SnapshotEntry
         if snapshot == "latest" {
             guard let last = try await repo.snapshots().last(where: { $0.snapshot.source.kind == "sqlite" }) else {
@@ -36,7 +85,7 @@ struct RestoreDbCommand: AsyncParsableCommand {
         } else {
             entry = try await repo.findSnapshot(snapshot)
         }
-        let result = try await DatabaseRestorer(repository: repo).restoreSQLite(entry, to: sqliteTarget, force: force)
+        let result = try await DatabaseRestorer(repository: repo).restoreSQLite(entry, to: sqliteTarget!, force: force)
         if output.json {
             try JSONOutput.print(
                 RestoreDbJSON(
@@ -45,6 +94,69 @@ struct RestoreDbCommand: AsyncParsableCommand {
         } else {
             print("restored \(entry.snapshot.source.name ?? "?") from snapshot \(entry.id.shortHex) to \(result.target): \(ByteFormat.string(result.bytesWritten)), integrity_check ok, row counts of \(result.facts.tableRows.count) tables match")
         }
+    }
+
+    private var recoveryTarget: PostgreSQLRestorer.RecoveryTarget {
+        if let toTime, let t = Self.parseTime(toTime) { return .time(t) }
+        if let toLsn, let l = LSN(toLsn) { return .lsn(l) }
+        if let toName { return .name(toName) }
+        return immediate ? .immediate : .endOfArchive
+    }
+
+    private func restorePostgreSQL(_ repo: Repository, into pgdata: String) async throws {
+        let target = recoveryTarget
+        let entry: SnapshotEntry
+        if snapshot == "latest" {
+            let bases = try await repo.snapshots().filter { $0.snapshot.source.kind == "postgres" && $0.snapshot.type != .transactionLog }
+            let fitting = bases.filter { e in
+                guard let f = e.snapshot.postgres else { return false }
+                switch target {
+                case .time(let t): return f.stopTime <= t
+                case .lsn(let l): return f.stopLSN <= l
+                default: return true
+                }
+            }
+            // None fits: the newest, so that the restorer says why the target is too early.
+            guard let chosen = fitting.last ?? bases.last else { throw RepositoryError.snapshotNotFound("latest PostgreSQL base backup") }
+            entry = chosen
+        } else {
+            entry = try await repo.findSnapshot(snapshot)
+        }
+        var options = PostgreSQLRestorer.Options(dataDirectory: RepositoryOptions.absolute(pgdata), restoreCommand: try repository.walFetchCommand())
+        options.target = target
+        options.timeline = timeline
+        options.keepsArchiving = !noArchiving
+        options.startPort = start ? port : nil
+        options.recoveryTimeout = .seconds(recoveryTimeout)
+        let result = try await PostgreSQLRestorer(repository: repo).restore(entry, options: options)
+        if output.json {
+            try JSONOutput.print(
+                RestorePgJSON(
+                    snapshotId: entry.id.hex, baseSnapshotId: result.base.id.hex, pgdata: options.dataDirectory, target: result.target.description,
+                    filesRestored: result.restore.filesRestored, bytesWritten: result.restore.bytesWritten, restoreSeconds: result.restoreSeconds,
+                    started: result.server != nil, port: result.server != nil ? port : nil, recoverySeconds: result.recoverySeconds))
+        } else {
+            print(
+                "restored base backup \(result.base.id.shortHex) into \(options.dataDirectory): \(result.restore.filesRestored) files, \(ByteFormat.string(result.restore.bytesWritten)) in \(String(format: "%.1f", result.restoreSeconds)) s; recovery to \(result.target)")
+            if let seconds = result.recoverySeconds {
+                print("started on port \(port); recovery finished and the cluster was promoted in \(String(format: "%.1f", seconds)) s")
+            } else {
+                print("start it with: pg_ctl -D \(options.dataDirectory) start")
+            }
+        }
+    }
+
+    /// ISO 8601 with `T` or a space, optional fractions, `Z`, `±hh:mm` or no zone (UTC).
+    static func parseTime(_ text: String) -> Date? {
+        var s = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "T")
+        let hasZone = s.hasSuffix("Z") || s.range(of: #"[+-]\d\d(:?\d\d)?$"#, options: .regularExpression) != nil
+        if !hasZone { s += "Z" }
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = options
+            if let d = f.date(from: s) { return d }
+        }
+        return nil
     }
 }
 
@@ -55,4 +167,17 @@ struct RestoreDbJSON: Encodable {
     let integrityCheck: String
     let tableRows: [String: Int64]
     let durationSeconds: Double
+}
+
+struct RestorePgJSON: Encodable {
+    let snapshotId: String
+    let baseSnapshotId: String
+    let pgdata: String
+    let target: String
+    let filesRestored: Int
+    let bytesWritten: Int64
+    let restoreSeconds: Double
+    let started: Bool
+    let port: Int?
+    let recoverySeconds: Double?
 }

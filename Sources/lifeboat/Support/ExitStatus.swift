@@ -17,7 +17,7 @@ enum ExitStatus: Int32 {
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
         read or restored; locations short of the 3-2-1-1-0 rule); 10 no repository at the \
         location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
-        verify, restore --verify, restore-db, airgap verify); 64 usage error; 130 interrupted.
+        verify, restore --verify, restore-db, restore-test, airgap verify); 64 usage error; 130 interrupted.
         """
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
@@ -39,7 +39,10 @@ enum ExitStatus: Int32 {
             self = .verificationFailed
         case is CancellationError:
             self = .interrupted
-        case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError:
+        case is RestorationTestFailure:
+            self = .verificationFailed
+        case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError,
+            is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError:
             self = .failure
         default:
             // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.

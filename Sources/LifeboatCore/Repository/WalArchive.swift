@@ -1,0 +1,185 @@
+@preconcurrency import Crypto
+import Foundation
+
+/// PostgreSQL's archived WAL in a repository: `wal/<timeline>/<name>`, one object per
+/// file PostgreSQL hands to `archive_command` (segments, `.history`, `.backup`, `.partial`).
+///
+/// Each object is a ``SealedObject`` of kind `wal` (compressed, sealed, padded) whose
+/// payload is: `"LBWAL1"`, the file name's length (u16) and bytes, the push time
+/// (milliseconds since 1970, u64), the file's length (u64) and SHA-256, then the file.
+/// The name inside is checked on every read, so an object moved to another name is
+/// refused rather than replayed as the wrong segment.
+///
+/// Objects are sealed with a WAL data key (purpose `wal`): the newest one made less than
+/// a day ago, else a new one. A push is one process per segment; one key a day keeps
+/// `datakeys/` small, and `key rotate` re-seals these keys like any other.
+public struct WalArchive: Sendable {
+    public let repository: Repository
+    static let magic = Array("LBWAL1".utf8)
+    /// How long one WAL data key is used for new objects.
+    public static let keyLifetime: TimeInterval = 24 * 3600
+
+    public init(repository: Repository) {
+        self.repository = repository
+    }
+
+    public enum PushOutcome: Sendable, Equatable {
+        /// Stored now; the sealed object's size.
+        case stored(bytes: Int)
+        /// An identical copy was already archived (PostgreSQL pushes again after a crash).
+        case alreadyArchived
+    }
+
+    /// One archived file as listed.
+    public struct Entry: Sendable, Hashable {
+        public let file: WalFileName
+        public let storedBytes: Int
+    }
+
+    /// What an archived object holds.
+    public struct Contents: Sendable {
+        public let file: WalFileName
+        public let pushed: Date
+        public let sha256: Digest256
+        public let bytes: [UInt8]
+    }
+
+    /// Stores the file at `path` under its own name. Returns once the object is durable;
+    /// succeeds without writing when an identical copy is there already.
+    /// - Throws: ``WalArchiveError/conflict(_:location:)`` when a different file is
+    ///   archived under the same name, ``WalArchiveError/notAWalFile(_:)`` for a name
+    ///   PostgreSQL never archives, or a file-system or storage error.
+    public func push(path: String, now: Date = Date(), host: String, username: String) async throws -> PushOutcome {
+        let base = (path as NSString).lastPathComponent
+        guard let file = WalFileName(base) else { throw WalArchiveError.notAWalFile(base) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileSystemError("read", RawPath(path), errno: errno == 0 ? ENOENT : errno)
+        }
+        let bytes = [UInt8](data)
+        let digest = Digest256.sha256(bytes)
+        return try await RepositoryLock.withLock(repository, exclusive: false, host: host, username: username) {
+            if let existing = try await existingDigest(file) {
+                guard existing == digest else { throw WalArchiveError.conflict(file.name, location: repository.location) }
+                return .alreadyArchived
+            }
+            let key = try await currentKey(now: now)
+            var payload = ByteWriter()
+            payload.raw(Self.magic)
+            payload.u16(UInt16(file.name.utf8.count))
+            payload.raw(file.name.utf8)
+            payload.u64(UInt64(max(0, now.timeIntervalSince1970 * 1000)))
+            payload.u64(UInt64(bytes.count))
+            payload.digest(digest)
+            // Array to Array: one copy, not a generic per-byte append.
+            payload.bytes.reserveCapacity(payload.bytes.count + bytes.count)
+            payload.bytes.append(contentsOf: bytes)
+            let sealed = SealedObject.seal(payload.bytes, kind: .wal, dataKey: key, zstd: repository.zstd)
+            do {
+                try await repository.backend.write(file.objectName, bytes: sealed)
+            } catch StorageError.alreadyExists {
+                // Another push of the same name won the race: equal content is success.
+                guard try await existingDigest(file) == digest else { throw WalArchiveError.conflict(file.name, location: repository.location) }
+                return .alreadyArchived
+            }
+            return .stored(bytes: sealed.count)
+        }
+    }
+
+    /// The archived file's SHA-256, or nil when none is archived under that name.
+    private func existingDigest(_ file: WalFileName) async throws -> Digest256? {
+        do {
+            return try await read(file).sha256
+        } catch StorageError.objectNotFound {
+            return nil
+        }
+    }
+
+    /// Reads, authenticates and checks one archived file.
+    /// - Throws: ``StorageError/objectNotFound(_:location:)`` when it is not archived;
+    ///   ``RepositoryError/damaged(_:reason:)`` when it does not authenticate or check.
+    public func read(_ file: WalFileName) async throws -> Contents {
+        let name = file.objectName
+        let sealed = try await repository.backend.read(name)
+        let key = try repository.dataKey(try SealedObject.keyID(of: sealed, name: name))
+        let payload = try SealedObject.open(sealed, name: name, dataKey: key, zstd: repository.zstd)
+        do {
+            var r = ByteReader(payload, what: name.path)
+            guard Array(try r.raw(Self.magic.count)) == Self.magic else { throw RepositoryError.damaged(name, reason: "not a WAL object") }
+            let nameBytes = Int(try r.u16())
+            let inner = String(decoding: try r.raw(nameBytes), as: UTF8.self)
+            guard inner == file.name else { throw RepositoryError.damaged(name, reason: "it holds \(inner), not \(file.name)") }
+            let pushed = Date(timeIntervalSince1970: Double(try r.u64()) / 1000)
+            let length = Int(try r.u64())
+            let digest = try r.digest()
+            let bytes = Array(try r.raw(length))
+            guard Digest256.sha256(bytes) == digest else { throw RepositoryError.damaged(name, reason: "its SHA-256 does not match") }
+            return Contents(file: file, pushed: pushed, sha256: digest, bytes: bytes)
+        } catch let error as CryptoError {
+            throw RepositoryError.damaged(name, reason: "\(error)")
+        }
+    }
+
+    /// Writes an archived file to `path` (`restore_command`): to a temporary name beside
+    /// it, fsynced, then renamed, so PostgreSQL never sees half a segment.
+    /// - Throws: ``WalArchiveError/notArchived(_:location:)`` when it is not in the archive.
+    public func fetch(_ file: WalFileName, to path: String) async throws -> Contents {
+        let contents: Contents
+        do {
+            contents = try await read(file)
+        } catch StorageError.objectNotFound {
+            throw WalArchiveError.notArchived(file.name, location: repository.location)
+        }
+        let temporary = path + ".lifeboat-\(Digest256.random().hex.prefix(8))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileSystemError("open", RawPath(temporary), errno: errno) }
+        let failure: Int32? = contents.bytes.withUnsafeBytes { LocalDirectoryBackend.writeAll(fd, $0, at: 0) } ?? (fsync(fd) == 0 ? nil : errno)
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw FileSystemError("write", RawPath(temporary), errno: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let e = errno
+            unlink(temporary)
+            throw FileSystemError("rename", RawPath(path), errno: e)
+        }
+        return contents
+    }
+
+    /// Everything archived, in name order (timeline first, then position).
+    public func list() async throws -> [Entry] {
+        try await repository.backend.list(.wal).compactMap { info -> Entry? in
+            let parts = info.name.name.split(separator: "/")
+            // Anything else in wal/ is not ours; `check` is where it gets reported.
+            guard parts.count == 2, let file = WalFileName(String(parts[1])), file.objectName == info.name else { return nil }
+            return Entry(file: file, storedBytes: info.sizeBytes)
+        }.sorted { $0.file < $1.file }
+    }
+
+    /// The WAL data key to seal with now: the newest made within ``keyLifetime``, or a new one.
+    private func currentKey(now: Date) async throws -> DataKey {
+        let recent = repository.allDataKeys.filter {
+            $0.purpose == DataKey.walPurpose && ($0.created.map { now.timeIntervalSince($0) < Self.keyLifetime && $0 <= now } ?? false)
+        }
+        if let newest = recent.max(by: { $0.created! < $1.created! }) { return newest }
+        return try await repository.createDataKey(now: now, purpose: DataKey.walPurpose)
+    }
+}
+
+/// Failures of WAL archiving and of the PostgreSQL commands built on it.
+public enum WalArchiveError: Error, Sendable, CustomStringConvertible {
+    case notAWalFile(String)
+    case conflict(String, location: String)
+    case notArchived(String, location: String)
+
+    public var description: String {
+        switch self {
+        case .notAWalFile(let n):
+            return "\(n) is not a name PostgreSQL archives (a WAL segment, .history, .backup or .partial file)"
+        case .conflict(let n, let l):
+            return "\(l) already archives a different \(n): two clusters may be archiving into one repository; give each its own"
+        case .notArchived(let n, let l):
+            return "\(n) is not archived in \(l)"
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PostgreSQL cluster on this host, driven through its own programs (`pg_ctl`,
+/// `pg_controldata`): started after a restore, watched until recovery ends, stopped.
+///
+/// PostgreSQL refuses to run as root, so when lifeboat runs as root the programs run as
+/// the owner of the data directory (`runuser`).
+public struct PostgreSQLServer: Sendable {
+    public let dataDirectory: String
+    public let binDirectory: String
+    /// The OS user that owns the data directory.
+    public let owner: String
+    let ownerUID: uid_t
+
+    /// - Throws: ``PostgreSQLSourceError/runsAsRoot(_:)`` for a root-owned directory,
+    ///   ``PostgreSQLSourceError/dataDirectoryUnreadable(_:)`` when it is not a data directory.
+    public init(dataDirectory: String) throws {
+        self.dataDirectory = dataDirectory
+        var st = stat()
+        guard stat(dataDirectory, &st) == 0, let version = try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8) else {
+            throw PostgreSQLSourceError.dataDirectoryUnreadable(dataDirectory)
+        }
+        guard st.st_uid != 0 else { throw PostgreSQLSourceError.runsAsRoot(dataDirectory) }
+        ownerUID = st.st_uid
+        owner = getpwuid(st.st_uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "\(st.st_uid)"
+        binDirectory = Self.binDirectory(majorVersion: version.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Debian keeps each major version's server programs in `/usr/lib/postgresql/<major>/bin`;
+    /// elsewhere they are found through `pg_config --bindir` or on the PATH.
+    public static func binDirectory(majorVersion: String) -> String {
+        let debian = "/usr/lib/postgresql/\(majorVersion)/bin"
+        if FileManager.default.isExecutableFile(atPath: debian + "/pg_ctl") { return debian }
+        if let out = try? run("pg_config", ["--bindir"], as: nil), out.status == 0 {
+            let dir = out.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if FileManager.default.isExecutableFile(atPath: dir + "/pg_ctl") { return dir }
+        }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            if FileManager.default.isExecutableFile(atPath: "\(dir)/pg_ctl") { return String(dir) }
+        }
+        return debian
+    }
+
+    /// Starts the server on 127.0.0.1:`port` with its socket in `socketDirectory`, logging
+    /// to `logFile`. Returns once the postmaster runs (recovery may still be going on).
+    public func start(port: Int, socketDirectory: String, logFile: String, timeoutSeconds: Int = 120) async throws {
+        let options = "-p \(port) -c listen_addresses=127.0.0.1 -k \(socketDirectory)"
+        let out = try await Self.runBlocking(
+            binDirectory + "/pg_ctl", ["-D", dataDirectory, "-l", logFile, "-o", options, "-w", "-t", "\(timeoutSeconds)", "start"], as: runAs)
+        guard out.status == 0 else {
+            throw PostgreSQLSourceError.serverFailedToStart(dataDirectory, log: Self.tail(of: logFile, fallback: out.output))
+        }
+    }
+
+    /// Stops the server: `fast` (clean shutdown) or `immediate`.
+    public func stop(mode: String = "fast") async throws {
+        _ = try await Self.runBlocking(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "stop"], as: runAs)
+    }
+
+    /// Whether a postmaster runs on this data directory.
+    public func isRunning() async throws -> Bool {
+        try await Self.runBlocking(binDirectory + "/pg_ctl", ["-D", dataDirectory, "status"], as: runAs).status == 0
+    }
+
+    /// `Database cluster state` from pg_control: `in archive recovery`, `in production`, ….
+    public func clusterState() async throws -> String {
+        let out = try await Self.runBlocking(binDirectory + "/pg_controldata", ["-D", dataDirectory], as: runAs)
+        for line in out.output.split(separator: "\n") where line.hasPrefix("Database cluster state:") {
+            return line.dropFirst("Database cluster state:".count).trimmingCharacters(in: .whitespaces)
+        }
+        throw PostgreSQLSourceError.unexpectedAnswer("pg_controldata", String(out.output.prefix(200)))
+    }
+
+    /// Waits until recovery has ended and the server accepts writes (pg_control says
+    /// `in production`); fails with the log's end when the server stops instead (a
+    /// recovery target that was never reached, a missing segment).
+    public func waitForRecovery(logFile: String, timeout: Duration) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            if try await clusterState() == "in production" { return }
+            if !(try await isRunning()) {
+                throw PostgreSQLSourceError.serverFailedToStart(dataDirectory, log: Self.tail(of: logFile, fallback: "no log"))
+            }
+            if clock.now >= deadline { throw PostgreSQLSourceError.recoveryTimeout(dataDirectory, seconds: Int(timeout.components.seconds)) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Who the programs run as: nil (this process's user) unless this process is root.
+    var runAs: String? { geteuid() == 0 ? owner : nil }
+
+    /// The last lines of a log (errors first: FATAL and PANIC lines are what explain a stop).
+    static func tail(of path: String, fallback: String) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return fallback }
+        let lines = text.split(separator: "\n")
+        let fatal = lines.filter { $0.contains("FATAL") || $0.contains("PANIC") }
+        return (fatal.isEmpty ? Array(lines.suffix(3)) : Array(fatal.suffix(3))).joined(separator: " | ")
+    }
+
+    public struct ProgramOutput: Sendable {
+        public let status: Int32
+        /// Standard output and error together.
+        public let output: String
+    }
+
+    static func runBlocking(_ program: String, _ arguments: [String], as user: String?) async throws -> ProgramOutput {
+        try await BlockingIOQueue.run { try run(program, arguments, as: user) }
+    }
+
+    /// Runs a program to its end (as `user` through runuser when given), its output in a
+    /// temporary file: a server it starts may keep inherited descriptors open for its
+    /// whole life, so nothing here may wait for a pipe to close.
+    ///
+    /// posix_spawn and waitpid directly: the child gets default signal handling (the CLI
+    /// ignores SIGINT and SIGTERM itself, and a server must not inherit that) and an empty
+    /// signal mask, and waiting does not depend on a SIGCHLD handler.
+    public static func run(_ program: String, _ arguments: [String], as user: String?) throws -> ProgramOutput {
+        var argv: [String]
+        if let user {
+            argv = ["/usr/sbin/runuser", "-u", user, "--", program] + arguments
+        } else if program.hasPrefix("/") {
+            argv = [program] + arguments
+        } else {
+            argv = ["/usr/bin/env", program] + arguments
+        }
+        let outputPath = NSTemporaryDirectory() + "/lifeboat-pg-\(Digest256.random().hex.prefix(12)).out"
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var pid = pid_t()
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        guard spawned == 0 else { throw FileSystemError("posix_spawn", RawPath(argv[0]), errno: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw FileSystemError("waitpid", RawPath(argv[0]), errno: errno) }
+        }
+        // WIFEXITED/WEXITSTATUS are macros Swift does not import.
+        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        return ProgramOutput(status: exitCode, output: text)
+    }
+}

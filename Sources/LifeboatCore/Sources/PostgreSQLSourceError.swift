@@ -1,0 +1,66 @@
+/// Failures of the PostgreSQL source, of WAL-based backups and of PostgreSQL restores.
+public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
+    case cannotConnect(String, String)
+    case queryFailed(String, String)
+    case preCheckFailed(String)
+    case inRecovery(String)
+    case dataDirectoryMismatch(given: String, server: String)
+    case dataDirectoryUnreadable(String)
+    case tablespacesUnsupported([String])
+    case unexpectedAnswer(String, String)
+    case walNotArchived(missing: [String], location: String)
+    case archiveTimeout(String, seconds: Int, location: String)
+    case noBaseBackup(String)
+    case notAPostgreSQLSnapshot(String)
+    case targetNotEmpty(String)
+    case targetBeforeBackupEnd(String, backupEnd: String)
+    case targetBeyondArchive(String, archiveEnd: String)
+    case serverFailedToStart(String, log: String)
+    case recoveryTimeout(String, seconds: Int)
+    case needsPasswordFile
+    case runsAsRoot(String)
+
+    public var description: String {
+        switch self {
+        case .cannotConnect(let url, let m):
+            return "cannot connect to PostgreSQL at \(url): \(m)"
+        case .queryFailed(let sql, let m):
+            return "PostgreSQL refused \(sql.prefix(80)): \(m)"
+        case .preCheckFailed(let reason):
+            return "the pre-backup check failed: \(reason); nothing was backed up"
+        case .inRecovery(let url):
+            return "\(url) is a standby (in recovery): back up the primary"
+        case .dataDirectoryMismatch(let given, let server):
+            return "--pgdata \(given) is not the server's data directory (\(server)): name the directory of the cluster the URL connects to"
+        case .dataDirectoryUnreadable(let dir):
+            return "cannot read the data directory \(dir): run lifeboat as the database's OS user (e.g. postgres) or pass --pgdata"
+        case .tablespacesUnsupported(let names):
+            return "the cluster has tablespaces outside its data directory (\(names.joined(separator: ", "))), which this version does not back up"
+        case .unexpectedAnswer(let what, let answer):
+            return "PostgreSQL answered \(what) with '\(answer.prefix(100))', which lifeboat does not understand"
+        case .walNotArchived(let missing, let l):
+            let shown = missing.prefix(3).joined(separator: ", ") + (missing.count > 3 ? " and \(missing.count - 3) more" : "")
+            return "the WAL this backup needs is not archived in \(l) (\(shown)): set archive_command = 'lifeboat wal push %p' with this repository"
+        case .archiveTimeout(let name, let s, let l):
+            return "\(name) did not reach \(l) within \(s) s: check archive_command and pg_stat_archiver"
+        case .noBaseBackup(let source):
+            return "no base backup of \(source) in the repository: take a FULL backup first"
+        case .notAPostgreSQLSnapshot(let s):
+            return "snapshot \(s) is not a PostgreSQL backup: use 'lifeboat restore' for files or --sqlite-target for SQLite"
+        case .targetNotEmpty(let dir):
+            return "\(dir) exists and is not empty: restore into a new or empty directory"
+        case .targetBeforeBackupEnd(let target, let end):
+            return "the recovery target \(target) lies before the end of the chosen base backup (\(end)): choose an older base backup or a later target"
+        case .targetBeyondArchive(let target, let end):
+            return "the recovery target \(target) lies beyond the archived WAL (which ends at \(end)): choose an earlier target, or archive more WAL first"
+        case .serverFailedToStart(let dir, let log):
+            return "PostgreSQL did not start on \(dir); its log ends with: \(log)"
+        case .recoveryTimeout(let dir, let s):
+            return "recovery of \(dir) did not finish within \(s) s"
+        case .needsPasswordFile:
+            return "the restored cluster fetches WAL with 'lifeboat wal fetch', which needs the passphrase from a file: use --password-file or LIFEBOAT_PASSWORD_FILE"
+        case .runsAsRoot(let dir):
+            return "\(dir) belongs to root, and PostgreSQL refuses to run as root: restore it as the database's OS user"
+        }
+    }
+}
