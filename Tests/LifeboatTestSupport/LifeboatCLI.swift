@@ -5,6 +5,11 @@ public struct LifeboatCLI: Sendable {
     public let repository: String
     public let passwordFile: String
     public var extraEnvironment: [String: String] = [:]
+    /// Run as this OS user (through runuser; the environment is kept), as a database's
+    /// `archive_command` and a backup of its data directory would.
+    public var osUser: String?
+    /// Another copy of the binary (one the `osUser` can reach); nil runs ``executable``.
+    public var binary: String?
 
     /// The binary next to the test bundle (`.build/<config>/lifeboat`), or $LIFEBOAT_BIN.
     public static var executable: String {
@@ -38,7 +43,10 @@ public struct LifeboatCLI: Sendable {
 
     @discardableResult
     public func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Shell.Output {
-        try Shell.run(Self.executable, arguments, environment: environment ?? self.environment)
+        if let osUser {
+            return try Shell.run("/usr/sbin/runuser", ["-u", osUser, "--", binary ?? Self.executable] + arguments, environment: environment ?? self.environment)
+        }
+        return try Shell.run(binary ?? Self.executable, arguments, environment: environment ?? self.environment)
     }
 
     /// `lifeboat init` with a cheap key derivation.

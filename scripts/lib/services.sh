@@ -27,6 +27,29 @@ start_s3_server() {
     echo "moto_server did not start: the S3 tests will be reported as skipped" >&2
 }
 
+# PostgreSQL's server programs (Debian's packages): the PostgreSQL tests start a scratch
+# cluster of their own for each test, on 127.0.0.1 with a free port, as the unprivileged
+# `postgres` user when the suite runs as root (PostgreSQL refuses root).
+ensure_postgres() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    if [ -z "$bin" ] || [ ! -x "$bin/initdb" ] || ! command -v pgbench >/dev/null 2>&1; then
+        echo "installing postgresql (Debian packages)" >&2
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+        bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    fi
+    # Debian's package starts a cluster of its own on 5432; the tests do not use it.
+    if [ -n "$bin" ] && [ -x "$bin/initdb" ]; then
+        export LIFEBOAT_TEST_POSTGRES_BIN="$bin"
+        echo "PostgreSQL programs in $LIFEBOAT_TEST_POSTGRES_BIN" >&2
+    else
+        echo "PostgreSQL is not installed: the PostgreSQL tests will be reported as skipped" >&2
+    fi
+}
+
 stop_services() {
     [ -n "${S3_SERVER_PID:-}" ] && kill "$S3_SERVER_PID" 2>/dev/null
     return 0

@@ -14,8 +14,8 @@ import Glibc
 /// snapshot written, with the label and positions: a snapshot exists only for a backup
 /// that can be restored.
 ///
-/// TRANSACTION_LOG forces a WAL switch, waits until the archive holds the switched
-/// segment, checks that no segment is missing since the newest base backup, and records
+/// TRANSACTION_LOG writes a restore point and forces a WAL switch, waits until the
+/// archive holds the switched segment, checks that no segment is missing since the newest base backup, and records
 /// that range as a snapshot of its own (with an empty tree).
 public struct PostgreSQLBackup: Sendable {
     public let repository: Repository
@@ -146,8 +146,15 @@ public struct PostgreSQLBackup: Sendable {
             }), let baseFacts = base.snapshot.postgres
         else { throw PostgreSQLSourceError.noBaseBackup(dataDirectory) }
 
-        guard let row = try await conn.query("SELECT s::text, pg_walfile_name(s) FROM pg_switch_wal() AS s").first, row.count == 2,
-            let switched = row[0].flatMap(LSN.init), let lastFile = row[1].flatMap(WalFileName.init)
+        // A restore point first: a recovery target inside the segment about to be switched
+        // (recovery can only stop at a target it finds a record at or after, so a target
+        // at the very end of the archive would never be reached).
+        let restorePoint = "lifeboat-\(ISO8601.format(started))"
+        guard let pointLSN = try await conn.value("SELECT pg_create_restore_point($1)::text", [restorePoint]).flatMap(LSN.init) else {
+            throw PostgreSQLSourceError.unexpectedAnswer("pg_create_restore_point", "")
+        }
+        guard let row = try await conn.query("SELECT pg_walfile_name(s) FROM pg_switch_wal() AS s").first, row.count == 1,
+            let lastFile = row[0].flatMap(WalFileName.init)
         else { throw PostgreSQLSourceError.unexpectedAnswer("pg_switch_wal", "") }
         let archive = WalArchive(repository: repository)
         try await Self.awaitArchived([lastFile], in: archive, timeout: options.archiveTimeout)
@@ -188,9 +195,9 @@ public struct PostgreSQLBackup: Sendable {
                 warnings: [], database: nil,
                 postgres: PostgreSQLFacts(
                     systemIdentifier: server.systemIdentifier, serverVersion: server.version, dataDirectory: dataDirectory,
-                    timeline: lastFile.timeline, walSegmentBytes: segmentBytes, startLSN: baseFacts.startLSN, stopLSN: switched,
+                    timeline: lastFile.timeline, walSegmentBytes: segmentBytes, startLSN: baseFacts.startLSN, stopLSN: pointLSN,
                     startWal: baseFacts.startWal, stopWal: lastFile.name, stopTime: Date(), backupLabel: nil, tablespaceMap: nil,
-                    dataChecksums: server.dataChecksums))
+                    dataChecksums: server.dataChecksums, restorePoint: restorePoint))
             let id = try await writer.saveSnapshot(snapshot)
             return BackupResult(snapshotID: id, snapshot: snapshot)
         }

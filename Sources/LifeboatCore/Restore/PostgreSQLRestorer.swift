@@ -75,7 +75,7 @@ public struct PostgreSQLRestorer: Sendable {
     }
 
     /// - Parameter entry: a base backup, or a TRANSACTION_LOG snapshot (its base backup is
-    ///   restored and, unless another target is given, recovered to the LSN it recorded).
+    ///   restored and, unless another target is given, recovered to its restore point).
     public func restore(_ entry: SnapshotEntry, options: Options) async throws -> Result {
         let clock = ContinuousClock()
         let started = clock.now
@@ -87,7 +87,7 @@ public struct PostgreSQLRestorer: Sendable {
         if entry.snapshot.type == .transactionLog {
             guard let parent = entry.snapshot.parent else { throw PostgreSQLSourceError.noBaseBackup(facts.dataDirectory) }
             base = SnapshotEntry(id: parent, snapshot: try await repository.loadSnapshot(parent))
-            if target == .endOfArchive { target = .lsn(facts.stopLSN) }
+            if target == .endOfArchive { target = facts.restorePoint.map { .name($0) } ?? .lsn(facts.stopLSN) }
         }
         guard let baseFacts = base.snapshot.postgres, let label = baseFacts.backupLabel else {
             throw PostgreSQLSourceError.notAPostgreSQLSnapshot(base.id.shortHex)

@@ -112,13 +112,7 @@ public struct PostgreSQLServer: Sendable {
         try await BlockingIOQueue.run { try run(program, arguments, as: user) }
     }
 
-    /// Runs a program to its end (as `user` through runuser when given), its output in a
-    /// temporary file: a server it starts may keep inherited descriptors open for its
-    /// whole life, so nothing here may wait for a pipe to close.
-    ///
-    /// posix_spawn and waitpid directly: the child gets default signal handling (the CLI
-    /// ignores SIGINT and SIGTERM itself, and a server must not inherit that) and an empty
-    /// signal mask, and waiting does not depend on a SIGCHLD handler.
+    /// Runs a program to its end, as `user` through runuser when given (``ChildProcess``).
     public static func run(_ program: String, _ arguments: [String], as user: String?) throws -> ProgramOutput {
         var argv: [String]
         if let user {
@@ -128,36 +122,7 @@ public struct PostgreSQLServer: Sendable {
         } else {
             argv = ["/usr/bin/env", program] + arguments
         }
-        let outputPath = NSTemporaryDirectory() + "/lifeboat-pg-\(Digest256.random().hex.prefix(12)).out"
-        defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        var pid = pid_t()
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
-        guard spawned == 0 else { throw FileSystemError("posix_spawn", RawPath(argv[0]), errno: spawned) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw FileSystemError("waitpid", RawPath(argv[0]), errno: errno) }
-        }
-        // WIFEXITED/WEXITSTATUS are macros Swift does not import.
-        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return ProgramOutput(status: exitCode, output: text)
+        let out = try ChildProcess.run(argv)
+        return ProgramOutput(status: out.status, output: out.stdout + out.stderr)
     }
 }

@@ -23,6 +23,9 @@ public struct PostgreSQLFacts: Codable, Sendable, Equatable {
     public var backupLabel: String?
     public var tablespaceMap: String?
     public var dataChecksums: Bool
+    /// TRANSACTION_LOG: the restore point written just before the WAL switch, inside the
+    /// archived range; restoring the snapshot recovers to it.
+    public var restorePoint: String?
 }
 
 /// A running PostgreSQL cluster as a backup source: its connection URL and, on this

@@ -67,7 +67,7 @@ public struct PostgreSQLRestorationTest: Sendable {
 
         let server = try PostgreSQLServer(dataDirectory: dataDirectory)
         let log = sandbox + "/recovery.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)  // failure shows as pg_ctl failing to write its log
         if geteuid() == 0 { chown(log, st.st_uid, st.st_gid) }
         let clock = ContinuousClock()
         let recoveryStart = clock.now

@@ -45,6 +45,7 @@ struct SnapshotJSON: Encodable {
     let warnings: Int
     let sourceName: String?
     let database: DatabaseFacts?
+    let postgres: PostgreSQLFacts?
 
     init(_ e: SnapshotEntry) {
         let s = e.snapshot
@@ -65,11 +66,12 @@ struct SnapshotJSON: Encodable {
         warnings = s.warnings.count
         sourceName = s.source.name
         database = s.database
+        postgres = s.postgres
     }
 
     enum CodingKeys: String, CodingKey {
         case id, shortId, time, endTime, type, source, sourceName, paths, tags, parent, host, username, tree, dataKey, statistics, warnings
-        case database
+        case database, postgres
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -91,5 +93,6 @@ struct SnapshotJSON: Encodable {
         try c.encode(warnings, forKey: .warnings)
         try c.encode(sourceName, forKey: .sourceName)
         try c.encodeIfPresent(database, forKey: .database)
+        try c.encodeIfPresent(postgres, forKey: .postgres)
     }
 }

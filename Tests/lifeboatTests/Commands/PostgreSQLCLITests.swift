@@ -1,0 +1,186 @@
+import Foundation
+import LifeboatCore
+import LifeboatTestSupport
+import Testing
+
+/// Against real PostgreSQL clusters started for each test (scripts/test installs the
+/// server when missing). Serialized: each test runs a cluster or two and pgbench.
+@Suite("lifeboat with PostgreSQL", .serialized, .enabled(if: ScratchPostgres.isAvailable, "no PostgreSQL server programs"))
+struct PostgreSQLCLITests {
+    /// A repository and a cluster archiving into it with `lifeboat wal push`, all owned by
+    /// the cluster's OS user, as in production.
+    struct Setup {
+        let scratch: ScratchDirectory
+        let cli: LifeboatCLI
+        let cluster: ScratchPostgres
+
+        init(archiving: Bool = true, extraSettings: [String] = []) throws {
+            scratch = ScratchDirectory("pg")
+            var cli = try LifeboatCLI(scratch: scratch)
+            let probe = try ScratchPostgres.osUserIfRoot()
+            cli.osUser = probe
+            cli.binary = try ScratchPostgres.lifeboatExecutable(for: probe)
+            if let probe { _ = try Shell.run("/bin/chown", ["-R", "\(probe):\(probe)", scratch.path]) }
+            try cli.initialize()
+            self.cli = cli
+            let push = "\(cli.binary!) wal push %p --repo \(cli.repository) --password-file \(cli.passwordFile)"
+            cluster = try ScratchPostgres(settings: (archiving ? ["archive_mode = on", "archive_command = '\(push)'"] : []) + extraSettings)
+        }
+
+        /// A checksum of pgbench's accounts and history: equal data, equal checksum.
+        func checksum(port: Int? = nil) throws -> String {
+            try cluster.sql(
+                "SELECT md5(coalesce((SELECT string_agg(aid || ':' || abalance, ',' ORDER BY aid) FROM pgbench_accounts), '') || (SELECT count(*) FROM pgbench_history))",
+                port: port)
+        }
+
+        func restore(_ arguments: [String]) throws -> (Shell.Output, port: Int, pgdata: String) {
+            let port = try ScratchPostgres.freePort()
+            let pgdata = scratch.path + "/restored-\(port)"
+            let out = try cli.run(["restore-db", "latest", "--pgdata", pgdata, "--start", "--port", "\(port)", "--no-archiving", "--json"] + arguments)
+            return (out, port, pgdata)
+        }
+    }
+
+    @Test("FULL and INCREMENTAL base backups, TRANSACTION_LOG, and point-in-time restores to a time, an LSN and a restore point", .timeLimit(.minutes(10)))
+    func pointInTimeRecovery() throws {
+        let s = try Setup()
+        try s.cluster.pgbench(["-i", "-s", "2", "-q"])
+        let full = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--json"])
+        try #require(full.status == 0, "\(full.stderr)\n\(s.cluster.log.suffix(2000))")
+        let fullJSON = try #require(try LifeboatCLI.json(full) as? [String: Any])
+        #expect(fullJSON["type"] as? String == "FULL")
+        #expect(fullJSON["source"] as? String == "postgres")
+        let facts = try #require(fullJSON["postgres"] as? [String: Any])
+        #expect((facts["backupLabel"] as? String)?.contains("START WAL LOCATION") == true)
+        #expect(facts["systemIdentifier"] as? String == (try s.cluster.sql("SELECT system_identifier FROM pg_control_system()")))
+
+        // Writes while WAL is archived, then the state to come back to: checksum, time, LSN, restore point.
+        try s.cluster.pgbench(["-c", "2", "-T", "3"])
+        let incremental = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--json"])
+        try #require(incremental.status == 0, "\(incremental.stderr)")
+        let incJSON = try #require(try LifeboatCLI.json(incremental) as? [String: Any])
+        #expect(incJSON["type"] as? String == "INCREMENTAL")
+        #expect((incJSON["filesUnmodified"] as? Int ?? 0) > 0)
+        #expect((incJSON["bytesRead"] as? Int ?? .max) < (fullJSON["bytesRead"] as? Int ?? 0))
+
+        try s.cluster.pgbench(["-c", "2", "-T", "2"])
+        let expected = try s.checksum()
+        let lsn = try s.cluster.sql("SELECT pg_current_wal_lsn()")
+        try s.cluster.sql("SELECT pg_create_restore_point('before-more-writes')")
+        let time = try s.cluster.sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")
+        usleep(200_000)
+        try s.cluster.pgbench(["-c", "2", "-T", "2"])
+        let later = try s.checksum()
+        #expect(later != expected)
+
+        let log = try s.cli.run(["backup", "--postgres", s.cluster.url, "--type", "transaction-log", "--json"])
+        try #require(log.status == 0, "\(log.stderr)")
+        let logJSON = try #require(try LifeboatCLI.json(log) as? [String: Any])
+        #expect(logJSON["type"] as? String == "TRANSACTION_LOG")
+        let snapshots = try #require(try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [[String: Any]])
+        #expect(snapshots.map { $0["source"] as? String } == ["postgres", "postgres", "postgres"])
+
+        for target in [["--to-time", time], ["--to-lsn", lsn], ["--to-name", "before-more-writes"]] {
+            let (out, port, pgdata) = try s.restore(target)
+            defer { s.cluster.stop(dataDirectory: pgdata) }
+            try #require(out.status == 0, "\(target): \(out.stderr)")
+            #expect(try s.checksum(port: port) == expected, "\(target)")
+            #expect(try s.cluster.sql("SELECT pg_is_in_recovery()", port: port) == "f")
+        }
+        // The end of the archive (what the TRANSACTION_LOG backup proved archived) has everything.
+        let (out, port, pgdata) = try s.restore([])
+        defer { s.cluster.stop(dataDirectory: pgdata) }
+        try #require(out.status == 0, "\(out.stderr)")
+        #expect(try s.checksum(port: port) == later)
+
+        let test = try s.cli.run(["restore-test", "latest", "--json"])
+        #expect(test.status == 0, "\(test.stderr)")
+        let report = try #require(try LifeboatCLI.json(test) as? [String: Any])
+        #expect(report["passed"] as? Bool == true)
+        #expect((report["tableRows"] as? [String: Int])?["postgres.public.pgbench_accounts"] == 200_000)
+    }
+
+    @Test("recovery targets before the base backup's end or beyond the archive are refused before anything is written")
+    func badTargets() throws {
+        let s = try Setup()
+        try s.cluster.sql("CREATE TABLE t AS SELECT generate_series(1, 1000) AS x")
+        let before = try s.cluster.sql("SELECT pg_current_wal_lsn()")
+        let full = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast"])
+        try #require(full.status == 0, "\(full.stderr)")
+        let target = s.scratch.path + "/never"
+        for (arguments, message) in [
+            (["--to-lsn", before], "before the end of the chosen base backup"),
+            (["--to-lsn", "FF/0"], "beyond the archived WAL"),
+            (["--to-time", "2099-01-01T00:00:00Z"], "beyond the archived WAL"),
+        ] {
+            let first = try #require(try Self.firstSnapshot(s))
+            let out = try s.cli.run(["restore-db", first, "--pgdata", target] + arguments)
+            #expect(out.status == 1, "\(arguments)")
+            #expect(out.stderr.contains(message), "\(arguments): \(out.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: target))
+        }
+        let both = try s.cli.run(["restore-db", "latest", "--pgdata", target, "--to-lsn", "0/1", "--immediate"])
+        #expect(both.status == 64)
+    }
+
+    @Test("the pre-backup check stops a backup when archiving is off or failing, and a base backup whose WAL went elsewhere gets no snapshot")
+    func preChecks() throws {
+        let off = try Setup(archiving: false)
+        let refused = try off.cli.run(["backup", "--postgres", off.cluster.url, "--checkpoint", "fast"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("archive_mode is off"), "\(refused.stderr)")
+        #expect(try off.cli.run(["snapshots", "--json"]).stdout.contains("[]") || (try LifeboatCLI.json(try off.cli.run(["snapshots", "--json"])) as? [Any])?.isEmpty == true)
+
+        let s = try Setup()
+        // Archive into another repository: the backup must notice its WAL is not in this one.
+        let other = s.scratch.path + "/other-repo"
+        _ = try s.cli.run(["init", "--repo", other, "--kdf-n", "1024"])
+        try s.cluster.sql("ALTER SYSTEM SET archive_command = '\(s.cli.binary!) wal push %p --repo \(other) --password-file \(s.cli.passwordFile)'")
+        try s.cluster.sql("SELECT pg_reload_conf()")
+        let elsewhere = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--archive-timeout", "3"])
+        #expect(elsewhere.status == 1)
+        #expect(elsewhere.stderr.contains("is not archived in"), "\(elsewhere.stderr)")
+        #expect((try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [Any])?.isEmpty == true)
+
+        // A failing archive_command shows in pg_stat_archiver, and the check reads it there.
+        try s.cluster.sql("ALTER SYSTEM SET archive_command = '/bin/false'")
+        try s.cluster.sql("SELECT pg_reload_conf()")
+        try s.cluster.sql("CREATE TABLE filler AS SELECT generate_series(1, 1000) AS x")
+        try s.cluster.sql("SELECT pg_switch_wal()")
+        for _ in 0..<100 where try s.cluster.sql("SELECT failed_count FROM pg_stat_archiver") == "0" { usleep(100_000) }
+        try #require(try s.cluster.sql("SELECT failed_count FROM pg_stat_archiver") != "0")
+        let failing = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--archive-timeout", "5"])
+        #expect(failing.status == 1)
+        #expect(failing.stderr.contains("the last WAL archive attempt failed"), "\(failing.stderr)")
+    }
+
+    @Test("archive_command rejects a different segment under an archived name; restore_command exits 1 for a missing one")
+    func archiveCommands() throws {
+        let s = try Setup()
+        try s.cluster.sql("CREATE TABLE t AS SELECT generate_series(1, 10) AS x")
+        let segment = try s.cluster.sql("SELECT pg_walfile_name(pg_switch_wal())")
+        var listed = ""
+        for _ in 0..<100 {
+            listed = try s.cli.run(["wal", "list", "--json"]).stdout
+            if listed.contains(segment) { break }
+            usleep(100_000)
+        }
+        #expect(listed.contains(segment))
+        let fake = s.scratch.path + "/" + segment
+        try Data(repeating: 7, count: 16 << 20).write(to: URL(fileURLWithPath: fake))
+        _ = try Shell.run("/bin/chmod", ["a+r", fake])
+        let push = try s.cli.run(["wal", "push", fake])
+        #expect(push.status == 1)
+        #expect(push.stderr.contains("already archives a different"))
+        let missing = try s.cli.run(["wal", "fetch", "0000000100000000000000FF", s.scratch.path + "/out"])
+        #expect(missing.status == 1)
+        let fetched = try s.cli.run(["wal", "fetch", segment, s.scratch.path + "/out"])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(FileManager.default.contents(atPath: s.scratch.path + "/out")?.count == 16 << 20)
+    }
+
+    static func firstSnapshot(_ s: Setup) throws -> String? {
+        (try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [[String: Any]])?.first?["id"] as? String
+    }
+}
