@@ -70,9 +70,12 @@ public struct Archiver: Sendable {
         return BackupResult(snapshotID: id, snapshot: snapshot)
     }
 
-    /// The newest snapshot of the same paths from the same host.
+    /// The newest snapshot of the same paths from the same host (a TRANSACTION_LOG
+    /// snapshot holds no files, so it is never a parent).
     private func findParent(paths: [String], host: String, source: Snapshot.Source) async throws -> SnapshotEntry? {
-        try await repository.snapshots().last { $0.snapshot.paths == paths && $0.snapshot.host == host && $0.snapshot.source == source }
+        try await repository.snapshots().last {
+            $0.snapshot.paths == paths && $0.snapshot.host == host && $0.snapshot.source == source && $0.snapshot.type != .transactionLog
+        }
     }
 
     /// Absolute, without trailing slashes or `.`/`..` components, sorted, without duplicates.

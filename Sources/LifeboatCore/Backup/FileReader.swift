@@ -12,12 +12,18 @@ import Glibc
 /// each time. The chunker is asked first with what the window holds, and again with
 /// more only when it finds no cut there. Small
 /// files (under 256 KiB) get a buffer of their own size; larger ones share pooled windows.
+/// Files of 32 MiB and more hand each chunk (copied) to a child task, so that a single
+/// large file is hashed, compressed and sealed on every core.
 struct FileReader: Sendable {
     let writer: BlobWriter
     let fileChunker: FastCDCChunker
     /// Read windows for large files, reused from file to file.
     let windows: RawBufferPool
     static let readBlockBytes = 1 << 20
+    /// Files at least this large have their chunks saved in parallel.
+    static let parallelFileBytes: UInt64 = 32 << 20
+    /// Chunks of one large file being saved at once (each a copy of up to 8 MiB).
+    static let chunkWorkers = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     init(writer: BlobWriter, fileChunker: FastCDCChunker, workers: Int) {
         self.writer = writer
@@ -54,7 +60,11 @@ struct FileReader: Sendable {
         let capacity = buffer.count
         defer { if let pooled { windows.give(pooled) } else { buffer.deallocate() } }
 
-        var content: [BlobID] = []
+        // Large files: each chunk is copied out of the window and saved (hashed, compressed,
+        // sealed, packed) by a child task, at most `chunkWorkers` at once, so that one big
+        // file (a database's table) keeps every core busy instead of one.
+        let isParallel = before.sizeBytes >= Self.parallelFileBytes
+        var slots: [BlobID?] = []
         var start = 0
         var end = 0
         var isEOF = false
@@ -63,42 +73,63 @@ struct FileReader: Sendable {
         // Bytes wanted in the window before asking the chunker: one read block more than
         // there are, until the window is full or the file ends.
         var wanted = 1
-        while true {
-            while !isEOF && end - start < wanted {
-                if capacity - end < Self.readBlockBytes && start > 0 {
-                    // Move what is left to the front; it is usually less than a chunk.
-                    (buffer.baseAddress! + 0).copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
-                    end -= start
-                    start = 0
+        try await withThrowingTaskGroup(of: (Int, BlobID).self) { group in
+            var saving = 0
+            while true {
+                while !isEOF && end - start < wanted {
+                    if capacity - end < Self.readBlockBytes && start > 0 {
+                        // Move what is left to the front; it is usually less than a chunk.
+                        (buffer.baseAddress! + 0).copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+                        end -= start
+                        start = 0
+                    }
+                    if end == capacity { break }
+                    let n = Glibc.read(fd, buffer.baseAddress! + end, capacity - end)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw FileSystemError("read", path, errno: errno)
+                    }
+                    if n == 0 { isEOF = true } else { end += n; bytesRead += Int64(n) }
                 }
-                if end == capacity { break }
-                let n = Glibc.read(fd, buffer.baseAddress! + end, capacity - end)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileSystemError("read", path, errno: errno)
+                if chunker == nil {
+                    let head = UnsafeRawBufferPointer(rebasing: buffer[0..<end])
+                    chunker = PageAlignedChunker.databasePageBytes(header: head).map { PageAlignedChunker(pageBytes: $0) } ?? fileChunker
                 }
-                if n == 0 { isEOF = true } else { end += n; bytesRead += Int64(n) }
+                if start == end { break }
+                try Task.checkCancellation()
+                let window = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+                let length = chunker!.nextChunkLength(in: window, isEndOfStream: isEOF)
+                // No cut inside a window shorter than the largest chunk: the cut may lie beyond
+                // it, so read more and ask again (the chunker's answer depends only on the bytes
+                // up to the cut, so asking again with more bytes gives the same cuts).
+                if length == window.count && window.count < maxChunk && !isEOF && end - start < capacity {
+                    wanted = min(maxChunk, end - start + Self.readBlockBytes)
+                    continue
+                }
+                wanted = 1
+                if isParallel {
+                    let chunk = [UInt8](unsafeUninitializedCapacity: length) { copy, count in
+                        UnsafeMutableRawPointer(copy.baseAddress!).copyMemory(from: window.baseAddress!, byteCount: length)
+                        count = length
+                    }
+                    if saving >= Self.chunkWorkers, let (slot, id) = try await group.next() {
+                        slots[slot] = id
+                        saving -= 1
+                    }
+                    let slot = slots.count
+                    slots.append(nil)
+                    let writer = self.writer
+                    group.addTask { (slot, try await writer.save(chunk, type: .data).id) }
+                    saving += 1
+                } else {
+                    let (id, _) = try await writer.save(UnsafeRawBufferPointer(rebasing: window[0..<length]), type: .data)
+                    slots.append(id)
+                }
+                start += length
             }
-            if chunker == nil {
-                let head = UnsafeRawBufferPointer(rebasing: buffer[0..<end])
-                chunker = PageAlignedChunker.databasePageBytes(header: head).map { PageAlignedChunker(pageBytes: $0) } ?? fileChunker
-            }
-            if start == end { break }
-            try Task.checkCancellation()
-            let window = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-            let length = chunker!.nextChunkLength(in: window, isEndOfStream: isEOF)
-            // No cut inside a window shorter than the largest chunk: the cut may lie beyond
-            // it, so read more and ask again (the chunker's answer depends only on the bytes
-            // up to the cut, so asking again with more bytes gives the same cuts).
-            if length == window.count && window.count < maxChunk && !isEOF && end - start < capacity {
-                wanted = min(maxChunk, end - start + Self.readBlockBytes)
-                continue
-            }
-            wanted = 1
-            let (id, _) = try await writer.save(UnsafeRawBufferPointer(rebasing: window[0..<length]), type: .data)
-            content.append(id)
-            start += length
+            while let (slot, id) = try await group.next() { slots[slot] = id }
         }
+        let content = slots.map { $0! }
         let after = try FileStatus.fstat(fd, path: path)
         return Outcome(content: content, bytesRead: bytesRead, status: after, changedWhileRead: after.differsInContent(from: before) || UInt64(bytesRead) != after.sizeBytes)
     }

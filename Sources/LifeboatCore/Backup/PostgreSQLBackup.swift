@@ -8,9 +8,9 @@ import Glibc
 ///
 /// FULL and INCREMENTAL are base backups: the pre-backup checks, `pg_backup_start`, the
 /// data directory read by the ``Archiver`` (INCREMENTAL reads only files whose size,
-/// times or inode changed since the parent), `pg_backup_stop` (which waits until the
-/// last segment the backup needs is archived), and then a check that every segment from
-/// the start to the stop position is in *this* repository's archive. Only then is the
+/// times or inode changed since the parent), `pg_backup_stop` (which switches to a new
+/// segment), and then a wait until every segment from the start to the stop position is
+/// in *this* repository's archive. Only then is the
 /// snapshot written, with the label and positions: a snapshot exists only for a backup
 /// that can be restored.
 ///
@@ -72,12 +72,13 @@ public struct PostgreSQLBackup: Sendable {
         let archive = WalArchive(repository: repository)
         let timeout = options.archiveTimeout
         backup.completeSnapshot = { snapshot in
-            // A statement timeout bounds pg_backup_stop's wait for the archive.
-            try await conn.query("SELECT set_config('statement_timeout', $1, false)", ["\(timeout.components.seconds * 1000)"])
+            // wait_for_archive = false: the server still switches to a new segment, and this
+            // repository's own archive is what must hold the WAL, so that is what is awaited
+            // (the server's own wait polls once a second and knows nothing of which archive).
             let rows = try await conn.query(
                 modern
-                    ? "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)"
-                    : "SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, true)")
+                    ? "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)"
+                    : "SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, false)")
             guard let row = rows.first, row.count == 3, let stop = row[0].flatMap(LSN.init), let labelText = row[1],
                 let parsed = PostgreSQLSource.parseLabel(labelText)
             else { throw PostgreSQLSourceError.unexpectedAnswer("pg_backup_stop", "\(rows)") }
@@ -118,6 +119,7 @@ public struct PostgreSQLBackup: Sendable {
     static func awaitArchived(_ files: [WalFileName], in archive: WalArchive, timeout: Duration) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
+        var pause = Duration.milliseconds(50)
         while true {
             let present = Set(try await archive.list().map(\.file))
             let missing = files.filter { !present.contains($0) }
@@ -125,7 +127,9 @@ public struct PostgreSQLBackup: Sendable {
             if clock.now >= deadline {
                 throw PostgreSQLSourceError.walNotArchived(missing: missing.map(\.name), location: archive.repository.location)
             }
-            try await Task.sleep(for: .milliseconds(250))
+            // Quick at first (a push takes a fraction of a second), then at most once a second.
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(1))
         }
     }
 

@@ -103,6 +103,9 @@ public struct PostgreSQLRestorer: Sendable {
         guard restored.isComplete else {
             throw RestoreDatabaseError.incomplete(dir, (restored.damagedFiles + restored.errors).prefix(3).joined(separator: "; "))
         }
+        // The directory itself was made by this process: as root, give it to the owner the
+        // snapshot recorded (PostgreSQL runs as that user and insists on owning it).
+        if geteuid() == 0 { chown(dir, uid_t(node.uid), gid_t(node.gid)) }
 
         var files: [(String, String)] = [("backup_label", label), ("recovery.signal", "")]
         if let map = baseFacts.tablespaceMap { files.append(("tablespace_map", map)) }

@@ -47,7 +47,7 @@ public struct PostgreSQLRestorationTest: Sendable {
         let socketDirectory = sandbox + "/socket"
         guard mkdir(socketDirectory, 0o700) == 0 else { throw FileSystemError("mkdir", RawPath(socketDirectory), errno: errno) }
 
-        let port = try Self.freePort()
+        let port = try PostgreSQLServer.freePort()
         var options = PostgreSQLRestorer.Options(dataDirectory: dataDirectory, restoreCommand: restoreCommand)
         options.keepsArchiving = false
         options.socketDirectory = socketDirectory
@@ -110,22 +110,5 @@ public struct PostgreSQLRestorationTest: Sendable {
             try? await server.stop(mode: "immediate")  // the failure that got us here is the one to report
             throw error
         }
-    }
-
-    /// A port nobody listens on now: bound to 127.0.0.1:0 and released.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FileSystemError("socket", RawPath("127.0.0.1"), errno: errno) }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw FileSystemError("bind", RawPath("127.0.0.1"), errno: errno) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

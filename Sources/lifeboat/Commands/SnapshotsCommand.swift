@@ -46,6 +46,7 @@ struct SnapshotJSON: Encodable {
     let sourceName: String?
     let database: DatabaseFacts?
     let postgres: PostgreSQLFacts?
+    let checks: Snapshot.Checks
 
     init(_ e: SnapshotEntry) {
         let s = e.snapshot
@@ -67,11 +68,12 @@ struct SnapshotJSON: Encodable {
         sourceName = s.source.name
         database = s.database
         postgres = s.postgres
+        checks = s.checks
     }
 
     enum CodingKeys: String, CodingKey {
         case id, shortId, time, endTime, type, source, sourceName, paths, tags, parent, host, username, tree, dataKey, statistics, warnings
-        case database, postgres
+        case database, postgres, checks
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -94,5 +96,6 @@ struct SnapshotJSON: Encodable {
         try c.encode(sourceName, forKey: .sourceName)
         try c.encodeIfPresent(database, forKey: .database)
         try c.encodeIfPresent(postgres, forKey: .postgres)
+        try c.encode(checks, forKey: .checks)
     }
 }

@@ -34,10 +34,10 @@ struct PostgreSQLCLITests {
                 port: port)
         }
 
-        func restore(_ arguments: [String]) throws -> (Shell.Output, port: Int, pgdata: String) {
+        func restore(_ arguments: [String], snapshot: String = "latest") throws -> (Shell.Output, port: Int, pgdata: String) {
             let port = try ScratchPostgres.freePort()
             let pgdata = scratch.path + "/restored-\(port)"
-            let out = try cli.run(["restore-db", "latest", "--pgdata", pgdata, "--start", "--port", "\(port)", "--no-archiving", "--json"] + arguments)
+            let out = try cli.run(["restore-db", snapshot, "--pgdata", pgdata, "--start", "--port", "\(port)", "--no-archiving", "--json"] + arguments)
             return (out, port, pgdata)
         }
     }
@@ -46,7 +46,7 @@ struct PostgreSQLCLITests {
     func pointInTimeRecovery() throws {
         let s = try Setup()
         try s.cluster.pgbench(["-i", "-s", "2", "-q"])
-        let full = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--json"])
+        let full = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--amcheck-index", "pgbench_accounts_pkey", "--json"])
         try #require(full.status == 0, "\(full.stderr)\n\(s.cluster.log.suffix(2000))")
         let fullJSON = try #require(try LifeboatCLI.json(full) as? [String: Any])
         #expect(fullJSON["type"] as? String == "FULL")
@@ -54,6 +54,12 @@ struct PostgreSQLCLITests {
         let facts = try #require(fullJSON["postgres"] as? [String: Any])
         #expect((facts["backupLabel"] as? String)?.contains("START WAL LOCATION") == true)
         #expect(facts["systemIdentifier"] as? String == (try s.cluster.sql("SELECT system_identifier FROM pg_control_system()")))
+        let listed = try #require(try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [[String: Any]])
+        let pre = ((listed.first?["checks"] as? [String: Any])?["pre"] as? [String: Any])?["details"] as? String
+        #expect(pre?.contains("amcheck passed on pgbench_accounts_pkey") == true, "\(listed.first ?? [:])")
+        let badIndex = try s.cli.run(["backup", "--postgres", s.cluster.url, "--amcheck-index", "no_such_index"])
+        #expect(badIndex.status == 1)
+        #expect(badIndex.stderr.contains("amcheck on index no_such_index"), "\(badIndex.stderr)")
 
         // Writes while WAL is archived, then the state to come back to: checksum, time, LSN, restore point.
         try s.cluster.pgbench(["-c", "2", "-T", "3"])
@@ -78,11 +84,22 @@ struct PostgreSQLCLITests {
         try #require(log.status == 0, "\(log.stderr)")
         let logJSON = try #require(try LifeboatCLI.json(log) as? [String: Any])
         #expect(logJSON["type"] as? String == "TRANSACTION_LOG")
+        // The next base backup's parent is the INCREMENTAL one: a TRANSACTION_LOG snapshot holds no files.
+        let next = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--json"])
+        try #require(next.status == 0, "\(next.stderr)")
+        let nextJSON = try #require(try LifeboatCLI.json(next) as? [String: Any])
+        #expect(nextJSON["parent"] as? String == incJSON["snapshotId"] as? String)
+        #expect((nextJSON["filesUnmodified"] as? Int ?? 0) > 0)
         let snapshots = try #require(try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [[String: Any]])
-        #expect(snapshots.map { $0["source"] as? String } == ["postgres", "postgres", "postgres"])
+        #expect(snapshots.map { $0["type"] as? String } == ["FULL", "INCREMENTAL", "TRANSACTION_LOG", "INCREMENTAL"])
+        #expect(snapshots.allSatisfy { $0["source"] as? String == "postgres" })
 
-        for target in [["--to-time", time], ["--to-lsn", lsn], ["--to-name", "before-more-writes"]] {
-            let (out, port, pgdata) = try s.restore(target)
+        // `latest` with a time or an LSN picks the newest base backup that ends before it
+        // (the INCREMENTAL one, not the base backup taken after the target); a restore
+        // point's position is not known before recovery, so its base backup is named.
+        let incrementalID = try #require(incJSON["snapshotId"] as? String)
+        for (target, snapshot) in [(["--to-time", time], "latest"), (["--to-lsn", lsn], "latest"), (["--to-name", "before-more-writes"], incrementalID)] {
+            let (out, port, pgdata) = try s.restore(target, snapshot: snapshot)
             defer { s.cluster.stop(dataDirectory: pgdata) }
             try #require(out.status == 0, "\(target): \(out.stderr)")
             #expect(try s.checksum(port: port) == expected, "\(target)")
@@ -122,6 +139,20 @@ struct PostgreSQLCLITests {
         }
         let both = try s.cli.run(["restore-db", "latest", "--pgdata", target, "--to-lsn", "0/1", "--immediate"])
         #expect(both.status == 64)
+
+        // Restored by root, the cluster still belongs to (and runs as) the recorded owner.
+        if geteuid() == 0 {
+            var asRoot = s.cli
+            asRoot.osUser = nil
+            let port = try ScratchPostgres.freePort()
+            let pgdata = s.scratch.path + "/as-root"
+            let out = try asRoot.run(["restore-db", "latest", "--pgdata", pgdata, "--immediate", "--start", "--port", "\(port)", "--no-archiving"])
+            defer { s.cluster.stop(dataDirectory: pgdata) }
+            #expect(out.status == 0, "\(out.stderr)")
+            #expect(try s.cluster.sql("SELECT count(*) FROM t", port: port) == "1000")
+            let owner = try FileManager.default.attributesOfItem(atPath: pgdata)[.ownerAccountName] as? String
+            #expect(owner == "postgres")
+        }
     }
 
     @Test("the pre-backup check stops a backup when archiving is off or failing, and a base backup whose WAL went elsewhere gets no snapshot")
