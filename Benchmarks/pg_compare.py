@@ -18,7 +18,7 @@ pgBackRest: Debian's package, compress-type=zst, process-max=2, start-fast=y, no
 (lifeboat always encrypts). Every step is timed with wait4 (as compare.py does), page
 cache dropped before each when root.
 """
-import argparse, glob, os, pwd, shutil, subprocess, sys, tempfile, threading, time
+import argparse, glob, json, os, pwd, shutil, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import run_measured, log  # noqa: E402
@@ -145,7 +145,13 @@ class Bench:
         target = os.path.join(self.work, "lifeboat-restored")
         port = free_port()
         restore = self.measured("lifeboat", "restore", [self.lifeboat, "restore-db", "latest", "--pgdata", target, "--start",
-                                                        "--port", str(port), "--no-archiving"] + common)
+                                                        "--port", str(port), "--no-archiving", "--json"] + common)
+        try:
+            split = json.loads(restore[3])
+            self.notes.append(f"lifeboat restore: {split['restoreSeconds']:.2f} s writing the data directory, "
+                              f"{split['recoverySeconds']:.2f} s from start to the end of recovery")
+        except (ValueError, KeyError, TypeError):
+            pass
         self.run([f"{self.bin}/pg_ctl", "-D", target, "-m", "immediate", "-w", "stop"], check=False)
         repo_mb = sum(os.path.getsize(p) for p in glob.glob(os.path.join(repo, "**"), recursive=True) if os.path.isfile(p)) / (1 << 20)
         return full, incr, restore, repo_mb

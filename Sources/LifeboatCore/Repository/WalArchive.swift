@@ -146,6 +146,50 @@ public struct WalArchive: Sendable {
         return contents
     }
 
+    /// `restore_command` with read-ahead: a segment found in `spool` (put there by an
+    /// earlier call) is moved into place without touching the repository; otherwise it is
+    /// fetched, and the next `count` segments of its timeline that are archived are fetched
+    /// into `spool` too. Recovery asks for one segment at a time, each a new process that
+    /// would otherwise pay the key derivation again: this pays it once per `count + 1`.
+    ///
+    /// `spool` must be a folder only the database's user can write (restore-db uses
+    /// `pg_wal/lifeboat-prefetch` inside the data directory): what is there is trusted as
+    /// pg_wal is. Spooled files of other timelines or of earlier segments are removed.
+    public static func fetchSpooled(_ file: WalFileName, to path: String, spool: String, count: Int, open: () async throws -> Repository) async throws {
+        if file.isSegment {
+            clearSpool(spool, before: file)
+            if rename(spool + "/" + file.name, path) == 0 { return }
+        }
+        let archive = WalArchive(repository: try await open())
+        let contents = try await archive.fetch(file, to: path)
+        guard file.isSegment, count > 0, contents.bytes.count > 0, contents.bytes.count & (contents.bytes.count - 1) == 0,
+            let number = file.segmentNumber(segmentBytes: UInt64(contents.bytes.count))
+        else { return }
+        let segmentBytes = UInt64(contents.bytes.count)
+        if mkdir(spool, 0o700) != 0 && errno != EEXIST { return }  // no spool: recovery still works, one fetch at a time
+        for next in (number + 1)...(number + UInt64(count)) {
+            let name = WalFileName(timeline: file.timeline, segmentNumber: next, segmentBytes: segmentBytes)
+            if access(spool + "/" + name.name, F_OK) == 0 { continue }
+            do {
+                _ = try await archive.fetch(name, to: spool + "/" + name.name)
+            } catch WalArchiveError.notArchived {
+                break  // the end of the archive
+            }
+        }
+    }
+
+    /// Removes spooled segments that recovery has passed or that belong to another timeline.
+    static func clearSpool(_ spool: String, before file: WalFileName) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: spool) else { return }
+        for name in names {
+            guard let spooled = WalFileName(name) else {
+                if name.contains(".lifeboat-") { unlink(spool + "/" + name) }  // a temporary file of an interrupted fetch
+                continue
+            }
+            if spooled.timeline != file.timeline || spooled.name < file.name { unlink(spool + "/" + name) }
+        }
+    }
+
     /// Everything archived, in name order (timeline first, then position).
     public func list() async throws -> [Entry] {
         try await repository.backend.list(.wal).compactMap { info -> Entry? in

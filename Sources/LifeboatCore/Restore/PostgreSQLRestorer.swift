@@ -44,8 +44,9 @@ public struct PostgreSQLRestorer: Sendable {
     public struct Options: Sendable {
         public var dataDirectory: String
         public var target: RecoveryTarget = .endOfArchive
-        /// The `restore_command`, with `%f` and `%p` (a `lifeboat wal fetch` line).
-        public var restoreCommand: String
+        /// The `restore_command` for a data directory, with `%f` and `%p` (a `lifeboat wal
+        /// fetch` line, which may keep its read-ahead inside that directory).
+        public var restoreCommand: @Sendable (String) -> String
         /// Keep the cluster's archive settings (it will archive a new timeline after
         /// promotion) or turn archiving off (scratch clusters, restoration tests).
         public var keepsArchiving = true
@@ -57,7 +58,7 @@ public struct PostgreSQLRestorer: Sendable {
         public var socketDirectory: String?
         public var recoveryTimeout: Duration = .seconds(3600)
 
-        public init(dataDirectory: String, restoreCommand: String) {
+        public init(dataDirectory: String, restoreCommand: @escaping @Sendable (String) -> String) {
             self.dataDirectory = dataDirectory
             self.restoreCommand = restoreCommand
         }
@@ -110,7 +111,7 @@ public struct PostgreSQLRestorer: Sendable {
         var files: [(String, String)] = [("backup_label", label), ("recovery.signal", "")]
         if let map = baseFacts.tablespaceMap { files.append(("tablespace_map", map)) }
         var conf = "\n# lifeboat restore-db \(ISO8601.format(Date())): snapshot \(base.id.hex), recovery to \(target)\n"
-        conf += "restore_command = \(Self.quote(options.restoreCommand))\n"
+        conf += "restore_command = \(Self.quote(options.restoreCommand(dir)))\n"
         switch target {
         case .endOfArchive: break
         case .immediate: conf += "recovery_target = 'immediate'\n"
@@ -146,10 +147,16 @@ public struct PostgreSQLRestorer: Sendable {
             try? await server.stop(mode: "immediate")  // already failing; the recovery error is the one to report
             throw error
         }
+        // Segments fetched ahead that recovery did not need (past the target).
+        try? FileManager.default.removeItem(atPath: dir + "/pg_wal/" + Self.prefetchFolder)  // absent when nothing was fetched ahead
         return Result(
             base: base, target: target, restore: restored, restoreSeconds: restoreSeconds,
             recoverySeconds: Self.seconds(clock.now - recoveryStart), server: server, logFile: log)
     }
+
+    /// Where `lifeboat wal fetch --prefetch` keeps segments fetched ahead, inside pg_wal
+    /// (whose contents no base backup includes).
+    public static let prefetchFolder = "lifeboat-prefetch"
 
     /// The target must lie after the base backup's end and within the archived WAL.
     func checkTarget(_ target: RecoveryTarget, base: PostgreSQLFacts) async throws {

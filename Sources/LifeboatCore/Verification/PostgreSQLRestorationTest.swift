@@ -37,7 +37,7 @@ public struct PostgreSQLRestorationTest: Sendable {
     ///   - checkQuery: run in the `postgres` database (or the URL's) instead of only counting rows;
     ///     the test fails when it errors.
     public func run(
-        _ entry: SnapshotEntry, restoreCommand: String, scratchDirectory: String = NSTemporaryDirectory(), checkQuery: String? = nil,
+        _ entry: SnapshotEntry, restoreCommand: @escaping @Sendable (String) -> String, scratchDirectory: String = NSTemporaryDirectory(), checkQuery: String? = nil,
         database: String = "postgres"
     ) async throws -> Result {
         let sandbox = scratchDirectory + "/lifeboat-restore-test-\(Digest256.random().hex.prefix(12))"

@@ -4,7 +4,9 @@ import LifeboatCore
 extension RepositoryOptions {
     /// `lifeboat wal fetch %f %p` for this repository, as the restored server's shell will
     /// run it (as the server's OS user): absolute paths, the passphrase from its file.
-    func walFetchCommand() throws -> String {
+    /// A function of the restored data directory, whose `pg_wal/lifeboat-prefetch` holds
+    /// segments fetched ahead (8 at a time).
+    func walFetchCommand() throws -> @Sendable (String) -> String {
         guard let passwordFile = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] else {
             throw PostgreSQLSourceError.needsPasswordFile
         }
@@ -13,7 +15,11 @@ extension RepositoryOptions {
         var words = [Self.executablePath, "wal", "fetch", "%f", "%p", "--repo", location, "--password-file", Self.absolute(passwordFile)]
         if let e = s3Endpoint { words += ["--s3-endpoint", e] }
         if let r = s3Region { words += ["--s3-region", r] }
-        return words.map { $0 == "%f" || $0 == "%p" ? $0 : Self.shellQuote($0) }.joined(separator: " ")
+        let fixed = words
+        return { dataDirectory in
+            let spool = Self.absolute(dataDirectory) + "/pg_wal/" + PostgreSQLRestorer.prefetchFolder
+            return (fixed + ["--prefetch", "8", "--spool", spool]).map { $0 == "%f" || $0 == "%p" ? $0 : Self.shellQuote($0) }.joined(separator: " ")
+        }
     }
 
     static var executablePath: String {

@@ -79,6 +79,29 @@ struct WalArchiveTests {
         await #expect(throws: RepositoryError.self) { _ = try await archive.read(WalFileName("000000010000000000000002")!) }
     }
 
+    @Test("a prefetching fetch fills the spool with the next archived segments, and the next fetch takes them without the repository")
+    func prefetch() async throws {
+        let scratch = ScratchDirectory()
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let archive = WalArchive(repository: repo)
+        let names = (1...3).map { WalFileName(timeline: 1, segmentNumber: UInt64($0), segmentBytes: 1 << 20).name }
+        for (i, name) in names.enumerated() {
+            _ = try await archive.push(path: try Self.segment(in: scratch.sub("s\(i)"), name: name, seed: UInt64(10 + i)), host: "h", username: "u")
+        }
+        let spool = scratch.path + "/spool"
+        try await WalArchive.fetchSpooled(WalFileName(names[0])!, to: scratch.path + "/first", spool: spool, count: 8) { repo }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).sorted() == [names[1], names[2]])
+        struct NoRepository: Error {}
+        try await WalArchive.fetchSpooled(WalFileName(names[1])!, to: scratch.path + "/second", spool: spool, count: 8) { throw NoRepository() }
+        #expect(FileManager.default.contents(atPath: scratch.path + "/second") == FileManager.default.contents(atPath: scratch.path + "/s1/" + names[1]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool) == [names[2]])
+        // A missing segment still goes to the repository, and is still "not archived".
+        await #expect(throws: WalArchiveError.self) {
+            try await WalArchive.fetchSpooled(WalFileName(timeline: 1, segmentNumber: 9, segmentBytes: 1 << 20), to: scratch.path + "/x", spool: spool, count: 8) { repo }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
+    }
+
     @Test("pushes share one WAL data key a day instead of making one each")
     func oneKeyPerDay() async throws {
         let scratch = ScratchDirectory()

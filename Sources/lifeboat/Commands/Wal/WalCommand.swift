@@ -46,8 +46,23 @@ struct WalFetchCommand: AsyncParsableCommand {
     @Argument(help: "Where to write it (%p).")
     var path: String
 
+    @Option(name: .long, help: "Also fetch the next N segments into --spool, and take segments from there first (restore-db sets this).")
+    var prefetch: Int = 0
+
+    @Option(name: .long, help: "A folder only the database's user can write, for --prefetch.")
+    var spool: String?
+
+    func validate() throws {
+        if prefetch < 0 || prefetch > 64 { throw ValidationError("--prefetch must be between 0 and 64") }
+        if prefetch > 0 && spool == nil { throw ValidationError("--prefetch needs --spool") }
+    }
+
     func run() async throws {
         guard let file = WalFileName(name) else { throw WalArchiveError.notAWalFile(name) }
+        if let spool, prefetch > 0 {
+            try await WalArchive.fetchSpooled(file, to: path, spool: spool, count: prefetch) { try await repository.open() }
+            return
+        }
         let repo = try await repository.open()
         _ = try await WalArchive(repository: repo).fetch(file, to: path)
     }
