@@ -147,7 +147,7 @@ public struct WalArchive: Sendable {
     }
 
     /// `restore_command` with read-ahead: a segment found in `spool` (put there by an
-    /// earlier call) is moved into place without touching the repository; otherwise it is
+    /// earlier call) is copied into place without touching the repository; otherwise it is
     /// fetched, and the next `count` segments of its timeline that are archived are fetched
     /// into `spool` too. Recovery asks for one segment at a time, each a new process that
     /// would otherwise pay the key derivation again: this pays it once per `count + 1`.
@@ -158,7 +158,19 @@ public struct WalArchive: Sendable {
     public static func fetchSpooled(_ file: WalFileName, to path: String, spool: String, count: Int, open: () async throws -> Repository) async throws {
         if file.isSegment {
             clearSpool(spool, before: file)
-            if rename(spool + "/" + file.name, path) == 0 { return }
+            // A copy, not a move: recovery asks for its last segment again when it ends. Not
+            // a link either: the server writes into the segment it ends recovery in.
+            let spooled = spool + "/" + file.name
+            if access(spooled, R_OK) == 0 {
+                let temporary = path + ".lifeboat-\(Digest256.random().hex.prefix(8))"
+                do {
+                    try FileManager.default.copyItem(atPath: spooled, toPath: temporary)
+                    if rename(temporary, path) == 0 { return }
+                } catch {
+                    // The spool is only a shortcut: fall through to the repository.
+                }
+                unlink(temporary)
+            }
         }
         let archive = WalArchive(repository: try await open())
         let contents = try await archive.fetch(file, to: path)
