@@ -153,6 +153,8 @@ class Bench:
         except (ValueError, KeyError, TypeError):
             pass
         self.run([f"{self.bin}/pg_ctl", "-D", target, "-m", "immediate", "-w", "stop"], check=False)
+        if self.a.keep_logs:
+            shutil.copy(os.path.join(target, "lifeboat-recovery.log"), self.a.keep_logs)
         repo_mb = sum(os.path.getsize(p) for p in glob.glob(os.path.join(repo, "**"), recursive=True) if os.path.isfile(p)) / (1 << 20)
         return full, incr, restore, repo_mb
 
@@ -215,6 +217,7 @@ def main():
     ap.add_argument("--scale", type=int, default=50)
     ap.add_argument("--pgbench-seconds", type=int, default=30)
     ap.add_argument("--markdown")
+    ap.add_argument("--keep-logs", help="copy lifeboat's recovery log of the restored cluster to this file")
     a = ap.parse_args()
     if shutil.which("pgbackrest") is None:
         sys.exit("pg_compare: pgbackrest is not installed (apt-get install pgbackrest)")

@@ -155,7 +155,9 @@ public struct WalArchive: Sendable {
     /// `spool` must be a folder only the database's user can write (restore-db uses
     /// `pg_wal/lifeboat-prefetch` inside the data directory): what is there is trusted as
     /// pg_wal is. Spooled files of other timelines or of earlier segments are removed.
-    public static func fetchSpooled(_ file: WalFileName, to path: String, spool: String, count: Int, open: () async throws -> Repository) async throws {
+    public static func fetchSpooled(
+        _ file: WalFileName, to path: String, spool: String, count: Int, now: Date = Date(), open: () async throws -> Repository
+    ) async throws {
         if file.isSegment {
             clearSpool(spool, before: file)
             // A copy, not a move: recovery asks for its last segment again when it ends. Not
@@ -172,21 +174,72 @@ public struct WalArchive: Sendable {
                 unlink(temporary)
             }
         }
+        // Recovery asks for files that do not exist (the next timeline's history, the
+        // segment after the archive's end) at its start and end. What the last look at the
+        // archive found absent, a moment ago, is answered from the spool.
+        if let absent = SpoolListing.load(spool, now: now), absent.names.contains(file.name) {
+            throw WalArchiveError.notArchived(file.name, location: absent.location)
+        }
         let archive = WalArchive(repository: try await open())
-        let contents = try await archive.fetch(file, to: path)
+        let location = archive.repository.location
+        var absent: [String] = []
+        let histories = Set(try await archive.list().map(\.file.name).filter { $0.hasSuffix(".history") })
+        // The next few timelines' history files, as recovery probes for them.
+        for timeline in file.timeline...(file.timeline + 3) {
+            let name = WalFileName.hex8(UInt64(timeline)) + ".history"
+            if !histories.contains(name) { absent.append(name) }
+        }
+        let contents: Contents
+        do {
+            contents = try await archive.fetch(file, to: path)
+        } catch WalArchiveError.notArchived {
+            SpoolListing(names: absent + [file.name], location: location).save(spool, now: now)
+            throw WalArchiveError.notArchived(file.name, location: location)
+        }
+        defer { SpoolListing(names: absent, location: location).save(spool, now: now) }
         guard file.isSegment, count > 0, contents.bytes.count > 0, contents.bytes.count & (contents.bytes.count - 1) == 0,
             let number = file.segmentNumber(segmentBytes: UInt64(contents.bytes.count))
         else { return }
         let segmentBytes = UInt64(contents.bytes.count)
         if mkdir(spool, 0o700) != 0 && errno != EEXIST { return }  // no spool: recovery still works, one fetch at a time
+        // The segment itself too, for the request that comes again when recovery ends.
+        try? FileManager.default.copyItem(atPath: path, toPath: spool + "/" + file.name)  // only a shortcut
         for next in (number + 1)...(number + UInt64(count)) {
             let name = WalFileName(timeline: file.timeline, segmentNumber: next, segmentBytes: segmentBytes)
             if access(spool + "/" + name.name, F_OK) == 0 { continue }
             do {
                 _ = try await archive.fetch(name, to: spool + "/" + name.name)
             } catch WalArchiveError.notArchived {
+                absent.append(name.name)
                 break  // the end of the archive
             }
+        }
+    }
+
+    /// Names the last look at the archive found absent, kept in the spool for
+    /// ``SpoolListing/freshness`` so that recovery's probes for them need no repository.
+    struct SpoolListing: Codable {
+        var names: [String]
+        var location: String
+        var written: Date = Date()
+        static let fileName = ".absent.json"
+        /// Long enough for one recovery's probes, short enough that a file archived since is found.
+        static let freshness: TimeInterval = 10
+
+        static func load(_ spool: String, now: Date) -> SpoolListing? {
+            guard let data = FileManager.default.contents(atPath: spool + "/" + fileName),
+                let listing = try? JSONDecoder().decode(SpoolListing.self, from: data),  // unreadable: as if absent
+                now.timeIntervalSince(listing.written) >= 0, now.timeIntervalSince(listing.written) < freshness
+            else { return nil }
+            return listing
+        }
+
+        func save(_ spool: String, now: Date) {
+            var copy = self
+            copy.written = now
+            guard mkdir(spool, 0o700) == 0 || errno == EEXIST, let data = try? JSONEncoder().encode(copy) else { return }
+            // Only a shortcut: when it cannot be written, the next request asks the repository.
+            try? data.write(to: URL(fileURLWithPath: spool + "/" + Self.fileName), options: .atomic)
         }
     }
 

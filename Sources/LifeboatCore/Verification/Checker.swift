@@ -7,6 +7,8 @@ import Foundation
 /// indexed. Data: every pack is read whole; its SHA-256 must equal its name, its header
 /// must authenticate and agree with the index, and each blob must authenticate,
 /// decompress and hash (HMAC) back to its id. Packs are read by `width` tasks at once.
+/// Archived WAL: names, the segments each PostgreSQL base backup needs, and (with
+/// `readData`) every object opened and hashed.
 public struct Checker: Sendable {
     public let repository: Repository
     public var width = max(2, ProcessInfo.processInfo.activeProcessorCount)
@@ -81,7 +83,44 @@ public struct Checker: Sendable {
         if readData {
             try await readAllPacks(packs, index: index, into: &report)
         }
+        try await checkWal(readData: readData, into: &report)
         return report
+    }
+
+    /// Archived WAL: every object in `wal/` has a name PostgreSQL archives; every PostgreSQL
+    /// base backup's segments, from its first to its last, are there; with `readData`
+    /// each object opens, holds the file its name says, and hashes to its recorded SHA-256.
+    private func checkWal(readData: Bool, into report: inout CheckReport) async throws {
+        let archive = WalArchive(repository: repository)
+        let objects = try await repository.backend.list(.wal)
+        let entries = try await archive.list()
+        let valid = Set(entries.map(\.file.objectName))
+        for info in objects where !valid.contains(info.name) {
+            report.errors.append("wal/\(info.name.name) is not a name PostgreSQL archives")
+        }
+        let archived = Set(entries.map(\.file))
+        for entry in try await repository.snapshots() where entry.snapshot.type != .transactionLog {
+            guard let facts = entry.snapshot.postgres, let first = WalFileName(facts.startWal), let last = WalFileName(facts.stopWal),
+                let from = first.segmentNumber(segmentBytes: facts.walSegmentBytes), let to = last.segmentNumber(segmentBytes: facts.walSegmentBytes)
+            else { continue }
+            for n in from...max(from, to) {
+                let needed = WalFileName(timeline: facts.timeline, segmentNumber: n, segmentBytes: facts.walSegmentBytes)
+                if !archived.contains(needed) {
+                    report.errors.append("snapshot \(entry.id.shortHex) needs WAL segment \(needed.name), which is not archived")
+                }
+            }
+        }
+        guard readData else { return }
+        for entry in entries {
+            try Task.checkCancellation()
+            do {
+                _ = try await archive.read(entry.file)  // opening checks the seal, the name inside and the SHA-256
+                report.bytesRead += Int64(entry.storedBytes)
+            } catch {
+                report.errors.append("wal/\(entry.file.objectName.name): \(error)")
+            }
+            report.objectsChecked += 1
+        }
     }
 
     private func readAllPacks(_ packs: [ObjectInfo], index: MasterIndex, into report: inout CheckReport) async throws {

@@ -89,17 +89,29 @@ struct WalArchiveTests {
             _ = try await archive.push(path: try Self.segment(in: scratch.sub("s\(i)"), name: name, seed: UInt64(10 + i)), host: "h", username: "u")
         }
         let spool = scratch.path + "/spool"
+        func spooled() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: spool).filter { WalFileName($0) != nil }.sorted() }
         try await WalArchive.fetchSpooled(WalFileName(names[0])!, to: scratch.path + "/first", spool: spool, count: 8) { repo }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).sorted() == [names[1], names[2]])
+        #expect(try spooled() == names)
         struct NoRepository: Error {}
         try await WalArchive.fetchSpooled(WalFileName(names[1])!, to: scratch.path + "/second", spool: spool, count: 8) { throw NoRepository() }
         #expect(FileManager.default.contents(atPath: scratch.path + "/second") == FileManager.default.contents(atPath: scratch.path + "/s1/" + names[1]))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).sorted() == [names[1], names[2]])
+        #expect(try spooled() == [names[1], names[2]])
+        // What the last look found absent (the segment after the archive's end, the next
+        // timeline's history) is answered without the repository for a few seconds.
+        let afterEnd = WalFileName(timeline: 1, segmentNumber: 4, segmentBytes: 1 << 20)
+        for absent in [afterEnd, WalFileName("00000002.history")!] {
+            await #expect(throws: WalArchiveError.self) {
+                try await WalArchive.fetchSpooled(absent, to: scratch.path + "/x", spool: spool, count: 8) { throw NoRepository() }
+            }
+        }
+        await #expect(throws: NoRepository.self) {
+            try await WalArchive.fetchSpooled(afterEnd, to: scratch.path + "/x", spool: spool, count: 8, now: Date() + 60) { throw NoRepository() }
+        }
         // A missing segment still goes to the repository, and is still "not archived".
         await #expect(throws: WalArchiveError.self) {
             try await WalArchive.fetchSpooled(WalFileName(timeline: 1, segmentNumber: 9, segmentBytes: 1 << 20), to: scratch.path + "/x", spool: spool, count: 8) { repo }
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
+        #expect(try spooled().isEmpty)
     }
 
     @Test("pushes share one WAL data key a day instead of making one each")

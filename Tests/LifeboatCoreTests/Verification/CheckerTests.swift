@@ -26,6 +26,27 @@ struct CheckerTests {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
+    @Test("check --read-data opens every archived WAL object and names a damaged one; a stray name in wal/ is an error")
+    func archivedWal() async throws {
+        let scratch = ScratchDirectory()
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        var rng = SeededBytes(seed: 5)
+        for n in 1...2 {
+            let name = WalFileName(timeline: 1, segmentNumber: UInt64(n), segmentBytes: 1 << 20).name
+            try FileTree.write(scratch.sub("pg_wal") + "/" + name, rng.bytes(1 << 16))
+            _ = try await WalArchive(repository: repo).push(path: scratch.path + "/pg_wal/" + name, host: "h", username: "u")
+        }
+        let clean = try await Checker(repository: repo).check(readData: true)
+        #expect(clean.isOK, "\(clean.errors)")
+        #expect(clean.objectsChecked == 2)
+        try flipByte(scratch.path + "/repo/wal/00000001/000000010000000000000002", at: 100)
+        try FileTree.write(scratch.path + "/repo/wal/00000001/not-a-segment", [1, 2, 3])
+        let damaged = try await Checker(repository: repo).check(readData: true)
+        #expect(damaged.errors.contains { $0.contains("000000010000000000000002") }, "\(damaged.errors)")
+        #expect(damaged.errors.contains { $0.contains("not-a-segment") }, "\(damaged.errors)")
+        #expect(try await Checker(repository: repo).check(readData: false).errors.count == 1)
+    }
+
     @Test("a healthy repository passes check and check --read-data")
     func healthy() async throws {
         let scratch = ScratchDirectory()
