@@ -7,6 +7,7 @@ import Foundation
 /// are repacked (their used sealed blobs copied byte for byte into new packs under the
 /// same data key: nothing is decrypted or re-encrypted), packs that no index names (left
 /// by killed backups) are deleted, and the index is rewritten into fresh segments.
+/// Archived WAL from before the oldest PostgreSQL base backup is deleted too.
 ///
 /// Crash safety (write new, then delete old): new packs, then the new index, then the old
 /// index segments are deleted, then the old packs. Stopped at any point, every snapshot
@@ -31,6 +32,9 @@ public struct Pruner: Sendable {
         public var bytesBefore: Int64 = 0
         public var bytesAfter: Int64 = 0
         public var indexSegmentsReplaced = 0
+        /// Archived WAL older than every PostgreSQL base backup left: no restore can use it.
+        public var walFilesDeleted = 0
+        public var walBytesDeleted: Int64 = 0
         public var isDryRun = false
     }
 
@@ -101,6 +105,30 @@ public struct Pruner: Sendable {
         report.packsRepacked = repack.count
         report.unindexedPacksDeleted = unindexed.count
         report.indexSegmentsReplaced = segmentNames.count
+
+        // WAL: segments (and their .backup/.partial files) before the oldest base backup's
+        // first segment are needed by no restore. History files are kept: they are tiny and
+        // recovery reads them to follow timelines. Without any base backup, nothing goes.
+        let oldestStart = snapshots.compactMap { entry -> UInt64? in
+            guard entry.snapshot.type != .transactionLog, let f = entry.snapshot.postgres else { return nil }
+            return WalFileName(f.startWal)?.segmentNumber(segmentBytes: f.walSegmentBytes)
+        }.min()
+        let segmentBytes = snapshots.compactMap { $0.snapshot.postgres?.walSegmentBytes }.first
+        var expiredWal: [ObjectName] = []
+        if let oldestStart, let segmentBytes {
+            for entry in try await WalArchive(repository: repository).list() where !entry.file.name.hasSuffix(".history") {
+                guard let segment = WalFileName(String(entry.file.name.prefix(24))),
+                    let n = segment.segmentNumber(segmentBytes: segmentBytes), n < oldestStart
+                else { continue }
+                expiredWal.append(entry.file.objectName)
+                report.walBytesDeleted += Int64(entry.storedBytes)
+            }
+        }
+        report.walFilesDeleted = expiredWal.count
+        if !dryRun {
+            for name in expiredWal { try await backend.delete(name) }
+        }
+
         if dryRun {
             report.bytesAfter += repack.reduce(0) { $0 + Int64($1.1.reduce(0) { $0 + $1.sealedBytes }) }
             return report

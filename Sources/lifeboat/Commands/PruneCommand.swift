@@ -26,6 +26,9 @@ struct PruneCommand: AsyncParsableCommand {
     static func printText(_ r: Pruner.Report) {
         print("\(r.isDryRun ? "would delete" : "deleted") \(r.packsDeleted) unused packs and \(r.unindexedPacksDeleted) unindexed ones, \(r.isDryRun ? "would repack" : "repacked") \(r.packsRepacked) into \(r.packsWritten), kept \(r.packsKept); \(r.blobsRemoved) blobs removed")
         print("packs: \(ByteFormat.string(r.bytesBefore)) before, \(ByteFormat.string(r.bytesAfter)) after")
+        if r.walFilesDeleted > 0 {
+            print("WAL: \(r.isDryRun ? "would delete" : "deleted") \(r.walFilesDeleted) files older than every base backup (\(ByteFormat.string(r.walBytesDeleted)))")
+        }
     }
 }
 
@@ -39,6 +42,8 @@ struct PruneJSON: Encodable {
     let blobsRemoved: Int
     let bytesBefore: Int64
     let bytesAfter: Int64
+    let walFilesDeleted: Int
+    let walBytesDeleted: Int64
 
     init(_ r: Pruner.Report) {
         dryRun = r.isDryRun
@@ -50,5 +55,7 @@ struct PruneJSON: Encodable {
         blobsRemoved = r.blobsRemoved
         bytesBefore = r.bytesBefore
         bytesAfter = r.bytesAfter
+        walFilesDeleted = r.walFilesDeleted
+        walBytesDeleted = r.walBytesDeleted
     }
 }

@@ -116,6 +116,23 @@ struct PostgreSQLCLITests {
         let report = try #require(try LifeboatCLI.json(test) as? [String: Any])
         #expect(report["passed"] as? Bool == true)
         #expect((report["tableRows"] as? [String: Int])?["postgres.public.pgbench_accounts"] == 200_000)
+
+        // Retention: with only the newest base backup kept, prune drops the WAL before it,
+        // and what is left still restores and checks.
+        #expect(try s.cli.run(["forget", "--keep-last", "1"]).status == 0)
+        let walBefore = try #require(try LifeboatCLI.json(try s.cli.run(["wal", "list", "--json"])) as? [[String: Any]]).count
+        let prune = try s.cli.run(["prune", "--json"])
+        #expect(prune.status == 0, "\(prune.stderr)")
+        let pruned = try #require(try LifeboatCLI.json(prune) as? [String: Any])
+        #expect((pruned["walFilesDeleted"] as? Int ?? 0) > 0)
+        let walAfter = try #require(try LifeboatCLI.json(try s.cli.run(["wal", "list", "--json"])) as? [[String: Any]]).count
+        #expect(walAfter == walBefore - (pruned["walFilesDeleted"] as? Int ?? 0))
+        let check = try s.cli.run(["check", "--read-data"])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        let (again, againPort, againData) = try s.restore([])
+        defer { s.cluster.stop(dataDirectory: againData) }
+        try #require(again.status == 0, "\(again.stderr)")
+        #expect(try s.checksum(port: againPort) == later)
     }
 
     @Test("recovery targets before the base backup's end or beyond the archive are refused before anything is written")
