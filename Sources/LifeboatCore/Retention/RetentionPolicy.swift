@@ -75,6 +75,13 @@ public struct RetentionPolicy: Sendable, Equatable, Codable {
                 for e in newestFirst where !Set(e.snapshot.tags).isDisjoint(with: tags) { reasons[e.id, default: []].append("tagged") }
             }
         }
+        // A TRANSACTION_LOG snapshot restores through its base backup: keeping one keeps both.
+        let present = Set(snapshots.map(\.id))
+        for e in snapshots where e.snapshot.type == .transactionLog && reasons[e.id] != nil {
+            if let base = e.snapshot.parent, present.contains(base) {
+                reasons[base, default: []].append("base of \(e.id.shortHex)")
+            }
+        }
         return snapshots.map { Decision(entry: $0.id, keep: reasons[$0.id] != nil, reasons: reasons[$0.id] ?? []) }
     }
 

@@ -25,6 +25,18 @@ struct RetentionPolicyTests {
         var testDescription: String { "\(policy) keeps \(kept.sorted())" }
     }
 
+    @Test("a kept TRANSACTION_LOG snapshot keeps its base backup, which the rules alone would drop")
+    func transactionLogKeepsItsBase() {
+        var entries = Self.snapshots(hours: [0, 1, 2])
+        var log = entries[2].snapshot
+        log.type = .transactionLog
+        log.parent = entries[0].id
+        entries[2] = SnapshotEntry(id: entries[2].id, snapshot: log)
+        let decisions = RetentionPolicy(last: 1).apply(to: entries)
+        #expect(decisions.map(\.keep) == [true, false, true])
+        #expect(decisions[0].reasons == ["base of \(entries[2].id.shortHex)"])
+    }
+
     @Test("each rule keeps what it should", arguments: [
         Case(policy: RetentionPolicy(last: 3), kept: [7, 8, 9]),
         Case(policy: RetentionPolicy(daily: 3), kept: [9, 8, 7]),
