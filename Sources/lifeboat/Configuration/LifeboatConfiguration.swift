@@ -2,7 +2,8 @@ import Foundation
 import LifeboatCore
 import Yams
 
-/// `lifeboat.yaml`: named storage locations with roles and retention.
+/// `lifeboat.yaml`: named storage locations with roles and retention, the sources, their
+/// schedules, and where the catalog lives.
 ///
 /// ```yaml
 /// locations:
@@ -14,11 +15,68 @@ import Yams
 ///     role: TERTIARY
 ///     path: /mnt/usb1/lifeboat
 ///     medium: offsite-1          # a write-once removable medium with a manifest
+/// sources:
+///   - { name: app-db, kind: sqlite, path: /srv/app/app.db }
+///   - { name: main, kind: postgres, url: "postgresql://postgres@127.0.0.1/postgres", passwordEnv: PGPASSWORD }
+///   - { name: app-config, kind: files, paths: [/etc/app] }
+/// schedules:
+///   - { source: main, type: FULL, cron: "0 2 * * 0" }
+///   - { source: main, type: TRANSACTION_LOG, cron: "0 */4 * * *" }
+/// catalog: { sqlite: /var/lib/lifeboat/catalog.sqlite }
 /// ```
 ///
 /// Secrets never live here: the passphrase comes from the flags or the environment.
 struct LifeboatConfiguration: Decodable {
     var locations: [Location]
+    /// What is backed up (used by `run` and the scheduler; validated now).
+    var sources: [Source]
+    /// When each source is backed up, and how.
+    var schedules: [Schedule]
+    var catalog: Catalog?
+
+    enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        locations = try c.decodeIfPresent([Location].self, forKey: .locations) ?? []
+        sources = try c.decodeIfPresent([Source].self, forKey: .sources) ?? []
+        schedules = try c.decodeIfPresent([Schedule].self, forKey: .schedules) ?? []
+        catalog = try c.decodeIfPresent(Catalog.self, forKey: .catalog)
+    }
+
+    /// A backup source: `files` (paths), `sqlite` (path) or `postgres` (url, pgdata).
+    struct Source: Decodable {
+        var name: String
+        var kind: Kind
+        var paths: [String]?
+        var exclude: [String]?
+        var path: String?
+        var url: String?
+        var pgdata: String?
+        /// Where the database password comes from: an environment variable or a file, never this file.
+        var passwordEnv: String?
+        var passwordFile: String?
+        /// PostgreSQL: indexes checked with amcheck before each backup.
+        var amcheckIndexes: [String]?
+
+        enum Kind: String, Decodable, CaseIterable { case files, sqlite, postgres }
+    }
+
+    struct Schedule: Decodable {
+        var source: String
+        var type: String
+        var cron: String
+        /// SCHEDULED (default), MANUAL or ON_CHANGE, as the BackupLog records it.
+        var scheduleType: String?
+    }
+
+    /// Where the BackupLog lives: a SQLite file (the default) or a PostgreSQL URL.
+    struct Catalog: Decodable {
+        var sqlite: String?
+        var postgres: String?
+        var passwordEnv: String?
+        var passwordFile: String?
+    }
 
     struct Location: Decodable {
         var name: String
@@ -82,20 +140,72 @@ struct LifeboatConfiguration: Decodable {
         } catch let DecodingError.typeMismatch(type, context) {
             throw CLIError("\(path): \(Self.where(context.codingPath)) should be \(type): \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
-            throw CLIError("\(path): \(Self.where(context.codingPath)): \(context.debugDescription) (roles are \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+            let expected = context.codingPath.first?.stringValue == "sources"
+                ? "kinds are \(Source.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                : "roles are \(Role.allCases.map(\.rawValue).joined(separator: ", "))"
+            throw CLIError("\(path): \(Self.where(context.codingPath)): \(context.debugDescription) (\(expected))")
         } catch {
             throw CLIError("\(path): \(error)")
         }
+        let text = String(decoding: data, as: UTF8.self)
+        // Line numbers for the checks below, from the YAML node tree.
+        let root = try? Yams.compose(yaml: text)
+        func at(_ section: String, _ i: Int) -> String {
+            guard let line = root?[section]?[i]?.mark?.line else { return path }
+            return "\(path):\(line)"
+        }
         var names = Set<String>()
-        for l in config.locations {
-            guard names.insert(l.name).inserted else { throw CLIError("\(path): location '\(l.name)' is named twice") }
+        for (i, l) in config.locations.enumerated() {
+            guard names.insert(l.name).inserted else { throw CLIError("\(at("locations", i)): location '\(l.name)' is named twice") }
             guard l.path.hasPrefix("/") || l.path.hasPrefix("s3://") else {
-                throw CLIError("\(path): location '\(l.name)': path must be absolute or s3://bucket/prefix, not '\(l.path)'")
+                throw CLIError("\(at("locations", i)): location '\(l.name)': path must be absolute or s3://bucket/prefix, not '\(l.path)'")
             }
-            _ = try l.retention?.policy(in: path)
+            _ = try l.retention?.policy(in: at("locations", i))
         }
         guard config.locations.filter({ $0.role == .primary }).count <= 1 else { throw CLIError("\(path): more than one PRIMARY location") }
+
+        var sourceKinds: [String: Source.Kind] = [:]
+        for (i, source) in config.sources.enumerated() {
+            let here = at("sources", i)
+            guard sourceKinds.updateValue(source.kind, forKey: source.name) == nil else { throw CLIError("\(here): source '\(source.name)' is named twice") }
+            try source.validate(at: here)
+        }
+        for (i, schedule) in config.schedules.enumerated() {
+            let here = at("schedules", i)
+            guard let kind = sourceKinds[schedule.source] else {
+                throw CLIError("\(here): the schedule names source '\(schedule.source)', which is not among the sources (\(sourceKinds.keys.sorted().joined(separator: ", ")))")
+            }
+            guard let type = BackupType(rawValue: schedule.type) else {
+                throw CLIError("\(here): type '\(schedule.type)' is not one of \(BackupType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if type == .transactionLog && kind != .postgres { throw CLIError("\(here): TRANSACTION_LOG is for postgres sources; '\(schedule.source)' is \(kind.rawValue)") }
+            if type == .configuration && kind != .files { throw CLIError("\(here): CONFIGURATION is for files sources; '\(schedule.source)' is \(kind.rawValue)") }
+            if let st = schedule.scheduleType, !["SCHEDULED", "MANUAL", "ON_CHANGE"].contains(st) {
+                throw CLIError("\(here): scheduleType '\(st)' is not SCHEDULED, MANUAL or ON_CHANGE")
+            }
+            do {
+                _ = try CronExpression(schedule.cron)
+            } catch let error as CronError {
+                throw CLIError("\(here): cron: \(error)")
+            }
+        }
+        if let catalog = config.catalog {
+            let here = root?["catalog"]?.mark.map { "\(path):\($0.line)" } ?? path
+            guard (catalog.sqlite == nil) != (catalog.postgres == nil) else {
+                throw CLIError("\(here): catalog needs exactly one of sqlite: PATH or postgres: URL")
+            }
+            if let file = catalog.sqlite, !file.hasPrefix("/") { throw CLIError("\(here): catalog sqlite path must be absolute, not '\(file)'") }
+            if let url = catalog.postgres { try Self.refuseInlinePassword(url, at: here) }
+        }
         return config
+    }
+
+    /// Secrets come from the environment or files the configuration names, never from it.
+    static func refuseInlinePassword(_ url: String, at here: String) throws {
+        let hasUserInfoPassword = url.range(of: #"^[a-z]+://[^/@:]+:[^/@]*@"#, options: .regularExpression) != nil
+        if hasUserInfoPassword || url.contains("password=") {
+            throw CLIError("\(here): the URL carries a password; secrets never go in lifeboat.yaml: use passwordEnv or passwordFile")
+        }
     }
 
     private static func `where`(_ path: [any CodingKey]) -> String {
@@ -118,5 +228,22 @@ struct LifeboatConfiguration: Decodable {
         }
         return location.medium != nil
             ? try RemovableMediaBackend(path: location.path, create: create) : try LocalDirectoryBackend(path: location.path, create: create)
+    }
+}
+
+extension LifeboatConfiguration.Source {
+    func validate(at here: String) throws {
+        if passwordEnv != nil && passwordFile != nil { throw CLIError("\(here): source '\(name)': give passwordEnv or passwordFile, not both") }
+        switch kind {
+        case .files:
+            guard let paths, !paths.isEmpty else { throw CLIError("\(here): files source '\(name)' needs paths: [absolute paths]") }
+            for p in paths where !p.hasPrefix("/") { throw CLIError("\(here): source '\(name)': path '\(p)' must be absolute") }
+        case .sqlite:
+            guard let path, path.hasPrefix("/") else { throw CLIError("\(here): sqlite source '\(name)' needs path: an absolute database path") }
+        case .postgres:
+            guard let url else { throw CLIError("\(here): postgres source '\(name)' needs url: a libpq URL (without a password)") }
+            try LifeboatConfiguration.refuseInlinePassword(url, at: here)
+            if let pgdata, !pgdata.hasPrefix("/") { throw CLIError("\(here): source '\(name)': pgdata must be absolute") }
+        }
     }
 }

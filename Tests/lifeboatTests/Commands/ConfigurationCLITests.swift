@@ -70,12 +70,47 @@ struct ConfigurationCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/usb/snapshots").count == 2)
     }
 
+    @Test("sources, schedules and the catalog are read and checked; config check shows each schedule's next run")
+    func sourcesAndSchedules() throws {
+        let scratch = ScratchDirectory()
+        let config = scratch.path + "/lifeboat.yaml"
+        try write("""
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+            sources:
+              - { name: app-db, kind: sqlite, path: /srv/app/app.db }
+              - { name: main, kind: postgres, url: "postgresql://postgres@127.0.0.1/postgres", passwordEnv: PGPASSWORD, amcheckIndexes: [a_pkey] }
+              - { name: app-config, kind: files, paths: [/etc/app], exclude: ["*.tmp"] }
+            schedules:
+              - { source: main, type: FULL, cron: "0 2 * * 0" }
+              - { source: main, type: INCREMENTAL, cron: "0 2 * * 1-6" }
+              - { source: main, type: TRANSACTION_LOG, cron: "0 */4 * * *" }
+              - { source: app-config, type: CONFIGURATION, cron: "@hourly", scheduleType: ON_CHANGE }
+            catalog: { sqlite: /var/lib/lifeboat/catalog.sqlite }
+            """, to: config)
+        let cli = try LifeboatCLI(scratch: scratch)
+        let out = try cli.run(["config", "check", "--config", config])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("sources: app-db (sqlite), main (postgres), app-config (files)"))
+        #expect(out.stdout.contains("schedule: main TRANSACTION_LOG '0 */4 * * *', next "))
+        #expect(out.stdout.contains("catalog: sqlite /var/lib/lifeboat/catalog.sqlite"))
+    }
+
     @Test("a bad configuration is refused with the file and what was expected", arguments: [
         ("locations:\n  - name: a\n    role: PRIMARY\n", "lacks 'path'"),
         ("locations:\n  - name: a\n    role: BACKUP\n    path: /x\n", "roles are"),
         ("locations:\n  - name: a\n    role: PRIMARY\n    path: relative\n", "must be absolute or s3://"),
         ("locations: [\n", "lifeboat.yaml"),
         ("locations:\n  - name: a\n    role: PRIMARY\n    path: /x\n    retention: { keepLast: -1 }\n", "cannot be negative"),
+        ("sources:\n  - { name: a, kind: mysql, path: /x }\n", "kinds are files, sqlite, postgres"),
+        ("sources:\n  - { name: a, kind: postgres, url: 'postgresql://u:secret@h/db' }\n", "secrets never go in lifeboat.yaml"),
+        ("sources:\n  - { name: a, kind: files }\n", "needs paths"),
+        ("sources:\n  - { name: a, kind: sqlite, path: /a.db }\nschedules:\n  - { source: b, type: FULL, cron: '@daily' }\n", "not among the sources"),
+        ("sources:\n  - { name: a, kind: sqlite, path: /a.db }\nschedules:\n  - { source: a, type: FULL, cron: '0 2 * *' }\n", "lifeboat.yaml:4: cron"),
+        ("sources:\n  - { name: a, kind: sqlite, path: /a.db }\nschedules:\n  - { source: a, type: FULL, cron: '0 25 * * *' }\n", "hour '25' is outside 0-23"),
+        ("sources:\n  - { name: a, kind: sqlite, path: /a.db }\nschedules:\n  - { source: a, type: TRANSACTION_LOG, cron: '@hourly' }\n", "TRANSACTION_LOG is for postgres"),
+        ("catalog: { sqlite: relative.db }\n", "must be absolute"),
+        ("catalog: { sqlite: /a.db, postgres: 'postgresql://h/db' }\n", "exactly one of"),
     ])
     func badConfiguration(_ text: String, _ expected: String) throws {
         let scratch = ScratchDirectory()
