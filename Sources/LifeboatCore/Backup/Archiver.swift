@@ -55,6 +55,17 @@ public struct Archiver: Sendable {
             try await walk.confirmReferencedPacksExist()
         }
 
+        var post: Snapshot.CheckOutcome?
+        if options.readsBack {
+            let written = writer.writtenObjects
+            let report = try await Checker(repository: repository).readBack(written)
+            guard report.isOK else { throw BackupError.readBackFailed(report.errors) }
+            let packs = written.filter { $0.name.kind == .data }
+            post = Snapshot.CheckOutcome(
+                passed: true,
+                details: "read back \(packs.count) packs (\(packs.reduce(0) { $0 + $1.sizeBytes }) bytes, \(report.blobsChecked) blobs) and \(written.count - packs.count) index segments: every SHA-256 and blob authenticated")
+        }
+
         var stats = walk.statistics
         stats.bytesAdded = writer.bytesAdded
         stats.blobsAdded = writer.blobsAdded
@@ -64,7 +75,7 @@ public struct Archiver: Sendable {
             time: started, endTime: Date(), type: type, source: options.source, paths: paths, tags: options.tags, host: options.host,
             username: options.username, parent: parentEntry?.id, tree: root, dataKey: writer.dataKey.id,
             programVersion: options.programVersion, excludes: options.excludes, statistics: stats,
-            checks: Snapshot.Checks(pre: options.preCheck), warnings: walk.warnings, database: options.database)
+            checks: Snapshot.Checks(pre: options.preCheck, post: post), warnings: walk.warnings, database: options.database)
         if let complete = options.completeSnapshot { snapshot = try await complete(snapshot) }
         let id = try await writer.saveSnapshot(snapshot)
         return BackupResult(snapshotID: id, snapshot: snapshot)

@@ -29,6 +29,9 @@ public struct BackupOptions: Sendable {
     /// directory): a file that vanishes is skipped and one that changes while read is
     /// taken as read, without a warning or a second read.
     public var isLiveDatabaseDirectory = false
+    /// Post-backup integrity verification: every pack and index segment this run wrote is
+    /// read back and checked before the snapshot is written (``Checker/readBack(_:)``).
+    public var readsBack = false
     /// Called after every file is stored and before the snapshot is written; what it
     /// returns is what is written. A throw ends the backup without a snapshot.
     public var completeSnapshot: (@Sendable (Snapshot) async throws -> Snapshot)?

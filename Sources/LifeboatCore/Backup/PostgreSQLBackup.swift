@@ -93,8 +93,8 @@ public struct PostgreSQLBackup: Sendable {
                 timeline: parsed.timeline, walSegmentBytes: segmentBytes, startLSN: parsed.start, stopLSN: stop,
                 startWal: needed.first!.name, stopWal: needed.last!.name, stopTime: Date(), backupLabel: labelText,
                 tablespaceMap: (row[2]?.isEmpty ?? true) ? nil : row[2], dataChecksums: server.dataChecksums)
-            s.checks.post = Snapshot.CheckOutcome(
-                passed: true, details: "WAL \(needed.first!.name)…\(needed.last!.name) (\(needed.count) segments) archived in this repository")
+            let wal = "WAL \(needed.first!.name)…\(needed.last!.name) (\(needed.count) segments) archived in this repository"
+            s.checks.post = Snapshot.CheckOutcome(passed: true, details: [s.checks.post?.details, wal].compactMap { $0 }.joined(separator: "; "))
             return s
         }
         // Whatever fails, closing the session (when `conn` is released) ends the backup on the server.

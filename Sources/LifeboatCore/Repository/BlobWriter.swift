@@ -28,6 +28,8 @@ public final class BlobWriter: Sendable {
         var treePack: PackBuilder
         var unindexed: [IndexSegment.PackRecord] = []
         var packsWritten = 0
+        /// Every pack and index segment this run wrote, for the read-back after the backup.
+        var written: [ObjectInfo] = []
         var bytesAdded: Int64 = 0
         var blobsAdded = 0
     }
@@ -114,6 +116,7 @@ public final class BlobWriter: Sendable {
         let due: [IndexSegment.PackRecord] = state.withLock { s in
             s.unindexed.append(IndexSegment.PackRecord(id: id, dataKey: dataKey.id, sizeBytes: size, blobs: entries))
             s.packsWritten += 1
+            s.written.append(ObjectInfo(name: ObjectName(.data, id.hex), sizeBytes: size))
             s.bytesAdded += Int64(size - entries.reduce(0) { $0 + $1.sealedBytes })
             guard s.unindexed.count >= packsPerIndexSegment else { return [] }
             defer { s.unindexed = [] }
@@ -123,8 +126,12 @@ public final class BlobWriter: Sendable {
     }
 
     private func writeIndex(_ packs: [IndexSegment.PackRecord]) async throws {
-        _ = try await repository.saveSealed(IndexSegment(packs: packs).encoded(), kind: .index, dataKey: dataKey)
+        let name = try await repository.saveSealed(IndexSegment(packs: packs).encoded(), kind: .index, dataKey: dataKey)
+        state.withLock { $0.written.append(ObjectInfo(name: name, sizeBytes: 0)) }
     }
+
+    /// The packs and index segments this run has written so far.
+    public var writtenObjects: [ObjectInfo] { state.withLock { $0.written } }
 
     /// Uploads the open packs and indexes everything not yet indexed. After it returns,
     /// every blob saved so far is durable and indexed.

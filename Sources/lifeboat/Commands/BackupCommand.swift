@@ -52,6 +52,9 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Skip paths matching a glob (repeatable; with a '/' it matches whole paths, else names).")
     var exclude: [String] = []
 
+    @Flag(name: .long, help: "Post-backup verification: read back every pack and index segment this backup wrote, and check each SHA-256 and blob before the snapshot is written (exit 13 and no snapshot on damage).")
+    var readBack = false
+
     @Option(help: ArgumentHelp("Files read at once (default: cores + 1).", visibility: .hidden))
     var fileWorkers: Int?
 
@@ -70,6 +73,7 @@ struct BackupCommand: AsyncParsableCommand {
         options.tags = tag
         options.excludes = exclude
         options.programVersion = Lifeboat.version
+        options.readsBack = readBack
         if let fileWorkers { options.fileWorkers = max(1, fileWorkers) }
         let backupOptions = options
         let progress = TerminalProgress(enabled: !output.json)

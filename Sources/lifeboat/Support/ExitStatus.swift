@@ -39,7 +39,7 @@ enum ExitStatus: Int32 {
             self = .verificationFailed
         case is CancellationError:
             self = .interrupted
-        case is RestorationTestFailure:
+        case is RestorationTestFailure, BackupError.readBackFailed:
             self = .verificationFailed
         case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError,
             is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError:

@@ -162,3 +162,48 @@ final class ManagedFlag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
 }
+
+/// A location that stores packs wrong: every pack it writes loses a byte in the middle
+/// (a disk or network that corrupts silently), as the read-back must notice.
+final class CorruptingPackBackend: StorageBackend {
+    let inner: LocalDirectoryBackend
+    init(_ inner: LocalDirectoryBackend) { self.inner = inner }
+    var locationDescription: String { inner.locationDescription }
+    func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
+        var stored = bytes
+        if name.kind == .data { stored[stored.count / 2] ^= 0x40 }
+        try await inner.write(name, bytes: stored, overwrite: overwrite)
+    }
+    func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
+    func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(name, offset: offset, length: length) }
+    func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
+    func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
+}
+
+@Suite("Archiver read-back")
+struct ArchiverReadBackTests {
+    @Test("with the read-back on, a backup reads back what it wrote and records it; damage in the location stops it before the snapshot")
+    func readBack() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("src")
+        var rng = SeededBytes(seed: 77)
+        try FileTree.write(source + "/a.bin", rng.bytes(3 << 20))
+        try FileTree.write(source + "/b.txt", Array(String(repeating: "line\n", count: 5000).utf8))
+        _ = try await TestRepository.create(at: scratch.path + "/repo")
+        let repo = try await TestRepository.open(at: scratch.path + "/repo")
+        var options = BackupOptions(paths: [source], host: "h", username: "u")
+        options.readsBack = true
+        let good = try await Archiver(repository: repo).backup(options)
+        let post = try #require(good.snapshot.checks.post)
+        #expect(post.passed)
+        #expect(post.details.contains("read back") && post.details.contains("every SHA-256 and blob authenticated"), "\(post.details)")
+
+        _ = try await TestRepository.create(at: scratch.path + "/bad-plain")
+        let corrupting = CorruptingPackBackend(try LocalDirectoryBackend(path: scratch.path + "/bad-plain"))
+        let bad = try await Repository.open(backend: corrupting, passphrase: TestRepository.passphrase)
+        await #expect(throws: BackupError.self) { _ = try await Archiver(repository: bad).backup(options) }
+        // No snapshot (the folder is made by the first snapshot written).
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch.path + "/bad-plain/snapshots")) ?? []).isEmpty)
+    }
+}

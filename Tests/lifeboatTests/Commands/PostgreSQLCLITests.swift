@@ -46,7 +46,7 @@ struct PostgreSQLCLITests {
     func pointInTimeRecovery() throws {
         let s = try Setup()
         try s.cluster.pgbench(["-i", "-s", "2", "-q"])
-        let full = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--amcheck-index", "pgbench_accounts_pkey", "--json"])
+        let full = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--amcheck-index", "pgbench_accounts_pkey", "--read-back", "--json"])
         try #require(full.status == 0, "\(full.stderr)\n\(s.cluster.log.suffix(2000))")
         let fullJSON = try #require(try LifeboatCLI.json(full) as? [String: Any])
         #expect(fullJSON["type"] as? String == "FULL")
@@ -57,6 +57,8 @@ struct PostgreSQLCLITests {
         let listed = try #require(try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [[String: Any]])
         let pre = ((listed.first?["checks"] as? [String: Any])?["pre"] as? [String: Any])?["details"] as? String
         #expect(pre?.contains("amcheck passed on pgbench_accounts_pkey") == true, "\(listed.first ?? [:])")
+        let post = ((listed.first?["checks"] as? [String: Any])?["post"] as? [String: Any])?["details"] as? String
+        #expect(post?.contains("every SHA-256 and blob authenticated") == true && post?.contains("archived in this repository") == true, "\(post ?? "")")
         let badIndex = try s.cli.run(["backup", "--postgres", s.cluster.url, "--amcheck-index", "no_such_index"])
         #expect(badIndex.status == 1)
         #expect(badIndex.stderr.contains("amcheck on index no_such_index"), "\(badIndex.stderr)")
