@@ -32,7 +32,14 @@ public final class ScratchPostgres: @unchecked Sendable {
     }
 
     /// The OS user PostgreSQL must run as: `postgres` when this process is root, else nil.
-    public static func osUserIfRoot() throws -> String? { geteuid() == 0 ? "postgres" : nil }
+    public static var osUserForClusters: String? { geteuid() == 0 ? "postgres" : nil }
+
+    /// Gives `path` (and what is below it) to the clusters' OS user, when there is one.
+    public static func handOver(_ path: String) throws {
+        guard let user = osUserForClusters else { return }
+        let out = try Shell.run("/bin/chown", ["-R", "\(user):\(user)", path])
+        if out.status != 0 { throw ScratchPostgresError("chown \(path) failed: \(out.stderr)") }
+    }
 
     /// The lifeboat binary as `user` can run it: the built one when its folders let that
     /// user in, else a copy in a folder of the temporary directory (made once per run).
@@ -59,7 +66,7 @@ public final class ScratchPostgres: @unchecked Sendable {
     public init(settings: [String] = []) throws {
         guard let bin = Self.binDirectory else { throw ScratchPostgresError("no PostgreSQL server programs found") }
         binDirectory = bin
-        osUser = geteuid() == 0 ? "postgres" : nil
+        osUser = Self.osUserForClusters
         let template = NSTemporaryDirectory() + "lifeboat-pg-XXXXXX"
         var bytes = Array(template.utf8CString)
         guard let made = bytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw ScratchPostgresError("mkdtemp failed") }
@@ -67,7 +74,7 @@ public final class ScratchPostgres: @unchecked Sendable {
         chmod(folder, 0o755)
         dataDirectory = folder + "/data"
         port = try Self.freePort()
-        try chownToUser(folder)
+        try Self.handOver(folder)
         try program("initdb", ["-D", dataDirectory, "-A", "trust", "--data-checksums", "-U", osUser ?? Identity.currentUser])
         let conf = ([
             "port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = '\(folder)'", "wal_level = replica",
@@ -92,12 +99,6 @@ public final class ScratchPostgres: @unchecked Sendable {
     @discardableResult
     func control(_ arguments: [String], check: Bool = true) throws -> String {
         try program("pg_ctl", arguments, check: check)
-    }
-
-    /// Gives `path` (and what is below it) to the cluster's OS user.
-    public func chownToUser(_ path: String) throws {
-        guard let osUser else { return }
-        try run("/bin/chown", ["-R", "\(osUser):\(osUser)", path], check: true, asUser: false)
     }
 
     /// psql -Atc: rows as lines, columns separated by `|`.
@@ -133,20 +134,6 @@ public final class ScratchPostgres: @unchecked Sendable {
 
     /// The server's log, for failure messages.
     public var log: String { (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "" }
-
-    @discardableResult
-    public func run(_ program: String, _ arguments: [String], check: Bool, asUser: Bool = true) throws -> Shell.Output {
-        let out: Shell.Output
-        if asUser, let osUser {
-            out = try Shell.run("/usr/sbin/runuser", ["-u", osUser, "--", program] + arguments)
-        } else {
-            out = try Shell.run(program, arguments)
-        }
-        if check && out.status != 0 {
-            throw ScratchPostgresError("\((program as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (\(out.status)): \(out.stderr) \(out.stdout)")
-        }
-        return out
-    }
 
     public static func freePort() throws -> Int { try PostgreSQLServer.freePort() }
 }

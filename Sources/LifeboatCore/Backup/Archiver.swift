@@ -70,7 +70,7 @@ public struct Archiver: Sendable {
         stats.bytesAdded = writer.bytesAdded
         stats.blobsAdded = writer.blobsAdded
         let elapsed = clock.now - startInstant
-        stats.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        stats.durationSeconds = elapsed.seconds
         var snapshot = Snapshot(
             time: started, endTime: Date(), type: type, source: options.source, paths: paths, tags: options.tags, host: options.host,
             username: options.username, parent: parentEntry?.id, tree: root, dataKey: writer.dataKey.id,

@@ -184,7 +184,7 @@ public struct PostgreSQLBackup: Sendable {
             try await writer.flush()
             var stats = Snapshot.Statistics()
             let elapsed = clock.now - startInstant
-            stats.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            stats.durationSeconds = elapsed.seconds
             stats.bytesAdded = writer.bytesAdded
             stats.blobsAdded = writer.blobsAdded
             let segments = Int(last - first + 1)

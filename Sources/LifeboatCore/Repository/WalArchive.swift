@@ -55,8 +55,7 @@ public struct WalArchive: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileSystemError("read", RawPath(path), errno: errno == 0 ? ENOENT : errno)
         }
-        let bytes = [UInt8](data)
-        let digest = Digest256.sha256(bytes)
+        let digest = data.withUnsafeBytes { Digest256.sha256($0) }
         return try await RepositoryLock.withLock(repository, exclusive: false, host: host, username: username) {
             if let existing = try await existingDigest(file) {
                 guard existing == digest else { throw WalArchiveError.conflict(file.name, location: repository.location) }
@@ -68,11 +67,11 @@ public struct WalArchive: Sendable {
             payload.u16(UInt16(file.name.utf8.count))
             payload.raw(file.name.utf8)
             payload.u64(UInt64(max(0, now.timeIntervalSince1970 * 1000)))
-            payload.u64(UInt64(bytes.count))
+            payload.u64(UInt64(data.count))
             payload.digest(digest)
-            // Array to Array: one copy, not a generic per-byte append.
-            payload.bytes.reserveCapacity(payload.bytes.count + bytes.count)
-            payload.bytes.append(contentsOf: bytes)
+            // From the file's bytes straight into the payload: one copy, not a per-byte append.
+            payload.bytes.reserveCapacity(payload.bytes.count + data.count)
+            data.withUnsafeBytes { payload.bytes.append(contentsOf: $0.bindMemory(to: UInt8.self)) }
             let sealed = SealedObject.seal(payload.bytes, kind: .wal, dataKey: key, zstd: repository.zstd)
             do {
                 try await repository.backend.write(file.objectName, bytes: sealed)

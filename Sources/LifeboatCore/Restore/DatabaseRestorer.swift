@@ -89,7 +89,7 @@ public struct DatabaseRestorer: Sendable {
         let elapsed = clock.now - start
         return Result(
             target: target, bytesWritten: written, facts: facts,
-            durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            durationSeconds: elapsed.seconds)
     }
 
     /// Whether another process has the database open: SQLite holds POSIX locks on it

@@ -130,7 +130,7 @@ public struct PostgreSQLRestorer: Sendable {
         }
         chmod(dir, 0o700)
         sync()
-        let restoreSeconds = Self.seconds(clock.now - started)
+        let restoreSeconds = (clock.now - started).seconds
 
         guard let port = options.startPort else {
             return Result(base: base, target: target, restore: restored, restoreSeconds: restoreSeconds, recoverySeconds: nil, server: nil, logFile: nil)
@@ -151,7 +151,7 @@ public struct PostgreSQLRestorer: Sendable {
         try? FileManager.default.removeItem(atPath: dir + "/pg_wal/" + Self.prefetchFolder)  // absent when nothing was fetched ahead
         return Result(
             base: base, target: target, restore: restored, restoreSeconds: restoreSeconds,
-            recoverySeconds: Self.seconds(clock.now - recoveryStart), server: server, logFile: log)
+            recoverySeconds: (clock.now - recoveryStart).seconds, server: server, logFile: log)
     }
 
     /// Where `lifeboat wal fetch --prefetch` keeps segments fetched ahead, inside pg_wal
@@ -237,7 +237,6 @@ public struct PostgreSQLRestorer: Sendable {
             Int(parts.tm_min), Int(parts.tm_sec), micros)
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }
 
 /// A database restore that could not write everything.

@@ -9,7 +9,6 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
     case tablespacesUnsupported([String])
     case unexpectedAnswer(String, String)
     case walNotArchived(missing: [String], location: String)
-    case archiveTimeout(String, seconds: Int, location: String)
     case noBaseBackup(String)
     case notAPostgreSQLSnapshot(String)
     case targetNotEmpty(String)
@@ -41,8 +40,6 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
         case .walNotArchived(let missing, let l):
             let shown = missing.prefix(3).joined(separator: ", ") + (missing.count > 3 ? " and \(missing.count - 3) more" : "")
             return "the WAL this backup needs is not archived in \(l) (\(shown)): set archive_command = 'lifeboat wal push %p' with this repository"
-        case .archiveTimeout(let name, let s, let l):
-            return "\(name) did not reach \(l) within \(s) s: check archive_command and pg_stat_archiver"
         case .noBaseBackup(let source):
             return "no base backup of \(source) in the repository: take a FULL backup first"
         case .notAPostgreSQLSnapshot(let s):

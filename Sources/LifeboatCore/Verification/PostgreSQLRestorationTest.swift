@@ -74,7 +74,7 @@ public struct PostgreSQLRestorationTest: Sendable {
         try await server.start(port: port, socketDirectory: socketDirectory, logFile: log)
         do {
             try await server.waitForRecovery(logFile: log, timeout: .seconds(3600))
-            let recoverySeconds = PostgreSQLRestorer.seconds(clock.now - recoveryStart)
+            let recoverySeconds = (clock.now - recoveryStart).seconds
             var result = Result(
                 snapshot: entry.id.hex, baseSnapshot: restored.base.id.hex, passed: true, details: "", restoreSeconds: restored.restoreSeconds + recoverySeconds,
                 recoverySeconds: recoverySeconds, tableRows: [:], checkQueryResult: nil)

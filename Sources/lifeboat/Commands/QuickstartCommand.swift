@@ -79,10 +79,6 @@ struct QuickstartCommand: AsyncParsableCommand {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// A small application tree: configuration, data, logs and a few edge cases.
 enum SampleApplication {
     static func create(at root: String) throws {

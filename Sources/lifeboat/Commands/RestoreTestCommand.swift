@@ -68,7 +68,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
                 : "\(result.verificationFailures) files differ, \(result.damagedFiles.count) damaged, \(result.errors.count) errors: \((result.damagedFiles + result.errors).prefix(3).joined(separator: "; "))"
         }
         let elapsed = clock.now - start
-        report.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        report.durationSeconds = elapsed.seconds
         if output.json {
             try JSONOutput.print(report)
         } else {

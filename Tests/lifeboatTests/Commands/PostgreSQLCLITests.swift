@@ -14,17 +14,16 @@ struct PostgreSQLCLITests {
         let cli: LifeboatCLI
         let cluster: ScratchPostgres
 
-        init(archiving: Bool = true, extraSettings: [String] = []) throws {
+        init(archiving: Bool = true) throws {
             scratch = ScratchDirectory("pg")
             var cli = try LifeboatCLI(scratch: scratch)
-            let probe = try ScratchPostgres.osUserIfRoot()
-            cli.osUser = probe
-            cli.binary = try ScratchPostgres.lifeboatExecutable(for: probe)
-            if let probe { _ = try Shell.run("/bin/chown", ["-R", "\(probe):\(probe)", scratch.path]) }
+            cli.osUser = ScratchPostgres.osUserForClusters
+            cli.binary = try ScratchPostgres.lifeboatExecutable(for: cli.osUser)
+            try ScratchPostgres.handOver(scratch.path)
             try cli.initialize()
             self.cli = cli
             let push = "\(cli.binary!) wal push %p --repo \(cli.repository) --password-file \(cli.passwordFile)"
-            cluster = try ScratchPostgres(settings: (archiving ? ["archive_mode = on", "archive_command = '\(push)'"] : []) + extraSettings)
+            cluster = try ScratchPostgres(settings: archiving ? ["archive_mode = on", "archive_command = '\(push)'"] : [])
         }
 
         /// A checksum of pgbench's accounts and history: equal data, equal checksum.
