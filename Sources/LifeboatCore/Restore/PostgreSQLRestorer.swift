@@ -100,7 +100,7 @@ public struct PostgreSQLRestorer: Sendable {
         let index = try await repository.loadIndex()
         let node = try await repository.node(at: baseFacts.dataDirectory, in: base.snapshot.tree, index: index)
         guard let subtree = node.subtree else { throw PostgreSQLSourceError.notAPostgreSQLSnapshot(base.id.shortHex) }
-        let restored = try await Restorer(repository: repository).restore(tree: subtree, options: RestoreOptions(target: dir))
+        let restored = try await Restorer(repository: repository).restore(tree: subtree, options: RestoreOptions(target: dir), index: index)
         guard restored.isComplete else {
             throw RestoreDatabaseError.incomplete(dir, (restored.damagedFiles + restored.errors).prefix(3).joined(separator: "; "))
         }

@@ -33,8 +33,10 @@ public struct Restorer: Sendable {
 
     /// Restores the entries of one tree (a snapshot's root, or a directory inside it) into
     /// `options.target`.
-    public func restore(tree: BlobID, options: RestoreOptions) async throws -> RestoreResult {
-        let index = try await repository.loadIndex()
+    /// - Parameter index: the repository's index when the caller has loaded it already.
+    public func restore(tree: BlobID, options: RestoreOptions, index loaded: MasterIndex? = nil) async throws -> RestoreResult {
+        let index: MasterIndex
+        if let loaded { index = loaded } else { index = try await repository.loadIndex() }
         let target = RawPath(options.target)
         var st = stat()
         if target.withCString({ stat($0, &st) }) != 0 {
