@@ -16,7 +16,7 @@ struct Lifeboat: AsyncParsableCommand {
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, RestoreDbCommand.self, LsCommand.self,
             DiffCommand.self, CheckCommand.self, VerifyCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self,
             ReplicateCommand.self, AirgapCommand.self, LocationsCommand.self, ConfigCommand.self,
-            WalCommand.self, RestoreTestCommand.self, QuickstartCommand.self,
+            WalCommand.self, RestoreTestCommand.self, RunCommand.self, LogCommand.self, CatalogCommand.self, QuickstartCommand.self,
         ]
     )
 

@@ -5,12 +5,14 @@ public enum BackupError: Error, Sendable, CustomStringConvertible {
     case sourceNotFound(String)
     case relativePath(String)
     case readBackFailed([String])
+    case preCheckFailed(String)
 
     public var description: String {
         switch self {
         case .noPaths: return "nothing to back up: name at least one path"
         case .sourceNotFound(let p): return "\(p) does not exist: check the path"
         case .relativePath(let p): return "\(p) cannot be resolved to an absolute path"
+        case .preCheckFailed(let why): return "the pre-backup check failed: \(why); nothing was written"
         case .readBackFailed(let errors):
             return "the post-backup read-back found damage (\(errors.prefix(3).joined(separator: "; "))): no snapshot was written; check the location's storage and run the backup again"
         }

@@ -85,6 +85,29 @@ public struct Replicator: Sendable {
     }
 }
 
+extension Replicator {
+    /// Copies a repository to a location under a shared lock (a prune cannot delete packs
+    /// while they are copied); for a removable medium, its manifest is brought up to date
+    /// afterwards so the medium can be checked alone later.
+    public static func copy(
+        _ repository: Repository, to destination: any StorageBackend, medium: String?, host: String, username: String
+    ) async throws -> Report {
+        let report = try await RepositoryLock.withLock(repository, exclusive: false, host: host, username: username) {
+            try await Replicator(source: repository.backend, destination: destination).replicate()
+        }
+        if let medium {
+            var manifest =
+                try await MediumManifest.load(from: destination)
+                ?? MediumManifest(label: medium, repository: repository.config.id, created: Date())
+            manifest.label = medium
+            manifest.snapshots = try await repository.snapshots().map(\.id.hex)
+            try await manifest.record(destination)
+            try await manifest.save(to: destination)
+        }
+        return report
+    }
+}
+
 public enum ReplicationError: Error, Sendable, CustomStringConvertible {
     case differentRepository(String, String, String)
     case damagedSource(ObjectName, String)

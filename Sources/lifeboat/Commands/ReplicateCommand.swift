@@ -35,17 +35,7 @@ struct ReplicateCommand: AsyncParsableCommand {
         } else {
             destination = try medium != nil ? RemovableMediaBackend(path: to, create: true) : LocalDirectoryBackend(path: to, create: true)
         }
-        // A shared lock on the source: a prune cannot delete packs while they are copied.
-        let report = try await RepositoryLock.withLock(repo, exclusive: false, host: Identity.host, username: Identity.username) {
-            try await Replicator(source: repo.backend, destination: destination).replicate()
-        }
-        if let medium {
-            var manifest = try await MediumManifest.load(from: destination) ?? MediumManifest(label: medium, repository: repo.config.id, created: Date())
-            manifest.label = medium
-            manifest.snapshots = try await repo.snapshots().map(\.id.hex)
-            try await manifest.record(destination)
-            try await manifest.save(to: destination)
-        }
+        let report = try await Replicator.copy(repo, to: destination, medium: medium, host: Identity.host, username: Identity.username)
         if output.json {
             try JSONOutput.print(["objectsCopied": report.objectsCopied, "objectsPresent": report.objectsPresent, "bytesCopied": Int(report.bytesCopied)])
         } else {

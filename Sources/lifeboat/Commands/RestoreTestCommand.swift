@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LifeboatCatalog
 import LifeboatCore
 
 struct RestoreTestCommand: AsyncParsableCommand {
@@ -12,14 +13,20 @@ struct RestoreTestCommand: AsyncParsableCommand {
             counts against the snapshot's record. PostgreSQL: the base backup and the archived WAL \
             in a scratch cluster on a free 127.0.0.1 port with archiving off, started until \
             recovery ends; every table's rows are counted (or --query runs), then the cluster is \
-            stopped. The sandbox is removed whatever happens. Exits 13 when the test fails.
+            stopped. The sandbox is removed whatever happens. Exits 13 when the test fails. With \
+            lifeboat.yaml, a source's name tests its newest snapshot, --location tests from any \
+            location (a SECONDARY-only restore is proven too), and the result is recorded in the \
+            BackupLog rows of the snapshot.
             """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: "Snapshot id (any unique prefix) or 'latest'.")
+    @Argument(help: "A source of lifeboat.yaml (its newest snapshot), a snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String = "latest"
+
+    @Option(name: .long, help: "Test from this location of lifeboat.yaml instead of the repository.")
+    var location: String?
 
     @Option(name: .long, help: "PostgreSQL: a query that must succeed in the restored cluster (its first value is reported).")
     var query: String?
@@ -28,8 +35,30 @@ struct RestoreTestCommand: AsyncParsableCommand {
     var scratch: String?
 
     func run() async throws {
-        let repo = try await repository.open()
-        let entry = try await repo.findSnapshot(snapshot)
+        let config = try repository.configuration()
+        let repo: Repository
+        var locationName = config?.primary?.name
+        var walLocation: String?
+        if let location {
+            guard let config else { throw CLIError("--location needs lifeboat.yaml (or --config)") }
+            let l = try config.location(named: location)
+            repo = try await Repository.open(backend: try config.backend(for: l), passphrase: try repository.passphrase())
+            locationName = l.name
+            walLocation = l.path
+        } else {
+            repo = try await repository.open()
+            if repository.repo != nil || repository.environment["LIFEBOAT_REPOSITORY"] != nil { locationName = nil }
+        }
+        let entry: SnapshotEntry
+        if let source = config?.sources.first(where: { $0.name == snapshot }) {
+            let tag = "source:\(source.name)"
+            guard let newest = try await repo.snapshots().last(where: { $0.snapshot.tags.contains(tag) }) else {
+                throw CLIError("no snapshot of source '\(source.name)' in \(locationName ?? "the repository"): run 'lifeboat run \(source.name)' first")
+            }
+            entry = newest
+        } else {
+            entry = try await repo.findSnapshot(snapshot)
+        }
         let scratchDirectory = scratch ?? NSTemporaryDirectory()
         let clock = ContinuousClock()
         let start = clock.now
@@ -39,7 +68,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
         switch entry.snapshot.source.kind {
         case "postgres":
             let result = try await PostgreSQLRestorationTest(repository: repo).run(
-                entry, restoreCommand: try repository.walFetchCommand(), scratchDirectory: scratchDirectory, checkQuery: query)
+                entry, restoreCommand: try repository.walFetchCommand(at: walLocation), scratchDirectory: scratchDirectory, checkQuery: query)
             report.passed = result.passed
             report.details = result.details
             report.tableRows = result.tableRows
@@ -69,6 +98,16 @@ struct RestoreTestCommand: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         report.durationSeconds = elapsed.seconds
+        if let config {
+            let catalog = try await Catalog.open(try config.catalogLocation())
+            let rows = try? await catalog.recordRestoreTest(
+                snapshotId: entry.id.hex, passed: report.passed, durationSeconds: report.durationSeconds, details: report.details, location: locationName)
+            await catalog.close()
+            report.recordedRows = rows ?? 0
+            if rows == nil || rows == 0 {
+                FileHandle.standardError.write(Data("lifeboat: note: the catalog has no BackupLog row for snapshot \(entry.id.shortHex) (run 'lifeboat catalog rebuild --from LOCATION' to add one)\n".utf8))
+            }
+        }
         if output.json {
             try JSONOutput.print(report)
         } else {
@@ -99,4 +138,6 @@ struct RestoreTestJSON: Encodable {
     var durationSeconds: Double
     var tableRows: [String: Int64]
     var checkQueryResult: String?
+    /// BackupLog rows the result was recorded in.
+    var recordedRows = 0
 }

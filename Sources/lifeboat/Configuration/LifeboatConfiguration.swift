@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatCatalog
 import LifeboatCore
 import Yams
 
@@ -33,6 +34,8 @@ struct LifeboatConfiguration: Decodable {
     /// When each source is backed up, and how.
     var schedules: [Schedule]
     var catalog: Catalog?
+    /// The file this came from (absolute); the default catalog lives beside it.
+    var file = ""
 
     enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog }
 
@@ -196,8 +199,11 @@ struct LifeboatConfiguration: Decodable {
             }
             if let file = catalog.sqlite, !file.hasPrefix("/") { throw CLIError("\(here): catalog sqlite path must be absolute, not '\(file)'") }
             if let url = catalog.postgres { try Self.refuseInlinePassword(url, at: here) }
+            if catalog.passwordEnv != nil && catalog.passwordFile != nil { throw CLIError("\(here): catalog: give passwordEnv or passwordFile, not both") }
         }
-        return config
+        var located = config
+        located.file = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return located
     }
 
     /// Secrets come from the environment or files the configuration names, never from it.
@@ -220,6 +226,39 @@ struct LifeboatConfiguration: Decodable {
     }
 
     var primary: Location? { locations.first { $0.role == .primary } }
+
+    func source(named name: String) throws -> Source {
+        guard let s = sources.first(where: { $0.name == name }) else {
+            throw CLIError("no source named '\(name)' in \(file): it has \(sources.isEmpty ? "none" : sources.map(\.name).joined(separator: ", "))")
+        }
+        return s
+    }
+
+    /// The catalog the configuration names, or `catalog.sqlite` beside the configuration file.
+    func catalogLocation() throws -> CatalogLocation {
+        if let url = catalog?.postgres {
+            return .postgres(url: url, password: try Self.secret(environment: catalog?.passwordEnv, file: catalog?.passwordFile, for: "the catalog"))
+        }
+        if let path = catalog?.sqlite { return .sqlite(path: path) }
+        return .sqlite(path: (file as NSString).deletingLastPathComponent + "/catalog.sqlite")
+    }
+
+    /// A secret from an environment variable or the first line of a file.
+    static func secret(environment name: String?, file: String?, for what: String) throws -> String? {
+        if let name {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw CLIError("\(what): the environment variable \(name) named by passwordEnv is not set")
+            }
+            return value
+        }
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("\(what): cannot read the passwordFile \(file)") }
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard !line.isEmpty else { throw CLIError("\(what): the passwordFile \(file) is empty") }
+            return line
+        }
+        return nil
+    }
 
     func backend(for location: Location, create: Bool = false) throws -> any StorageBackend {
         if location.path.hasPrefix("s3://") {

@@ -6,11 +6,12 @@ extension RepositoryOptions {
     /// run it (as the server's OS user): absolute paths, the passphrase from its file.
     /// A function of the restored data directory, whose `pg_wal/lifeboat-prefetch` holds
     /// segments fetched ahead (8 at a time).
-    func walFetchCommand() throws -> @Sendable (String) -> String {
+    /// - Parameter at: a location other than the repository's (restore-test --location).
+    func walFetchCommand(at other: String? = nil) throws -> @Sendable (String) -> String {
         guard let passwordFile = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] else {
             throw PostgreSQLSourceError.needsPasswordFile
         }
-        var location = try location()
+        var location = try other ?? location()
         if !location.hasPrefix("s3://") { location = Self.absolute(location) }
         var words = [Self.executablePath, "wal", "fetch", "%f", "%p", "--repo", location, "--password-file", Self.absolute(passwordFile)]
         if let e = s3Endpoint { words += ["--s3-endpoint", e] }

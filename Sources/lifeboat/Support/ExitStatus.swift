@@ -1,4 +1,5 @@
 import ArgumentParser
+import LifeboatCatalog
 import LifeboatCore
 
 /// The exit statuses scripts can rely on. Extended, never renumbered.
@@ -15,14 +16,16 @@ enum ExitStatus: Int32 {
 
     static let helpText = """
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
-        read or restored; locations short of the 3-2-1-1-0 rule); 10 no repository at the \
+        read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending); 10 no repository at the \
         location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
-        verify, restore --verify, restore-db, restore-test, backup --read-back, airgap verify); 64 usage error; 130 interrupted.
+        verify, restore --verify, restore-db, restore-test, backup --read-back, run, airgap verify); 64 usage error; 130 interrupted.
         """
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
     init?(for error: any Error) {
         switch error {
+        case let f as BackupPipeline.Failure:
+            self = ExitStatus(for: f.underlying) ?? .failure
         case let e as RepositoryError:
             switch e {
             case .notARepository, .noKeys: self = .noRepository
@@ -42,7 +45,7 @@ enum ExitStatus: Int32 {
         case is RestorationTestFailure, BackupError.readBackFailed:
             self = .verificationFailed
         case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError,
-            is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError:
+            is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError, is CatalogError:
             self = .failure
         default:
             // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.

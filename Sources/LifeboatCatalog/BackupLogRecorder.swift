@@ -1,0 +1,93 @@
+import Foundation
+import LifeboatCore
+
+/// Writes a ``BackupPipeline`` run into its BackupLog row, one stage at a time, so that a
+/// crash leaves the row at the last stage that finished (and a later run marks it
+/// INTERRUPTED).
+public struct BackupLogRecorder: Sendable {
+    public let catalog: Catalog
+    public let id: UUID
+    /// The PRIMARY location's name, as its copy rows are named.
+    public let primary: String
+
+    /// Writes the RUNNING row.
+    public static func begin(_ catalog: Catalog, _ new: Catalog.NewBackup, primary: String) async throws -> BackupLogRecorder {
+        BackupLogRecorder(catalog: catalog, id: try await catalog.begin(new), primary: primary)
+    }
+
+    /// - Parameter locations: the other locations a run copies to (name, role); their
+    ///   copies start PENDING when the snapshot is written.
+    public func record(_ event: BackupPipeline.Event, locations: [(name: String, role: String)]) async throws {
+        let now = Date()
+        switch event {
+        case .preCheck(let outcome):
+            try await catalog.update(id) { m in
+                m.stage = BackupPipeline.Stage.preCheck.rawValue
+                m.preCheckPassed = outcome.passed
+                m.preCheckDetails = outcome.details
+                if !outcome.passed {
+                    m.status = BackupStatus.failedPreCheck.rawValue
+                    m.error = outcome.details
+                    m.finishedAt = now
+                }
+            }
+        case .backedUp(let result):
+            let s = result.snapshot
+            try await catalog.update(id) { m in
+                m.stage = BackupPipeline.Stage.backup.rawValue
+                m.type = s.type.rawValue
+                m.snapshotID = result.snapshotID.hex
+                m.bytesRead = s.statistics.bytesRead
+                m.bytesAdded = s.statistics.bytesAdded
+                m.files = s.statistics.filesNew + s.statistics.filesChanged + s.statistics.filesUnmodified
+                m.dataKeyID = s.dataKey.hex
+                m.checksum = s.tree.hex
+                if let pre = s.checks.pre, m.preCheckPassed == nil {
+                    m.preCheckPassed = pre.passed
+                    m.preCheckDetails = pre.details
+                }
+                m.postCheckPassed = s.checks.post?.passed
+                m.postCheckDetails = s.checks.post?.details
+            }
+            try await catalog.setCopy(id, location: primary, role: "PRIMARY", status: .verified, verifiedAt: now, error: nil)
+            for l in locations {
+                try await catalog.setCopy(id, location: l.name, role: l.role, status: .pending, verifiedAt: nil, error: nil)
+            }
+        case .replicated(let r):
+            try await catalog.update(id) { $0.stage = BackupPipeline.Stage.replication.rawValue }
+            if let error = r.error {
+                try await catalog.setCopy(id, location: r.name, role: r.role, status: .pending, verifiedAt: nil, error: error)
+            } else {
+                // This run's copy and any earlier run's pending copy that has now arrived.
+                try await catalog.settlePendingCopies(location: r.name, snapshotsPresent: Set(r.snapshotsPresent.map(\.hex)), at: now)
+            }
+        case .retained(let r):
+            try await catalog.update(id) { $0.stage = BackupPipeline.Stage.retention.rawValue }
+            try await catalog.markForgotten(location: r.location, snapshots: r.forgotten.map(\.hex))
+        case .finished:
+            try await catalog.update(id) { m in
+                m.stage = BackupPipeline.Stage.finished.rawValue
+                m.status = BackupStatus.succeeded.rawValue
+                m.finishedAt = now
+            }
+        }
+    }
+
+    /// The run stopped: FAILED_PRECHECK, FAILED_VERIFICATION or FAILED, with the error.
+    public func failed(_ error: any Error) async throws {
+        let now = Date()
+        let status: BackupStatus
+        if let failure = error as? BackupPipeline.Failure {
+            status = failure.stage == .preCheck ? .failedPreCheck : failure.isVerificationFailure ? .failedVerification : .failed
+        } else {
+            status = .failed
+        }
+        let text = (error as? BackupPipeline.Failure).map { "\($0.underlying)" } ?? "\(error)"
+        try await catalog.update(id) { m in
+            m.status = status.rawValue
+            m.error = text
+            m.finishedAt = now
+            if status == .failedVerification { m.postCheckPassed = false; m.postCheckDetails = text }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// How a backup run ended (or that it has not).
+public enum BackupStatus: String, Sendable, Codable, CaseIterable {
+    case running = "RUNNING"
+    case succeeded = "SUCCEEDED"
+    /// The pre-backup consistency check failed: nothing was written.
+    case failedPreCheck = "FAILED_PRECHECK"
+    /// The post-backup read-back found damage: no snapshot was written.
+    case failedVerification = "FAILED_VERIFICATION"
+    case failed = "FAILED"
+    /// The process ended while the row said RUNNING (found by a later run).
+    case interrupted = "INTERRUPTED"
+}
+
+/// A backup's copy in one location.
+public enum CopyStatus: String, Sendable, Codable, CaseIterable {
+    /// Not there yet: the location was down, or the run stopped before copying.
+    case pending = "PENDING"
+    /// Copied and read back by name.
+    case verified = "VERIFIED"
+    /// Found in the location by `catalog rebuild`: present, not read back.
+    case present = "PRESENT"
+    /// Removed from the location by its retention policy.
+    case forgotten = "FORGOTTEN"
+}
+
+public enum ScheduleType: String, Sendable, Codable, CaseIterable {
+    case scheduled = "SCHEDULED"
+    case manual = "MANUAL"
+    case onChange = "ON_CHANGE"
+}
+
+/// A BackupLog row as callers see it.
+public struct BackupRecord: Sendable, Codable, Equatable {
+    public struct Check: Sendable, Codable, Equatable {
+        public var passed: Bool
+        public var details: String
+    }
+
+    public struct Copy: Sendable, Codable, Equatable {
+        public var location: String
+        public var role: String
+        public var status: CopyStatus
+        public var verifiedAt: Date?
+        public var error: String?
+    }
+
+    public struct RestoreTest: Sendable, Codable, Equatable {
+        public var tested: Bool
+        public var testedAt: Date?
+        /// PASSED or FAILED.
+        public var result: String?
+        public var durationSeconds: Double?
+        public var details: String?
+        public var location: String?
+    }
+
+    public var id: UUID
+    public var type: String
+    public var scheduleType: String?
+    public var source: String
+    public var sourceKind: String
+    public var status: BackupStatus
+    public var stage: String?
+    public var snapshotId: String?
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var bytesRead: Int64?
+    public var bytesAdded: Int64?
+    public var files: Int?
+    public var dataKeyId: String?
+    public var checksum: String?
+    public var requestedBy: String
+    public var host: String
+    public var pid: Int
+    public var preCheck: Check?
+    public var postCheck: Check?
+    public var error: String?
+    public var restoreTest: RestoreTest
+    public var locations: [Copy]
+
+    public var durationSeconds: Double? { finishedAt.map { $0.timeIntervalSince(startedAt) } }
+}
+
+/// What `lifeboat log` asks for; every field narrows the list.
+public struct BackupFilter: Sendable {
+    public var source: String?
+    public var status: BackupStatus?
+    public var since: Date?
+    public var snapshotId: String?
+    public var limit: Int?
+
+    public init(source: String? = nil, status: BackupStatus? = nil, since: Date? = nil, snapshotId: String? = nil, limit: Int? = nil) {
+        self.source = source
+        self.status = status
+        self.since = since
+        self.snapshotId = snapshotId
+        self.limit = limit
+    }
+}
+
+extension BackupRecord {
+    init(_ m: BackupLogModel, copies: [BackupCopyModel]) {
+        id = m.id!
+        type = m.type
+        scheduleType = m.scheduleType
+        source = m.source
+        sourceKind = m.sourceKind
+        status = BackupStatus(rawValue: m.status) ?? .failed
+        stage = m.stage
+        snapshotId = m.snapshotID
+        startedAt = m.startedAt
+        finishedAt = m.finishedAt
+        bytesRead = m.bytesRead
+        bytesAdded = m.bytesAdded
+        files = m.files
+        dataKeyId = m.dataKeyID
+        checksum = m.checksum
+        requestedBy = m.requestedBy
+        host = m.host
+        pid = m.pid
+        preCheck = m.preCheckPassed.map { Check(passed: $0, details: m.preCheckDetails ?? "") }
+        postCheck = m.postCheckPassed.map { Check(passed: $0, details: m.postCheckDetails ?? "") }
+        error = m.error
+        restoreTest = RestoreTest(
+            tested: m.restoreTested, testedAt: m.restoreTestedAt, result: m.restoreTestResult, durationSeconds: m.restoreTestSeconds,
+            details: m.restoreTestDetails, location: m.restoreTestLocation)
+        locations = copies.sorted { $0.location < $1.location }.map {
+            Copy(location: $0.location, role: $0.role, status: CopyStatus(rawValue: $0.status) ?? .pending, verifiedAt: $0.verifiedAt, error: $0.error)
+        }
+    }
+}

@@ -1,0 +1,286 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Logging
+import NIOPosix
+
+/// Where the catalog lives: a SQLite file (the default) or a PostgreSQL database.
+public enum CatalogLocation: Sendable, CustomStringConvertible {
+    case sqlite(path: String)
+    /// A URL without a password; the password comes from the environment or a file.
+    case postgres(url: String, password: String?)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let url, _): return url
+        }
+    }
+}
+
+public enum CatalogError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(String, String)
+    case failed(String, String)
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let l, let why): return "cannot open the catalog at \(l): \(why)"
+        case .failed(let what, let why): return "the catalog could not \(what): \(why)"
+        case .notFound(let what): return "the catalog has no \(what)"
+        }
+    }
+}
+
+/// The BackupLog (DESIGN §8) on Fluent. Recovery never depends on it: every row can be
+/// rebuilt from the snapshots in a location (``CatalogRebuilder``).
+public final class Catalog: Sendable {
+    public let location: CatalogLocation
+    private let databases: Databases
+    let database: any Database
+
+    private init(location: CatalogLocation, databases: Databases, database: any Database) {
+        self.location = location
+        self.databases = databases
+        self.database = database
+    }
+
+    /// Opens the catalog and applies the migrations it lacks.
+    public static func open(_ location: CatalogLocation) async throws -> Catalog {
+        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        switch location {
+        case .sqlite(let path):
+            let folder = (path as NSString).deletingLastPathComponent
+            guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder) else {
+                throw CatalogError.cannotOpen(location.description, "the folder \(folder) does not exist")
+            }
+            databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
+        case .postgres(let url, let password):
+            var configuration: SQLPostgresConfiguration
+            do {
+                configuration = try SQLPostgresConfiguration(url: url)
+            } catch {
+                throw CatalogError.cannotOpen(url, "not a postgres://user@host[:port]/database URL")
+            }
+            if let password { configuration.coreConfiguration.password = password }
+            databases.use(.postgres(configuration: configuration, sqlLogLevel: .debug), as: .psql)
+        }
+        var logger = Logger(label: "lifeboat.catalog")
+        // Failures reach the caller as errors; nothing is printed (stdout may be --json).
+        logger.logLevel = .critical
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        guard let database = databases.database(logger: logger, on: eventLoop) else {
+            throw CatalogError.cannotOpen(location.description, "no database")
+        }
+        let migrations = Migrations()
+        migrations.add(CatalogMigrations.all)
+        let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
+        do {
+            try await migrator.setupIfNeeded().get()
+            try await migrator.prepareBatch().get()
+        } catch {
+            await databases.shutdownAsync()
+            throw CatalogError.cannotOpen(location.description, String(reflecting: error))
+        }
+        return Catalog(location: location, databases: databases, database: database)
+    }
+
+    public func close() async {
+        await databases.shutdownAsync()
+    }
+
+    /// The names of the migrations applied so far, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await MigrationLog.query(on: database).sort(\.$batch).all().map(\.name)
+    }
+
+    // MARK: Writing
+
+    /// What a run knows when it starts.
+    public struct NewBackup: Sendable {
+        public var type: String
+        public var scheduleType: ScheduleType?
+        public var source: String
+        public var sourceKind: String
+        public var requestedBy: String
+        public var host: String
+        public var pid: Int
+        public var startedAt = Date()
+
+        public init(type: String, scheduleType: ScheduleType?, source: String, sourceKind: String, requestedBy: String, host: String, pid: Int) {
+            self.type = type
+            self.scheduleType = scheduleType
+            self.source = source
+            self.sourceKind = sourceKind
+            self.requestedBy = requestedBy
+            self.host = host
+            self.pid = pid
+        }
+    }
+
+    /// Writes the RUNNING row; returns its id.
+    public func begin(_ new: NewBackup) async throws -> UUID {
+        let m = BackupLogModel()
+        m.type = new.type
+        m.scheduleType = new.scheduleType?.rawValue
+        m.source = new.source
+        m.sourceKind = new.sourceKind
+        m.status = BackupStatus.running.rawValue
+        m.startedAt = new.startedAt
+        m.requestedBy = new.requestedBy
+        m.host = new.host
+        m.pid = new.pid
+        m.restoreTested = false
+        try await perform("write the BackupLog row") { try await m.create(on: self.database) }
+        return m.id!
+    }
+
+    /// Changes one row and saves it.
+    func update(_ id: UUID, _ change: @Sendable (BackupLogModel) -> Void) async throws {
+        try await perform("update the BackupLog row") {
+            guard let m = try await BackupLogModel.find(id, on: self.database) else { throw CatalogError.notFound("BackupLog row \(id)") }
+            change(m)
+            try await m.save(on: self.database)
+        }
+    }
+
+    /// Sets (or adds) a backup's copy in one location.
+    func setCopy(_ id: UUID, location: String, role: String, status: CopyStatus, verifiedAt: Date?, error: String?) async throws {
+        try await perform("record a copy") {
+            let existing = try await BackupCopyModel.query(on: self.database).filter(\.$backup.$id == id).filter(\.$location == location).first()
+            let copy = existing ?? BackupCopyModel(backupID: id, location: location, role: role, status: status)
+            copy.status = status.rawValue
+            copy.verifiedAt = verifiedAt
+            copy.error = error
+            try await copy.save(on: self.database)
+        }
+    }
+
+    /// Earlier backups whose copy in `location` was pending and whose snapshot the location
+    /// now holds become VERIFIED (the replication that found them there read each object
+    /// back). Returns how many.
+    @discardableResult
+    public func settlePendingCopies(location: String, snapshotsPresent: Set<String>, at date: Date = Date()) async throws -> Int {
+        try await perform("settle pending copies") {
+            let pending = try await BackupCopyModel.query(on: self.database)
+                .filter(\.$location == location).filter(\.$status == CopyStatus.pending.rawValue).with(\.$backup).all()
+            var settled = 0
+            for copy in pending {
+                guard let snapshot = copy.backup.snapshotID, snapshotsPresent.contains(snapshot) else { continue }
+                copy.status = CopyStatus.verified.rawValue
+                copy.verifiedAt = date
+                copy.error = nil
+                try await copy.save(on: self.database)
+                settled += 1
+            }
+            return settled
+        }
+    }
+
+    /// Copies of these snapshots in `location` become FORGOTTEN.
+    public func markForgotten(location: String, snapshots: [String]) async throws {
+        guard !snapshots.isEmpty else { return }
+        try await perform("record forgotten snapshots") {
+            let logs = try await BackupLogModel.query(on: self.database).filter(\.$snapshotID ~~ snapshots).all()
+            let ids = logs.compactMap(\.id)
+            guard !ids.isEmpty else { return }
+            try await BackupCopyModel.query(on: self.database)
+                .filter(\.$backup.$id ~~ ids).filter(\.$location == location)
+                .set(\.$status, to: CopyStatus.forgotten.rawValue).update()
+        }
+    }
+
+    /// Rows left RUNNING on this host by a process that is gone become INTERRUPTED.
+    /// Returns how many.
+    @discardableResult
+    public func markInterrupted(host: String, isAlive: @Sendable (Int) -> Bool = Catalog.processIsAlive, at date: Date = Date()) async throws -> Int {
+        try await perform("mark interrupted runs") {
+            let running = try await BackupLogModel.query(on: self.database)
+                .filter(\.$status == BackupStatus.running.rawValue).filter(\.$host == host).all()
+            var marked = 0
+            for m in running where !isAlive(m.pid) {
+                m.status = BackupStatus.interrupted.rawValue
+                m.finishedAt = date
+                m.error = "the run (pid \(m.pid)) ended after stage \(m.stage ?? "start") without finishing"
+                try await m.save(on: self.database)
+                marked += 1
+            }
+            return marked
+        }
+    }
+
+    public static let processIsAlive: @Sendable (Int) -> Bool = { pid in
+        kill(pid_t(pid), 0) == 0 || errno == EPERM
+    }
+
+    /// Records a restoration test in every row of the tested snapshot. Returns how many rows.
+    @discardableResult
+    public func recordRestoreTest(
+        snapshotId: String, passed: Bool, durationSeconds: Double, details: String, location: String?, at date: Date = Date()
+    ) async throws -> Int {
+        try await perform("record the restoration test") {
+            let rows = try await BackupLogModel.query(on: self.database).filter(\.$snapshotID == snapshotId).all()
+            for m in rows {
+                m.restoreTested = true
+                m.restoreTestedAt = date
+                m.restoreTestResult = passed ? "PASSED" : "FAILED"
+                m.restoreTestSeconds = durationSeconds
+                m.restoreTestDetails = details
+                m.restoreTestLocation = location
+                try await m.save(on: self.database)
+            }
+            return rows.count
+        }
+    }
+
+    // MARK: Reading
+
+    /// Rows matching the filter, newest first, with their copies.
+    public func backups(_ filter: BackupFilter = BackupFilter()) async throws -> [BackupRecord] {
+        try await perform("read the BackupLog") {
+            var query = BackupLogModel.query(on: self.database).with(\.$copies)
+            if let source = filter.source { query = query.filter(\.$source == source) }
+            if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
+            if let since = filter.since { query = query.filter(\.$startedAt >= since) }
+            if let snapshot = filter.snapshotId { query = query.filter(\.$snapshotID == snapshot) }
+            query = query.sort(\.$startedAt, .descending)
+            if let limit = filter.limit { query = query.limit(limit) }
+            return try await query.all().map { BackupRecord($0, copies: $0.copies) }
+        }
+    }
+
+    public func backup(id: UUID) async throws -> BackupRecord? {
+        try await perform("read the BackupLog") {
+            guard let m = try await BackupLogModel.query(on: self.database).filter(\.$id == id).with(\.$copies).first() else { return nil }
+            return BackupRecord(m, copies: m.copies)
+        }
+    }
+
+    /// The snapshot ids some row records.
+    public func recordedSnapshots() async throws -> Set<String> {
+        try await perform("read the BackupLog") {
+            Set(try await BackupLogModel.query(on: self.database).field(\.$id).field(\.$snapshotID).all().compactMap(\.snapshotID))
+        }
+    }
+
+    /// Runs a catalog operation, naming what failed in the error.
+    func perform<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError.failed(what, String(reflecting: error))
+        }
+    }
+}
+
+/// Fluent's own record of applied migrations.
+final class MigrationLog: Model, @unchecked Sendable {
+    static let schema = "_fluent_migrations"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "batch") var batch: Int
+    init() {}
+}

@@ -1,0 +1,62 @@
+import FluentKit
+
+/// The catalog's schema, one migration per version. Fluent records each applied name in
+/// `_fluent_migrations`, so opening an older catalog applies only what it lacks.
+/// Never edit a released migration: add the next one.
+enum CatalogMigrations {
+    static let all: [any AsyncMigration] = [CreateBackupLogV1()]
+}
+
+/// Version 1: the BackupLog and its per-location copies.
+struct CreateBackupLogV1: AsyncMigration {
+    var name: String { "lifeboat-v1-backup-log" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(BackupLogModel.schema)
+            .id()
+            .field("type", .string, .required)
+            .field("schedule_type", .string)
+            .field("source", .string, .required)
+            .field("source_kind", .string, .required)
+            .field("status", .string, .required)
+            .field("stage", .string)
+            .field("snapshot_id", .string)
+            .field("started_at", .datetime, .required)
+            .field("finished_at", .datetime)
+            .field("bytes_read", .int64)
+            .field("bytes_added", .int64)
+            .field("files", .int64)
+            .field("data_key_id", .string)
+            .field("checksum", .string)
+            .field("requested_by", .string, .required)
+            .field("host", .string, .required)
+            .field("pid", .int64, .required)
+            .field("pre_check_passed", .bool)
+            .field("pre_check_details", .string)
+            .field("post_check_passed", .bool)
+            .field("post_check_details", .string)
+            .field("error", .string)
+            .field("restore_tested", .bool, .required)
+            .field("restore_tested_at", .datetime)
+            .field("restore_test_result", .string)
+            .field("restore_test_seconds", .double)
+            .field("restore_test_details", .string)
+            .field("restore_test_location", .string)
+            .create()
+        try await database.schema(BackupCopyModel.schema)
+            .id()
+            .field("backup_log_id", .uuid, .required, .references(BackupLogModel.schema, "id", onDelete: .cascade))
+            .field("location", .string, .required)
+            .field("role", .string, .required)
+            .field("status", .string, .required)
+            .field("verified_at", .datetime)
+            .field("error", .string)
+            .unique(on: "backup_log_id", "location")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(BackupCopyModel.schema).delete()
+        try await database.schema(BackupLogModel.schema).delete()
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import LifeboatCatalog
+import LifeboatCore
+
+/// `lifeboat run SOURCE`: the whole backup process for a source of lifeboat.yaml, recorded
+/// stage by stage in the catalog's BackupLog.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Back up a configured source through the whole pipeline and record it in the BackupLog.",
+        discussion: """
+            Stages: the pre-backup consistency check (a failure stops with FAILED_PRECHECK and \
+            nothing written); the backup to the PRIMARY location with a fresh data key; the \
+            post-backup read-back of every object it wrote (FAILED_VERIFICATION, no snapshot, exit \
+            13 on damage); replication to every other location but AIR_GAPPED, each copy read back \
+            by name (a location that is down stays PENDING, is retried by the next run, and makes \
+            the exit status 3); retention per location. The BackupLog row is written RUNNING at \
+            the start and updated after every stage; rows left RUNNING by a process that is gone \
+            are marked INTERRUPTED.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "A source named in lifeboat.yaml.")
+    var source: String
+
+    @Option(name: .long, help: "full, incremental, transaction-log (postgres) or configuration (files) (default: incremental when a parent exists).")
+    var type: RunTypeArgument?
+
+    @Option(name: .long, help: "What the BackupLog records as the schedule type: SCHEDULED, MANUAL (default) or ON_CHANGE.")
+    var scheduleType: ScheduleTypeArgument = .manual
+
+    func run() async throws {
+        guard let config = try repository.configuration() else {
+            throw CLIError("run needs lifeboat.yaml (or --config) with the source and a PRIMARY location")
+        }
+        let source = try config.source(named: self.source)
+        guard let primary = config.primary else { throw CLIError("\(config.file) names no PRIMARY location to back up to") }
+        let type = type?.backupType
+        try Self.check(type, for: source)
+        let pipelineSource = try Self.pipelineSource(source)
+        let passphrase = try repository.passphrase()
+        let primaryRepository = try await Repository.open(backend: try config.backend(for: primary), passphrase: passphrase)
+        let others = try config.locations.filter { $0.role != .primary }.map { l in
+            BackupPipeline.Location(
+                name: l.name, role: l.role.rawValue, medium: l.medium, retention: try l.retention?.policy(in: config.file),
+                replicates: l.role != .airGapped, open: { try config.backend(for: l, create: Self.mayCreate(l)) })
+        }
+        var pipeline = BackupPipeline(primary: primaryRepository, primaryName: primary.name, locations: others, passphrase: passphrase)
+        pipeline.primaryRetention = try primary.retention?.policy(in: config.file)
+
+        let catalog = try await Catalog.open(try config.catalogLocation())
+        do {
+            try await catalog.markInterrupted(host: Identity.host)
+            var request = BackupPipeline.Request(sourceName: source.name, source: pipelineSource, type: type, host: Identity.host, username: Identity.username)
+            request.programVersion = Lifeboat.version
+            let recorder = try await BackupLogRecorder.begin(
+                catalog,
+                Catalog.NewBackup(
+                    type: type?.rawValue ?? "AUTO", scheduleType: ScheduleType(rawValue: scheduleType.rawValue), source: source.name,
+                    sourceKind: source.kind.rawValue, requestedBy: Identity.username, host: Identity.host, pid: Int(getpid())),
+                primary: primary.name)
+            let copies = others.filter(\.replicates).map { (name: $0.name, role: $0.role) }
+            let faultStage = ProcessInfo.processInfo.environment["LIFEBOAT_FAULT_AFTER_STAGE"]
+            do {
+                try await pipeline.run(request) { event in
+                    try await recorder.record(event, locations: copies)
+                    // Fault injection for the crash tests: die as a crash would, right after a stage is recorded.
+                    if let faultStage, faultStage == Self.stage(of: event).rawValue { kill(getpid(), SIGKILL) }
+                }
+            } catch {
+                try? await recorder.failed(error)  // the original error matters more than a second one
+                throw error
+            }
+            let record = try await catalog.backup(id: recorder.id)
+            await catalog.close()
+            guard let record else { throw CLIError("the BackupLog row vanished") }
+            if output.json {
+                try JSONOutput.print(record)
+            } else {
+                print(LogCommand.line(record))
+                for copy in record.locations { print("  \(copy.location) \(copy.role): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? "")") }
+            }
+            let pending = record.locations.filter { $0.status == .pending }
+            if !pending.isEmpty {
+                FileHandle.standardError.write(Data("lifeboat: warning: the copy in \(pending.map(\.location).joined(separator: ", ")) is pending; the next run retries it\n".utf8))
+                throw ExitCode(ExitStatus.partial.rawValue)
+            }
+        } catch {
+            await catalog.close()
+            throw error
+        }
+    }
+
+    static func stage(of event: BackupPipeline.Event) -> BackupPipeline.Stage {
+        switch event {
+        case .preCheck: return .preCheck
+        case .backedUp: return .backup
+        case .replicated: return .replication
+        case .retained: return .retention
+        case .finished: return .finished
+        }
+    }
+
+    /// A removable medium is never created: a missing folder means it is not mounted.
+    static func mayCreate(_ l: LifeboatConfiguration.Location) -> Bool { l.medium == nil || FileManager.default.fileExists(atPath: (l.path as NSString).deletingLastPathComponent) }
+
+    static func check(_ type: BackupType?, for source: LifeboatConfiguration.Source) throws {
+        if type == .transactionLog && source.kind != .postgres { throw CLIError("--type transaction-log is for postgres sources; '\(source.name)' is \(source.kind.rawValue)") }
+        if type == .configuration && source.kind != .files { throw CLIError("--type configuration is for files sources; '\(source.name)' is \(source.kind.rawValue)") }
+    }
+
+    static func pipelineSource(_ source: LifeboatConfiguration.Source) throws -> BackupPipeline.Source {
+        switch source.kind {
+        case .files: return .files(paths: source.paths ?? [], excludes: source.exclude ?? [])
+        case .sqlite: return .sqlite(path: source.path ?? "")
+        case .postgres:
+            // libpq reads PGPASSWORD when it connects; the secret never reaches a command line.
+            if let password = try LifeboatConfiguration.secret(environment: source.passwordEnv, file: source.passwordFile, for: "source '\(source.name)'") {
+                setenv("PGPASSWORD", password, 1)
+            }
+            var pg = PostgreSQLSource(url: source.url ?? "")
+            pg.amcheckIndexes = source.amcheckIndexes ?? []
+            return .postgres(pg, dataDirectory: source.pgdata)
+        }
+    }
+}
+
+enum RunTypeArgument: String, ExpressibleByArgument, CaseIterable {
+    case full, incremental, configuration
+    case transactionLog = "transaction-log"
+    var backupType: BackupType {
+        switch self {
+        case .full: return .full
+        case .incremental: return .incremental
+        case .configuration: return .configuration
+        case .transactionLog: return .transactionLog
+        }
+    }
+}
+
+enum ScheduleTypeArgument: String, ExpressibleByArgument, CaseIterable {
+    case scheduled = "SCHEDULED"
+    case manual = "MANUAL"
+    case onChange = "ON_CHANGE"
+}
