@@ -96,6 +96,11 @@ let package = Package(
             name: "LifeboatCoreTests",
             dependencies: ["LifeboatCore", "LifeboatTestSupport", "CLinux"]
         ),
+        // The catalog on SQLite and on a scratch PostgreSQL, and the pipeline that writes it.
+        .testTarget(
+            name: "LifeboatCatalogTests",
+            dependencies: ["LifeboatCatalog", "LifeboatCore", "LifeboatTestSupport"]
+        ),
         // Runs the built `lifeboat` binary; the dependency makes sure it is built first.
         .testTarget(
             name: "lifeboatTests",

@@ -163,24 +163,6 @@ final class ManagedFlag: @unchecked Sendable {
     func set() { lock.withLock { value = true } }
 }
 
-/// A location that stores packs wrong: every pack it writes loses a byte in the middle
-/// (a disk or network that corrupts silently), as the read-back must notice.
-final class CorruptingPackBackend: StorageBackend {
-    let inner: LocalDirectoryBackend
-    init(_ inner: LocalDirectoryBackend) { self.inner = inner }
-    var locationDescription: String { inner.locationDescription }
-    func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
-        var stored = bytes
-        if name.kind == .data { stored[stored.count / 2] ^= 0x40 }
-        try await inner.write(name, bytes: stored, overwrite: overwrite)
-    }
-    func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
-    func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(name, offset: offset, length: length) }
-    func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-    func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
-    func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
-}
-
 @Suite("Archiver read-back")
 struct ArchiverReadBackTests {
     @Test("with the read-back on, a backup reads back what it wrote and records it; damage in the location stops it before the snapshot")
