@@ -1,0 +1,185 @@
+import Foundation
+import LifeboatCore
+import LifeboatTestSupport
+import Testing
+
+/// `lifeboat run`, `log`, `catalog rebuild` and `restore-test` against a lifeboat.yaml,
+/// as an operator (or cron) runs them.
+@Suite("run, log and the catalog")
+struct RunCLITests {
+    let scratch = ScratchDirectory("run")
+    let cli: LifeboatCLI
+    let config: String
+    let app: String
+
+    init() throws {
+        cli = try LifeboatCLI(scratch: scratch)
+        app = scratch.sub("app")
+        _ = scratch.sub("app/config")
+        _ = scratch.sub("media")
+        try FileTree.write(app + "/config/app.yaml", Array("listen: 127.0.0.1:8080\n".utf8))
+        let db = app + "/app.db"
+        let made = try Shell.run("/usr/bin/python3", [
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT)'); c.executemany('INSERT INTO orders (item) VALUES (?)', [('item %d' % i,) for i in range(500)]); c.commit()",
+            db,
+        ])
+        precondition(made.status == 0, made.stderr)
+        config = scratch.path + "/lifeboat.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+              - { name: usb, role: TERTIARY, path: \(scratch.path)/media/usb-1, medium: usb-1 }
+            sources:
+              - { name: app-db, kind: sqlite, path: \(db) }
+              - { name: app-config, kind: files, paths: [\(app)/config] }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    var environment: [String: String] {
+        var env = cli.environment
+        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
+        env["LIFEBOAT_CONFIG"] = config
+        return env
+    }
+
+    func run(_ arguments: [String], _ extra: [String: String] = [:]) throws -> Shell.Output {
+        try cli.run(arguments, environment: environment.merging(extra) { _, new in new })
+    }
+
+    func log(_ arguments: [String] = []) throws -> [[String: Any]] {
+        let out = try run(["log", "--json"] + arguments)
+        #expect(out.status == 0, "\(out.stderr)")
+        return try #require(try LifeboatCLI.json(out) as? [[String: Any]])
+    }
+
+    func copies(_ row: [String: Any]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: ((row["locations"] as? [[String: Any]]) ?? []).map { ($0["location"] as! String, $0["status"] as! String) })
+    }
+
+    @Test("run records each backup; log shows, filters and prints them as JSON")
+    func runAndLog() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        let full = try run(["run", "app-db", "--type", "full", "--schedule-type", "SCHEDULED"])
+        #expect(full.status == 0, "\(full.stderr)")
+        #expect(full.stdout.contains("SUCCEEDED") && full.stdout.contains("FULL") && full.stdout.contains("usb TERTIARY: VERIFIED"), "\(full.stdout)")
+        let conf = try run(["run", "app-config", "--type", "configuration", "--json"])
+        #expect(conf.status == 0, "\(conf.stderr)")
+        let confRow = try #require(try LifeboatCLI.json(conf) as? [String: Any])
+        #expect(confRow["type"] as? String == "CONFIGURATION" && confRow["status"] as? String == "SUCCEEDED")
+
+        let rows = try log()
+        #expect(rows.count == 2)
+        #expect(rows.map { $0["source"] as? String } == ["app-config", "app-db"])
+        let db = rows[1]
+        #expect(db["scheduleType"] as? String == "SCHEDULED")
+        #expect((db["preCheck"] as? [String: Any])?["passed"] as? Bool == true)
+        #expect((db["postCheck"] as? [String: Any])?["passed"] as? Bool == true)
+        #expect(copies(db) == ["primary": "VERIFIED", "usb": "VERIFIED"])
+        #expect(try log(["--source", "app-db"]).count == 1)
+        #expect(try log(["--status", "failed_precheck"]).isEmpty)
+        #expect(try log(["--since", "1h"]).count == 2)
+        #expect(try log(["--since", "2999-01-01T00:00:00Z"]).isEmpty)
+        let text = try run(["log"])
+        #expect(text.status == 0 && text.stdout.contains("app-db") && text.stdout.contains("pre-check passed"), "\(text.stdout)")
+
+        #expect(try run(["log", "--status", "MAYBE"]).status == 64)
+        #expect(try run(["log", "--since", "yesterday"]).status == 64)
+        let unknown = try run(["run", "nope"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no source named 'nope'"), "\(unknown.stderr)")
+        let wrongType = try run(["run", "app-db", "--type", "transaction-log"])
+        #expect(wrongType.status == 1 && wrongType.stderr.contains("postgres"), "\(wrongType.stderr)")
+        // A wrong passphrase writes no row.
+        let bad = scratch.path + "/bad-password"
+        try "wrong".write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect(try run(["run", "app-db"], ["LIFEBOAT_PASSWORD_FILE": bad]).status == 12)
+        #expect(try log().count == 2)
+    }
+
+    @Test("a run killed after its backup stage is marked INTERRUPTED; the next run copies what it left pending")
+    func crash() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        let killed = try run(["run", "app-db"], ["LIFEBOAT_FAULT_AFTER_STAGE": "BACKUP"])
+        #expect(killed.status == 137, "\(killed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/media/usb-1"))
+        let rows = try log()
+        let row = try #require(rows.first)
+        #expect(row["status"] as? String == "INTERRUPTED")
+        #expect(row["stage"] as? String == "BACKUP")
+        #expect(row["snapshotId"] is String)
+        #expect(copies(row) == ["primary": "VERIFIED", "usb": "PENDING"])
+
+        #expect(try run(["run", "app-db"]).status == 0)
+        let after = try log()
+        #expect(after.count == 2)
+        #expect(after.allSatisfy { copies($0)["usb"] == "VERIFIED" })
+        #expect(after.last?["status"] as? String == "INTERRUPTED")
+    }
+
+    @Test("an unmounted medium: the run succeeds on PRIMARY, exits 3 and leaves the copy PENDING until a later run")
+    func pendingLocation() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        try FileManager.default.removeItem(atPath: scratch.path + "/media")
+        let out = try run(["run", "app-config"])
+        #expect(out.status == 3, "\(out.stderr)")
+        #expect(out.stderr.contains("pending"))
+        #expect(copies(try #require(try log().first)) == ["primary": "VERIFIED", "usb": "PENDING"])
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/media"), "a medium that is not mounted is never created")
+        _ = scratch.sub("media")
+        #expect(try run(["run", "app-config"]).status == 0)
+        #expect(try log().allSatisfy { copies($0)["usb"] == "VERIFIED" })
+    }
+
+    @Test("restore-test of a source from the medium is recorded in its row; catalog rebuild brings back a lost catalog")
+    func restoreTestAndRebuild() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        #expect(try run(["run", "app-db"]).status == 0)
+        #expect(try run(["run", "app-config"]).status == 0)
+        let test = try run(["restore-test", "app-db", "--location", "usb", "--json"])
+        #expect(test.status == 0, "\(test.stderr)")
+        let report = try #require(try LifeboatCLI.json(test) as? [String: Any])
+        #expect(report["passed"] as? Bool == true && report["recordedRows"] as? Int == 1)
+        let tested = try #require(try log(["--source", "app-db"]).first?["restoreTest"] as? [String: Any])
+        #expect(tested["tested"] as? Bool == true && tested["result"] as? String == "PASSED" && tested["location"] as? String == "usb")
+        #expect(try log(["--source", "app-config"]).first.map { ($0["restoreTest"] as? [String: Any])?["tested"] as? Bool } == false)
+        let noSuch = try run(["restore-test", "nothing-like-this"])
+        #expect(noSuch.status != 0)
+
+        // The catalog is lost; the medium still has both snapshots.
+        try FileManager.default.removeItem(atPath: scratch.path + "/catalog.sqlite")
+        #expect(try log().isEmpty)
+        let rebuilt = try run(["catalog", "rebuild", "--from", "usb", "--json"])
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        #expect((try LifeboatCLI.json(rebuilt) as? [String: Any])?["added"] as? Int == 2)
+        let rows = try log()
+        #expect(Set(rows.compactMap { $0["source"] as? String }) == ["app-db", "app-config"])
+        #expect(rows.allSatisfy { $0["status"] as? String == "SUCCEEDED" && copies($0) == ["usb": "PRESENT"] })
+        #expect(try run(["catalog", "rebuild", "--from", "nowhere"]).status == 1)
+    }
+
+    @Test("the catalog in PostgreSQL, named by URL with the password from the environment", .enabled(if: ScratchPostgres.isAvailable))
+    func postgresCatalog() throws {
+        let server = try ScratchPostgres()
+        _ = try server.sql("CREATE ROLE lifeboat LOGIN PASSWORD 'catalog-secret'")
+        _ = try server.sql("CREATE DATABASE catalog OWNER lifeboat")
+        // The scratch cluster trusts every local connection; this role must give its password.
+        let hba = server.dataDirectory + "/pg_hba.conf"
+        let rules = try String(contentsOfFile: hba, encoding: .utf8)
+        try ("host catalog lifeboat 127.0.0.1/32 scram-sha-256\n" + rules).write(toFile: hba, atomically: false, encoding: .utf8)
+        _ = try server.sql("SELECT pg_reload_conf()")
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        text += "\ncatalog: { postgres: \"postgresql://lifeboat@127.0.0.1:\(server.port)/catalog\", passwordEnv: CATALOG_PASSWORD }\n"
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        let missing = try run(["run", "app-db"])
+        #expect(missing.status == 1 && missing.stderr.contains("CATALOG_PASSWORD"), "\(missing.stderr)")
+        let wrong = try run(["run", "app-db"], ["CATALOG_PASSWORD": "not-it"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("catalog"), "\(wrong.stderr)")
+        let out = try run(["run", "app-db"], ["CATALOG_PASSWORD": "catalog-secret"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let rows = try cli.run(["log", "--json"], environment: environment.merging(["CATALOG_PASSWORD": "catalog-secret"]) { _, n in n })
+        #expect((try LifeboatCLI.json(rows) as? [[String: Any]])?.count == 1)
+        #expect(try server.sql("SELECT count(*) FROM backup_logs", database: "catalog").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/catalog.sqlite"))
+    }
+}
