@@ -73,6 +73,7 @@ let package = Package(
                 "LifeboatCore",
                 "LifeboatCatalog",
                 "CLinux",
+                "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -1,13 +1,18 @@
 import ArgumentParser
+import CSQLite
 import Foundation
+import LifeboatCatalog
 import LifeboatCore
 
 /// The whole story on the embedded default, in a scratch directory: a sample application
-/// is backed up, changed, backed up again, checked, restored and compared.
+/// (a SQLite database and a configuration folder) and a lifeboat.yaml with a PRIMARY and a
+/// TERTIARY location; FULL, changes, INCREMENTAL and CONFIGURATION runs through the
+/// pipeline, verification of both locations, a restoration test from the medium, and the
+/// BackupLog that recorded it all.
 struct QuickstartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quickstart",
-        abstract: "Run a complete backup-and-restore cycle on a sample application in a scratch directory.")
+        abstract: "Run the whole backup process on a sample application in a scratch directory and print its BackupLog.")
 
     @Option(name: .long, help: "Work in this directory instead of a new temporary one (it is kept).")
     var directory: String?
@@ -27,102 +32,118 @@ struct QuickstartCommand: AsyncParsableCommand {
             if directory == nil && !keep { try? fm.removeItem(atPath: base) }
         }
         let app = base + "/app"
-        let repoPath = base + "/repository"
-        let restorePath = base + "/restore"
         say("Lifeboat quickstart in \(base)")
 
         try SampleApplication.create(at: app)
-        say("1. made a sample application in \(app): configuration, data files, logs, a symlink, an empty directory")
+        say("1. sample application in \(app): a SQLite database (\(SampleApplication.orders) orders) and a configuration folder")
 
-        let backend = try LocalDirectoryBackend(path: repoPath, create: true)
+        try fm.createDirectory(atPath: base + "/media", withIntermediateDirectories: true)
+        let configPath = base + "/lifeboat.yaml"
+        try """
+            # Written by lifeboat quickstart.
+            locations:
+              - { name: primary, role: PRIMARY, path: \(base)/primary, retention: { keepLast: 10 } }
+              - { name: usb, role: TERTIARY, path: \(base)/media/usb-1, medium: usb-1 }
+            sources:
+              - { name: app-db, kind: sqlite, path: \(app)/data/app.db }
+              - { name: app-config, kind: files, paths: [\(app)/config] }
+            schedules:
+              - { source: app-db, type: FULL, cron: "0 2 * * 0" }
+              - { source: app-db, type: INCREMENTAL, cron: "0 2 * * 1-6" }
+              - { source: app-config, type: CONFIGURATION, cron: "*/15 * * * *", scheduleType: ON_CHANGE }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config = try LifeboatConfiguration.load(configPath)
         let passphrase = Digest256.random().hex
         fm.createFile(atPath: base + "/passphrase", contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600])
-        let repo = try await Repository.initialize(backend: backend, passphrase: passphrase, host: Identity.host, username: Identity.username)
-        say("2. created an encrypted repository (PRIMARY) at \(repoPath); passphrase in \(base)/passphrase")
+        let primaryBackend = try LocalDirectoryBackend(path: base + "/primary", create: true)
+        _ = try await Repository.initialize(backend: primaryBackend, passphrase: passphrase, host: Identity.host, username: Identity.username)
+        say("2. \(configPath): PRIMARY \(base)/primary (encrypted repository; passphrase in \(base)/passphrase), TERTIARY removable medium usb-1; catalog \(try config.catalogLocation())")
 
-        var options = BackupOptions(paths: [app], type: .full, host: Identity.host, username: Identity.username)
-        options.programVersion = Lifeboat.version
-        let full = try await Archiver(repository: repo).backup(options)
-        report("3. FULL backup", full)
-
+        func run(_ source: String, _ type: BackupType, _ step: String) async throws -> BackupRecord {
+            let record = try await RunCommand.perform(config: config, sourceName: source, type: type, scheduleType: .manual, passphrase: passphrase)
+            say("\(step) \(type.rawValue) of \(source): \(record.status.rawValue), snapshot \(record.snapshotId?.prefix(8) ?? "none"), read \(ByteFormat.string(record.bytesRead ?? 0)), added \(ByteFormat.string(record.bytesAdded ?? 0)); pre-check \(record.preCheck?.passed == true ? "passed" : "FAILED"), read-back \(record.postCheck?.passed == true ? "passed" : "FAILED"), \(record.locations.map { "\($0.location) \($0.status.rawValue)" }.joined(separator: ", "))")
+            return record
+        }
+        let full = try await run("app-db", .full, "3.")
         try SampleApplication.change(at: app)
-        say("4. changed the application: appended to a log, edited the configuration, added an upload, removed a file")
+        say("4. changed the application: 250 new orders, 40 updated, the pool size in app.yaml")
+        let incremental = try await run("app-db", .incremental, "5.")
+        let configuration = try await run("app-config", .configuration, "6.")
 
-        options.type = .incremental
-        let incremental = try await Archiver(repository: repo).backup(options)
-        report("5. INCREMENTAL backup", incremental)
+        // Opened afresh, as `lifeboat check` would: the runs added data keys since the init.
+        let primary = try await Repository.open(backend: primaryBackend, passphrase: passphrase)
+        let primaryCheck = try await Checker(repository: primary).check(readData: true)
+        let medium = try await Repository.open(backend: try config.backend(for: try config.location(named: "usb")), passphrase: passphrase)
+        let mediumCheck = try await Checker(repository: medium).check(readData: true)
+        say("7. verified both locations (check --read-data): primary \(primaryCheck.packsChecked) packs, \(primaryCheck.snapshotsChecked) snapshots: \(primaryCheck.isOK ? "no errors" : primaryCheck.errors.joined(separator: "; ")); usb \(mediumCheck.snapshotsChecked) snapshots: \(mediumCheck.isOK ? "no errors" : mediumCheck.errors.joined(separator: "; "))")
 
-        let check = try await Checker(repository: repo).check(readData: true)
-        say("6. check --read-data: \(check.packsChecked) packs, \(check.blobsChecked) blobs, \(check.snapshotsChecked) snapshots: \(check.isOK ? "no errors" : check.errors.joined(separator: "; "))")
+        guard let tested = incremental.snapshotId else { throw CLIError("the INCREMENTAL run wrote no snapshot: \(incremental.error ?? "")") }
+        let entry = try await medium.findSnapshot(tested)
+        let test = try await RestoreTestCommand.test(entry, in: medium, scratchDirectory: base, query: nil, restoreCommand: nil)
+        _ = await RestoreTestCommand.record(test, in: config, location: "usb")
+        say("8. restoration test of the INCREMENTAL from the medium: \(test.passed ? "PASSED" : "FAILED") in \(String(format: "%.2f", test.durationSeconds)) s: \(test.details)")
 
-        var restoreOptions = RestoreOptions(target: restorePath)
-        restoreOptions.verify = true
-        let restoreStart = clock.now
-        let restored = try await Restorer(repository: repo).restore(incremental.snapshot, options: restoreOptions)
-        let restoreSeconds = (clock.now - restoreStart).seconds
-        say("7. restored the INCREMENTAL snapshot to \(restorePath) in \(String(format: "%.2f", restoreSeconds)) s: \(restored.filesRestored) files, \(restored.filesVerified) verified")
+        let catalog = try await Catalog.open(try config.catalogLocation())
+        let log = try await catalog.backups()
+        await catalog.close()
+        say("9. the BackupLog (lifeboat log --config \(configPath)):")
+        for r in log {
+            say("   " + LogCommand.line(r))
+            say("       copies: \(r.locations.map { "\($0.location)=\($0.status.rawValue)" }.joined(separator: " ")); restore test: \(r.restoreTest.result ?? "not yet")")
+        }
 
-        let differences = DirectoryComparison.differences(app, restorePath + app)
-        say("8. compared the restore with the application: \(differences.isEmpty ? "identical (content, modes, times, links)" : "\(differences.count) differences")")
-        for d in differences.prefix(20) { say("   \(d)") }
-
-        let ok = check.isOK && restored.isComplete && differences.isEmpty
-        say("\(ok ? "OK" : "FAILED"): 2 snapshots, \(ByteFormat.string(Int64(try await backend.list(.data).reduce(0) { $0 + $1.sizeBytes }))) of packs, in \(String(format: "%.1f", (clock.now - started).seconds)) s\(directory != nil || keep ? "; files kept in \(base)" : "")")
+        let runs = [full, incremental, configuration]
+        let ok = runs.allSatisfy { $0.status == .succeeded && $0.locations.allSatisfy { $0.status == .verified } } && primaryCheck.isOK && mediumCheck.isOK && test.passed
+        say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, in \(String(format: "%.1f", (clock.now - started).seconds)) s\(directory != nil || keep ? "; files kept in \(base)" : "")")
         if !ok { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }
 
     private func say(_ line: String) { print(line) }
-
-    private func report(_ what: String, _ r: BackupResult) {
-        let s = r.snapshot.statistics
-        say("\(what) \(r.snapshotID.shortHex): \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnmodified) unmodified files; read \(ByteFormat.string(s.bytesRead)), added \(ByteFormat.string(s.bytesAdded)) in \(String(format: "%.2f", s.durationSeconds)) s")
-    }
 }
 
-/// A small application tree: configuration, data, logs and a few edge cases.
+/// A small application: a SQLite database of orders and a configuration folder.
 enum SampleApplication {
+    static let orders = 20_000
+
     static func create(at root: String) throws {
         let fm = FileManager.default
-        for dir in ["config", "data/uploads", "logs", "cache/empty"] {
-            try fm.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
-        }
+        for dir in ["config", "data"] { try fm.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true) }
         try "database:\n  path: data/app.db\n  pool: 8\nlisten: 127.0.0.1:8080\n".write(toFile: "\(root)/config/app.yaml", atomically: true, encoding: .utf8)
         try "level: info\n".write(toFile: "\(root)/config/logging.yaml", atomically: true, encoding: .utf8)
-        var rng = SeededGenerator(seed: 42)
-        for i in 0..<40 {
-            let size = 2_000 + Int(rng.next() % 200_000)
-            let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            fm.createFile(atPath: "\(root)/data/uploads/upload-\(i).bin", contents: Data(bytes))
-        }
-        var records = ""
-        for i in 0..<20_000 { records += "\(i),customer-\(i % 997),\(i * 37 % 10_000).\(i % 100)\n" }
-        try records.write(toFile: "\(root)/data/orders.csv", atomically: true, encoding: .utf8)
-        var log = ""
-        for i in 0..<5_000 { log += "2026-01-01T00:\(String(format: "%02d", i / 100 % 60)):00Z INFO request \(i) served in \(i % 97) ms\n" }
-        try log.write(toFile: "\(root)/logs/app.log", atomically: true, encoding: .utf8)
         try fm.createSymbolicLink(atPath: "\(root)/config/current", withDestinationPath: "app.yaml")
+        try execute(on: "\(root)/data/app.db", """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER NOT NULL REFERENCES customers(id), amount REAL NOT NULL, note TEXT);
+            CREATE INDEX orders_customer ON orders(customer);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
+              INSERT INTO customers (id, name) SELECT i, 'customer-' || i FROM n;
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(orders))
+              INSERT INTO orders (customer, amount, note) SELECT 1 + i % 997, (i * 37 % 10000) / 100.0, hex(randomblob(24)) FROM n;
+            """)
     }
 
     static func change(at root: String) throws {
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(root)/logs/app.log"))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("2026-01-02T00:00:00Z INFO quickstart changed things\n".utf8))
-        try handle.close()
+        try execute(on: "\(root)/data/app.db", """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250)
+              INSERT INTO orders (customer, amount, note) SELECT 1 + i % 997, i / 10.0, 'new' FROM n;
+            UPDATE orders SET amount = amount + 1 WHERE id % 500 = 0;
+            """)
         try "database:\n  path: data/app.db\n  pool: 16\nlisten: 127.0.0.1:8080\n".write(toFile: "\(root)/config/app.yaml", atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: "\(root)/data/uploads/new-upload.bin", contents: Data((0..<50_000).map { UInt8($0 % 251) }))
-        try FileManager.default.removeItem(atPath: "\(root)/data/uploads/upload-0.bin")
     }
-}
 
-/// SplitMix64: reproducible sample data.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+    /// Runs SQL on a database file, as the application would.
+    static func execute(on path: String, _ sql: String) throws {
+        var db: OpaquePointer?
+        guard sqlite3_open(path, &db) == SQLITE_OK else {
+            defer { sqlite3_close(db) }
+            throw CLIError("cannot open the sample database \(path): \(String(cString: sqlite3_errmsg(db)))")
+        }
+        defer { sqlite3_close(db) }
+        var message: UnsafeMutablePointer<CChar>?
+        guard sqlite3_exec(db, sql, nil, nil, &message) == SQLITE_OK else {
+            defer { sqlite3_free(message) }
+            throw CLIError("the sample database: \(message.map { String(cString: $0) } ?? "error")")
+        }
     }
 }

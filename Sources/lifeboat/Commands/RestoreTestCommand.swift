@@ -59,7 +59,22 @@ struct RestoreTestCommand: AsyncParsableCommand {
         } else {
             entry = try await repo.findSnapshot(snapshot)
         }
-        let scratchDirectory = scratch ?? NSTemporaryDirectory()
+        let walFetch = entry.snapshot.source.kind == "postgres" ? try repository.walFetchCommand(at: walLocation) : nil
+        var report = try await Self.test(entry, in: repo, scratchDirectory: scratch ?? NSTemporaryDirectory(), query: query, restoreCommand: walFetch)
+        if let config { report.recordedRows = await Self.record(report, in: config, location: locationName) }
+        if output.json {
+            try JSONOutput.print(report)
+        } else {
+            print("\(report.passed ? "PASSED" : "FAILED"): restore test of \(entry.snapshot.source.kind) snapshot \(entry.id.shortHex) in \(String(format: "%.1f", report.durationSeconds)) s: \(report.details)")
+        }
+        if !report.passed { throw RestorationTestFailure() }
+    }
+
+    /// Restores `entry` into a sandbox of `scratchDirectory`, runs its source's checks,
+    /// and removes the sandbox whatever happens.
+    static func test(
+        _ entry: SnapshotEntry, in repo: Repository, scratchDirectory: String, query: String?, restoreCommand: (@Sendable (String) -> String)?
+    ) async throws -> RestoreTestJSON {
         let clock = ContinuousClock()
         let start = clock.now
         var report = RestoreTestJSON(
@@ -68,7 +83,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
         switch entry.snapshot.source.kind {
         case "postgres":
             let result = try await PostgreSQLRestorationTest(repository: repo).run(
-                entry, restoreCommand: try repository.walFetchCommand(at: walLocation), scratchDirectory: scratchDirectory, checkQuery: query)
+                entry, restoreCommand: restoreCommand ?? { _ in "false" }, scratchDirectory: scratchDirectory, checkQuery: query)
             report.passed = result.passed
             report.details = result.details
             report.tableRows = result.tableRows
@@ -98,22 +113,25 @@ struct RestoreTestCommand: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         report.durationSeconds = elapsed.seconds
-        if let config {
+        return report
+    }
+
+    /// Records the result in the BackupLog rows of the snapshot; returns how many. A catalog
+    /// that cannot be written is a warning: the test's own result stands.
+    static func record(_ report: RestoreTestJSON, in config: LifeboatConfiguration, location: String?) async -> Int {
+        do {
             let catalog = try await Catalog.open(try config.catalogLocation())
             let rows = try? await catalog.recordRestoreTest(
-                snapshotId: entry.id.hex, passed: report.passed, durationSeconds: report.durationSeconds, details: report.details, location: locationName)
+                snapshotId: report.snapshotId, passed: report.passed, durationSeconds: report.durationSeconds, details: report.details, location: location)
             await catalog.close()
-            report.recordedRows = rows ?? 0
-            if rows == nil || rows == 0 {
-                FileHandle.standardError.write(Data("lifeboat: note: the catalog has no BackupLog row for snapshot \(entry.id.shortHex) (run 'lifeboat catalog rebuild --from LOCATION' to add one)\n".utf8))
+            if (rows ?? 0) == 0 {
+                FileHandle.standardError.write(Data("lifeboat: note: the catalog has no BackupLog row for snapshot \(report.snapshotId.prefix(8)) (run 'lifeboat catalog rebuild --from LOCATION' to add one)\n".utf8))
             }
+            return rows ?? 0
+        } catch {
+            FileHandle.standardError.write(Data("lifeboat: warning: the result was not recorded: \(error)\n".utf8))
+            return 0
         }
-        if output.json {
-            try JSONOutput.print(report)
-        } else {
-            print("\(report.passed ? "PASSED" : "FAILED"): restore test of \(entry.snapshot.source.kind) snapshot \(entry.id.shortHex) in \(String(format: "%.1f", report.durationSeconds)) s: \(report.details)")
-        }
-        if !report.passed { throw RestorationTestFailure() }
     }
 
     static func makeSandbox(in folder: String) throws -> String {

@@ -36,17 +36,35 @@ struct RunCommand: AsyncParsableCommand {
         guard let config = try repository.configuration() else {
             throw CLIError("run needs lifeboat.yaml (or --config) with the source and a PRIMARY location")
         }
-        let source = try config.source(named: self.source)
+        let record = try await Self.perform(
+            config: config, sourceName: source, type: type?.backupType, scheduleType: ScheduleType(rawValue: scheduleType.rawValue) ?? .manual,
+            passphrase: try repository.passphrase())
+        if output.json {
+            try JSONOutput.print(record)
+        } else {
+            print(LogCommand.line(record))
+            for copy in record.locations { print("  \(copy.location) \(copy.role): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? "")") }
+        }
+        let pending = record.locations.filter { $0.status == .pending }
+        if !pending.isEmpty {
+            FileHandle.standardError.write(Data("lifeboat: warning: the copy in \(pending.map(\.location).joined(separator: ", ")) is pending; the next run retries it\n".utf8))
+            throw ExitCode(ExitStatus.partial.rawValue)
+        }
+    }
+
+    /// One run of the pipeline for a configured source, recorded in the catalog; returns its row.
+    static func perform(
+        config: LifeboatConfiguration, sourceName: String, type: BackupType?, scheduleType: ScheduleType, passphrase: String
+    ) async throws -> BackupRecord {
+        let source = try config.source(named: sourceName)
         guard let primary = config.primary else { throw CLIError("\(config.file) names no PRIMARY location to back up to") }
-        let type = type?.backupType
-        try Self.check(type, for: source)
-        let pipelineSource = try Self.pipelineSource(source)
-        let passphrase = try repository.passphrase()
+        try check(type, for: source)
+        let pipelineSource = try pipelineSource(source)
         let primaryRepository = try await Repository.open(backend: try config.backend(for: primary), passphrase: passphrase)
         let others = try config.locations.filter { $0.role != .primary }.map { l in
             BackupPipeline.Location(
                 name: l.name, role: l.role.rawValue, medium: l.medium, retention: try l.retention?.policy(in: config.file),
-                replicates: l.role != .airGapped, open: { try config.backend(for: l, create: Self.mayCreate(l)) })
+                replicates: l.role != .airGapped, open: { try config.backend(for: l, create: mayCreate(l)) })
         }
         var pipeline = BackupPipeline(primary: primaryRepository, primaryName: primary.name, locations: others, passphrase: passphrase)
         pipeline.primaryRetention = try primary.retention?.policy(in: config.file)
@@ -59,8 +77,8 @@ struct RunCommand: AsyncParsableCommand {
             let recorder = try await BackupLogRecorder.begin(
                 catalog,
                 Catalog.NewBackup(
-                    type: type?.rawValue ?? "AUTO", scheduleType: ScheduleType(rawValue: scheduleType.rawValue), source: source.name,
-                    sourceKind: source.kind.rawValue, requestedBy: Identity.username, host: Identity.host, pid: Int(getpid())),
+                    type: type?.rawValue ?? "AUTO", scheduleType: scheduleType, source: source.name, sourceKind: source.kind.rawValue,
+                    requestedBy: Identity.username, host: Identity.host, pid: Int(getpid())),
                 primary: primary.name)
             let copies = others.filter(\.replicates).map { (name: $0.name, role: $0.role) }
             let faultStage = ProcessInfo.processInfo.environment["LIFEBOAT_FAULT_AFTER_STAGE"]
@@ -68,26 +86,15 @@ struct RunCommand: AsyncParsableCommand {
                 try await pipeline.run(request) { event in
                     try await recorder.record(event, locations: copies)
                     // Fault injection for the crash tests: die as a crash would, right after a stage is recorded.
-                    if let faultStage, faultStage == Self.stage(of: event).rawValue { kill(getpid(), SIGKILL) }
+                    if let faultStage, faultStage == stage(of: event).rawValue { kill(getpid(), SIGKILL) }
                 }
             } catch {
                 try? await recorder.failed(error)  // the original error matters more than a second one
                 throw error
             }
-            let record = try await catalog.backup(id: recorder.id)
+            guard let record = try await catalog.backup(id: recorder.id) else { throw CLIError("the BackupLog row \(recorder.id) vanished") }
             await catalog.close()
-            guard let record else { throw CLIError("the BackupLog row vanished") }
-            if output.json {
-                try JSONOutput.print(record)
-            } else {
-                print(LogCommand.line(record))
-                for copy in record.locations { print("  \(copy.location) \(copy.role): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? "")") }
-            }
-            let pending = record.locations.filter { $0.status == .pending }
-            if !pending.isEmpty {
-                FileHandle.standardError.write(Data("lifeboat: warning: the copy in \(pending.map(\.location).joined(separator: ", ")) is pending; the next run retries it\n".utf8))
-                throw ExitCode(ExitStatus.partial.rawValue)
-            }
+            return record
         } catch {
             await catalog.close()
             throw error

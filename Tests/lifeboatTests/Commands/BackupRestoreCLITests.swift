@@ -112,11 +112,24 @@ struct BackupRestoreCLITests {
         #expect(out.stdout.split(separator: "\n").count == 1)
     }
 
-    @Test("quickstart runs the whole cycle and reports OK")
+    @Test("quickstart runs the whole process on the sample application and leaves a BackupLog that `lifeboat log` reads")
     func quickstart() throws {
-        let out = try Shell.run(LifeboatCLI.executable, ["quickstart"])
+        let scratch = ScratchDirectory("quickstart")
+        let out = try Shell.run(LifeboatCLI.executable, ["quickstart", "--directory", scratch.path + "/qs"])
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
-        #expect(out.stdout.contains("identical"))
-        #expect(out.stdout.contains("OK:"))
+        #expect(out.stdout.contains("OK: 3 runs recorded"))
+        #expect(out.stdout.contains("restoration test of the INCREMENTAL from the medium: PASSED"))
+        #expect(!out.stdout.contains("FAILED"))
+        // The same record, read by the command an operator would use.
+        var env = ProcessInfo.processInfo.environment
+        env["LIFEBOAT_CONFIG"] = scratch.path + "/qs/lifeboat.yaml"
+        let log = try Shell.run(LifeboatCLI.executable, ["log", "--json"], environment: env)
+        #expect(log.status == 0, "\(log.stderr)")
+        let rows = try #require(try LifeboatCLI.json(log) as? [[String: Any]])
+        #expect(rows.map { $0["type"] as? String } == ["CONFIGURATION", "INCREMENTAL", "FULL"])
+        #expect(rows.allSatisfy { $0["status"] as? String == "SUCCEEDED" })
+        #expect((rows[1]["restoreTest"] as? [String: Any])?["result"] as? String == "PASSED")
+        let copies = rows.flatMap { ($0["locations"] as? [[String: Any]]) ?? [] }
+        #expect(copies.count == 6 && copies.allSatisfy { $0["status"] as? String == "VERIFIED" })
     }
 }
