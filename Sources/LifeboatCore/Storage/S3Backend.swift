@@ -28,6 +28,9 @@ public final class S3Backend: StorageBackend {
         /// When set, every object is written with S3 Object Lock in this mode until the date.
         public var objectLock: (mode: String, retainUntil: Date)?
         public var requestTimeout: TimeAmount = .seconds(120)
+        /// For the bucket probe: a dead endpoint is reported in this time, not after the
+        /// HTTP client's connection retries have used up `requestTimeout`.
+        public var probeTimeout: TimeAmount = .seconds(10)
         /// Keys per ListObjectsV2 page (S3's maximum is 1000).
         public var listPageSize = 1000
 
@@ -65,7 +68,7 @@ public final class S3Backend: StorageBackend {
 
     private func send(
         _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers extra: [(String, String)] = [], body: [UInt8] = [],
-        what: String
+        what: String, timeout: TimeAmount? = nil
     ) async throws -> Response {
         let path = "/\(configuration.bucket)" + (key.map { "/\($0)" } ?? "")
         let host = configuration.endpoint.host.map { h in configuration.endpoint.port.map { "\(h):\($0)" } ?? h } ?? ""
@@ -85,7 +88,7 @@ public final class S3Backend: StorageBackend {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await client.execute(request, timeout: configuration.requestTimeout)
+            let response = try await client.execute(request, timeout: timeout ?? configuration.requestTimeout)
             let collected = try await response.body.collect(upTo: 1 << 30)
             return Response(status: response.status, headers: response.headers, body: collected)
         } catch {
@@ -234,8 +237,15 @@ public final class S3Backend: StorageBackend {
 
     /// Creates the bucket if it does not exist (for `init` on a fresh server).
     public func createBucketIfMissing() async throws {
-        let head = try await send(.HEAD, key: nil, what: "HEAD bucket")
+        try await probe(create: true)
+    }
+
+    /// Checks within `probeTimeout` that the endpoint answers and the bucket exists (or,
+    /// with `create`, makes it).
+    public func probe(create: Bool) async throws {
+        let head = try await send(.HEAD, key: nil, what: "HEAD bucket", timeout: configuration.probeTimeout)
         if head.status == .ok { return }
+        guard create else { throw failure(head, nil, what: "HEAD bucket") }
         // Outside us-east-1, AWS wants the region named in the request body.
         let body = configuration.region == "us-east-1" ? [] : Array(
             "<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)

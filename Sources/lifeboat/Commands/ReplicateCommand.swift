@@ -27,7 +27,7 @@ struct ReplicateCommand: AsyncParsableCommand {
         let destination: any StorageBackend
         if let config = try repository.configuration(), let named = config.locations.first(where: { $0.name == to }) {
             medium = medium ?? named.medium
-            destination = try config.backend(for: named, create: true)
+            destination = try await config.openBackend(for: named, create: true)
         } else if to.hasPrefix("s3://") {
             let s3 = try S3Location.backend(to, endpoint: repository.s3Endpoint, region: repository.s3Region, environment: repository.environment)
             try await s3.createBucketIfMissing()

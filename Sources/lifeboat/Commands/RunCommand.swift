@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         let others = try config.locations.filter { $0.role != .primary }.map { l in
             BackupPipeline.Location(
                 name: l.name, role: l.role.rawValue, medium: l.medium, retention: try l.retention?.policy(in: config.file),
-                replicates: l.role != .airGapped, open: { try config.backend(for: l, create: mayCreate(l)) })
+                replicates: l.role != .airGapped, open: { try await config.openBackend(for: l, create: mayCreate(l)) })
         }
         var pipeline = BackupPipeline(primary: primaryRepository, primaryName: primary.name, locations: others, passphrase: passphrase)
         pipeline.primaryRetention = try primary.retention?.policy(in: config.file)

@@ -262,11 +262,23 @@ struct LifeboatConfiguration: Decodable {
 
     func backend(for location: Location, create: Bool = false) throws -> any StorageBackend {
         if location.path.hasPrefix("s3://") {
-            return PackCachingBackend(
-                RetryingBackend(try S3Location.backend(location.path, endpoint: nil, region: nil, environment: ProcessInfo.processInfo.environment)))
+            return PackCachingBackend(RetryingBackend(try s3Backend(location)))
         }
         return location.medium != nil
             ? try RemovableMediaBackend(path: location.path, create: create) : try LocalDirectoryBackend(path: location.path, create: create)
+    }
+
+    /// As ``backend(for:create:)``, but an S3 location is probed first, so that one that is
+    /// down is reported in seconds; with `create`, its bucket is made when missing.
+    func openBackend(for location: Location, create: Bool) async throws -> any StorageBackend {
+        guard location.path.hasPrefix("s3://") else { return try backend(for: location, create: create) }
+        let s3 = try s3Backend(location)
+        try await s3.probe(create: create)
+        return PackCachingBackend(RetryingBackend(s3))
+    }
+
+    private func s3Backend(_ location: Location) throws -> S3Backend {
+        try S3Location.backend(location.path, endpoint: nil, region: nil, environment: ProcessInfo.processInfo.environment)
     }
 }
 

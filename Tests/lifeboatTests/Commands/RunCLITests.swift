@@ -182,4 +182,36 @@ struct RunCLITests {
         #expect(try server.sql("SELECT count(*) FROM backup_logs", database: "catalog").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/catalog.sqlite"))
     }
+
+    @Test("a SECONDARY in S3: the run copies there, restore-test proves a restore from it alone, and a bucket that is down leaves the copy PENDING",
+        .enabled(if: S3TestServer.isAvailable, "scripts/test starts moto_server"))
+    func s3Secondary() throws {
+        let bucket = "run-\(UUID().uuidString.prefix(8).lowercased())"
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "sources:", with: "  - { name: cloud, role: SECONDARY, path: \"s3://\(bucket)/app\" }\nsources:")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let s3 = ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_ENDPOINT_URL": S3TestServer.endpoint!, "AWS_REGION": "us-east-1"]
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        let first = try run(["run", "app-db"], s3)
+        #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
+        #expect(copies(try #require(try log().first)) == ["primary": "VERIFIED", "cloud": "VERIFIED", "usb": "VERIFIED"])
+
+        // The PRIMARY is gone: the restoration test reads the bucket alone.
+        try FileManager.default.moveItem(atPath: scratch.path + "/primary", toPath: scratch.path + "/primary-away")
+        let test = try run(["restore-test", "app-db", "--location", "cloud", "--json"], s3)
+        #expect(test.status == 0, "\(test.stderr)")
+        #expect((try LifeboatCLI.json(test) as? [String: Any])?["passed"] as? Bool == true)
+        #expect((try log().first?["restoreTest"] as? [String: Any])?["location"] as? String == "cloud")
+        try FileManager.default.moveItem(atPath: scratch.path + "/primary-away", toPath: scratch.path + "/primary")
+
+        // The endpoint answers no more: PRIMARY and the medium still get their copies.
+        let port = try ScratchPostgres.freePort()
+        let down = try run(["run", "app-db"], s3.merging(["AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)"]) { _, n in n })
+        #expect(down.status == 3, "\(down.stderr)")
+        let row = try #require(try log().first)
+        #expect(row["status"] as? String == "SUCCEEDED")
+        #expect(copies(row) == ["primary": "VERIFIED", "cloud": "PENDING", "usb": "VERIFIED"])
+        #expect(try run(["run", "app-db"], s3).status == 0)
+        #expect(try log().allSatisfy { copies($0)["cloud"] == "VERIFIED" })
+    }
 }
