@@ -229,6 +229,56 @@ struct PostgreSQLCLITests {
         #expect(FileManager.default.contents(atPath: s.scratch.path + "/out")?.count == 16 << 20)
     }
 
+    @Test("lifeboat run backs up a configured cluster through the pipeline and records it: FULL, TRANSACTION_LOG, restore-test by source; archiving off fails the pre-check")
+    func pipeline() throws {
+        func configure(_ s: Setup) throws -> [String: String] {
+            let config = s.scratch.path + "/lifeboat.yaml"
+            try """
+                locations:
+                  - { name: primary, role: PRIMARY, path: \(s.cli.repository) }
+                sources:
+                  - { name: main, kind: postgres, url: "\(s.cluster.url)", amcheckIndexes: [pgbench_accounts_pkey] }
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            try ScratchPostgres.handOver(config)
+            var env = s.cli.environment
+            env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
+            env["LIFEBOAT_CONFIG"] = config
+            return env
+        }
+        let s = try Setup()
+        let env = try configure(s)
+        try s.cluster.pgbench(["-i", "-s", "1", "-q"])
+        let full = try s.cli.run(["run", "main", "--type", "full", "--json"], environment: env)
+        try #require(full.status == 0, "\(full.stderr)\n\(s.cluster.log.suffix(2000))")
+        let fullRow = try #require(try LifeboatCLI.json(full) as? [String: Any])
+        #expect(fullRow["type"] as? String == "FULL" && fullRow["status"] as? String == "SUCCEEDED" && fullRow["sourceKind"] as? String == "postgres")
+        #expect(((fullRow["preCheck"] as? [String: Any])?["details"] as? String)?.contains("amcheck passed on pgbench_accounts_pkey") == true, "\(fullRow)")
+        #expect(((fullRow["postCheck"] as? [String: Any])?["details"] as? String)?.contains("archived in this repository") == true, "\(fullRow)")
+
+        try s.cluster.pgbench(["-c", "2", "-T", "2"])
+        let log = try s.cli.run(["run", "main", "--type", "transaction-log", "--json"], environment: env)
+        try #require(log.status == 0, "\(log.stderr)")
+        #expect((try LifeboatCLI.json(log) as? [String: Any])?["type"] as? String == "TRANSACTION_LOG")
+
+        let test = try s.cli.run(["restore-test", "main", "--query", "SELECT count(*) FROM pgbench_history", "--json"], environment: env)
+        #expect(test.status == 0, "\(test.stdout) \(test.stderr)")
+        let report = try #require(try LifeboatCLI.json(test) as? [String: Any])
+        #expect(report["passed"] as? Bool == true && report["type"] as? String == "TRANSACTION_LOG" && report["recordedRows"] as? Int == 1)
+        #expect(report["checkQueryResult"] as? String == (try s.cluster.sql("SELECT count(*) FROM pgbench_history")))
+        let rows = try #require(try LifeboatCLI.json(try s.cli.run(["log", "--json"], environment: env)) as? [[String: Any]])
+        #expect(rows.map { $0["type"] as? String } == ["TRANSACTION_LOG", "FULL"])
+        #expect((rows.first?["restoreTest"] as? [String: Any])?["result"] as? String == "PASSED")
+
+        let off = try Setup(archiving: false)
+        let offEnv = try configure(off)
+        try off.cluster.pgbench(["-i", "-s", "1", "-q"])
+        let refused = try off.cli.run(["run", "main"], environment: offEnv)
+        #expect(refused.status == 1 && refused.stderr.contains("archive_mode"), "\(refused.stderr)")
+        let offRows = try #require(try LifeboatCLI.json(try off.cli.run(["log", "--json"], environment: offEnv)) as? [[String: Any]])
+        #expect(offRows.first?["status"] as? String == "FAILED_PRECHECK")
+        #expect(try Self.firstSnapshot(off) == nil)
+    }
+
     static func firstSnapshot(_ s: Setup) throws -> String? {
         (try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [[String: Any]])?.first?["id"] as? String
     }
