@@ -1,3 +1,4 @@
+import Synchronization
 @preconcurrency import Crypto
 import Foundation
 
@@ -65,27 +66,101 @@ public struct KeyManager: Sendable {
         public let dataKeysResealed: Int
         public let keyFilesRetired: Int
         public let newKey: ObjectName
+        /// One entry per other location, in the order given.
+        public var replicas: [ReplicaRotation] = []
     }
 
-    /// Makes a new master key and re-seals every data key under it.
-    public func rotate(passphrase: String, kdf: KDFParameters = .standard, host: String, username: String) async throws -> RotationReport {
+    /// What the rotation did at another location of the same repository.
+    public struct ReplicaRotation: Sendable {
+        public var location: String
+        public var dataKeysResealed = 0
+        public var keyFilesRetired = 0
+        /// Why the rotation is incomplete there: the old key files may still open it.
+        public var error: String?
+
+        public init(location: String, error: String? = nil) {
+            self.location = location
+            self.error = error
+        }
+    }
+
+    /// Makes a new master key and re-seals every data key under it, here and at every
+    /// replica (other locations holding a copy of this repository), so that the old master
+    /// key opens nothing anywhere. Each location is done under its exclusive lock, new
+    /// files first and old ones deleted last: an interrupted rotation leaves locations that
+    /// both keys open. A replica that cannot be reached, or a write-once medium that
+    /// refuses the deletes, is reported in ``RotationReport/replicas`` and does not stop
+    /// the others. Data keys a replica holds that this location lacks are re-sealed too.
+    public func rotate(
+        passphrase: String, kdf: KDFParameters = .standard, host: String, username: String, replicas: [Repository] = []
+    ) async throws -> RotationReport {
+        let master = MasterKey(keyEncryptionKey: .init(size: .bits256), blobIDKey: repository.masterKey.blobIDKey)
+        let file = try KeyFile.make(masterKey: master, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())
+        // One sealed file per data key, shared by every location: replication then finds it present.
+        let sealed = SealedDataKeys()
+        let here = try await Self.reseal(repository, under: master, keyFile: file, sealed: sealed, host: host, username: username)
+        var report = RotationReport(dataKeysResealed: here.resealed, keyFilesRetired: here.retired, newKey: here.key)
+        for replica in replicas {
+            var outcome = ReplicaRotation(location: replica.backend.locationDescription)
+            do {
+                guard replica.config.id == repository.config.id else {
+                    throw KeyError.otherRepository(replica.backend.locationDescription)
+                }
+                let done = try await Self.reseal(replica, under: master, keyFile: file, sealed: sealed, host: host, username: username)
+                outcome.dataKeysResealed = done.resealed
+                outcome.keyFilesRetired = done.retired
+            } catch {
+                outcome.error = "\(error)"
+            }
+            report.replicas.append(outcome)
+        }
+        return report
+    }
+
+    private static func reseal(
+        _ repository: Repository, under master: MasterKey, keyFile: KeyFile, sealed: SealedDataKeys, host: String, username: String
+    ) async throws -> (resealed: Int, retired: Int, key: ObjectName) {
         try await RepositoryLock.withLock(repository, exclusive: true, host: host, username: username) {
             let backend = repository.backend
             let oldKeyFiles = try await backend.list(.keys).map(\.name)
             let oldDataKeyFiles = try await backend.list(.dataKeys).map(\.name)
-            let master = MasterKey(keyEncryptionKey: .init(size: .bits256), blobIDKey: repository.masterKey.blobIDKey)
             let dataKeys = repository.allDataKeys
+            var written = Set<ObjectName>()
             for key in dataKeys {
-                let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: master, created: key.created ?? Date()))
-                try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
+                let bytes = sealed.files.withLock { cache in
+                    if let b = cache[key.id] { return b }
+                    let b = JSONCoding.encode(DataKeyFile.seal(key, under: master, created: key.created ?? Date()))
+                    cache[key.id] = b
+                    return b
+                }
+                let name = ObjectName(.dataKeys, Digest256.sha256(bytes).hex)
+                do {
+                    try await backend.write(name, bytes: bytes)
+                } catch StorageError.alreadyExists {
+                    // The same sealed file, from an earlier attempt or a replication.
+                }
+                written.insert(name)
             }
-            let file = try KeyFile.make(masterKey: master, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())
-            let newKey = try await Repository.writeKeyFile(file, to: backend)
-            for name in oldKeyFiles { try await backend.delete(name) }
-            for name in oldDataKeyFiles { try await backend.delete(name) }
-            return RotationReport(dataKeysResealed: dataKeys.count, keyFilesRetired: oldKeyFiles.count, newKey: newKey)
+            let newKey: ObjectName
+            do {
+                newKey = try await Repository.writeKeyFile(keyFile, to: backend)
+            } catch StorageError.alreadyExists {
+                newKey = ObjectName(.keys, Digest256.sha256(JSONCoding.encode(keyFile)).hex)
+            }
+            var retired = 0
+            for name in oldKeyFiles where name != newKey {
+                try await backend.delete(name)
+                retired += 1
+            }
+            for name in oldDataKeyFiles where !written.contains(name) { try await backend.delete(name) }
+            return (dataKeys.count, retired, newKey)
         }
     }
+}
+
+/// The data key files of a rotation, sealed once and written at every location.
+final class SealedDataKeys: Sendable {
+    let files = Mutex<[DataKeyID: [UInt8]]>([:])
 }
 
 public enum KeyError: Error, Sendable, CustomStringConvertible {
@@ -93,6 +168,7 @@ public enum KeyError: Error, Sendable, CustomStringConvertible {
     case ambiguous(String, Int)
     case inUse
     case lastKey
+    case otherRepository(String)
 
     public var description: String {
         switch self {
@@ -100,6 +176,7 @@ public enum KeyError: Error, Sendable, CustomStringConvertible {
         case .ambiguous(let p, let n): return "'\(p)' matches \(n) key files: give more digits"
         case .inUse: return "that key is the one in use: open the repository with another passphrase to remove it, or use 'key passwd'"
         case .lastKey: return "that is the only key: removing it would make the repository unreadable"
+        case .otherRepository(let l): return "\(l) holds another repository: its keys are not rotated"
         }
     }
 }

@@ -64,4 +64,47 @@ struct KeyManagerTests {
         let again = try await TestRepository.backup(rotated, [source], type: .full)
         #expect(again.snapshot.statistics.bytesAdded < 100_000, "deduplication survives the rotation")
     }
+
+    @Test("rotate re-seals at every replica too: the old master key opens no data key anywhere; a write-once medium is reported, not skipped silently")
+    func rotateReplicas() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("source")
+        var rng = SeededBytes(seed: 92)
+        try FileTree.write(source + "/a.bin", rng.bytes(200_000))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        _ = try await TestRepository.backup(repo, [source])
+        let cloudBackend = try LocalDirectoryBackend(path: scratch.path + "/cloud", create: true)
+        let mediumBackend = try RemovableMediaBackend(path: scratch.path + "/usb", create: true)
+        _ = try await Replicator.copy(repo, to: cloudBackend, medium: nil, host: "h", username: "u")
+        _ = try await Replicator.copy(repo, to: mediumBackend, medium: "usb-1", host: "h", username: "u")
+        // A data key only the cloud copy has (a snapshot the primary has forgotten long ago).
+        let cloudBefore = try await open(scratch.path + "/cloud", TestRepository.passphrase)
+        try FileTree.write(source + "/b.bin", rng.bytes(50_000))
+        _ = try await TestRepository.backup(cloudBefore, [source])
+        let oldMaster = repo.masterKey
+        let cloud = try await open(scratch.path + "/cloud", TestRepository.passphrase)
+        let medium = try await Repository.open(backend: mediumBackend, passphrase: TestRepository.passphrase)
+
+        let report = try await KeyManager(repository: repo).rotate(
+            passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u", replicas: [cloud, medium])
+        #expect(report.replicas.count == 2)
+        #expect(report.replicas[0].error == nil && report.replicas[0].dataKeysResealed == report.dataKeysResealed + 1)
+        #expect(report.replicas[1].error != nil, "a write-once medium keeps its old key files, and says so")
+
+        for path in [scratch.path + "/repo", scratch.path + "/cloud"] {
+            let backend = try LocalDirectoryBackend(path: path)
+            #expect(try await backend.list(.keys).map(\.name) == [report.newKey])
+            for info in try await backend.list(.dataKeys) {
+                let file = try JSONCoding.decode(DataKeyFile.self, from: try await backend.read(info.name), what: "data key")
+                #expect(throws: CryptoError.self) { _ = try file.open(with: oldMaster) }
+            }
+        }
+        // The same sealed files where both have the key: a later replication sends nothing new.
+        let here = Set(try await LocalDirectoryBackend(path: scratch.path + "/repo").list(.dataKeys).map(\.name))
+        let there = Set(try await cloudBackend.list(.dataKeys).map(\.name))
+        #expect(here.isSubset(of: there) && there.count == here.count + 1)
+        let rotatedCloud = try await open(scratch.path + "/cloud", TestRepository.passphrase)
+        let check = try await Checker(repository: rotatedCloud).check(readData: true)
+        #expect(check.isOK && check.snapshotsChecked == 2, "\(check.errors)")
+    }
 }

@@ -122,4 +122,43 @@ struct ConfigurationCLITests {
         #expect(out.stderr.contains(expected), "\(out.stderr)")
         #expect(out.stderr.contains(config))
     }
+
+    @Test("key rotate rotates every location of lifeboat.yaml; a write-once medium is named and the status is 3")
+    func rotateEverywhere() throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("data")
+        try FileTree.write(source + "/f.txt", Array("payload".utf8))
+        let config = scratch.path + "/lifeboat.yaml"
+        try write("""
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+              - { name: cloud, role: SECONDARY, path: \(scratch.path)/cloud }
+              - { name: usb, role: TERTIARY, path: \(scratch.path)/usb, medium: offsite-1 }
+              - { name: vault, role: AIR_GAPPED, path: \(scratch.path)/vault }
+            """, to: config)
+        let cli = try LifeboatCLI(scratch: scratch)
+        var env = cli.environment
+        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
+        env["LIFEBOAT_CONFIG"] = config
+        #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
+        #expect(try cli.run(["backup", source], environment: env).status == 0)
+        #expect(try cli.run(["replicate", "--to", "cloud"], environment: env).status == 0)
+        #expect(try cli.run(["replicate", "--to", "usb"], environment: env).status == 0)
+        let keysBefore = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/cloud/keys")
+
+        let out = try cli.run(["key", "rotate", "--kdf-n", "1024", "--json"], environment: env)
+        #expect(out.status == 3, "\(out.stdout) \(out.stderr)")
+        #expect(out.stderr.contains("old master key still opens"))
+        let json = try #require(try LifeboatCLI.json(out) as? [String: Any])
+        let locations = try #require(json["locations"] as? [[String: Any]])
+        #expect(locations.count == 2, "AIR_GAPPED bundles are not rotated in place: \(locations)")
+        let cloud = try #require(locations.first { ($0["location"] as? String)?.hasSuffix("/cloud") == true })
+        #expect(cloud["error"] == nil && cloud["keyFilesRetired"] as? Int == 1)
+        #expect(locations.first { ($0["location"] as? String)?.hasSuffix("/usb") == true }?["error"] is String)
+        let keysAfter = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/cloud/keys")
+        #expect(Set(keysAfter).isDisjoint(with: keysBefore))
+        #expect(keysAfter == (try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/primary/keys")))
+        let fromCloud = try cli.run(["check", "--read-data", "--repo", scratch.path + "/cloud"], environment: env)
+        #expect(fromCloud.status == 0, "\(fromCloud.stderr)")
+    }
 }

@@ -92,8 +92,14 @@ struct KeyPasswdCommand: AsyncParsableCommand {
 
 struct KeyRotateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rotate", abstract: "Make a new master key and re-seal every data key under it (no data is rewritten).",
-        discussion: "Only the passphrase used for the rotation keeps working; add others again with 'key add'.")
+        commandName: "rotate", abstract: "Make a new master key and re-seal every data key under it, on every location (no data is rewritten).",
+        discussion: """
+            Only the passphrase used for the rotation keeps working; add others again with 'key add'. \
+            With lifeboat.yaml, every other location but AIR_GAPPED is rotated too, so that the old \
+            master key opens nothing anywhere. A location that cannot be reached, or a write-once \
+            medium (which keeps its old key files), is reported and makes the exit status 3; \
+            air-gapped bundles keep the keys they were exported with: export them again.
+            """)
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
@@ -102,12 +108,52 @@ struct KeyRotateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let report = try await KeyManager(repository: repo).rotate(
-            passphrase: try repository.passphrase(), kdf: KDFParameters(n: kdfN, r: 8, p: 1), host: Identity.host, username: Identity.username)
+        let passphrase = try repository.passphrase()
+        var replicas: [Repository] = []
+        var unreachable: [KeyManager.ReplicaRotation] = []
+        if let config = try repository.configuration() {
+            let here = try repository.location()
+            for l in config.locations where l.role != .airGapped && l.path != here {
+                do {
+                    replicas.append(try await Repository.open(backend: try await config.openBackend(for: l, create: false), passphrase: passphrase))
+                } catch {
+                    unreachable.append(KeyManager.ReplicaRotation(location: l.path, error: "\(error)"))
+                }
+            }
+        }
+        var report = try await KeyManager(repository: repo).rotate(
+            passphrase: passphrase, kdf: KDFParameters(n: kdfN, r: 8, p: 1), host: Identity.host, username: Identity.username, replicas: replicas)
+        report.replicas += unreachable
         if output.json {
-            try JSONOutput.print(["newKey": report.newKey.name, "dataKeysResealed": "\(report.dataKeysResealed)", "keyFilesRetired": "\(report.keyFilesRetired)"])
+            try JSONOutput.print(
+                RotateJSON(
+                    newKey: report.newKey.name, dataKeysResealed: report.dataKeysResealed, keyFilesRetired: report.keyFilesRetired,
+                    locations: report.replicas.map {
+                        RotateJSON.Location(location: $0.location, dataKeysResealed: $0.dataKeysResealed, keyFilesRetired: $0.keyFilesRetired, error: $0.error)
+                    }))
         } else {
             print("rotated the master key: \(report.dataKeysResealed) data keys re-sealed, \(report.keyFilesRetired) key files retired, new key \(report.newKey.name.prefix(8))")
+            for r in report.replicas {
+                print(r.error.map { "  \(r.location): NOT ROTATED: \($0)" } ?? "  \(r.location): \(r.dataKeysResealed) data keys re-sealed, \(r.keyFilesRetired) key files retired")
+            }
+        }
+        let incomplete = report.replicas.filter { $0.error != nil }
+        if !incomplete.isEmpty {
+            FileHandle.standardError.write(Data("lifeboat: warning: the old master key still opens \(incomplete.map(\.location).joined(separator: ", "))\n".utf8))
+            throw ExitCode(ExitStatus.partial.rawValue)
         }
     }
+}
+
+struct RotateJSON: Encodable {
+    struct Location: Encodable {
+        let location: String
+        let dataKeysResealed: Int
+        let keyFilesRetired: Int
+        let error: String?
+    }
+    let newKey: String
+    let dataKeysResealed: Int
+    let keyFilesRetired: Int
+    let locations: [Location]
 }
