@@ -83,6 +83,14 @@ public struct BackupRecord: Sendable, Codable, Equatable {
     public var durationSeconds: Double? { finishedAt.map { $0.timeIntervalSince(startedAt) } }
 }
 
+/// A verification of a location, as `locations` reports the last one.
+public struct LocationCheck: Sendable, Codable, Equatable {
+    public var location: String
+    public var checkedAt: Date
+    public var errors: Int
+    public var details: String?
+}
+
 /// What `lifeboat log` asks for; every field narrows the list.
 public struct BackupFilter: Sendable {
     public var source: String?

@@ -48,6 +48,11 @@ public final class Catalog: Sendable {
 
     /// Opens the catalog and applies the migrations it lacks.
     public static func open(_ location: CatalogLocation) async throws -> Catalog {
+        try await open(location, migrations: CatalogMigrations.all)
+    }
+
+    /// With the first versions only: what an older release left behind (for the upgrade test).
+    static func open(_ location: CatalogLocation, migrations list: [any AsyncMigration]) async throws -> Catalog {
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
         switch location {
         case .sqlite(let path):
@@ -74,7 +79,7 @@ public final class Catalog: Sendable {
             throw CatalogError.cannotOpen(location.description, "no database")
         }
         let migrations = Migrations()
-        migrations.add(CatalogMigrations.all)
+        migrations.add(list)
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
         do {
             try await migrator.setupIfNeeded().get()
@@ -231,6 +236,27 @@ public final class Catalog: Sendable {
                 try await m.save(on: self.database)
             }
             return rows.count
+        }
+    }
+
+    /// Records a verification of a location.
+    public func recordLocationCheck(location: String, errors: Int, details: String?, at date: Date = Date()) async throws {
+        let m = LocationCheckModel()
+        m.location = location
+        m.checkedAt = date
+        m.errors = errors
+        m.details = details
+        try await perform("record the verification") { try await m.create(on: self.database) }
+    }
+
+    /// The newest verification of each location.
+    public func lastLocationChecks() async throws -> [String: LocationCheck] {
+        try await perform("read the verifications") {
+            var newest: [String: LocationCheck] = [:]
+            for m in try await LocationCheckModel.query(on: self.database).sort(\.$checkedAt, .ascending).all() {
+                newest[m.location] = LocationCheck(location: m.location, checkedAt: m.checkedAt, errors: m.errors, details: m.details)
+            }
+            return newest
         }
     }
 

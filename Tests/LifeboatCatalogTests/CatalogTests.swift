@@ -1,5 +1,5 @@
 import Foundation
-import LifeboatCatalog
+@testable import LifeboatCatalog
 import LifeboatCore
 import LifeboatTestSupport
 import Testing
@@ -11,13 +11,13 @@ struct CatalogTests {
     func migrations(_ kind: CatalogKind) async throws {
         let fixture = try CatalogFixture(kind)
         let first = try await fixture.open()
-        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log"])
+        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
         let id = try await first.begin(
             Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: "db", sourceKind: "sqlite", requestedBy: "ops", host: "h", pid: 1))
         await first.close()
 
         let again = try await fixture.open()
-        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log"])
+        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
         let rows = try await again.backups()
         #expect(rows.map(\.id) == [id])
         #expect(rows.first?.status == .running && rows.first?.scheduleType == "SCHEDULED" && rows.first?.requestedBy == "ops")
@@ -142,5 +142,27 @@ struct CatalogTests {
         let again = try await CatalogRebuilder(catalog: catalog).rebuild(from: medium, location: "usb", role: "TERTIARY")
         #expect(again.added == 0 && again.alreadyRecorded == 2)
         #expect(try await catalog.backups().count == 2)
+    }
+
+    @Test("a catalog of an older version is upgraded in place: only the missing migration runs, and its rows stay", arguments: CatalogKind.available)
+    func upgrade(_ kind: CatalogKind) async throws {
+        let fixture = try CatalogFixture(kind)
+        let old = try await Catalog.open(fixture.location, migrations: [CreateBackupLogV1()])
+        #expect(try await old.appliedMigrations() == ["lifeboat-v1-backup-log"])
+        let id = try await old.begin(
+            Catalog.NewBackup(type: "FULL", scheduleType: nil, source: "db", sourceKind: "sqlite", requestedBy: "u", host: "h", pid: 1))
+        await old.close()
+
+        let current = try await fixture.open()
+        defer { Task { await current.close() } }
+        #expect(try await current.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
+        #expect(try await current.backups().map(\.id) == [id])
+        let earlier = Date().addingTimeInterval(-3600)
+        try await current.recordLocationCheck(location: "usb", errors: 2, details: "pack x damaged", at: earlier)
+        try await current.recordLocationCheck(location: "usb", errors: 0, details: nil)
+        try await current.recordLocationCheck(location: "cloud", errors: 1, details: "unreachable", at: earlier)
+        let last = try await current.lastLocationChecks()
+        #expect(last["usb"]?.errors == 0 && last["usb"].map { $0.checkedAt > earlier } == true)
+        #expect(last["cloud"]?.errors == 1 && last["cloud"]?.details == "unreachable")
     }
 }

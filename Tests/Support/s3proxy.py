@@ -10,7 +10,7 @@ check is wrong for query values containing '/'. The fault options answer 503, cu
 body short (the Content-Length still promises all of it), or stall past the client's
 timeout, on every Nth request. Listens on a free port, written to --port-file.
 """
-import argparse, http.client, socketserver, sys, threading, time, urllib.parse
+import argparse, http.client, json, socketserver, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import datetime
@@ -54,6 +54,10 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             counter += 1
             n = counter
+            if args.log:
+                with open(args.log, "a") as f:
+                    f.write(json.dumps({"method": self.command, "path": self.path,
+                                        "headers": {k.lower(): v for k, v in self.headers.items()}}) + "\n")
         if args.fail_every and n % args.fail_every == 0:
             return self.reply(503, b"<Error><Code>SlowDown</Code></Error>")
         if args.stall_every and n % args.stall_every == 0:
@@ -115,6 +119,7 @@ def main():
     p.add_argument("--stall-every", type=int, default=0)
     p.add_argument("--stall-seconds", type=float, default=5)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--log", help="append each request's method, path and headers as a JSON line")
     args = p.parse_args()
     server = Server(("127.0.0.1", 0), Handler)
     with open(args.port_file + ".tmp", "w") as f:

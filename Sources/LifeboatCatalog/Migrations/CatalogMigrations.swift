@@ -4,7 +4,7 @@ import FluentKit
 /// `_fluent_migrations`, so opening an older catalog applies only what it lacks.
 /// Never edit a released migration: add the next one.
 enum CatalogMigrations {
-    static let all: [any AsyncMigration] = [CreateBackupLogV1()]
+    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2()]
 }
 
 /// Version 1: the BackupLog and its per-location copies.
@@ -58,5 +58,24 @@ struct CreateBackupLogV1: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema(BackupCopyModel.schema).delete()
         try await database.schema(BackupLogModel.schema).delete()
+    }
+}
+
+/// Version 2: the record of location verifications.
+struct CreateLocationChecksV2: AsyncMigration {
+    var name: String { "lifeboat-v2-location-checks" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(LocationCheckModel.schema)
+            .id()
+            .field("location", .string, .required)
+            .field("checked_at", .datetime, .required)
+            .field("errors", .int64, .required)
+            .field("details", .string)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(LocationCheckModel.schema).delete()
     }
 }

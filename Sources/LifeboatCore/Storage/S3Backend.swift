@@ -25,8 +25,9 @@ public final class S3Backend: StorageBackend {
         public var credentials: S3Signer.Credentials
         public var multipartThresholdBytes = 64 << 20
         public var partBytes = 16 << 20
-        /// When set, every object is written with S3 Object Lock in this mode until the date.
-        public var objectLock: (mode: String, retainUntil: Date)?
+        /// When set, every object is written with S3 Object Lock, retained for the period
+        /// from its write; a bucket made by ``createBucketIfMissing()`` has Object Lock enabled.
+        public var objectLock: ObjectLock?
         public var requestTimeout: TimeAmount = .seconds(120)
         /// For the bucket probe: a dead endpoint is reported in this time, not after the
         /// HTTP client's connection retries have used up `requestTimeout`.
@@ -122,14 +123,37 @@ public final class S3Backend: StorageBackend {
             return
         }
         var headers = [("x-amz-checksum-sha256", Data(SHA256.hash(data: bytes)).base64EncodedString()), ("content-length", "\(bytes.count)")]
-        headers += lockHeaders()
+        headers += lockHeaders() + lockedUploadMD5(bytes)
         let r = try await send(.PUT, key: key(name), headers: headers, body: bytes, what: "PUT \(name)")
         guard r.status == .ok else { throw failure(r, name, what: "PUT \(name)") }
     }
 
     private func lockHeaders() -> [(String, String)] {
         guard let lock = configuration.objectLock else { return [] }
-        return [("x-amz-object-lock-mode", lock.mode), ("x-amz-object-lock-retain-until-date", ISO8601.format(lock.retainUntil))]
+        let until = Date().addingTimeInterval(lock.period.seconds)
+        return [("x-amz-object-lock-mode", lock.mode.rawValue), ("x-amz-object-lock-retain-until-date", ISO8601.format(until))]
+    }
+
+    /// S3 demands Content-MD5 on uploads under Object Lock (a SHA-256 checksum is not enough).
+    private func lockedUploadMD5(_ bytes: [UInt8]) -> [(String, String)] {
+        guard configuration.objectLock != nil else { return [] }
+        return [("content-md5", Data(Insecure.MD5.hash(data: bytes)).base64EncodedString())]
+    }
+
+    /// An object's Object Lock retention, from the headers of a HEAD (which S3 sends to
+    /// whoever may read the retention), or nil when it has none.
+    public func retention(of name: ObjectName) async throws -> (mode: String, retainUntil: Date)? {
+        let r = try await send(.HEAD, key: key(name), what: "HEAD \(name)")
+        guard r.status == .ok else { throw failure(r, name, what: "HEAD \(name)") }
+        guard let mode = r.headers.first(name: "x-amz-object-lock-mode"),
+            let until = r.headers.first(name: "x-amz-object-lock-retain-until-date").flatMap(Self.parseDate)
+        else { return nil }
+        return (mode, until)
+    }
+
+    /// S3 writes dates as ISO 8601, with or without fractional seconds.
+    static func parseDate(_ text: String) -> Date? {
+        ISO8601.parse(text) ?? ISO8601.parse(text.replacingOccurrences(of: "+00:00", with: "Z"))
     }
 
     private func writeMultipart(_ name: ObjectName, bytes: [UInt8]) async throws {
@@ -147,7 +171,8 @@ public final class S3Backend: StorageBackend {
                 let part = Array(bytes[start..<min(bytes.count, start + configuration.partBytes)])
                 let r = try await send(
                     .PUT, key: objectKey, query: [("partNumber", "\(number)"), ("uploadId", uploadID)],
-                    headers: [("x-amz-checksum-sha256", Data(SHA256.hash(data: part)).base64EncodedString()), ("content-length", "\(part.count)")],
+                    headers: [("x-amz-checksum-sha256", Data(SHA256.hash(data: part)).base64EncodedString()), ("content-length", "\(part.count)")]
+                        + lockedUploadMD5(part),
                     body: part, what: "upload part \(number) of \(name)")
                 guard r.status == .ok, let etag = r.headers.first(name: "etag") else { throw failure(r, name, what: "upload part \(number) of \(name)") }
                 parts.append((number, etag))
@@ -249,7 +274,9 @@ public final class S3Backend: StorageBackend {
         // Outside us-east-1, AWS wants the region named in the request body.
         let body = configuration.region == "us-east-1" ? [] : Array(
             "<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
-        let r = try await send(.PUT, key: nil, body: body, what: "create bucket \(configuration.bucket)")
+        // Object Lock can only be enabled when the bucket is made (it turns on versioning).
+        let lockHeader = configuration.objectLock == nil ? [] : [("x-amz-bucket-object-lock-enabled", "true")]
+        let r = try await send(.PUT, key: nil, headers: lockHeader, body: body, what: "create bucket \(configuration.bucket)")
         guard r.status == .ok || Self.errorCode(r.body) == "BucketAlreadyOwnedByYou" else { throw failure(r, nil, what: "create bucket") }
     }
 
@@ -306,3 +333,20 @@ struct ListPage {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// S3 Object Lock for immutable copies: each object cannot be deleted or overwritten
+/// (COMPLIANCE: by anyone; GOVERNANCE: without a special permission) until `period`
+/// after it was written.
+public struct ObjectLock: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case governance = "GOVERNANCE"
+        case compliance = "COMPLIANCE"
+    }
+    public var mode: Mode
+    public var period: Duration
+
+    public init(mode: Mode, period: Duration) {
+        self.mode = mode
+        self.period = period
+    }
+}

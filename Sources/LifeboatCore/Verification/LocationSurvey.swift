@@ -38,6 +38,22 @@ public struct LocationSurvey: Sendable {
         public let manifestUpdated: Date?
         /// Errors found by `verify` (nil when not verified in this survey).
         public let verificationErrors: Int?
+        /// The first errors found by `verify`.
+        public var verificationDetails: [String] = []
+        /// The last verification: this survey's, or the one recorded before.
+        public var lastVerified: Date?
+        public var lastVerificationErrors: Int?
+    }
+
+    /// A verification recorded earlier (in the catalog).
+    public struct PreviousCheck: Sendable {
+        public let checkedAt: Date
+        public let errors: Int
+
+        public init(checkedAt: Date, errors: Int) {
+            self.checkedAt = checkedAt
+            self.errors = errors
+        }
     }
 
     public struct Verdict: Sendable {
@@ -53,7 +69,7 @@ public struct LocationSurvey: Sendable {
             if mediaTypes < 2 { out.append("\(mediaTypes) of 2 media types") }
             if offsite < 1 { out.append("no off-site copy") }
             if offlineOrImmutable < 1 { out.append("no offline or immutable copy") }
-            if errors == nil { out.append("not verified (run with --verify)") } else if errors! > 0 { out.append("\(errors!) verification errors") }
+            if errors == nil { out.append("not every copy verified (run with --verify)") } else if errors! > 0 { out.append("\(errors!) verification errors") }
             return out
         }
     }
@@ -65,8 +81,10 @@ public struct LocationSurvey: Sendable {
     }
 
     /// Looks at every location; with `verify`, checks every object's SHA-256 (no key needed);
-    /// with a passphrase, opens each to date its newest snapshot.
-    public func survey(verify: Bool, passphrase: String?) async -> ([Status], Verdict) {
+    /// with a passphrase, opens each to date its newest snapshot. Without `verify`, the
+    /// verdict's errors are those of each copy's last recorded verification (`previous`, by
+    /// location name), or unknown when a copy has none.
+    public func survey(verify: Bool, passphrase: String?, previous: [String: PreviousCheck] = [:]) async -> ([Status], Verdict) {
         var statuses: [Status] = []
         var copies: [Location] = []
         var errors = 0
@@ -79,10 +97,12 @@ public struct LocationSurvey: Sendable {
                 }
                 let manifest = try? await MediumManifest.load(from: l.backend)
                 var verificationErrors: Int?
+                var details: [String] = []
                 if verify {
                     var report = try await ObjectVerifier(backend: l.backend).verify()
                     if let manifest { report.errors.append(contentsOf: try await manifest.verify(l.backend).errors) }
                     verificationErrors = report.errors.count
+                    details = Array(report.errors.prefix(5))
                     errors += report.errors.count
                 }
                 // Snapshot times are sealed: only the passphrase tells them.
@@ -91,11 +111,13 @@ public struct LocationSurvey: Sendable {
                     // A location that this passphrase does not open is still a copy; only its dates are unknown.
                     newest = try? await Repository.open(backend: l.backend, passphrase: passphrase).snapshots().last?.snapshot.time
                 }
-                statuses.append(
-                    Status(
-                        name: l.name, role: l.role, location: l.backend.locationDescription, isReachable: true, problem: nil,
-                        snapshots: snapshotObjects.count, newestSnapshot: newest, bytes: bytes, manifestUpdated: manifest?.updated,
-                        verificationErrors: verificationErrors))
+                var status = Status(
+                    name: l.name, role: l.role, location: l.backend.locationDescription, isReachable: true, problem: nil,
+                    snapshots: snapshotObjects.count, newestSnapshot: newest, bytes: bytes, manifestUpdated: manifest?.updated,
+                    verificationErrors: verificationErrors, verificationDetails: details)
+                status.lastVerified = verify ? Date() : previous[l.name]?.checkedAt
+                status.lastVerificationErrors = verificationErrors ?? previous[l.name]?.errors
+                statuses.append(status)
                 if !snapshotObjects.isEmpty { copies.append(l) }
             } catch {
                 statuses.append(
@@ -107,8 +129,19 @@ public struct LocationSurvey: Sendable {
         }
         let verdict = Verdict(
             copies: copies.count, mediaTypes: Set(copies.map(\.mediaType)).count, offsite: copies.filter(\.isOffsite).count,
-            offlineOrImmutable: copies.filter(\.isOfflineOrImmutable).count, errors: verify ? errors : nil)
+            offlineOrImmutable: copies.filter(\.isOfflineOrImmutable).count,
+            errors: verify ? errors : Self.lastErrors(of: copies, previous))
         return (statuses, verdict)
+    }
+
+    /// The errors of each copy's last verification; nil when one was never verified.
+    static func lastErrors(of copies: [Location], _ previous: [String: PreviousCheck]) -> Int? {
+        var total = 0
+        for copy in copies {
+            guard let check = previous[copy.name] else { return nil }
+            total += check.errors
+        }
+        return total
     }
 }
 

@@ -89,8 +89,21 @@ struct LifeboatConfiguration: Decodable {
         /// Off the premises (default: every role but PRIMARY).
         var offsite: Bool?
         var retention: Retention?
+        /// S3 only: every object written there is immutable for this long (S3 Object Lock).
+        var objectLock: ObjectLockSetting?
 
         var isOffsite: Bool { offsite ?? (role != .primary) }
+        /// Offline, write-once or locked: a copy ransomware on this host cannot erase.
+        var isOfflineOrImmutable: Bool { role == .airGapped || medium != nil || objectLock != nil }
+    }
+
+    struct ObjectLockSetting: Decodable {
+        var mode: String
+        var days: Int
+
+        var lock: ObjectLock? {
+            ObjectLock.Mode(rawValue: mode).map { ObjectLock(mode: $0, period: .seconds(days * 86_400)) }
+        }
     }
 
     enum Role: String, Decodable, CaseIterable {
@@ -164,6 +177,13 @@ struct LifeboatConfiguration: Decodable {
                 throw CLIError("\(at("locations", i)): location '\(l.name)': path must be absolute or s3://bucket/prefix, not '\(l.path)'")
             }
             _ = try l.retention?.policy(in: at("locations", i))
+            if let lock = l.objectLock {
+                guard l.path.hasPrefix("s3://") else { throw CLIError("\(at("locations", i)): location '\(l.name)': objectLock is for s3:// locations") }
+                guard lock.lock != nil else {
+                    throw CLIError("\(at("locations", i)): location '\(l.name)': objectLock mode '\(lock.mode)' is not GOVERNANCE or COMPLIANCE")
+                }
+                guard (1...36_500).contains(lock.days) else { throw CLIError("\(at("locations", i)): location '\(l.name)': objectLock days must be 1 to 36500") }
+            }
         }
         guard config.locations.filter({ $0.role == .primary }).count <= 1 else { throw CLIError("\(path): more than one PRIMARY location") }
 
@@ -278,7 +298,8 @@ struct LifeboatConfiguration: Decodable {
     }
 
     private func s3Backend(_ location: Location) throws -> S3Backend {
-        try S3Location.backend(location.path, endpoint: nil, region: nil, environment: ProcessInfo.processInfo.environment)
+        try S3Location.backend(
+            location.path, endpoint: nil, region: nil, environment: ProcessInfo.processInfo.environment, objectLock: location.objectLock?.lock)
     }
 }
 

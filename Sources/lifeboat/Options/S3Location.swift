@@ -4,7 +4,7 @@ import LifeboatCore
 /// `s3://bucket/prefix` with endpoint, region and credentials from flags or the standard
 /// AWS environment variables. Credentials never come from the command line.
 enum S3Location {
-    static func backend(_ url: String, endpoint: String?, region: String?, environment: [String: String]) throws -> S3Backend {
+    static func backend(_ url: String, endpoint: String?, region: String?, environment: [String: String], objectLock: ObjectLock? = nil) throws -> S3Backend {
         let rest = url.dropFirst("s3://".count)
         let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let bucket = parts.first, bucket.count >= 3 else {
@@ -20,7 +20,8 @@ enum S3Location {
             throw CLIError("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)")
         }
         let credentials = S3Signer.Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
-        return S3Backend(
-            configuration: S3Backend.Configuration(endpoint: endpointURL, region: resolvedRegion, bucket: String(bucket), prefix: prefix, credentials: credentials))
+        var configuration = S3Backend.Configuration(endpoint: endpointURL, region: resolvedRegion, bucket: String(bucket), prefix: prefix, credentials: credentials)
+        configuration.objectLock = objectLock
+        return S3Backend(configuration: configuration)
     }
 }

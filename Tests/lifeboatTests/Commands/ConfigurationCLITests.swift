@@ -55,6 +55,28 @@ struct ConfigurationCLITests {
         let usb = try #require((json["locations"] as? [[String: Any]])?.first { $0["name"] as? String == "usb" })
         #expect(usb["snapshots"] as? Int == 1)
         #expect(usb["newestSnapshot"] != nil)
+        #expect(usb["lastVerified"] != nil && usb["lastVerificationErrors"] as? Int == 0)
+
+        // The verification is recorded: without --verify the verdict stands on it.
+        let later = try cli.run(["locations", "--json"], environment: env)
+        #expect(later.status == 0, "\(later.stdout)")
+        let recorded = try #require(try LifeboatCLI.json(later) as? [String: Any])
+        #expect((recorded["rule"] as? [String: Any])?["errors"] as? Int == 0)
+        let cloud = try #require((recorded["locations"] as? [[String: Any]])?.first { $0["name"] as? String == "cloud" })
+        #expect(cloud["lastVerified"] != nil && cloud["verificationErrors"] == nil)
+        // Damage found by a later verification is recorded too, and breaks the rule until fixed.
+        let pack = try #require(FileManager.default.enumerator(atPath: scratch.path + "/cloud/data")?.allObjects.compactMap { $0 as? String }.first { $0.count > 10 })
+        let packPath = scratch.path + "/cloud/data/" + pack
+        var bytes = try #require(FileManager.default.contents(atPath: packPath))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: packPath))
+        #expect(try cli.run(["locations", "--verify"], environment: env).status == 3)
+        let damaged = try #require(try LifeboatCLI.json(try cli.run(["locations", "--json"], environment: env)) as? [String: Any])
+        #expect(((damaged["rule"] as? [String: Any])?["errors"] as? Int ?? 0) > 0)
+        #expect(((damaged["rule"] as? [String: Any])?["met"] as? Bool) == false)
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: packPath))
+        #expect(try cli.run(["locations", "--verify"], environment: env).status == 0)
 
         // Retention from the configuration, per location.
         try FileTree.write(source + "/g.txt", Array("more".utf8))

@@ -32,4 +32,45 @@ struct S3CLITests {
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("AWS_SECRET_ACCESS_KEY"))
     }
+
+    @Test("an S3 location with objectLock in lifeboat.yaml gets immutable copies and counts as the immutable copy of 3-2-1-1-0")
+    func objectLockLocation() throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("data")
+        try FileTree.write(source + "/f.txt", Array("payload".utf8))
+        let bucket = "lock-\(UUID().uuidString.prefix(8).lowercased())"
+        let config = scratch.path + "/lifeboat.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+              - { name: nas, role: SECONDARY, path: \(scratch.path)/nas, offsite: true }
+              - { name: cloud, role: SECONDARY, path: "s3://\(bucket)/app", objectLock: { mode: COMPLIANCE, days: 1 } }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let cli = try LifeboatCLI(scratch: scratch)
+        var env = cli.environment
+        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
+        env["LIFEBOAT_CONFIG"] = config
+        env.merge(["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_ENDPOINT_URL": S3TestServer.endpoint!, "AWS_REGION": "us-east-1"]) { _, n in n }
+        #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
+        #expect(try cli.run(["backup", source], environment: env).status == 0)
+        #expect(try cli.run(["replicate", "--to", "nas"], environment: env).status == 0)
+        let copy = try cli.run(["replicate", "--to", "cloud"], environment: env)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        let out = try cli.run(["locations", "--verify", "--json"], environment: env)
+        #expect(out.status == 0, "\(out.stdout) \(out.stderr)")
+        let rule = try #require((try LifeboatCLI.json(out) as? [String: Any])?["rule"] as? [String: Any])
+        #expect(rule["copies"] as? Int == 3 && rule["mediaTypes"] as? Int == 2 && rule["offlineOrImmutable"] as? Int == 1, "\(rule)")
+
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary, objectLock: { mode: COMPLIANCE, days: 1 } }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let refused = try cli.run(["config", "check"], environment: env)
+        #expect(refused.status == 1 && refused.stderr.contains("objectLock is for s3:// locations"), "\(refused.stderr)")
+        try """
+            locations:
+              - { name: cloud, role: SECONDARY, path: "s3://\(bucket)/app", objectLock: { mode: FOREVER, days: 1 } }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["config", "check"], environment: env).stderr.contains("not GOVERNANCE or COMPLIANCE"))
+    }
 }
