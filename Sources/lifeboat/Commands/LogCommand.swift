@@ -91,7 +91,7 @@ struct CatalogRebuildCommand: AsyncParsableCommand {
     func run() async throws {
         guard let config = try repository.configuration() else { throw CLIError("catalog rebuild needs lifeboat.yaml (or --config)") }
         let location = try config.location(named: from)
-        let repo = try await Repository.open(backend: try config.backend(for: location), passphrase: try repository.passphrase())
+        let repo = try await Repository.open(backend: try await config.openBackend(for: location, create: false), passphrase: try repository.passphrase())
         let catalog = try await Catalog.open(try config.catalogLocation())
         let report: CatalogRebuilder.Report
         do {

@@ -42,7 +42,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
         if let location {
             guard let config else { throw CLIError("--location needs lifeboat.yaml (or --config)") }
             let l = try config.location(named: location)
-            repo = try await Repository.open(backend: try config.backend(for: l), passphrase: try repository.passphrase())
+            repo = try await Repository.open(backend: try await config.openBackend(for: l, create: false), passphrase: try repository.passphrase())
             locationName = l.name
             walLocation = l.path
         } else {

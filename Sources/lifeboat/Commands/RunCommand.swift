@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let primary = config.primary else { throw CLIError("\(config.file) names no PRIMARY location to back up to") }
         try check(type, for: source)
         let pipelineSource = try pipelineSource(source)
-        let primaryRepository = try await Repository.open(backend: try config.backend(for: primary), passphrase: passphrase)
+        let primaryRepository = try await Repository.open(backend: try await config.openBackend(for: primary, create: false), passphrase: passphrase)
         let others = try config.locations.filter { $0.role != .primary }.map { l in
             BackupPipeline.Location(
                 name: l.name, role: l.role.rawValue, medium: l.medium, retention: try l.retention?.policy(in: config.file),
