@@ -89,7 +89,7 @@ struct PipelineFixture {
         do {
             try await pipeline.run(request) { event in
                 try await recorder.record(event, locations: copies)
-                if let stopAfter, stopAfter == Self.stage(of: event) { throw SimulatedCrash() }
+                if let stopAfter, stopAfter == event.stage { throw SimulatedCrash() }
             }
         } catch is SimulatedCrash {
             // As a crash: nothing more is recorded.
@@ -97,16 +97,6 @@ struct PipelineFixture {
             try await recorder.failed(error)
         }
         return try #require(try await catalog.backup(id: recorder.id))
-    }
-
-    static func stage(of event: BackupPipeline.Event) -> BackupPipeline.Stage {
-        switch event {
-        case .preCheck: return .preCheck
-        case .backedUp: return .backup
-        case .replicated: return .replication
-        case .retained: return .retention
-        case .finished: return .finished
-        }
     }
 }
 

@@ -41,6 +41,15 @@ public struct LifeboatCLI: Sendable {
         return env
     }
 
+    /// The environment with a configuration file instead of a repository: its PRIMARY
+    /// location is the repository.
+    public func environment(config: String) -> [String: String] {
+        var env = environment
+        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
+        env["LIFEBOAT_CONFIG"] = config
+        return env
+    }
+
     @discardableResult
     public func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Shell.Output {
         if let osUser {

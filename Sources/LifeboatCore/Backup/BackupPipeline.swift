@@ -110,6 +110,17 @@ public struct BackupPipeline: Sendable {
         case replicated(LocationResult)
         case retained(RetentionResult)
         case finished
+
+        /// The stage this event ends.
+        public var stage: Stage {
+            switch self {
+            case .preCheck: return .preCheck
+            case .backedUp: return .backup
+            case .replicated: return .replication
+            case .retained: return .retention
+            case .finished: return .finished
+            }
+        }
     }
 
     /// Why a run stopped; the stage says where.
@@ -118,7 +129,12 @@ public struct BackupPipeline: Sendable {
         /// The post-backup read-back found damage (BackupError.readBackFailed).
         public var isVerificationFailure: Bool
         public var underlying: any Error
-        public var description: String { "\(stage.rawValue): \(underlying)" }
+        public var description: String {
+            if stage == .preCheck, !(underlying is BackupError) {
+                return "the pre-backup check failed: \(underlying); nothing was written"
+            }
+            return "\(underlying)"
+        }
     }
 
     public let primary: Repository

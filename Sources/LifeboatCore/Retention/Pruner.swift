@@ -35,12 +35,17 @@ public struct Pruner: Sendable {
         /// Archived WAL older than every PostgreSQL base backup left: no restore can use it.
         public var walFilesDeleted = 0
         public var walBytesDeleted: Int64 = 0
+        /// Half-written files of writers killed more than an hour ago.
+        public var temporariesRemoved = 0
         public var isDryRun = false
     }
 
     public func prune(dryRun: Bool = false, host: String, username: String) async throws -> Report {
         try await RepositoryLock.withLock(repository, exclusive: true, host: host, username: username) {
-            try await run(dryRun: dryRun)
+            var report = try await run(dryRun: dryRun)
+            // An hour: no write keeps its temporary file that long, and `wal push` takes no lock.
+            if !dryRun { report.temporariesRemoved = try await repository.backend.removeStaleTemporaries(olderThan: Date().addingTimeInterval(-3600)) }
+            return report
         }
     }
 

@@ -221,6 +221,28 @@ public final class LocalDirectoryBackend: StorageBackend {
 
     // MARK: - helpers
 
+    public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
+        var folders: [String] = []
+        for kind in ObjectKind.allCases where kind != .config && kind != .manifest {
+            let folder = "\(root)/\(kind.rawValue)"
+            folders.append(folder)
+            if kind == .data || kind == .wal {
+                folders += try Self.entries(of: folder, location: root).filter { !$0.hasPrefix(".") }.map { "\(folder)/\($0)" }
+            }
+        }
+        folders.append(root)  // `config` and `manifest.json` are written beside the folders
+        var removed = 0
+        let limit = date.timeIntervalSince1970
+        for folder in folders {
+            for name in try Self.entries(of: folder, location: root) where name.hasPrefix(".tmp-") {
+                var st = stat()
+                guard lstat("\(folder)/\(name)", &st) == 0, Double(st.st_mtim.tv_sec) < limit else { continue }
+                if unlink("\(folder)/\(name)") == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+
     private static func entries(of folder: String, location: String) throws -> [String] {
         guard let dir = opendir(folder) else {
             // Missing, or a stray file where a folder was expected: nothing of ours is there.

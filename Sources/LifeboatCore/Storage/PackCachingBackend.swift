@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Serves blob-sized range reads of packs from whole packs kept in memory.
@@ -92,6 +93,10 @@ public final class PackCachingBackend: StorageBackend {
 
     public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
         try await inner.write(name, bytes: bytes, overwrite: overwrite)
+    }
+
+    public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
+        try await inner.removeStaleTemporaries(olderThan: date)
     }
 
     public func delete(_ name: ObjectName) async throws {

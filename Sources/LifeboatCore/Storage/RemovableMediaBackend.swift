@@ -1,3 +1,5 @@
+import Foundation
+
 /// A mounted removable medium (TERTIARY): a local directory treated as write-once.
 ///
 /// Objects are never overwritten or deleted (locks and the manifest excepted); writes are
@@ -24,6 +26,11 @@ public final class RemovableMediaBackend: StorageBackend {
     }
     public func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
     public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+
+    /// A temporary file is not an object: clearing one does not break the write-once promise.
+    public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
+        try await inner.removeStaleTemporaries(olderThan: date)
+    }
 
     public func delete(_ name: ObjectName) async throws {
         guard Self.isBookkeeping(name) else { throw StorageError.readOnly(location: "\(locationDescription) (write-once medium)") }

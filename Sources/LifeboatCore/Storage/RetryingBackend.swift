@@ -1,3 +1,5 @@
+import Foundation
+
 /// Retries a backend's transient failures (5xx, 429, timeouts, resets) with exponential
 /// backoff and full jitter; every other error passes through at once.
 ///
@@ -53,6 +55,10 @@ public struct RetryingBackend: StorageBackend {
     }
     public func size(of name: ObjectName) async throws -> Int { try await retrying { try await inner.size(of: name) } }
     public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await retrying { try await inner.list(kind) } }
+    public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
+        try await inner.removeStaleTemporaries(olderThan: date)
+    }
+
     public func delete(_ name: ObjectName) async throws {
         try await retrying {
             do {

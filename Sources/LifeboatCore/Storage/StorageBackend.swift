@@ -1,3 +1,5 @@
+import Foundation
+
 /// One storage location: a flat store of named, immutable objects.
 ///
 /// Every backend keeps these promises, which the repository relies on for crash safety:
@@ -17,9 +19,15 @@ public protocol StorageBackend: Sendable {
     func size(of name: ObjectName) async throws -> Int
     func list(_ kind: ObjectKind) async throws -> [ObjectInfo]
     func delete(_ name: ObjectName) async throws
+    /// Removes the half-written temporary files that writers killed mid-write left behind
+    /// (never objects), last changed before `date`; returns how many. Backends without
+    /// temporary files have nothing to do.
+    func removeStaleTemporaries(olderThan date: Date) async throws -> Int
 }
 
 extension StorageBackend {
+    public func removeStaleTemporaries(olderThan date: Date) async throws -> Int { 0 }
+
     public func write(_ name: ObjectName, bytes: [UInt8]) async throws {
         try await write(name, bytes: bytes, overwrite: false)
     }

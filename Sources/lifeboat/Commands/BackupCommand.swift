@@ -43,7 +43,7 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "PostgreSQL: seconds to wait for WAL to reach the archive (default 300).")
     var archiveTimeout: Int = 300
 
-    @Option(name: .long, help: "full, incremental or transaction-log (PostgreSQL only) (default: incremental when a parent exists).")
+    @Option(name: .long, help: "full, incremental, configuration (paths only) or transaction-log (PostgreSQL only) (default: incremental when a parent exists).")
     var type: BackupTypeArgument?
 
     @Option(name: .long, help: "Tag the snapshot (repeatable).")
@@ -63,6 +63,7 @@ struct BackupCommand: AsyncParsableCommand {
         if sources == 0 { throw ValidationError("name at least one path to back up, or --sqlite PATH, or --postgres URL") }
         if sources > 1 { throw ValidationError("give one source: paths, --sqlite or --postgres") }
         if type == .transactionLog && postgres == nil { throw ValidationError("--type transaction-log is for --postgres sources") }
+        if type == .configuration && paths.isEmpty { throw ValidationError("--type configuration is for paths (a configuration folder)") }
         if pgdata != nil && postgres == nil { throw ValidationError("--pgdata goes with --postgres") }
         if archiveTimeout < 1 { throw ValidationError("--archive-timeout must be at least 1 second") }
     }
@@ -180,12 +181,13 @@ struct BackupJSON: Encodable {
 }
 
 enum BackupTypeArgument: String, ExpressibleByArgument, CaseIterable {
-    case full, incremental
+    case full, incremental, configuration
     case transactionLog = "transaction-log"
     var backupType: BackupType {
         switch self {
         case .full: return .full
         case .incremental: return .incremental
+        case .configuration: return .configuration
         case .transactionLog: return .transactionLog
         }
     }

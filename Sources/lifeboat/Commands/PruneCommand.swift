@@ -26,6 +26,7 @@ struct PruneCommand: AsyncParsableCommand {
     static func printText(_ r: Pruner.Report) {
         print("\(r.isDryRun ? "would delete" : "deleted") \(r.packsDeleted) unused packs and \(r.unindexedPacksDeleted) unindexed ones, \(r.isDryRun ? "would repack" : "repacked") \(r.packsRepacked) into \(r.packsWritten), kept \(r.packsKept); \(r.blobsRemoved) blobs removed")
         print("packs: \(ByteFormat.string(r.bytesBefore)) before, \(ByteFormat.string(r.bytesAfter)) after")
+        if r.temporariesRemoved > 0 { print("removed \(r.temporariesRemoved) half-written files of interrupted writers") }
         if r.walFilesDeleted > 0 {
             print("WAL: \(r.isDryRun ? "would delete" : "deleted") \(r.walFilesDeleted) files older than every base backup (\(ByteFormat.string(r.walBytesDeleted)))")
         }
@@ -44,6 +45,7 @@ struct PruneJSON: Encodable {
     let bytesAfter: Int64
     let walFilesDeleted: Int
     let walBytesDeleted: Int64
+    let temporariesRemoved: Int
 
     init(_ r: Pruner.Report) {
         dryRun = r.isDryRun
@@ -57,5 +59,6 @@ struct PruneJSON: Encodable {
         bytesAfter = r.bytesAfter
         walFilesDeleted = r.walFilesDeleted
         walBytesDeleted = r.walBytesDeleted
+        temporariesRemoved = r.temporariesRemoved
     }
 }

@@ -27,7 +27,7 @@ struct RunCommand: AsyncParsableCommand {
     var source: String
 
     @Option(name: .long, help: "full, incremental, transaction-log (postgres) or configuration (files) (default: incremental when a parent exists).")
-    var type: RunTypeArgument?
+    var type: BackupTypeArgument?
 
     @Option(name: .long, help: "What the BackupLog records as the schedule type: SCHEDULED, MANUAL (default) or ON_CHANGE.")
     var scheduleType: ScheduleTypeArgument = .manual
@@ -86,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
                 try await pipeline.run(request) { event in
                     try await recorder.record(event, locations: copies)
                     // Fault injection for the crash tests: die as a crash would, right after a stage is recorded.
-                    if let faultStage, faultStage == stage(of: event).rawValue { kill(getpid(), SIGKILL) }
+                    if let faultStage, faultStage == event.stage.rawValue { kill(getpid(), SIGKILL) }
                 }
             } catch {
                 try? await recorder.failed(error)  // the original error matters more than a second one
@@ -101,18 +101,11 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    static func stage(of event: BackupPipeline.Event) -> BackupPipeline.Stage {
-        switch event {
-        case .preCheck: return .preCheck
-        case .backedUp: return .backup
-        case .replicated: return .replication
-        case .retained: return .retention
-        case .finished: return .finished
-        }
+    /// A medium's folder is made only where its mount point exists: without it the medium
+    /// is not mounted, and writing there would fill the host's own disk.
+    static func mayCreate(_ l: LifeboatConfiguration.Location) -> Bool {
+        l.medium == nil || FileManager.default.fileExists(atPath: (l.path as NSString).deletingLastPathComponent)
     }
-
-    /// A removable medium is never created: a missing folder means it is not mounted.
-    static func mayCreate(_ l: LifeboatConfiguration.Location) -> Bool { l.medium == nil || FileManager.default.fileExists(atPath: (l.path as NSString).deletingLastPathComponent) }
 
     static func check(_ type: BackupType?, for source: LifeboatConfiguration.Source) throws {
         if type == .transactionLog && source.kind != .postgres { throw CLIError("--type transaction-log is for postgres sources; '\(source.name)' is \(source.kind.rawValue)") }
@@ -131,19 +124,6 @@ struct RunCommand: AsyncParsableCommand {
             var pg = PostgreSQLSource(url: source.url ?? "")
             pg.amcheckIndexes = source.amcheckIndexes ?? []
             return .postgres(pg, dataDirectory: source.pgdata)
-        }
-    }
-}
-
-enum RunTypeArgument: String, ExpressibleByArgument, CaseIterable {
-    case full, incremental, configuration
-    case transactionLog = "transaction-log"
-    var backupType: BackupType {
-        switch self {
-        case .full: return .full
-        case .incremental: return .incremental
-        case .configuration: return .configuration
-        case .transactionLog: return .transactionLog
         }
     }
 }

@@ -80,6 +80,33 @@ struct PrunerTests {
         #expect(FileManager.default.contents(atPath: target + source + "/keep.bin") == FileManager.default.contents(atPath: source + "/keep.bin"))
     }
 
+    @Test("prune clears the half-written files of writers killed over an hour ago, and leaves fresh ones and every object alone")
+    func staleTemporaries() async throws {
+        let scratch = ScratchDirectory()
+        let (repo, _, _, _) = try await twoSnapshots(scratch)
+        let root = scratch.path + "/repo"
+        let sub = try #require(try FileManager.default.contentsOfDirectory(atPath: root + "/data").first)
+        let old = [root + "/data/\(sub)/.tmp-0123456789abcdef", root + "/locks/.tmp-fedcba9876543210", root + "/.tmp-00aa00aa00aa00aa"]
+        let fresh = root + "/snapshots/.tmp-1111222233334444"
+        try FileTree.mkdir(root + "/locks")
+        for path in old + [fresh] { try FileTree.write(path, [1, 2, 3]) }
+        let twoHoursAgo = Int(Date().timeIntervalSince1970) - 7200
+        for path in old { try FileTree.setMtime(path, seconds: twoHoursAgo, nanoseconds: 0) }
+        // Prune may merge index segments; packs, snapshots and keys have nothing to lose here.
+        func objects() -> [String: Data] {
+            TestRepository.allObjects(at: root).filter { entry in
+                !entry.key.contains(".tmp-") && ["data/", "snapshots/", "keys/"].contains { entry.key.hasPrefix($0) }
+            }
+        }
+        let objectsBefore = objects()
+
+        let report = try await Pruner(repository: repo).prune(host: "h", username: "u")
+        #expect(report.temporariesRemoved == 3)
+        #expect(old.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+        #expect(FileManager.default.fileExists(atPath: fresh), "a file that young may be a write in progress")
+        #expect(objects() == objectsBefore)
+    }
+
     @Test("a prune stopped at any write or delete loses nothing, and the next prune finishes the job")
     func crashAtEveryStep() async throws {
         var step = 1

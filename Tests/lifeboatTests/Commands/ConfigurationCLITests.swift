@@ -30,9 +30,7 @@ struct ConfigurationCLITests {
                 medium: offsite-1
             """, to: config)
         let cli = try LifeboatCLI(scratch: scratch)
-        var env = cli.environment
-        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
-        env["LIFEBOAT_CONFIG"] = config
+        let env = cli.environment(config: config)
         #expect(try cli.run(["config", "check"], environment: env).status == 0)
         #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
         #expect(try cli.run(["backup", source], environment: env).status == 0)
@@ -159,9 +157,7 @@ struct ConfigurationCLITests {
               - { name: vault, role: AIR_GAPPED, path: \(scratch.path)/vault }
             """, to: config)
         let cli = try LifeboatCLI(scratch: scratch)
-        var env = cli.environment
-        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
-        env["LIFEBOAT_CONFIG"] = config
+        let env = cli.environment(config: config)
         #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
         #expect(try cli.run(["backup", source], environment: env).status == 0)
         #expect(try cli.run(["replicate", "--to", "cloud"], environment: env).status == 0)

@@ -240,10 +240,7 @@ struct PostgreSQLCLITests {
                   - { name: main, kind: postgres, url: "\(s.cluster.url)", amcheckIndexes: [pgbench_accounts_pkey] }
                 """.write(toFile: config, atomically: true, encoding: .utf8)
             try ScratchPostgres.handOver(config)
-            var env = s.cli.environment
-            env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
-            env["LIFEBOAT_CONFIG"] = config
-            return env
+            return s.cli.environment(config: config)
         }
         let s = try Setup()
         let env = try configure(s)

@@ -36,12 +36,7 @@ struct RunCLITests {
             """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    var environment: [String: String] {
-        var env = cli.environment
-        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
-        env["LIFEBOAT_CONFIG"] = config
-        return env
-    }
+    var environment: [String: String] { cli.environment(config: config) }
 
     func run(_ arguments: [String], _ extra: [String: String] = [:]) throws -> Shell.Output {
         try cli.run(arguments, environment: environment.merging(extra) { _, new in new })

@@ -47,9 +47,7 @@ struct S3CLITests {
               - { name: cloud, role: SECONDARY, path: "s3://\(bucket)/app", objectLock: { mode: COMPLIANCE, days: 1 } }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let cli = try LifeboatCLI(scratch: scratch)
-        var env = cli.environment
-        env.removeValue(forKey: "LIFEBOAT_REPOSITORY")
-        env["LIFEBOAT_CONFIG"] = config
+        var env = cli.environment(config: config)
         env.merge(["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_ENDPOINT_URL": S3TestServer.endpoint!, "AWS_REGION": "us-east-1"]) { _, n in n }
         #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
         #expect(try cli.run(["backup", source], environment: env).status == 0)
