@@ -17,7 +17,9 @@ struct RunCommand: AsyncParsableCommand {
             by name (a location that is down stays PENDING, is retried by the next run, and makes \
             the exit status 3); retention per location. The BackupLog row is written RUNNING at \
             the start and updated after every stage; rows left RUNNING by a process that is gone \
-            are marked INTERRUPTED.
+            are marked INTERRUPTED. With --restore-test, the new snapshot is then restored into a \
+            sandbox from PRIMARY (or --restore-test-from) and checked as by restore-test, and the \
+            result recorded in the row (exit 13 when it fails).
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -32,19 +34,48 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "What the BackupLog records as the schedule type: SCHEDULED, MANUAL (default) or ON_CHANGE.")
     var scheduleType: ScheduleTypeArgument = .manual
 
+    @Flag(name: .long, help: "Then prove the new snapshot restores: a restoration test, recorded in the row.")
+    var restoreTest = false
+
+    @Option(name: .long, help: "With --restore-test: restore from this location (default: PRIMARY).")
+    var restoreTestFrom: String?
+
+    func validate() throws {
+        if restoreTestFrom != nil && !restoreTest { throw ValidationError("--restore-test-from goes with --restore-test") }
+    }
+
     func run() async throws {
         guard let config = try repository.configuration() else {
             throw CLIError("run needs lifeboat.yaml (or --config) with the source and a PRIMARY location")
         }
-        let record = try await Self.perform(
+        let testLocation = try restoreTestFrom.map { try config.location(named: $0) }
+        let passphrase = try repository.passphrase()
+        var record = try await Self.perform(
             config: config, sourceName: source, type: type?.backupType, scheduleType: ScheduleType(rawValue: scheduleType.rawValue) ?? .manual,
-            passphrase: try repository.passphrase())
+            passphrase: passphrase)
+        var testFailed = false
+        if restoreTest, let snapshot = record.snapshotId, let location = testLocation ?? config.primary {
+            let repo = try await Repository.open(backend: try await config.openBackend(for: location, create: false), passphrase: passphrase)
+            let entry = try await repo.findSnapshot(snapshot)
+            let walFetch = entry.snapshot.source.kind == "postgres" ? try repository.walFetchCommand(at: location.path) : nil
+            let report = try await RestoreTestCommand.test(entry, in: repo, scratchDirectory: NSTemporaryDirectory(), query: nil, restoreCommand: walFetch)
+            _ = await RestoreTestCommand.record(report, in: config, location: location.name)
+            testFailed = !report.passed
+            // The row as recorded, with the test.
+            let catalog = try await Catalog.open(try config.catalogLocation())
+            if let tested = try? await catalog.backup(id: record.id) { record = tested }
+            await catalog.close()
+        }
         if output.json {
             try JSONOutput.print(record)
         } else {
             print(LogCommand.line(record))
             for copy in record.locations { print("  \(copy.location) \(copy.role): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? "")") }
+            if record.restoreTest.tested {
+                print("  restore test from \(record.restoreTest.location ?? "?"): \(record.restoreTest.result ?? "?") in \(String(format: "%.1f", record.restoreTest.durationSeconds ?? 0)) s: \(record.restoreTest.details ?? "")")
+            }
         }
+        if testFailed { throw RestorationTestFailure() }
         let pending = record.locations.filter { $0.status == .pending }
         if !pending.isEmpty {
             FileHandle.standardError.write(Data("lifeboat: warning: the copy in \(pending.map(\.location).joined(separator: ", ")) is pending; the next run retries it\n".utf8))
