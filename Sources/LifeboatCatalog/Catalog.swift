@@ -81,12 +81,23 @@ public final class Catalog: Sendable {
         let migrations = Migrations()
         migrations.add(list)
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
-        do {
-            try await migrator.setupIfNeeded().get()
-            try await migrator.prepareBatch().get()
-        } catch {
-            await databases.shutdownAsync()
-            throw CatalogError.cannotOpen(location.description, String(reflecting: error))
+        // Two runs that open a new catalog at once race to create its tables; the loser
+        // finds them made (or half made) and tries again once the winner has recorded them.
+        var attempt = 0
+        while true {
+            do {
+                try await migrator.setupIfNeeded().get()
+                try await migrator.prepareBatch().get()
+                break
+            } catch {
+                attempt += 1
+                if attempt < 8 {
+                    try? await Task.sleep(for: .milliseconds(50 * attempt))
+                    continue
+                }
+                await databases.shutdownAsync()
+                throw CatalogError.cannotOpen(location.description, String(reflecting: error))
+            }
         }
         return Catalog(location: location, databases: databases, database: database)
     }

@@ -165,4 +165,25 @@ struct CatalogTests {
         #expect(last["usb"]?.errors == 0 && last["usb"].map { $0.checkedAt > earlier } == true)
         #expect(last["cloud"]?.errors == 1 && last["cloud"]?.details == "unreachable")
     }
+
+    @Test("runs that open a new catalog at the same moment all get it, with every migration applied once", arguments: CatalogKind.available)
+    func concurrentFirstOpen(_ kind: CatalogKind) async throws {
+        let fixture = try CatalogFixture(kind)
+        let ids = try await withThrowingTaskGroup(of: UUID.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    let catalog = try await fixture.open()
+                    let id = try await catalog.begin(
+                        Catalog.NewBackup(type: "FULL", scheduleType: .manual, source: "s\(i)", sourceKind: "files", requestedBy: "u", host: "h", pid: i))
+                    await catalog.close()
+                    return id
+                }
+            }
+            return try await group.reduce(into: [UUID]()) { $0.append($1) }
+        }
+        let catalog = try await fixture.open()
+        defer { Task { await catalog.close() } }
+        #expect(try await catalog.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
+        #expect(Set(try await catalog.backups().map(\.id)) == Set(ids))
+    }
 }
