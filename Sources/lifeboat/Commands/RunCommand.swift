@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     var type: BackupTypeArgument?
 
     @Option(name: .long, help: "What the BackupLog records as the schedule type: SCHEDULED, MANUAL (default) or ON_CHANGE.")
-    var scheduleType: ScheduleTypeArgument = .manual
+    var scheduleType: ScheduleType = .manual
 
     @Flag(name: .long, help: "Then prove the new snapshot restores: a restoration test, recorded in the row.")
     var restoreTest = false
@@ -51,7 +51,7 @@ struct RunCommand: AsyncParsableCommand {
         let testLocation = try restoreTestFrom.map { try config.location(named: $0) }
         let passphrase = try repository.passphrase()
         var record = try await Self.perform(
-            config: config, sourceName: source, type: type?.backupType, scheduleType: ScheduleType(rawValue: scheduleType.rawValue) ?? .manual,
+            config: config, sourceName: source, type: type?.backupType, scheduleType: scheduleType,
             passphrase: passphrase)
         var testFailed = false
         if restoreTest, let snapshot = record.snapshotId, let location = testLocation ?? config.primary {
@@ -159,8 +159,5 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-enum ScheduleTypeArgument: String, ExpressibleByArgument, CaseIterable {
-    case scheduled = "SCHEDULED"
-    case manual = "MANUAL"
-    case onChange = "ON_CHANGE"
-}
+// SCHEDULED, MANUAL, ON_CHANGE on the command line, as the catalog spells them.
+extension ScheduleType: ExpressibleByArgument {}
