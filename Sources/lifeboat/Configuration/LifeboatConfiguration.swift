@@ -34,10 +34,13 @@ struct LifeboatConfiguration: Decodable {
     /// When each source is backed up, and how.
     var schedules: [Schedule]
     var catalog: Catalog?
+    /// Where the repositories' passphrase comes from when neither a flag nor the
+    /// environment gives it: a file or an environment variable, never this file.
+    var passphrase: PassphraseSource?
     /// The file this came from (absolute); the default catalog lives beside it.
     var file = ""
 
-    enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog }
+    enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog, passphrase }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -45,6 +48,12 @@ struct LifeboatConfiguration: Decodable {
         sources = try c.decodeIfPresent([Source].self, forKey: .sources) ?? []
         schedules = try c.decodeIfPresent([Schedule].self, forKey: .schedules) ?? []
         catalog = try c.decodeIfPresent(Catalog.self, forKey: .catalog)
+        passphrase = try c.decodeIfPresent(PassphraseSource.self, forKey: .passphrase)
+    }
+
+    struct PassphraseSource: Decodable {
+        var file: String?
+        var env: String?
     }
 
     /// A backup source: `files` (paths), `sqlite` (path) or `postgres` (url, pgdata).
@@ -220,6 +229,11 @@ struct LifeboatConfiguration: Decodable {
             if let file = catalog.sqlite, !file.hasPrefix("/") { throw CLIError("\(here): catalog sqlite path must be absolute, not '\(file)'") }
             if let url = catalog.postgres { try Self.refuseInlinePassword(url, at: here) }
             if catalog.passwordEnv != nil && catalog.passwordFile != nil { throw CLIError("\(here): catalog: give passwordEnv or passwordFile, not both") }
+        }
+        if let source = config.passphrase {
+            let here = root?["passphrase"]?.mark.map { "\(path):\($0.line)" } ?? path
+            guard (source.file == nil) != (source.env == nil) else { throw CLIError("\(here): passphrase needs exactly one of file: PATH or env: NAME") }
+            if let file = source.file, !file.hasPrefix("/") { throw CLIError("\(here): passphrase file must be absolute, not '\(file)'") }
         }
         var located = config
         located.file = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

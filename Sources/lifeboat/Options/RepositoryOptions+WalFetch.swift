@@ -8,7 +8,7 @@ extension RepositoryOptions {
     /// segments fetched ahead (8 at a time).
     /// - Parameter at: a location other than the repository's (restore-test --location).
     func walFetchCommand(at other: String? = nil) throws -> @Sendable (String) -> String {
-        guard let passwordFile = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] else {
+        guard let passwordFile = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] ?? (try? configuration())?.passphrase?.file else {
             throw PostgreSQLSourceError.needsPasswordFile
         }
         var location = try other ?? location()

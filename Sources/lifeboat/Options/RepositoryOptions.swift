@@ -54,7 +54,9 @@ struct RepositoryOptions: ParsableArguments {
     /// The passphrase, from a file, the environment, or (on a terminal) a prompt.
     func passphrase(confirm: Bool = false, ignoringEnvironment: Bool = false) throws -> String {
         let environment = ignoringEnvironment ? [:] : self.environment
-        if let file = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] {
+        // Last before the prompt: where lifeboat.yaml says the passphrase is.
+        let configured = ignoringEnvironment ? nil : (try? configuration())?.passphrase
+        if let file = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] ?? configured?.file {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CLIError("cannot read the password file \(file): check that it exists and is readable")
             }
@@ -65,6 +67,12 @@ struct RepositoryOptions: ParsableArguments {
             return phrase
         }
         if let phrase = environment["LIFEBOAT_PASSWORD"], !phrase.isEmpty { return phrase }
+        if let name = configured?.env {
+            guard let phrase = environment[name], !phrase.isEmpty else {
+                throw CLIError("the passphrase: the environment variable \(name) named in lifeboat.yaml is not set")
+            }
+            return phrase
+        }
         guard isatty(0) == 1 else {
             throw CLIError("no passphrase given: use --password-file, LIFEBOAT_PASSWORD_FILE or LIFEBOAT_PASSWORD")
         }

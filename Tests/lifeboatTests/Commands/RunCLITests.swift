@@ -95,6 +95,31 @@ struct RunCLITests {
         #expect(try log().count == 2)
     }
 
+    @Test("the passphrase may come from the file or the environment variable lifeboat.yaml names, never from lifeboat.yaml")
+    func configuredPassphrase() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        var bare = environment
+        bare.removeValue(forKey: "LIFEBOAT_PASSWORD_FILE")
+        try (original + "\npassphrase: { file: \(cli.passwordFile) }\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let fromFile = try cli.run(["run", "app-config"], environment: bare)
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+
+        try (original + "\npassphrase: { env: APP_BACKUP_PASSPHRASE }\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let unset = try cli.run(["run", "app-config"], environment: bare)
+        #expect(unset.status == 1 && unset.stderr.contains("APP_BACKUP_PASSPHRASE"), "\(unset.stderr)")
+        var withVariable = bare
+        withVariable["APP_BACKUP_PASSPHRASE"] = try String(contentsOfFile: cli.passwordFile, encoding: .utf8)
+        #expect(try cli.run(["run", "app-config"], environment: withVariable).status == 0)
+        withVariable["APP_BACKUP_PASSPHRASE"] = "not the passphrase"
+        #expect(try cli.run(["run", "app-config"], environment: withVariable).status == 12)
+
+        try (original + "\npassphrase: { file: relative/pass }\n").write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["config", "check"], environment: bare).stderr.contains("passphrase file must be absolute"))
+        try (original + "\npassphrase: { file: /x, env: Y }\n").write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["config", "check"], environment: bare).stderr.contains("exactly one of file: PATH or env: NAME"))
+    }
+
     @Test("a run killed after its backup stage is marked INTERRUPTED; the next run copies what it left pending")
     func crash() throws {
         #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
