@@ -50,7 +50,7 @@ struct AirgapVerifyCommand: AsyncParsableCommand {
         let bundle = try LocalDirectoryBackend(path: directory)
         var report = try await AirgapBundle.verifyWithoutKey(bundle)
         if readData {
-            var options = RepositoryOptions()
+            var options = try RepositoryOptions.parse([])
             options.passwordFile = passwordFile
             let repo = try await Repository.open(backend: bundle, passphrase: try options.passphrase())
             let deep = try await Checker(repository: repo).check(readData: true)

@@ -17,7 +17,7 @@ struct NewPassphraseOptions: ParsableArguments {
     var kdfN: Int = KDFParameters.standard.n
 
     func passphrase() throws -> String {
-        var options = RepositoryOptions()
+        var options = try RepositoryOptions.parse([])
         options.passwordFile = newPasswordFile
         guard newPasswordFile != nil || isatty(0) == 1 else {
             throw CLIError("no new passphrase: use --new-password-file")
