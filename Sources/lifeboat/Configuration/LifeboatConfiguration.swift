@@ -16,6 +16,7 @@ import Yams
 ///     role: TERTIARY
 ///     path: /mnt/usb1/lifeboat
 ///     medium: offsite-1          # a write-once removable medium with a manifest
+///   - { name: cloud, role: SECONDARY, path: "s3://backups/app", objectLock: { mode: COMPLIANCE, days: 30 } }
 /// sources:
 ///   - { name: app-db, kind: sqlite, path: /srv/app/app.db }
 ///   - { name: main, kind: postgres, url: "postgresql://postgres@127.0.0.1/postgres", passwordEnv: PGPASSWORD }
@@ -24,9 +25,10 @@ import Yams
 ///   - { source: main, type: FULL, cron: "0 2 * * 0" }
 ///   - { source: main, type: TRANSACTION_LOG, cron: "0 */4 * * *" }
 /// catalog: { sqlite: /var/lib/lifeboat/catalog.sqlite }
+/// passphrase: { file: /etc/lifeboat/passphrase }
 /// ```
 ///
-/// Secrets never live here: the passphrase comes from the flags or the environment.
+/// Secrets never live here, only where to find them: files and environment variables.
 struct LifeboatConfiguration: Decodable {
     var locations: [Location]
     /// What is backed up (used by `run` and the scheduler; validated now).
