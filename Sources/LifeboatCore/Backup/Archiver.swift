@@ -34,6 +34,8 @@ public struct Archiver: Sendable {
     }
 
     private func run(_ options: BackupOptions, progress: AsyncStream<BackupProgress>.Continuation?) async throws -> BackupResult {
+        // The parent's trees may be sealed with a key another process wrote since this one opened.
+        try await repository.refreshDataKeys()
         let started = Date()
         let clock = ContinuousClock()
         let startInstant = clock.now

@@ -12,6 +12,10 @@ public final class Repository: Sendable {
     public let masterKey: MasterKey
     let zstd: Zstd
     private let dataKeys: Mutex<[DataKeyID: DataKey]>
+    /// The data key files read so far: a refresh reads only the ones written since.
+    private let dataKeyFilesRead = Mutex<Set<ObjectName>>([])
+    /// Keys a refresh did not find: asking again does not list the location again.
+    private let dataKeysAbsent = Mutex<Set<DataKeyID>>([])
     /// The key file the passphrase opened (nil right after `init`, which wrote the first one).
     public let keyName: ObjectName?
 
@@ -106,9 +110,18 @@ public final class Repository: Sendable {
         return config
     }
 
+    /// Reads the data keys written since the last call: other processes (a backup run, `wal
+    /// push`) add keys while this one holds the repository open.
+    public func refreshDataKeys() async throws {
+        try await loadDataKeys()
+    }
+
     func loadDataKeys() async throws {
         var loaded: [DataKeyID: DataKey] = [:]
-        for info in try await backend.list(.dataKeys) {
+        let known = dataKeyFilesRead.withLock { $0 }
+        var read: [ObjectName] = []
+        for info in try await backend.list(.dataKeys) where !known.contains(info.name) {
+            read.append(info.name)
             // A damaged data key file costs only the objects sealed with it: they are reported
             // as such (dataKeyMissing) when used, and `check` names them.
             guard let bytes = try? await backend.read(info.name),
@@ -118,6 +131,8 @@ public final class Repository: Sendable {
             if let key = try? file.open(with: masterKey) { loaded[key.id] = key }
         }
         dataKeys.withLock { $0.merge(loaded) { a, _ in a } }
+        dataKeyFilesRead.withLock { $0.formUnion(read) }
+        if !loaded.isEmpty { dataKeysAbsent.withLock { $0.subtract(loaded.keys) } }
     }
 
     /// Makes, seals and stores a fresh data key for one backup run.
@@ -145,6 +160,18 @@ public final class Repository: Sendable {
         return key
     }
 
+    /// As ``dataKey(_:)``, but a key this process has not seen yet is looked for once more
+    /// in the location (written by another process since this one opened it).
+    func dataKeyRefreshing(_ id: DataKeyID) async throws -> DataKey {
+        if let key = dataKeys.withLock({ $0[id] }) { return key }
+        if !dataKeysAbsent.withLock({ $0.contains(id) }) {
+            try await loadDataKeys()
+            if let key = dataKeys.withLock({ $0[id] }) { return key }
+            dataKeysAbsent.withLock { _ = $0.insert(id) }
+        }
+        throw RepositoryError.dataKeyMissing(id)
+    }
+
     /// The chunker for ordinary files, keyed by the repository secret.
     public func makeChunker() -> FastCDCChunker {
         FastCDCChunker(
@@ -166,7 +193,7 @@ public final class Repository: Sendable {
         guard Digest256.sha256(sealed).hex == name.name else {
             throw RepositoryError.damaged(name, reason: "its SHA-256 does not match its name")
         }
-        let key = try dataKey(try SealedObject.keyID(of: sealed, name: name))
+        let key = try await dataKeyRefreshing(try SealedObject.keyID(of: sealed, name: name))
         return try SealedObject.open(sealed, name: name, dataKey: key, zstd: zstd)
     }
 

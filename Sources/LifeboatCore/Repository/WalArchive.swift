@@ -99,7 +99,7 @@ public struct WalArchive: Sendable {
     public func read(_ file: WalFileName) async throws -> Contents {
         let name = file.objectName
         let sealed = try await repository.backend.read(name)
-        let key = try repository.dataKey(try SealedObject.keyID(of: sealed, name: name))
+        let key = try await repository.dataKeyRefreshing(try SealedObject.keyID(of: sealed, name: name))
         let payload = try SealedObject.open(sealed, name: name, dataKey: key, zstd: repository.zstd)
         do {
             var r = ByteReader(payload, what: name.path)

@@ -35,6 +35,8 @@ public struct Restorer: Sendable {
     /// `options.target`.
     /// - Parameter index: the repository's index when the caller has loaded it already.
     public func restore(tree: BlobID, options: RestoreOptions, index loaded: MasterIndex? = nil) async throws -> RestoreResult {
+        // Blobs name their key synchronously: every key written so far must be known.
+        try await repository.refreshDataKeys()
         let index: MasterIndex
         if let loaded { index = loaded } else { index = try await repository.loadIndex() }
         let target = RawPath(options.target)

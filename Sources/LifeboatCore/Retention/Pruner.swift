@@ -149,7 +149,7 @@ public struct Pruner: Sendable {
             guard Digest256.sha256(bytes).hex == record.id.hex else {
                 throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name; run 'lifeboat check --read-data'")
             }
-            let key = try repository.dataKey(record.dataKey)
+            let key = try await repository.dataKeyRefreshing(record.dataKey)
             for b in wanted {
                 var builder = builders[record.dataKey] ?? PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
                 _ = builder.append(

@@ -20,6 +20,8 @@ public struct Checker: Sendable {
     public func check(readData: Bool) async throws -> CheckReport {
         var report = CheckReport()
         let backend = repository.backend
+        // Pack headers name their key synchronously: every key written so far must be known.
+        try await repository.refreshDataKeys()
 
         var index = MasterIndex()
         for info in try await backend.list(.index) {

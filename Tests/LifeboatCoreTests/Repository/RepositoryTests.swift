@@ -68,4 +68,28 @@ struct RepositoryTests {
         await #expect(throws: RepositoryError.self) { try await repo.findSnapshot("zzzz") }
         await #expect(throws: RepositoryError.self) { try await repo.findSnapshot("") }
     }
+
+    @Test("a repository held open sees the data keys other processes wrote since: it lists, checks, restores and backs up on their snapshots")
+    func dataKeysWrittenElsewhere() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.sub("source")
+        var rng = SeededBytes(seed: 301)
+        try FileTree.write(source + "/a.bin", rng.bytes(300_000))
+        _ = try await TestRepository.create(at: scratch.path + "/repo")
+        let longLived = try await TestRepository.open(at: scratch.path + "/repo")
+        // Another process: its own open, its own backup run, its own data key.
+        let other = try await TestRepository.open(at: scratch.path + "/repo")
+        let theirs = try await TestRepository.backup(other, [source])
+
+        #expect(try await longLived.snapshots().map(\.id) == [theirs.snapshotID])
+        let check = try await Checker(repository: longLived).check(readData: true)
+        #expect(check.isOK, "\(check.errors)")
+        let restored = try await Restorer(repository: longLived).restore(theirs.snapshot, options: RestoreOptions(target: scratch.path + "/r"))
+        #expect(restored.isComplete)
+        try FileTree.write(source + "/b.bin", rng.bytes(1000))
+        let mine = try await TestRepository.backup(longLived, [source])
+        #expect(mine.snapshot.parent == theirs.snapshotID && mine.snapshot.statistics.filesUnmodified == 1)
+        // A key that exists nowhere is still reported as missing.
+        #expect(throws: RepositoryError.self) { _ = try longLived.dataKey(DataKeyID(Digest256.random())) }
+    }
 }
