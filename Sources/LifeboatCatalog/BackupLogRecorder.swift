@@ -10,14 +10,49 @@ public struct BackupLogRecorder: Sendable {
     /// The PRIMARY location's name, as its copy rows are named.
     public let primary: String
 
+    /// Runs the pipeline with its BackupLog row: RUNNING first, each stage recorded as it
+    /// ends, the failure when one stops it. Returns the row as recorded.
+    /// - Parameter afterEach: called once each stage is recorded; what it throws stops the
+    ///   run as a crash would, with nothing more recorded (the crash tests' way in).
+    public static func run(
+        _ pipeline: BackupPipeline, _ request: BackupPipeline.Request, in catalog: Catalog, as new: Catalog.NewBackup,
+        progress: AsyncStream<BackupProgress>.Continuation? = nil,
+        afterEach: @Sendable (BackupPipeline.Event) async throws -> Void = { _ in }
+    ) async throws -> BackupRecord {
+        let recorder = try await begin(catalog, new, primary: pipeline.primaryName)
+        let copies = pipeline.locations.filter(\.replicates).map { (name: $0.name, role: $0.role) }
+        do {
+            try await pipeline.run(request, progress: progress) { event in
+                try await recorder.record(event, locations: copies)
+                do {
+                    try await afterEach(event)
+                } catch {
+                    throw Stopped(underlying: error)
+                }
+            }
+        } catch let stopped as Stopped {
+            throw stopped.underlying
+        } catch {
+            try? await recorder.failed(error)  // the original error matters more than a second one
+            throw error
+        }
+        guard let record = try await catalog.backup(id: recorder.id) else { throw CatalogError.notFound("BackupLog row \(recorder.id)") }
+        return record
+    }
+
+    /// What `afterEach` threw: passed on without being recorded as the run's failure.
+    private struct Stopped: Error {
+        let underlying: any Error
+    }
+
     /// Writes the RUNNING row.
-    public static func begin(_ catalog: Catalog, _ new: Catalog.NewBackup, primary: String) async throws -> BackupLogRecorder {
+    static func begin(_ catalog: Catalog, _ new: Catalog.NewBackup, primary: String) async throws -> BackupLogRecorder {
         BackupLogRecorder(catalog: catalog, id: try await catalog.begin(new), primary: primary)
     }
 
     /// - Parameter locations: the other locations a run copies to (name, role); their
     ///   copies start PENDING when the snapshot is written.
-    public func record(_ event: BackupPipeline.Event, locations: [(name: String, role: String)]) async throws {
+    func record(_ event: BackupPipeline.Event, locations: [(name: String, role: String)]) async throws {
         let now = Date()
         switch event {
         case .preCheck(let outcome):
@@ -74,7 +109,7 @@ public struct BackupLogRecorder: Sendable {
     }
 
     /// The run stopped: FAILED_PRECHECK, FAILED_VERIFICATION or FAILED, with the error.
-    public func failed(_ error: any Error) async throws {
+    func failed(_ error: any Error) async throws {
         let now = Date()
         let status: BackupStatus
         if let failure = error as? BackupPipeline.Failure {

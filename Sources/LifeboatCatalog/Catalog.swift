@@ -106,6 +106,19 @@ public final class Catalog: Sendable {
         await databases.shutdownAsync()
     }
 
+    /// Opens the catalog, runs `body` on it, and closes it whatever happens.
+    public static func using<T: Sendable>(_ location: CatalogLocation, _ body: (Catalog) async throws -> T) async throws -> T {
+        let catalog = try await open(location)
+        do {
+            let result = try await body(catalog)
+            await catalog.close()
+            return result
+        } catch {
+            await catalog.close()
+            throw error
+        }
+    }
+
     /// The names of the migrations applied so far, oldest first.
     public func appliedMigrations() async throws -> [String] {
         try await MigrationLog.query(on: database).sort(\.$batch).all().map(\.name)

@@ -256,7 +256,12 @@ public struct WalArchive: Sendable {
 
     /// Everything archived, in name order (timeline first, then position).
     public func list() async throws -> [Entry] {
-        try await repository.backend.list(.wal).compactMap { info -> Entry? in
+        Self.entries(try await repository.backend.list(.wal))
+    }
+
+    /// The archived files among a listing of `wal/`, in order.
+    static func entries(_ objects: [ObjectInfo]) -> [Entry] {
+        objects.compactMap { info -> Entry? in
             let parts = info.name.name.split(separator: "/")
             // Anything else in wal/ is not ours; `check` is where it gets reported.
             guard parts.count == 2, let file = WalFileName(String(parts[1])), file.objectName == info.name else { return nil }

@@ -29,9 +29,6 @@ public final class S3Backend: StorageBackend {
         /// from its write; a bucket made by ``createBucketIfMissing()`` has Object Lock enabled.
         public var objectLock: ObjectLock?
         public var requestTimeout: TimeAmount = .seconds(120)
-        /// For the bucket probe: a dead endpoint is reported in this time, not after the
-        /// HTTP client's connection retries have used up `requestTimeout`.
-        public var probeTimeout: TimeAmount = .seconds(10)
         /// Keys per ListObjectsV2 page (S3's maximum is 1000).
         public var listPageSize = 1000
 
@@ -49,7 +46,18 @@ public final class S3Backend: StorageBackend {
     private let client: HTTPClient
     public var locationDescription: String { "s3://\(configuration.bucket)/\(configuration.prefix)" }
 
-    public init(configuration: Configuration, client: HTTPClient = .shared) {
+    /// The client every S3 location shares. A connection that cannot be made fails its
+    /// request at once (within `connect`), and ``RetryingBackend`` retries it with backoff:
+    /// async-http-client's own default retries connecting until the request's deadline,
+    /// so an endpoint that is down took minutes to report.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(configuration: Configuration, client: HTTPClient = S3Backend.sharedClient) {
         self.configuration = configuration
         self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
         self.client = client
@@ -69,7 +77,7 @@ public final class S3Backend: StorageBackend {
 
     private func send(
         _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers extra: [(String, String)] = [], body: [UInt8] = [],
-        what: String, timeout: TimeAmount? = nil
+        what: String
     ) async throws -> Response {
         let path = "/\(configuration.bucket)" + (key.map { "/\($0)" } ?? "")
         let host = configuration.endpoint.host.map { h in configuration.endpoint.port.map { "\(h):\($0)" } ?? h } ?? ""
@@ -89,7 +97,7 @@ public final class S3Backend: StorageBackend {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await client.execute(request, timeout: timeout ?? configuration.requestTimeout)
+            let response = try await client.execute(request, timeout: configuration.requestTimeout)
             let collected = try await response.body.collect(upTo: 1 << 30)
             return Response(status: response.status, headers: response.headers, body: collected)
         } catch {
@@ -262,15 +270,8 @@ public final class S3Backend: StorageBackend {
 
     /// Creates the bucket if it does not exist (for `init` on a fresh server).
     public func createBucketIfMissing() async throws {
-        try await probe(create: true)
-    }
-
-    /// Checks within `probeTimeout` that the endpoint answers and the bucket exists (or,
-    /// with `create`, makes it).
-    public func probe(create: Bool) async throws {
-        let head = try await send(.HEAD, key: nil, what: "HEAD bucket", timeout: configuration.probeTimeout)
+        let head = try await send(.HEAD, key: nil, what: "HEAD bucket")
         if head.status == .ok { return }
-        guard create else { throw failure(head, nil, what: "HEAD bucket") }
         // Outside us-east-1, AWS wants the region named in the request body.
         let body = configuration.region == "us-east-1" ? [] : Array(
             "<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)

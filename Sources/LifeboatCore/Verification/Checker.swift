@@ -48,6 +48,7 @@ public struct Checker: Sendable {
         }
 
         var seenTrees = Set<BlobID>()
+        var snapshots: [(SnapshotID, Snapshot)] = []
         for info in try await backend.list(.snapshots) {
             guard let id = SnapshotID(hex: info.name.name) else {
                 report.errors.append("snapshots/\(info.name.name) is not named by a SHA-256")
@@ -61,6 +62,7 @@ public struct Checker: Sendable {
                 continue
             }
             report.snapshotsChecked += 1
+            snapshots.append((id, snapshot))
             var stack = [(snapshot.tree, "/")]
             while let (treeID, path) = stack.popLast() {
                 try Task.checkCancellation()
@@ -85,30 +87,30 @@ public struct Checker: Sendable {
         if readData {
             try await readAllPacks(packs, index: index, into: &report)
         }
-        try await checkWal(readData: readData, into: &report)
+        try await checkWal(readData: readData, snapshots: snapshots, into: &report)
         return report
     }
 
     /// Archived WAL: every object in `wal/` has a name PostgreSQL archives; every PostgreSQL
     /// base backup's segments, from its first to its last, are there; with `readData`
     /// each object opens, holds the file its name says, and hashes to its recorded SHA-256.
-    private func checkWal(readData: Bool, into report: inout CheckReport) async throws {
+    private func checkWal(readData: Bool, snapshots: [(SnapshotID, Snapshot)], into report: inout CheckReport) async throws {
         let archive = WalArchive(repository: repository)
         let objects = try await repository.backend.list(.wal)
-        let entries = try await archive.list()
+        let entries = WalArchive.entries(objects)
         let valid = Set(entries.map(\.file.objectName))
         for info in objects where !valid.contains(info.name) {
             report.errors.append("wal/\(info.name.name) is not a name PostgreSQL archives")
         }
         let archived = Set(entries.map(\.file))
-        for entry in try await repository.snapshots() where entry.snapshot.type != .transactionLog {
-            guard let facts = entry.snapshot.postgres, let first = WalFileName(facts.startWal), let last = WalFileName(facts.stopWal),
+        for (id, snapshot) in snapshots where snapshot.type != .transactionLog {
+            guard let facts = snapshot.postgres, let first = WalFileName(facts.startWal), let last = WalFileName(facts.stopWal),
                 let from = first.segmentNumber(segmentBytes: facts.walSegmentBytes), let to = last.segmentNumber(segmentBytes: facts.walSegmentBytes)
             else { continue }
             for n in from...max(from, to) {
                 let needed = WalFileName(timeline: facts.timeline, segmentNumber: n, segmentBytes: facts.walSegmentBytes)
                 if !archived.contains(needed) {
-                    report.errors.append("snapshot \(entry.id.shortHex) needs WAL segment \(needed.name), which is not archived")
+                    report.errors.append("snapshot \(id.shortHex) needs WAL segment \(needed.name), which is not archived")
                 }
             }
         }

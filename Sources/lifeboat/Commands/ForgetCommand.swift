@@ -44,7 +44,7 @@ struct ForgetCommand: AsyncParsableCommand {
             guard let config = try repository.configuration() else { throw CLIError("--location needs lifeboat.yaml (or --config)") }
             let l = try config.location(named: location)
             if policy.isEmpty, let retention = l.retention { policy = try retention.policy(in: repository.config ?? "lifeboat.yaml") }
-            repo = try await Repository.open(backend: try await config.openBackend(for: l, create: false), passphrase: try repository.passphrase())
+            repo = try await Repository.open(backend: try config.backend(for: l), passphrase: try repository.passphrase())
         } else {
             repo = try await repository.open()
         }

@@ -28,7 +28,7 @@ struct LocationsCommand: AsyncParsableCommand {
         for l in config.locations {
             let backend: any StorageBackend
             do {
-                backend = try await config.openBackend(for: l, create: false)
+                backend = try config.backend(for: l)
             } catch {
                 backend = UnreachableBackend(description: l.path, error: error)
             }

@@ -29,18 +29,12 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let config = try repository.configuration() else { throw CLIError("log needs lifeboat.yaml (or --config): the catalog is named there") }
-        let catalog = try await Catalog.open(try config.catalogLocation())
-        let records: [BackupRecord]
-        do {
+        let filter = BackupFilter(
+            source: source, status: status.flatMap { BackupStatus(rawValue: $0.uppercased()) }, since: since.flatMap { Self.parseSince($0, now: Date()) },
+            limit: limit)
+        let records = try await Catalog.using(try config.catalogLocation()) { catalog in
             try await catalog.markInterrupted(host: Identity.host)
-            records = try await catalog.backups(
-                BackupFilter(
-                    source: source, status: status.flatMap { BackupStatus(rawValue: $0.uppercased()) }, since: since.flatMap { Self.parseSince($0, now: Date()) },
-                    limit: limit))
-            await catalog.close()
-        } catch {
-            await catalog.close()
-            throw error
+            return try await catalog.backups(filter)
         }
         if output.json {
             try JSONOutput.print(records)
@@ -91,15 +85,9 @@ struct CatalogRebuildCommand: AsyncParsableCommand {
     func run() async throws {
         guard let config = try repository.configuration() else { throw CLIError("catalog rebuild needs lifeboat.yaml (or --config)") }
         let location = try config.location(named: from)
-        let repo = try await Repository.open(backend: try await config.openBackend(for: location, create: false), passphrase: try repository.passphrase())
-        let catalog = try await Catalog.open(try config.catalogLocation())
-        let report: CatalogRebuilder.Report
-        do {
-            report = try await CatalogRebuilder(catalog: catalog).rebuild(from: repo, location: location.name, role: location.role.rawValue)
-            await catalog.close()
-        } catch {
-            await catalog.close()
-            throw error
+        let repo = try await Repository.open(backend: try config.backend(for: location), passphrase: try repository.passphrase())
+        let report = try await Catalog.using(try config.catalogLocation()) { catalog in
+            try await CatalogRebuilder(catalog: catalog).rebuild(from: repo, location: location.name, role: location.role.rawValue)
         }
         if output.json {
             try JSONOutput.print(report)

@@ -83,9 +83,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         _ = await RestoreTestCommand.record(test, in: config, location: "usb")
         say("8. restoration test of the INCREMENTAL from the medium: \(test.passed ? "PASSED" : "FAILED") in \(String(format: "%.2f", test.durationSeconds)) s: \(test.details)")
 
-        let catalog = try await Catalog.open(try config.catalogLocation())
-        let log = try await catalog.backups()
-        await catalog.close()
+        let log = try await Catalog.using(try config.catalogLocation()) { try await $0.backups() }
         say("9. the BackupLog (lifeboat log --config \(configPath)):")
         for r in log {
             say("   " + LogCommand.line(r))

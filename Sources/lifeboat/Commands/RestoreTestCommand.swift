@@ -42,7 +42,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
         if let location {
             guard let config else { throw CLIError("--location needs lifeboat.yaml (or --config)") }
             let l = try config.location(named: location)
-            repo = try await Repository.open(backend: try await config.openBackend(for: l, create: false), passphrase: try repository.passphrase())
+            repo = try await Repository.open(backend: try config.backend(for: l), passphrase: try repository.passphrase())
             locationName = l.name
             walLocation = l.path
         } else {
@@ -120,14 +120,14 @@ struct RestoreTestCommand: AsyncParsableCommand {
     /// that cannot be written is a warning: the test's own result stands.
     static func record(_ report: RestoreTestJSON, in config: LifeboatConfiguration, location: String?) async -> Int {
         do {
-            let catalog = try await Catalog.open(try config.catalogLocation())
-            let rows = try? await catalog.recordRestoreTest(
-                snapshotId: report.snapshotId, passed: report.passed, durationSeconds: report.durationSeconds, details: report.details, location: location)
-            await catalog.close()
-            if (rows ?? 0) == 0 {
+            let rows = try await Catalog.using(try config.catalogLocation()) {
+                try await $0.recordRestoreTest(
+                    snapshotId: report.snapshotId, passed: report.passed, durationSeconds: report.durationSeconds, details: report.details, location: location)
+            }
+            if rows == 0 {
                 FileHandle.standardError.write(Data("lifeboat: note: the catalog has no BackupLog row for snapshot \(report.snapshotId.prefix(8)) (run 'lifeboat catalog rebuild --from LOCATION' to add one)\n".utf8))
             }
-            return rows ?? 0
+            return rows
         } catch {
             FileHandle.standardError.write(Data("lifeboat: warning: the result was not recorded: \(error)\n".utf8))
             return 0

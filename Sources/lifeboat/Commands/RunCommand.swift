@@ -55,16 +55,15 @@ struct RunCommand: AsyncParsableCommand {
             passphrase: passphrase)
         var testFailed = false
         if restoreTest, let snapshot = record.snapshotId, let location = testLocation ?? config.primary {
-            let repo = try await Repository.open(backend: try await config.openBackend(for: location, create: false), passphrase: passphrase)
+            let repo = try await Repository.open(backend: try config.backend(for: location), passphrase: passphrase)
             let entry = try await repo.findSnapshot(snapshot)
             let walFetch = entry.snapshot.source.kind == "postgres" ? try repository.walFetchCommand(at: location.path) : nil
             let report = try await RestoreTestCommand.test(entry, in: repo, scratchDirectory: NSTemporaryDirectory(), query: nil, restoreCommand: walFetch)
             _ = await RestoreTestCommand.record(report, in: config, location: location.name)
             testFailed = !report.passed
             // The row as recorded, with the test.
-            let catalog = try await Catalog.open(try config.catalogLocation())
-            if let tested = try? await catalog.backup(id: record.id) { record = tested }
-            await catalog.close()
+            let id = record.id
+            if let tested = try? await Catalog.using(try config.catalogLocation(), { try await $0.backup(id: id) }) { record = tested }
         }
         if output.json {
             try JSONOutput.print(record)
@@ -91,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let primary = config.primary else { throw CLIError("\(config.file) names no PRIMARY location to back up to") }
         try check(type, for: source)
         let pipelineSource = try pipelineSource(source)
-        let primaryRepository = try await Repository.open(backend: try await config.openBackend(for: primary, create: false), passphrase: passphrase)
+        let primaryRepository = try await Repository.open(backend: try config.backend(for: primary), passphrase: passphrase)
         let others = try config.locations.filter { $0.role != .primary }.map { l in
             BackupPipeline.Location(
                 name: l.name, role: l.role.rawValue, medium: l.medium, retention: try l.retention?.policy(in: config.file),
@@ -100,35 +99,20 @@ struct RunCommand: AsyncParsableCommand {
         var pipeline = BackupPipeline(primary: primaryRepository, primaryName: primary.name, locations: others, passphrase: passphrase)
         pipeline.primaryRetention = try primary.retention?.policy(in: config.file)
 
-        let catalog = try await Catalog.open(try config.catalogLocation())
-        do {
+        return try await Catalog.using(try config.catalogLocation()) { catalog in
             try await catalog.markInterrupted(host: Identity.host)
             var request = BackupPipeline.Request(sourceName: source.name, source: pipelineSource, type: type, host: Identity.host, username: Identity.username)
             request.programVersion = Lifeboat.version
-            let recorder = try await BackupLogRecorder.begin(
-                catalog,
-                Catalog.NewBackup(
-                    type: type?.rawValue ?? "AUTO", scheduleType: scheduleType, source: source.name, sourceKind: source.kind.rawValue,
-                    requestedBy: Identity.username, host: Identity.host, pid: Int(getpid())),
-                primary: primary.name)
-            let copies = others.filter(\.replicates).map { (name: $0.name, role: $0.role) }
             let faultStage = ProcessInfo.processInfo.environment["LIFEBOAT_FAULT_AFTER_STAGE"]
-            do {
-                try await pipeline.run(request) { event in
-                    try await recorder.record(event, locations: copies)
-                    // Fault injection for the crash tests: die as a crash would, right after a stage is recorded.
-                    if let faultStage, faultStage == event.stage.rawValue { kill(getpid(), SIGKILL) }
-                }
-            } catch {
-                try? await recorder.failed(error)  // the original error matters more than a second one
-                throw error
+            return try await BackupLogRecorder.run(
+                pipeline, request, in: catalog,
+                as: Catalog.NewBackup(
+                    type: type?.rawValue ?? "AUTO", scheduleType: scheduleType, source: source.name, sourceKind: source.kind.rawValue,
+                    requestedBy: Identity.username, host: Identity.host, pid: Int(getpid()))
+            ) { event in
+                // Fault injection for the crash tests: die as a crash would, right after a stage is recorded.
+                if let faultStage, faultStage == event.stage.rawValue { kill(getpid(), SIGKILL) }
             }
-            guard let record = try await catalog.backup(id: recorder.id) else { throw CLIError("the BackupLog row \(recorder.id) vanished") }
-            await catalog.close()
-            return record
-        } catch {
-            await catalog.close()
-            throw error
         }
     }
 

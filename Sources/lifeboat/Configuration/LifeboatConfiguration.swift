@@ -304,12 +304,11 @@ struct LifeboatConfiguration: Decodable {
             ? try RemovableMediaBackend(path: location.path, create: create) : try LocalDirectoryBackend(path: location.path, create: create)
     }
 
-    /// As ``backend(for:create:)``, but an S3 location is probed first, so that one that is
-    /// down is reported in seconds; with `create`, its bucket is made when missing.
+    /// As ``backend(for:create:)``; with `create`, an S3 location's bucket is made when missing.
     func openBackend(for location: Location, create: Bool) async throws -> any StorageBackend {
-        guard location.path.hasPrefix("s3://") else { return try backend(for: location, create: create) }
+        guard create, location.path.hasPrefix("s3://") else { return try backend(for: location, create: create) }
         let s3 = try s3Backend(location)
-        try await s3.probe(create: create)
+        try await s3.createBucketIfMissing()
         return PackCachingBackend(RetryingBackend(s3))
     }
 

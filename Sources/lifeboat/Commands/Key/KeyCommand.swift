@@ -115,7 +115,7 @@ struct KeyRotateCommand: AsyncParsableCommand {
             let here = try repository.location()
             for l in config.locations where l.role != .airGapped && l.path != here {
                 do {
-                    replicas.append(try await Repository.open(backend: try await config.openBackend(for: l, create: false), passphrase: passphrase))
+                    replicas.append(try await Repository.open(backend: try config.backend(for: l), passphrase: passphrase))
                 } catch {
                     unreachable.append(KeyManager.ReplicaRotation(location: l.path, error: "\(error)"))
                 }
