@@ -160,9 +160,9 @@ public struct BackupPipeline: Sendable {
         _ request: Request, progress: AsyncStream<BackupProgress>.Continuation? = nil,
         record: @Sendable (Event) async throws -> Void
     ) async throws -> BackupResult {
-        let check: Snapshot.CheckOutcome
+        let prepared: Prepared
         do {
-            check = try await Self.preCheck(request)
+            prepared = try await prepare(request)
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -170,11 +170,13 @@ public struct BackupPipeline: Sendable {
             try await record(.preCheck(outcome))
             throw Failure(stage: .preCheck, isVerificationFailure: false, underlying: error)
         }
-        try await record(.preCheck(check))
+        // The database copy the check made is what is backed up; it goes whatever happens.
+        defer { if case .sqlite(let copy) = prepared { copy.discard() } }
+        try await record(.preCheck(prepared.check))
 
         let result: BackupResult
         do {
-            result = try await backup(request, progress: progress)
+            result = try await backup(prepared, progress: progress)
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -211,10 +213,30 @@ public struct BackupPipeline: Sendable {
 
     // MARK: Stages
 
-    /// The source is readable and consistent; nothing is written.
-    public static func preCheck(_ request: Request) async throws -> Snapshot.CheckOutcome {
+    /// What the pre-check leaves for the backup: SQLite's checked copy, PostgreSQL's
+    /// checked session, so that neither is made or checked twice.
+    enum Prepared {
+        case files(BackupOptions, Snapshot.CheckOutcome)
+        case sqlite(SQLiteBackup.Prepared)
+        case postgres(PostgreSQLBackup.Prepared)
+
+        var check: Snapshot.CheckOutcome {
+            switch self {
+            case .files(_, let check): return check
+            case .sqlite(let copy): return copy.preCheck
+            case .postgres(let session): return session.preCheck
+            }
+        }
+    }
+
+    /// The pre-backup check: the source is readable and consistent; nothing is written.
+    private func prepare(_ request: Request) async throws -> Prepared {
+        var options = BackupOptions(paths: [], type: request.type, host: request.host, username: request.username)
+        options.programVersion = request.programVersion
+        options.tags = [request.sourceTag] + request.tags
+        options.readsBack = true
         switch request.source {
-        case .files(let paths, _):
+        case .files(let paths, let excludes):
             var problems: [String] = []
             for path in paths {
                 var st = stat()
@@ -225,37 +247,29 @@ public struct BackupPipeline: Sendable {
                 }
             }
             guard problems.isEmpty else { throw BackupError.preCheckFailed(problems.joined(separator: "; ")) }
-            return Snapshot.CheckOutcome(passed: true, details: "\(paths.count) paths present and readable")
-        case .sqlite(let path):
-            guard FileManager.default.fileExists(atPath: path) else { throw BackupError.sourceNotFound(path) }
-            let facts = try SQLiteSource.facts(of: path, thorough: false)
-            guard facts.checkResult == "ok" else { throw SQLiteSourceError.integrityCheckFailed(path, facts.checkResult) }
-            return Snapshot.CheckOutcome(passed: true, details: "quick_check ok on the live database; \(facts.tableRows.count) tables")
-        case .postgres(let source, _):
-            let conn = try await source.connect()
-            let server = try await PostgreSQLSource.serverFacts(conn)
-            return try await source.preCheck(conn, server: server)
-        }
-    }
-
-    private func backup(_ request: Request, progress: AsyncStream<BackupProgress>.Continuation?) async throws -> BackupResult {
-        var options = BackupOptions(paths: [], type: request.type, host: request.host, username: request.username)
-        options.programVersion = request.programVersion
-        options.tags = [request.sourceTag] + request.tags
-        options.readsBack = true
-        switch request.source {
-        case .files(let paths, let excludes):
             options.paths = paths
             options.excludes = excludes
-            return try await Archiver(repository: primary).backup(options, progress: progress)
+            return .files(options, Snapshot.CheckOutcome(passed: true, details: "\(paths.count) paths present and readable"))
         case .sqlite(let path):
-            return try await SQLiteBackup(repository: primary).backup(databasePath: path, options: options, progress: progress)
+            return .sqlite(try await SQLiteBackup(repository: primary).prepare(databasePath: path, options: options))
         case .postgres(let source, let dataDirectory):
             var pg = PostgreSQLBackup.Options(source: source, backup: options)
             pg.dataDirectory = dataDirectory
             pg.checkpoint = .fast
             pg.archiveTimeout = request.archiveTimeout
-            return try await PostgreSQLBackup(repository: primary).backup(pg, progress: progress)
+            return .postgres(try await PostgreSQLBackup(repository: primary).prepare(pg))
+        }
+    }
+
+    private func backup(_ prepared: Prepared, progress: AsyncStream<BackupProgress>.Continuation?) async throws -> BackupResult {
+        switch prepared {
+        case .files(var options, let check):
+            options.preCheck = check
+            return try await Archiver(repository: primary).backup(options, progress: progress)
+        case .sqlite(let copy):
+            return try await SQLiteBackup(repository: primary).backup(copy, progress: progress)
+        case .postgres(let session):
+            return try await PostgreSQLBackup(repository: primary).backup(session, progress: progress)
         }
     }
 

@@ -47,10 +47,31 @@ public struct PostgreSQLBackup: Sendable {
     }
 
     public func backup(_ options: Options, progress: AsyncStream<BackupProgress>.Continuation? = nil) async throws -> BackupResult {
+        try await backup(try await prepare(options), progress: progress)
+    }
+
+    /// A session on a server that passed the pre-backup checks; nothing is written yet.
+    public struct Prepared: Sendable {
+        let conn: PostgreSQLConnection
+        let server: PostgreSQLSource.ServerFacts
+        let dataDirectory: String
+        let options: Options
+        public let preCheck: Snapshot.CheckOutcome
+    }
+
+    /// Connects and runs the pre-backup checks.
+    /// - Throws: ``PostgreSQLSourceError`` naming the first check that failed.
+    public func prepare(_ options: Options) async throws -> Prepared {
         let conn = try await options.source.connect()
         let server = try await PostgreSQLSource.serverFacts(conn)
         let preCheck = try await options.source.preCheck(conn, server: server)
         let dataDirectory = try resolveDataDirectory(options.dataDirectory, server: server)
+        return Prepared(conn: conn, server: server, dataDirectory: dataDirectory, options: options, preCheck: preCheck)
+    }
+
+    /// Backs up through a prepared session.
+    public func backup(_ prepared: Prepared, progress: AsyncStream<BackupProgress>.Continuation? = nil) async throws -> BackupResult {
+        let (conn, server, dataDirectory, options, preCheck) = (prepared.conn, prepared.server, prepared.dataDirectory, prepared.options, prepared.preCheck)
         if options.backup.type == .transactionLog {
             return try await transactionLog(conn, server: server, dataDirectory: dataDirectory, preCheck: preCheck, options: options)
         }

@@ -56,7 +56,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         let passphrase = Digest256.random().hex
         fm.createFile(atPath: base + "/passphrase", contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600])
         let primaryBackend = try LocalDirectoryBackend(path: base + "/primary", create: true)
-        _ = try await Repository.initialize(backend: primaryBackend, passphrase: passphrase, host: Identity.host, username: Identity.username)
+        let primary = try await Repository.initialize(backend: primaryBackend, passphrase: passphrase, host: Identity.host, username: Identity.username)
         say("2. \(configPath): PRIMARY \(base)/primary (encrypted repository; passphrase in \(base)/passphrase), TERTIARY removable medium usb-1; catalog \(try config.catalogLocation())")
 
         func run(_ source: String, _ type: BackupType, _ step: String) async throws -> BackupRecord {
@@ -70,8 +70,6 @@ struct QuickstartCommand: AsyncParsableCommand {
         let incremental = try await run("app-db", .incremental, "5.")
         let configuration = try await run("app-config", .configuration, "6.")
 
-        // Opened afresh, as `lifeboat check` would: the runs added data keys since the init.
-        let primary = try await Repository.open(backend: primaryBackend, passphrase: passphrase)
         let primaryCheck = try await Checker(repository: primary).check(readData: true)
         let medium = try await Repository.open(backend: try config.backend(for: try config.location(named: "usb")), passphrase: passphrase)
         let mediumCheck = try await Checker(repository: medium).check(readData: true)
