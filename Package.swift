@@ -67,15 +67,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What a user can ask for, the same for the CLI, the daemon and the API: lifeboat.yaml,
+        // the locations' backends, backup jobs with their record, restoration tests, keys.
+        .target(
+            name: "LifeboatOperations",
+            dependencies: [
+                "LifeboatCore",
+                "LifeboatCatalog",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The CLI: parse, call Operations (or Core), render, map to an exit status.
         .executableTarget(
             name: "lifeboat",
             dependencies: [
                 "LifeboatCore",
                 "LifeboatCatalog",
+                "LifeboatOperations",
                 "CLinux",
                 "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Per-stage throughput of the byte path (chunker, HMAC, SHA-256, AES-GCM, zstd).
@@ -101,6 +115,11 @@ let package = Package(
         .testTarget(
             name: "LifeboatCatalogTests",
             dependencies: ["LifeboatCatalog", "LifeboatCore", "LifeboatTestSupport"]
+        ),
+        // Operations on real repositories and catalogs: backup jobs, leases, restoration tests.
+        .testTarget(
+            name: "LifeboatOperationsTests",
+            dependencies: ["LifeboatOperations", "LifeboatCatalog", "LifeboatCore", "LifeboatTestSupport"]
         ),
         // Runs the built `lifeboat` binary; the dependency makes sure it is built first.
         .testTarget(

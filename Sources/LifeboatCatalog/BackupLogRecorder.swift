@@ -2,8 +2,9 @@ import Foundation
 import LifeboatCore
 
 /// Writes a ``BackupPipeline`` run into its BackupLog row, one stage at a time, so that a
-/// crash leaves the row at the last stage that finished (and a later run marks it
-/// INTERRUPTED).
+/// crash leaves the row at the last stage that finished. While the run goes on, its
+/// lease is renewed every third of its duration; once it stops being renewed (the process
+/// or the job died) a later ``Catalog/markInterrupted(host:at:)`` marks it INTERRUPTED.
 public struct BackupLogRecorder: Sendable {
     public let catalog: Catalog
     public let id: UUID
@@ -12,23 +13,42 @@ public struct BackupLogRecorder: Sendable {
 
     /// Runs the pipeline with its BackupLog row: RUNNING first, each stage recorded as it
     /// ends, the failure when one stops it. Returns the row as recorded.
-    /// - Parameter afterEach: called once each stage is recorded; what it throws stops the
-    ///   run as a crash would, with nothing more recorded (the crash tests' way in).
+    /// - Parameters:
+    ///   - clock: paces the lease renewals.
+    ///   - afterEach: called once each stage is recorded; what it throws stops the run as a
+    ///     crash would, with nothing more recorded and the lease left to expire (the crash
+    ///     tests' way in).
     public static func run(
         _ pipeline: BackupPipeline, _ request: BackupPipeline.Request, in catalog: Catalog, as new: Catalog.NewBackup,
-        progress: AsyncStream<BackupProgress>.Continuation? = nil,
-        afterEach: @Sendable (BackupPipeline.Event) async throws -> Void = { _ in }
+        progress: AsyncStream<BackupProgress>.Continuation? = nil, clock: any Clock<Duration> = ContinuousClock(),
+        afterEach: @escaping @Sendable (BackupPipeline.Event) async throws -> Void = { _ in }
     ) async throws -> BackupRecord {
         let recorder = try await begin(catalog, new, primary: pipeline.primaryName)
-        let copies = pipeline.locations.filter(\.replicates).map { (name: $0.name, role: $0.role) }
+        let copies = pipeline.locations.filter(\.replicates).map { Copy(name: $0.name, role: $0.role) }
         do {
-            try await pipeline.run(request, progress: progress) { event in
-                try await recorder.record(event, locations: copies)
-                do {
-                    try await afterEach(event)
-                } catch {
-                    throw Stopped(underlying: error)
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await pipeline.run(request, progress: progress) { event in
+                        try await recorder.record(event, locations: copies)
+                        do {
+                            try await afterEach(event)
+                        } catch {
+                            throw Stopped(underlying: error)
+                        }
+                    }
+                    return true
                 }
+                group.addTask {
+                    while true {
+                        try await clock.sleep(for: new.leaseDuration / 3)
+                        // A renewal that fails is tried again at the next tick; the lease has
+                        // two more thirds to run before anyone may call the run interrupted.
+                        try? await catalog.renewLease(recorder.id, for: new.leaseDuration)
+                    }
+                }
+                // The first to finish is the pipeline (the heartbeat never returns): stop the heartbeat.
+                _ = try await group.next()
+                group.cancelAll()
             }
         } catch let stopped as Stopped {
             throw stopped.underlying
@@ -50,9 +70,15 @@ public struct BackupLogRecorder: Sendable {
         BackupLogRecorder(catalog: catalog, id: try await catalog.begin(new), primary: primary)
     }
 
-    /// - Parameter locations: the other locations a run copies to (name, role); their
-    ///   copies start PENDING when the snapshot is written.
-    func record(_ event: BackupPipeline.Event, locations: [(name: String, role: String)]) async throws {
+    /// A location other than PRIMARY that the run copies to.
+    struct Copy: Sendable {
+        var name: String
+        var role: String
+    }
+
+    /// - Parameter locations: the other locations a run copies to; their copies start
+    ///   PENDING when the snapshot is written.
+    func record(_ event: BackupPipeline.Event, locations: [Copy]) async throws {
         let now = Date()
         switch event {
         case .preCheck(let outcome):

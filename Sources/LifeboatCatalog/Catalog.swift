@@ -2,6 +2,7 @@ import FluentKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import LifeboatCore
 import Logging
 import NIOPosix
 
@@ -135,7 +136,12 @@ public final class Catalog: Sendable {
         public var requestedBy: String
         public var host: String
         public var pid: Int
+        /// The owner's boot and start time, so that a reused pid or a reboot is seen.
+        public var bootID: String?
+        public var startTicks: UInt64?
         public var startedAt = Date()
+        /// The row's lease: RUNNING stays true only while the owner renews it within this.
+        public var leaseDuration: Duration = Catalog.defaultLease
 
         public init(type: String, scheduleType: ScheduleType?, source: String, sourceKind: String, requestedBy: String, host: String, pid: Int) {
             self.type = type
@@ -146,7 +152,19 @@ public final class Catalog: Sendable {
             self.host = host
             self.pid = pid
         }
+
+        /// A run owned by `owner` (usually ``ProcessIdentity/current(host:)``).
+        public init(type: String, scheduleType: ScheduleType?, source: String, sourceKind: String, requestedBy: String, owner: ProcessIdentity) {
+            self.init(
+                type: type, scheduleType: scheduleType, source: source, sourceKind: sourceKind, requestedBy: requestedBy, host: owner.host,
+                pid: Int(owner.pid))
+            bootID = owner.bootID
+            startTicks = owner.startTicks
+        }
     }
+
+    /// How long a RUNNING row's lease lasts unless renewed; owners renew it every third of that.
+    public static let defaultLease: Duration = .seconds(60)
 
     /// Writes the RUNNING row; returns its id.
     public func begin(_ new: NewBackup) async throws -> UUID {
@@ -160,6 +178,9 @@ public final class Catalog: Sendable {
         m.requestedBy = new.requestedBy
         m.host = new.host
         m.pid = new.pid
+        m.ownerBootID = new.bootID
+        m.ownerStartTicks = new.startTicks.map { Int64(bitPattern: $0) }
+        m.leaseExpiresAt = new.startedAt.addingTimeInterval(new.leaseDuration.seconds)
         m.restoreTested = false
         try await perform("write the BackupLog row") { try await m.create(on: self.database) }
         return m.id!
@@ -220,27 +241,43 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Rows left RUNNING on this host by a process that is gone become INTERRUPTED.
-    /// Returns how many.
+    /// Extends a RUNNING row's lease to `duration` from `now`.
+    public func renewLease(_ id: UUID, for duration: Duration, now: Date = Date()) async throws {
+        try await update(id) { m in
+            guard m.status == BackupStatus.running.rawValue else { return }
+            m.leaseExpiresAt = now.addingTimeInterval(duration.seconds)
+        }
+    }
+
+    /// Rows left RUNNING by a run that is gone become INTERRUPTED: their lease expired (a
+    /// job that died inside a process that lives on, or a process on another host), or
+    /// their owner is certainly gone from this host (no process with its pid and start
+    /// time, or the host rebooted since). Returns how many.
+    /// - Parameter host: this host's name, for the owner check.
     @discardableResult
-    public func markInterrupted(host: String, isAlive: @Sendable (Int) -> Bool = Catalog.processIsAlive, at date: Date = Date()) async throws -> Int {
+    public func markInterrupted(host: String, at date: Date = Date()) async throws -> Int {
         try await perform("mark interrupted runs") {
-            let running = try await BackupLogModel.query(on: self.database)
-                .filter(\.$status == BackupStatus.running.rawValue).filter(\.$host == host).all()
+            let running = try await BackupLogModel.query(on: self.database).filter(\.$status == BackupStatus.running.rawValue).all()
             var marked = 0
-            for m in running where !isAlive(m.pid) {
+            for m in running {
+                let owner = ProcessIdentity(
+                    host: m.host, bootID: m.ownerBootID, pid: Int32(truncatingIfNeeded: m.pid), startTicks: m.ownerStartTicks.map { UInt64(bitPattern: $0) })
+                let why: String
+                if let expiry = m.leaseExpiresAt, expiry < date {
+                    why = "its lease expired at \(ISO8601.format(expiry)) (owner \(owner))"
+                } else if owner.isCertainlyGone(localHost: host) {
+                    why = "its process (\(owner)) is gone"
+                } else {
+                    continue
+                }
                 m.status = BackupStatus.interrupted.rawValue
                 m.finishedAt = date
-                m.error = "the run (pid \(m.pid)) ended after stage \(m.stage ?? "start") without finishing"
+                m.error = "the run stopped after stage \(m.stage ?? "start") without finishing: \(why)"
                 try await m.save(on: self.database)
                 marked += 1
             }
             return marked
         }
-    }
-
-    public static let processIsAlive: @Sendable (Int) -> Bool = { pid in
-        kill(pid_t(pid), 0) == 0 || errno == EPERM
     }
 
     /// Records a restoration test in every row of the tested snapshot. Returns how many rows.

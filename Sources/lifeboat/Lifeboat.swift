@@ -23,12 +23,16 @@ struct Lifeboat: AsyncParsableCommand {
     /// Errors become exit statuses here and only here (docs/cli.md has the table).
     static func main() async {
         MemoryTuning.apply()
+        CLILogging.bootstrap()
         do {
             let command = try parseAsRoot()
             try await InterruptHandling.run(command)
+            await CLIResources.shutdown()
         } catch let exit as ExitCode {
+            await CLIResources.shutdown()
             Foundation.exit(exit.rawValue)
         } catch {
+            await CLIResources.shutdown()
             if let status = ExitStatus(for: error) {
                 FileHandle.standardError.write(Data("lifeboat: \(ExitStatus.message(for: error))\n".utf8))
                 Foundation.exit(status.rawValue)

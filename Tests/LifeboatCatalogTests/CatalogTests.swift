@@ -1,5 +1,6 @@
 import Foundation
 @testable import LifeboatCatalog
+import SQLKit
 import LifeboatCore
 import LifeboatTestSupport
 import Testing
@@ -11,13 +12,13 @@ struct CatalogTests {
     func migrations(_ kind: CatalogKind) async throws {
         let fixture = try CatalogFixture(kind)
         let first = try await fixture.open()
-        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
+        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
         let id = try await first.begin(
             Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: "db", sourceKind: "sqlite", requestedBy: "ops", host: "h", pid: 1))
         await first.close()
 
         let again = try await fixture.open()
-        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
+        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
         let rows = try await again.backups()
         #expect(rows.map(\.id) == [id])
         #expect(rows.first?.status == .running && rows.first?.scheduleType == "SCHEDULED" && rows.first?.requestedBy == "ops")
@@ -66,7 +67,7 @@ struct CatalogTests {
             var new = Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: source, sourceKind: "files", requestedBy: "u", host: "h", pid: 1)
             new.startedAt = now.addingTimeInterval(-hoursAgo * 3600)
             ids.append(try await catalog.begin(new))
-            if i == 1 { try await catalog.markInterrupted(host: "h", isAlive: { _ in false }) }
+            if i == 1 { try await catalog.markInterrupted(host: "h", at: Date().addingTimeInterval(3600)) }
         }
         #expect(try await catalog.backups().map(\.id) == ids.reversed())
         #expect(try await catalog.backups(BackupFilter(source: "db")).map(\.id) == [ids[3], ids[1], ids[0]])
@@ -149,13 +150,20 @@ struct CatalogTests {
         let fixture = try CatalogFixture(kind)
         let old = try await Catalog.open(fixture.location, migrations: [CreateBackupLogV1()])
         #expect(try await old.appliedMigrations() == ["lifeboat-v1-backup-log"])
-        let id = try await old.begin(
-            Catalog.NewBackup(type: "FULL", scheduleType: nil, source: "db", sourceKind: "sqlite", requestedBy: "u", host: "h", pid: 1))
+        // The row as version 1 wrote it: none of the later columns.
+        let id = UUID()
+        let sql = try #require(old.database as? any SQLDatabase)
+        try await sql.raw(
+            """
+            INSERT INTO backup_logs (id, type, source, source_kind, status, started_at, requested_by, host, pid, restore_tested)
+            VALUES (\(bind: id), 'FULL', 'db', 'sqlite', 'RUNNING', \(bind: Date()), 'u', 'h', 1, \(bind: false))
+            """
+        ).run()
         await old.close()
 
         let current = try await fixture.open()
         defer { Task { await current.close() } }
-        #expect(try await current.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
+        #expect(try await current.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
         #expect(try await current.backups().map(\.id) == [id])
         let earlier = Date().addingTimeInterval(-3600)
         try await current.recordLocationCheck(location: "usb", errors: 2, details: "pack x damaged", at: earlier)
@@ -183,7 +191,7 @@ struct CatalogTests {
         }
         let catalog = try await fixture.open()
         defer { Task { await catalog.close() } }
-        #expect(try await catalog.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks"])
+        #expect(try await catalog.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
         #expect(Set(try await catalog.backups().map(\.id)) == Set(ids))
     }
 }

@@ -91,6 +91,7 @@ public enum Shell {
 
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
-        try ChildProcess.run([executable] + arguments, environment: environment)
+        // Test programs see the test's environment (the S3 endpoint, the PostgreSQL programs).
+        try ChildProcess.run([executable] + arguments, environment: environment ?? ProcessInfo.processInfo.environment)
     }
 }

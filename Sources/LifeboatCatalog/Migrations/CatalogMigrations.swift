@@ -4,7 +4,7 @@ import FluentKit
 /// `_fluent_migrations`, so opening an older catalog applies only what it lacks.
 /// Never edit a released migration: add the next one.
 enum CatalogMigrations {
-    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2()]
+    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3()]
 }
 
 /// Version 1: the BackupLog and its per-location copies.
@@ -77,5 +77,22 @@ struct CreateLocationChecksV2: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(LocationCheckModel.schema).delete()
+    }
+}
+
+/// Version 3: RUNNING rows are held by a lease (owner boot id, start time, expiry) rather
+/// than judged by whether a pid is alive.
+struct AddRunLeasesV3: AsyncMigration {
+    var name: String { "lifeboat-v3-run-leases" }
+
+    func prepare(on database: any Database) async throws {
+        // One column per statement: SQLite's ALTER TABLE adds one at a time.
+        try await database.schema(BackupLogModel.schema).field("owner_boot_id", .string).update()
+        try await database.schema(BackupLogModel.schema).field("owner_start_ticks", .int64).update()
+        try await database.schema(BackupLogModel.schema).field("lease_expires_at", .datetime).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(BackupLogModel.schema).deleteField("owner_boot_id").deleteField("owner_start_ticks").deleteField("lease_expires_at").update()
     }
 }

@@ -26,6 +26,11 @@ final class BackupLogModel: Model, @unchecked Sendable {
     @Field(key: "requested_by") var requestedBy: String
     @Field(key: "host") var host: String
     @Field(key: "pid") var pid: Int
+    /// The owner's boot id and start time (v3), so that a reused pid is not taken for it.
+    @OptionalField(key: "owner_boot_id") var ownerBootID: String?
+    @OptionalField(key: "owner_start_ticks") var ownerStartTicks: Int64?
+    /// Until when a RUNNING row is held (v3); the owner renews it while the run goes on.
+    @OptionalField(key: "lease_expires_at") var leaseExpiresAt: Date?
     @OptionalField(key: "pre_check_passed") var preCheckPassed: Bool?
     @OptionalField(key: "pre_check_details") var preCheckDetails: String?
     @OptionalField(key: "post_check_passed") var postCheckPassed: Bool?

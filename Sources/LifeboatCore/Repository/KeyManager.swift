@@ -19,12 +19,24 @@ public struct KeyManager: Sendable {
         self.repository = repository
     }
 
-    public struct KeyInfo: Sendable {
+    public struct KeyInfo: Sendable, Encodable {
         public let name: ObjectName
         public let created: Date
         public let host: String
         public let username: String
         public let isCurrent: Bool
+
+        enum CodingKeys: String, CodingKey { case id, created, host, username, current }
+
+        /// As `key list --json` shows it: the key file's name as `id`.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name.name, forKey: .id)
+            try c.encode(created, forKey: .created)
+            try c.encode(host, forKey: .host)
+            try c.encode(username, forKey: .username)
+            try c.encode(isCurrent, forKey: .current)
+        }
     }
 
     public func list() async throws -> [KeyInfo] {

@@ -7,9 +7,12 @@ import Glibc
 /// `locks/<random id>`: who holds the repository and until when.
 ///
 /// Backups take shared locks (any number at once); operations that delete (prune) take
-/// the exclusive one. A lock is refreshed while its holder runs. A lock is stale, and
-/// removed by whoever finds it, when its process is gone from this host or when it has
-/// expired (the only test possible for a lock from another host).
+/// the exclusive one. A lock is a lease: refreshed while its holder runs, stale once it
+/// has expired (the only test possible for a lock from another host), and stale at once
+/// when its holder is certainly gone from this host: the host rebooted since (boot id),
+/// or no process runs with its pid and start time (``ProcessIdentity``). A pid alone is
+/// never trusted: locks written before the boot id was recorded fall back to it only
+/// while they have not expired.
 public struct RepositoryLock: Codable, Sendable {
     public var host: String
     public var pid: Int32
@@ -17,6 +20,9 @@ public struct RepositoryLock: Codable, Sendable {
     public var exclusive: Bool
     public var created: Date
     public var expires: Date
+    /// The holder's boot and start time (absent from locks of earlier versions).
+    public var bootID: String?
+    public var startTicks: UInt64?
 
     public init(host: String, pid: Int32, username: String, exclusive: Bool, created: Date, expires: Date) {
         self.host = host
@@ -26,6 +32,14 @@ public struct RepositoryLock: Codable, Sendable {
         self.created = created
         self.expires = expires
     }
+
+    init(holder: ProcessIdentity, username: String, exclusive: Bool, created: Date, expires: Date) {
+        self.init(host: holder.host, pid: holder.pid, username: username, exclusive: exclusive, created: created, expires: expires)
+        bootID = holder.bootID
+        startTicks = holder.startTicks
+    }
+
+    var holderProcess: ProcessIdentity { ProcessIdentity(host: host, bootID: bootID, pid: pid, startTicks: startTicks) }
 
     public static let lifetime: TimeInterval = 30 * 60
     public static let refreshInterval: Duration = .seconds(5 * 60)
@@ -37,23 +51,20 @@ public struct RepositoryLock: Codable, Sendable {
     /// Whether the holder can no longer be running.
     public func isStale(now: Date, localHost: String) -> Bool {
         if expires < now { return true }
-        if host == localHost {
-            // kill(pid, 0) fails with ESRCH only when no such process exists.
-            return kill(pid, 0) != 0 && errno == ESRCH
-        }
-        return false
+        return holderProcess.isCertainlyGone(localHost: localHost)
     }
 
     /// Runs `body` while holding a lock, refreshing it meanwhile; removes stale locks first.
     /// - Throws: ``RepositoryError/locked(by:location:)`` when a conflicting live lock exists.
+    /// - Parameter clock: paces the refreshes (a test clock makes them happen on demand).
     public static func withLock<T: Sendable>(
         _ repository: Repository, exclusive: Bool, host: String, username: String, now: @escaping @Sendable () -> Date = Date.init,
-        _ body: @escaping @Sendable () async throws -> T
+        clock: any Clock<Duration> = ContinuousClock(), _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let backend = repository.backend
         let name = ObjectName(.locks, Digest256.random().hex)
         let lock = RepositoryLock(
-            host: host, pid: getpid(), username: username, exclusive: exclusive, created: now(), expires: now() + lifetime)
+            holder: .current(host: host), username: username, exclusive: exclusive, created: now(), expires: now() + lifetime)
         try await backend.write(name, bytes: JSONCoding.encode(lock))
         do {
             try await checkConflicts(repository, own: name, exclusive: exclusive, host: host, now: now())
@@ -67,7 +78,7 @@ public struct RepositoryLock: Codable, Sendable {
                 group.addTask {
                     var lock = lock
                     while true {
-                        try await Task.sleep(for: refreshInterval)
+                        try await clock.sleep(for: refreshInterval)
                         lock.expires = now() + lifetime
                         try await backend.write(name, bytes: JSONCoding.encode(lock), overwrite: true)
                     }

@@ -31,9 +31,19 @@ public struct WalArchive: Sendable {
     }
 
     /// One archived file as listed.
-    public struct Entry: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable, Encodable {
         public let file: WalFileName
         public let storedBytes: Int
+
+        enum CodingKeys: String, CodingKey { case name, timeline, storedBytes }
+
+        /// As `wal list --json` shows it: the file's name and timeline beside its stored size.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file.name, forKey: .name)
+            try c.encode(file.timeline, forKey: .timeline)
+            try c.encode(storedBytes, forKey: .storedBytes)
+        }
     }
 
     /// What an archived object holds.

@@ -57,6 +57,9 @@ public struct PostgreSQLRestorer: Sendable {
         /// Where the started server puts its socket; nil is the data directory's parent.
         public var socketDirectory: String?
         public var recoveryTimeout: Duration = .seconds(3600)
+        /// Added to the started server's environment for its `restore_command` (an S3
+        /// location's credentials); nothing of this process's environment is passed on.
+        public var serverEnvironment: [String: String] = [:]
 
         public init(dataDirectory: String, restoreCommand: @escaping @Sendable (String) -> String) {
             self.dataDirectory = dataDirectory
@@ -135,7 +138,8 @@ public struct PostgreSQLRestorer: Sendable {
         guard let port = options.startPort else {
             return Result(base: base, target: target, restore: restored, restoreSeconds: restoreSeconds, recoverySeconds: nil, server: nil, logFile: nil)
         }
-        let server = try PostgreSQLServer(dataDirectory: dir)
+        var server = try PostgreSQLServer(dataDirectory: dir)
+        server.environment.merge(options.serverEnvironment) { _, added in added }
         let log = dir + "/lifeboat-recovery.log"
         try Self.writeFile(log, "", ownerLike: dir)
         let recoveryStart = clock.now

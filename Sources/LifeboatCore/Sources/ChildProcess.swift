@@ -22,9 +22,16 @@ public enum ChildProcess {
         public let stderr: String
     }
 
+    /// What a child gets unless told otherwise: a PATH and the C locale (messages that are
+    /// parsed stay in English). Never this process's own environment, which may hold the
+    /// repository passphrase, cloud credentials or a database password.
+    public static let baseEnvironment: [String: String] = [
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
+    ]
+
     /// - Parameters:
     ///   - arguments: the program (an absolute path) and its arguments.
-    ///   - environment: the child's whole environment; nil passes this process's on.
+    ///   - environment: the child's whole environment; nil is ``baseEnvironment``.
     public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Output {
         precondition(!arguments.isEmpty && arguments[0].hasPrefix("/"), "a program is named by its absolute path")
         let out = lifeboat_memfd_create("lifeboat-stdout")
@@ -53,11 +60,10 @@ public enum ChildProcess {
 
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { envp?.forEach { free($0) } }
+        let envp = (environment ?? baseEnvironment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid = pid_t()
-        let spawned = envp.map { e in posix_spawn(&pid, arguments[0], &actions, &attributes, argv, e) }
-            ?? posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw FileSystemError("posix_spawn", RawPath(arguments[0]), errno: spawned) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {

@@ -23,14 +23,30 @@ public final class PostgreSQLConnection: @unchecked Sendable {
     deinit { PQfinish(connection) }
 
     /// Connects with a libpq connection string or URL (`postgresql://user@host:port/db`).
+    /// - Parameter password: sent with the connection's parameters: never through the
+    ///   process's environment (`PGPASSWORD`), which a daemon shares with every job.
     /// - Throws: ``PostgreSQLSourceError/cannotConnect(_:_:)`` with the server's message.
-    public static func connect(_ url: String, applicationName: String = "lifeboat") async throws -> PostgreSQLConnection {
-        let display = redact(url)
-        return try await BlockingIOQueue.run {
-            let keys = ["dbname", "application_name", "connect_timeout"]
-            let values = [url, applicationName, "10"]
-            // expand_dbname=1: the dbname value may be a whole URL or key=value string.
-            let conn = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
+    public static func connect(_ url: String, password: String? = nil, applicationName: String = "lifeboat") async throws -> PostgreSQLConnection {
+        var parameters = [("dbname", url), ("application_name", applicationName), ("connect_timeout", "10")]
+        if let password { parameters.append(("password", password)) }
+        // expand_dbname: the dbname value may be a whole URL or key=value string.
+        return try await connect(parameters: parameters, expandingDatabaseName: true, display: redact(url))
+    }
+
+    /// Connects with libpq's keywords and values (`host`, `port`, `user`, `dbname`), each
+    /// passed as it is: a value is never quoted into a connection string, so no value
+    /// (a database name with a quote or a backslash) can add or change a parameter.
+    public static func connect(parameters: [(String, String)]) async throws -> PostgreSQLConnection {
+        let all = parameters + [("application_name", "lifeboat"), ("connect_timeout", "10")]
+        let display = parameters.filter { $0.0 != "password" }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        return try await connect(parameters: all, expandingDatabaseName: false, display: display)
+    }
+
+    private static func connect(parameters: [(String, String)], expandingDatabaseName: Bool, display: String) async throws -> PostgreSQLConnection {
+        try await BlockingIOQueue.run {
+            let conn = withCStrings(parameters.map(\.0)) { k in
+                withCStrings(parameters.map(\.1)) { v in PQconnectdbParams(k, v, expandingDatabaseName ? 1 : 0) }
+            }
             guard let conn else { throw PostgreSQLSourceError.cannotConnect(display, "out of memory") }
             guard PQstatus(conn) == CONNECTION_OK else {
                 let message = String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -15,6 +15,10 @@ public struct PostgreSQLServer: Sendable {
     /// The OS user that owns the data directory.
     public let owner: String
     let ownerUID: uid_t
+    /// The environment of the server's programs, and so of the server and its
+    /// `restore_command`: built for them, never this process's (which may hold secrets).
+    /// Add what `restore_command` needs (an S3 location's credentials) and nothing else.
+    public var environment: [String: String] = ChildProcess.baseEnvironment
 
     /// - Throws: ``PostgreSQLSourceError/runsAsRoot(_:)`` for a root-owned directory,
     ///   ``PostgreSQLSourceError/dataDirectoryUnreadable(_:)`` when it is not a data directory.
@@ -35,11 +39,11 @@ public struct PostgreSQLServer: Sendable {
     public static func binDirectory(majorVersion: String) -> String {
         let debian = "/usr/lib/postgresql/\(majorVersion)/bin"
         if FileManager.default.isExecutableFile(atPath: debian + "/pg_ctl") { return debian }
-        if let out = try? run("pg_config", ["--bindir"], as: nil), out.status == 0 {
+        if let out = try? run("pg_config", ["--bindir"], as: nil, environment: ChildProcess.baseEnvironment), out.status == 0 {
             let dir = out.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if FileManager.default.isExecutableFile(atPath: dir + "/pg_ctl") { return dir }
         }
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        for dir in (ChildProcess.baseEnvironment["PATH"] ?? "/usr/bin").split(separator: ":") {
             if FileManager.default.isExecutableFile(atPath: "\(dir)/pg_ctl") { return String(dir) }
         }
         return debian
@@ -49,7 +53,7 @@ public struct PostgreSQLServer: Sendable {
     /// to `logFile`. Returns once the postmaster runs (recovery may still be going on).
     public func start(port: Int, socketDirectory: String, logFile: String, timeoutSeconds: Int = 120) async throws {
         let options = "-p \(port) -c listen_addresses=127.0.0.1 -k \(socketDirectory)"
-        let out = try await Self.runBlocking(
+        let out = try await runBlocking(
             binDirectory + "/pg_ctl", ["-D", dataDirectory, "-l", logFile, "-o", options, "-w", "-t", "\(timeoutSeconds)", "start"], as: runAs)
         guard out.status == 0 else {
             throw PostgreSQLSourceError.serverFailedToStart(dataDirectory, log: Self.tail(of: logFile, fallback: out.output))
@@ -58,17 +62,17 @@ public struct PostgreSQLServer: Sendable {
 
     /// Stops the server: `fast` (clean shutdown) or `immediate`.
     public func stop(mode: String = "fast") async throws {
-        _ = try await Self.runBlocking(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "stop"], as: runAs)
+        _ = try await runBlocking(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "stop"], as: runAs)
     }
 
     /// Whether a postmaster runs on this data directory.
     public func isRunning() async throws -> Bool {
-        try await Self.runBlocking(binDirectory + "/pg_ctl", ["-D", dataDirectory, "status"], as: runAs).status == 0
+        try await runBlocking(binDirectory + "/pg_ctl", ["-D", dataDirectory, "status"], as: runAs).status == 0
     }
 
     /// `Database cluster state` from pg_control: `in archive recovery`, `in production`, ….
     public func clusterState() async throws -> String {
-        let out = try await Self.runBlocking(binDirectory + "/pg_controldata", ["-D", dataDirectory], as: runAs)
+        let out = try await runBlocking(binDirectory + "/pg_controldata", ["-D", dataDirectory], as: runAs)
         for line in out.output.split(separator: "\n") where line.hasPrefix("Database cluster state:") {
             return line.dropFirst("Database cluster state:".count).trimmingCharacters(in: .whitespaces)
         }
@@ -108,12 +112,15 @@ public struct PostgreSQLServer: Sendable {
         public let output: String
     }
 
-    static func runBlocking(_ program: String, _ arguments: [String], as user: String?) async throws -> ProgramOutput {
-        try await BlockingIOQueue.run { try run(program, arguments, as: user) }
+    func runBlocking(_ program: String, _ arguments: [String], as user: String?) async throws -> ProgramOutput {
+        let environment = self.environment
+        return try await BlockingIOQueue.run { try Self.run(program, arguments, as: user, environment: environment) }
     }
 
     /// Runs a program to its end, as `user` through runuser when given (``ChildProcess``).
-    public static func run(_ program: String, _ arguments: [String], as user: String?) throws -> ProgramOutput {
+    public static func run(
+        _ program: String, _ arguments: [String], as user: String?, environment: [String: String] = ChildProcess.baseEnvironment
+    ) throws -> ProgramOutput {
         var argv: [String]
         if let user {
             argv = ["/usr/sbin/runuser", "-u", user, "--", program] + arguments
@@ -122,7 +129,7 @@ public struct PostgreSQLServer: Sendable {
         } else {
             argv = ["/usr/bin/env", program] + arguments
         }
-        let out = try ChildProcess.run(argv)
+        let out = try ChildProcess.run(argv, environment: environment)
         return ProgramOutput(status: out.status, output: out.stdout + out.stderr)
     }
 

@@ -37,11 +37,15 @@ public struct PostgreSQLFacts: Codable, Sendable, Equatable {
 /// consistent, which is why a backup is only complete when that WAL is archived too.
 public struct PostgreSQLSource: Sendable {
     public let url: String
+    /// Sent with the connection (never through the environment); nil: libpq's own ways
+    /// (`.pgpass`, peer or trust authentication).
+    public var password: String?
     /// Indexes to check with amcheck's `bt_index_check` before the backup.
     public var amcheckIndexes: [String] = []
 
-    public init(url: String) {
+    public init(url: String, password: String? = nil) {
         self.url = url
+        self.password = password
     }
 
     /// What the server says about itself.
@@ -59,7 +63,7 @@ public struct PostgreSQLSource: Sendable {
     }
 
     public func connect() async throws -> PostgreSQLConnection {
-        try await PostgreSQLConnection.connect(url)
+        try await PostgreSQLConnection.connect(url, password: password)
     }
 
     public static func serverFacts(_ conn: PostgreSQLConnection) async throws -> ServerFacts {

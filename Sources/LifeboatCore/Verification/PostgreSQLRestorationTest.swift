@@ -36,9 +36,10 @@ public struct PostgreSQLRestorationTest: Sendable {
     ///   - scratchDirectory: a folder the scratch cluster may live in (it needs the backup's size).
     ///   - checkQuery: run in the `postgres` database (or the URL's) instead of only counting rows;
     ///     the test fails when it errors.
+    ///   - serverEnvironment: what `restore_command` needs in the scratch server's environment.
     public func run(
         _ entry: SnapshotEntry, restoreCommand: @escaping @Sendable (String) -> String, scratchDirectory: String = NSTemporaryDirectory(), checkQuery: String? = nil,
-        database: String = "postgres"
+        database: String = "postgres", serverEnvironment: [String: String] = [:]
     ) async throws -> Result {
         let sandbox = scratchDirectory + "/lifeboat-restore-test-\(Digest256.random().hex.prefix(12))"
         guard mkdir(sandbox, 0o755) == 0 else { throw FileSystemError("mkdir", RawPath(sandbox), errno: errno) }
@@ -65,7 +66,8 @@ public struct PostgreSQLRestorationTest: Sendable {
         let original = (try? String(contentsOfFile: hba, encoding: .utf8)) ?? ""
         try PostgreSQLRestorer.writeFile(hba, "local all all trust\n" + original, ownerLike: dataDirectory)
 
-        let server = try PostgreSQLServer(dataDirectory: dataDirectory)
+        var server = try PostgreSQLServer(dataDirectory: dataDirectory)
+        server.environment.merge(serverEnvironment) { _, added in added }
         let log = sandbox + "/recovery.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)  // failure shows as pg_ctl failing to write its log
         if geteuid() == 0 { chown(log, st.st_uid, st.st_gid) }
@@ -78,12 +80,12 @@ public struct PostgreSQLRestorationTest: Sendable {
             var result = Result(
                 snapshot: entry.id.hex, baseSnapshot: restored.base.id.hex, passed: true, details: "", restoreSeconds: restored.restoreSeconds + recoverySeconds,
                 recoverySeconds: recoverySeconds, tableRows: [:], checkQueryResult: nil)
-            let url = "host=\(socketDirectory) port=\(port) user=\(server.owner) dbname=\(database)"
-            let conn = try await PostgreSQLConnection.connect(url)
+            let session = [("host", socketDirectory), ("port", "\(port)"), ("user", server.owner)]
+            let conn = try await PostgreSQLConnection.connect(parameters: session + [("dbname", database)])
             let databases = try await conn.query(
                 "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").compactMap { $0.first ?? nil }
             for name in databases {
-                let db = try await PostgreSQLConnection.connect("host=\(socketDirectory) port=\(port) user=\(server.owner) dbname='\(name.replacingOccurrences(of: "'", with: "\\'"))'")
+                let db = try await PostgreSQLConnection.connect(parameters: session + [("dbname", name)])
                 let tables = try await db.query(
                     "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
                 ).compactMap { $0.first ?? nil }

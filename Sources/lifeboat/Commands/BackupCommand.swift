@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,7 +71,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        var options = BackupOptions(paths: paths, type: type?.backupType, host: Identity.host, username: Identity.username)
+        var options = BackupOptions(paths: paths, type: type?.backupType, host: Requester.current.host, username: Requester.current.username)
         options.tags = tag
         options.excludes = exclude
         options.programVersion = Lifeboat.version

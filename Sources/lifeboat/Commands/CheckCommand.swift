@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let report = try await RepositoryLock.withLock(repo, exclusive: false, host: Identity.host, username: Identity.username) {
+        let report = try await RepositoryLock.withLock(repo, exclusive: false, host: Requester.current.host, username: Requester.current.username) {
             try await Checker(repository: repo).check(readData: readData)
         }
         try ReportOutput.print(report, json: output.json, what: readData ? "check --read-data" : "check")
@@ -25,11 +26,7 @@ struct CheckCommand: AsyncParsableCommand {
 enum ReportOutput {
     static func print(_ report: CheckReport, json: Bool, what: String) throws {
         if json {
-            try JSONOutput.print(
-                CheckJSON(
-                    ok: report.isOK, errors: report.errors, warnings: report.warnings, snapshots: report.snapshotsChecked,
-                    trees: report.treesChecked, packs: report.packsChecked, blobs: report.blobsChecked, objects: report.objectsChecked,
-                    bytesRead: report.bytesRead))
+            try JSONOutput.print(report)
         } else {
             for w in report.warnings { Swift.print("warning: \(w)") }
             for e in report.errors { Swift.print("error: \(e)") }
@@ -45,16 +42,4 @@ enum ReportOutput {
         }
         if !report.isOK { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }
-}
-
-struct CheckJSON: Encodable {
-    let ok: Bool
-    let errors: [String]
-    let warnings: [String]
-    let snapshots: Int
-    let trees: Int
-    let packs: Int
-    let blobs: Int
-    let objects: Int
-    let bytesRead: Int64
 }

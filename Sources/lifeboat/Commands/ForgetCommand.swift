@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct ForgetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,26 +42,26 @@ struct ForgetCommand: AsyncParsableCommand {
             within: keepWithin.flatMap(RetentionPolicy.parseDuration), tags: keepTag)
         let repo: Repository
         if let location {
-            guard let config = try repository.configuration() else { throw CLIError("--location needs lifeboat.yaml (or --config)") }
-            let l = try config.location(named: location)
-            if policy.isEmpty, let retention = l.retention { policy = try retention.policy(in: repository.config ?? "lifeboat.yaml") }
-            repo = try await Repository.open(backend: try config.backend(for: l), passphrase: try repository.passphrase())
+            let context = try repository.context(for: "--location")
+            let l = try context.configuration.location(named: location)
+            if policy.isEmpty, let retention = try context.configuration.retentionPolicy(of: l) { policy = retention }
+            repo = try await context.repository(in: l, passphrase: try repository.passphrase())
         } else {
             repo = try await repository.open()
         }
         let forgetter = Forgetter(repository: repo)
         let plan = try await forgetter.plan(policy)
-        if !dryRun { try await forgetter.execute(plan, host: Identity.host, username: Identity.username) }
+        if !dryRun { try await forgetter.execute(plan, host: Requester.current.host, username: Requester.current.username) }
         var pruneReport: Pruner.Report?
         if prune && !plan.forgotten.isEmpty {
-            pruneReport = try await Pruner(repository: repo).prune(dryRun: dryRun, host: Identity.host, username: Identity.username)
+            pruneReport = try await Pruner(repository: repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
         }
         if output.json {
             try JSONOutput.print(
                 ForgetJSON(
                     dryRun: dryRun,
                     snapshots: plan.decisions.map { ForgetJSON.Item(id: $0.0.id.hex, time: $0.0.snapshot.time, keep: $0.1.keep, reasons: $0.1.reasons) },
-                    prune: pruneReport.map(PruneJSON.init)))
+                    prune: pruneReport))
         } else {
             if policy.isEmpty { print("no --keep rule given: nothing is forgotten") }
             for (entry, decision) in plan.decisions {
@@ -81,5 +82,5 @@ struct ForgetJSON: Encodable {
     }
     let dryRun: Bool
     let snapshots: [Item]
-    let prune: PruneJSON?
+    let prune: Pruner.Report?
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct InitJSON: Encodable {
     let id: String
@@ -22,8 +23,8 @@ struct InitCommand: AsyncParsableCommand {
         let backend = try await repository.backend(create: true)
         let passphrase = try repository.passphrase(confirm: true)
         let repo = try await Repository.initialize(
-            backend: backend, passphrase: passphrase, kdf: KDFParameters(n: kdfN, r: 8, p: 1), host: Identity.host,
-            username: Identity.username)
+            backend: backend, passphrase: passphrase, kdf: KDFParameters(n: kdfN, r: 8, p: 1), host: Requester.current.host,
+            username: Requester.current.username)
         if output.json {
             try JSONOutput.print(InitJSON(id: repo.config.id, location: repo.location, version: repo.config.version))
         } else {

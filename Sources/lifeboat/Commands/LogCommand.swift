@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LifeboatCatalog
 import LifeboatCore
+import LifeboatOperations
 
 /// `lifeboat log`: the BackupLog, newest first.
 struct LogCommand: AsyncParsableCommand {
@@ -28,19 +29,19 @@ struct LogCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let config = try repository.configuration() else { throw CLIError("log needs lifeboat.yaml (or --config): the catalog is named there") }
+        let context = try repository.context(for: "log")
         let filter = BackupFilter(
             source: source, status: status.flatMap { BackupStatus(rawValue: $0.uppercased()) }, since: since.flatMap { Self.parseSince($0, now: Date()) },
             limit: limit)
-        let records = try await Catalog.using(try config.catalogLocation()) { catalog in
-            try await catalog.markInterrupted(host: Identity.host)
+        let records = try await context.withCatalog { catalog in
+            try await catalog.markInterrupted(host: context.requester.host)
             return try await catalog.backups(filter)
         }
         if output.json {
             try JSONOutput.print(records)
             return
         }
-        if records.isEmpty { print("no backups recorded in \(try config.catalogLocation())") }
+        if records.isEmpty { print("no backups recorded in \(try context.catalogLocation())") }
         for r in records {
             print(Self.line(r))
             let copies = r.locations.map { "\($0.location)=\($0.status.rawValue)" }.joined(separator: " ")
@@ -63,38 +64,5 @@ struct LogCommand: AsyncParsableCommand {
         if let d = ISO8601.parse(text) { return d }
         if let d = RetentionPolicy.parseDuration(text) { return now.addingTimeInterval(-d.seconds) }
         return nil
-    }
-}
-
-struct CatalogCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "catalog", abstract: "Work with the catalog (the BackupLog).", subcommands: [CatalogRebuildCommand.self])
-}
-
-/// `lifeboat catalog rebuild --from LOCATION`: the catalog is a record, never a dependency.
-struct CatalogRebuildCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rebuild",
-        abstract: "Recreate BackupLog rows from the snapshots in a location (rows it already has are kept).")
-
-    @OptionGroup var repository: RepositoryOptions
-    @OptionGroup var output: OutputOptions
-
-    @Option(name: .long, help: "A location named in lifeboat.yaml.") var from: String
-
-    func run() async throws {
-        guard let config = try repository.configuration() else { throw CLIError("catalog rebuild needs lifeboat.yaml (or --config)") }
-        let location = try config.location(named: from)
-        let repo = try await Repository.open(backend: try config.backend(for: location), passphrase: try repository.passphrase())
-        let report = try await Catalog.using(try config.catalogLocation()) { catalog in
-            try await CatalogRebuilder(catalog: catalog).rebuild(from: repo, location: location.name, role: location.role.rawValue)
-        }
-        if output.json {
-            try JSONOutput.print(report)
-        } else {
-            print("rebuilt from \(from): \(report.snapshots) snapshots, \(report.added) rows added, \(report.alreadyRecorded) already recorded")
-            for d in report.damaged { print("  damaged: \(d)") }
-        }
-        if !report.damaged.isEmpty { throw ExitCode(ExitStatus.partial.rawValue) }
     }
 }

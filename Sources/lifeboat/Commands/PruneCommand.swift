@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,9 +16,9 @@ struct PruneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let report = try await Pruner(repository: repo).prune(dryRun: dryRun, host: Identity.host, username: Identity.username)
+        let report = try await Pruner(repository: repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
         if output.json {
-            try JSONOutput.print(PruneJSON(report))
+            try JSONOutput.print(report)
         } else {
             Self.printText(report)
         }
@@ -30,35 +31,5 @@ struct PruneCommand: AsyncParsableCommand {
         if r.walFilesDeleted > 0 {
             print("WAL: \(r.isDryRun ? "would delete" : "deleted") \(r.walFilesDeleted) files older than every base backup (\(ByteFormat.string(r.walBytesDeleted)))")
         }
-    }
-}
-
-struct PruneJSON: Encodable {
-    let dryRun: Bool
-    let packsKept: Int
-    let packsDeleted: Int
-    let packsRepacked: Int
-    let packsWritten: Int
-    let unindexedPacksDeleted: Int
-    let blobsRemoved: Int
-    let bytesBefore: Int64
-    let bytesAfter: Int64
-    let walFilesDeleted: Int
-    let walBytesDeleted: Int64
-    let temporariesRemoved: Int
-
-    init(_ r: Pruner.Report) {
-        dryRun = r.isDryRun
-        packsKept = r.packsKept
-        packsDeleted = r.packsDeleted
-        packsRepacked = r.packsRepacked
-        packsWritten = r.packsWritten
-        unindexedPacksDeleted = r.unindexedPacksDeleted
-        blobsRemoved = r.blobsRemoved
-        bytesBefore = r.bytesBefore
-        bytesAfter = r.bytesAfter
-        walFilesDeleted = r.walFilesDeleted
-        walBytesDeleted = r.walBytesDeleted
-        temporariesRemoved = r.temporariesRemoved
     }
 }

@@ -3,6 +3,8 @@ import CSQLite
 import Foundation
 import LifeboatCatalog
 import LifeboatCore
+import LifeboatOperations
+import LifeboatOperations
 
 /// The whole story on the embedded default, in a scratch directory: a sample application
 /// (a SQLite database and a configuration folder) and a lifeboat.yaml with a PRIMARY and a
@@ -53,14 +55,20 @@ struct QuickstartCommand: AsyncParsableCommand {
               - { source: app-config, type: CONFIGURATION, cron: "*/15 * * * *", scheduleType: ON_CHANGE }
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let config = try LifeboatConfiguration.load(configPath)
+        let environment = ProcessInfo.processInfo.environment
+        let context = OperationsContext(
+            configuration: config, secrets: SecretLookup(environment: environment),
+            backends: LocationBackends(environment: environment, sharing: CLIResources.httpClient), programVersion: Lifeboat.version,
+            logger: CLILogging.logger)
         let passphrase = Digest256.random().hex
         fm.createFile(atPath: base + "/passphrase", contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600])
         let primaryBackend = try LocalDirectoryBackend(path: base + "/primary", create: true)
-        let primary = try await Repository.initialize(backend: primaryBackend, passphrase: passphrase, host: Identity.host, username: Identity.username)
-        say("2. \(configPath): PRIMARY \(base)/primary (encrypted repository; passphrase in \(base)/passphrase), TERTIARY removable medium usb-1; catalog \(try config.catalogLocation())")
+        let primary = try await Repository.initialize(
+            backend: primaryBackend, passphrase: passphrase, host: context.requester.host, username: context.requester.username)
+        say("2. \(configPath): PRIMARY \(base)/primary (encrypted repository; passphrase in \(base)/passphrase), TERTIARY removable medium usb-1; catalog \(try context.catalogLocation())")
 
         func run(_ source: String, _ type: BackupType, _ step: String) async throws -> BackupRecord {
-            let record = try await RunCommand.perform(config: config, sourceName: source, type: type, scheduleType: .manual, passphrase: passphrase)
+            let record = try await BackupJob(context: context).run(.init(source: source, type: type), passphrase: passphrase).record
             say("\(step) \(type.rawValue) of \(source): \(record.status.rawValue), snapshot \(record.snapshotId?.prefix(8) ?? "none"), read \(ByteFormat.string(record.bytesRead ?? 0)), added \(ByteFormat.string(record.bytesAdded ?? 0)); pre-check \(record.preCheck?.passed == true ? "passed" : "FAILED"), read-back \(record.postCheck?.passed == true ? "passed" : "FAILED"), \(record.locations.map { "\($0.location) \($0.status.rawValue)" }.joined(separator: ", "))")
             return record
         }
@@ -71,17 +79,17 @@ struct QuickstartCommand: AsyncParsableCommand {
         let configuration = try await run("app-config", .configuration, "6.")
 
         let primaryCheck = try await Checker(repository: primary).check(readData: true)
-        let medium = try await Repository.open(backend: try config.backend(for: try config.location(named: "usb")), passphrase: passphrase)
+        let medium = try await context.repository(in: try config.location(named: "usb"), passphrase: passphrase)
         let mediumCheck = try await Checker(repository: medium).check(readData: true)
         say("7. verified both locations (check --read-data): primary \(primaryCheck.packsChecked) packs, \(primaryCheck.snapshotsChecked) snapshots: \(primaryCheck.isOK ? "no errors" : primaryCheck.errors.joined(separator: "; ")); usb \(mediumCheck.snapshotsChecked) snapshots: \(mediumCheck.isOK ? "no errors" : mediumCheck.errors.joined(separator: "; "))")
 
         guard let tested = incremental.snapshotId else { throw CLIError("the INCREMENTAL run wrote no snapshot: \(incremental.error ?? "")") }
         let entry = try await medium.findSnapshot(tested)
-        let test = try await RestoreTestCommand.test(entry, in: medium, scratchDirectory: base, query: nil, restoreCommand: nil)
-        _ = await RestoreTestCommand.record(test, in: config, location: "usb")
+        let test = try await RestorationTest(repository: medium, scratchDirectory: base).run(entry)
+        _ = try await context.withCatalog { try await RestorationTest.record(test, in: $0, location: "usb") }
         say("8. restoration test of the INCREMENTAL from the medium: \(test.passed ? "PASSED" : "FAILED") in \(String(format: "%.2f", test.durationSeconds)) s: \(test.details)")
 
-        let log = try await Catalog.using(try config.catalogLocation()) { try await $0.backups() }
+        let log = try await context.withCatalog { try await $0.backups() }
         say("9. the BackupLog (lifeboat log --config \(configPath)):")
         for r in log {
             say("   " + LogCommand.line(r))

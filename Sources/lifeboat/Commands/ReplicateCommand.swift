@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct ReplicateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,15 +28,11 @@ struct ReplicateCommand: AsyncParsableCommand {
         let destination: any StorageBackend
         if let config = try repository.configuration(), let named = config.locations.first(where: { $0.name == to }) {
             medium = medium ?? named.medium
-            destination = try await config.openBackend(for: named, create: true)
-        } else if to.hasPrefix("s3://") {
-            let s3 = try S3Location.backend(to, endpoint: repository.s3Endpoint, region: repository.s3Region, environment: repository.environment)
-            try await s3.createBucketIfMissing()
-            destination = RetryingBackend(s3)
+            destination = try await repository.backends.backend(for: named, create: true)
         } else {
-            destination = try medium != nil ? RemovableMediaBackend(path: to, create: true) : LocalDirectoryBackend(path: to, create: true)
+            destination = try await repository.backends.backend(path: to, medium: medium, create: true)
         }
-        let report = try await Replicator.copy(repo, to: destination, medium: medium, host: Identity.host, username: Identity.username)
+        let report = try await Replicator.copy(repo, to: destination, medium: medium, host: Requester.current.host, username: Requester.current.username)
         if output.json {
             try JSONOutput.print(["objectsCopied": report.objectsCopied, "objectsPresent": report.objectsPresent, "bytesCopied": Int(report.bytesCopied)])
         } else {

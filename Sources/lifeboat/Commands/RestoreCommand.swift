@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

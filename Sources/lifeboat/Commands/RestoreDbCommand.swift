@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct RestoreDbCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,15 +77,7 @@ struct RestoreDbCommand: AsyncParsableCommand {
     func run() async throws {
         let repo = try await repository.open()
         if let pgdata { return try await restorePostgreSQL(repo, into: pgdata) }
-        let entry: SnapshotEntry
-        if snapshot == "latest" {
-            guard let last = try await repo.snapshots().last(where: { $0.snapshot.source.kind == "sqlite" }) else {
-                throw RepositoryError.snapshotNotFound("latest SQLite snapshot")
-            }
-            entry = last
-        } else {
-            entry = try await repo.findSnapshot(snapshot)
-        }
+        let entry = try await PointInTimeBase.resolve(snapshot, kind: "sqlite", in: repo)
         let result = try await DatabaseRestorer(repository: repo).restoreSQLite(entry, to: sqliteTarget!, force: force)
         if output.json {
             try JSONOutput.print(
@@ -105,24 +98,10 @@ struct RestoreDbCommand: AsyncParsableCommand {
 
     private func restorePostgreSQL(_ repo: Repository, into pgdata: String) async throws {
         let target = recoveryTarget
-        let entry: SnapshotEntry
-        if snapshot == "latest" {
-            let bases = try await repo.snapshots().filter { $0.snapshot.source.kind == "postgres" && $0.snapshot.type != .transactionLog }
-            let fitting = bases.filter { e in
-                guard let f = e.snapshot.postgres else { return false }
-                switch target {
-                case .time(let t): return f.stopTime <= t
-                case .lsn(let l): return f.stopLSN <= l
-                default: return true
-                }
-            }
-            // None fits: the newest, so that the restorer says why the target is too early.
-            guard let chosen = fitting.last ?? bases.last else { throw RepositoryError.snapshotNotFound("latest PostgreSQL base backup") }
-            entry = chosen
-        } else {
-            entry = try await repo.findSnapshot(snapshot)
-        }
-        var options = PostgreSQLRestorer.Options(dataDirectory: RepositoryOptions.absolute(pgdata), restoreCommand: try repository.walFetchCommand())
+        let entry = snapshot == "latest" ? try await PointInTimeBase.choose(in: repo, for: target) : try await repo.findSnapshot(snapshot)
+        let walFetch = try repository.walRestoreCommand()
+        var options = PostgreSQLRestorer.Options(dataDirectory: WalRestoreCommand.absolute(pgdata), restoreCommand: walFetch.restoreCommand)
+        options.serverEnvironment = walFetch.serverEnvironment(from: repository.environment)
         options.target = target
         options.timeline = timeline
         options.keepsArchiving = !noArchiving

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 /// Where the repository is and how to unlock it: flags first, then the environment
-/// (LIFEBOAT_REPOSITORY, LIFEBOAT_PASSWORD, LIFEBOAT_PASSWORD_FILE).
+/// (LIFEBOAT_REPOSITORY, LIFEBOAT_PASSWORD, LIFEBOAT_PASSWORD_FILE), then lifeboat.yaml.
 struct RepositoryOptions: ParsableArguments {
     @Option(name: [.customShort("r"), .long], help: "Repository location (a directory). Default: $LIFEBOAT_REPOSITORY.")
     var repo: String?
@@ -14,6 +15,14 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file. Default: $LIFEBOAT_CONFIG, then ./lifeboat.yaml when it exists.")
     var config: String?
 
+    @Option(name: .long, help: "S3 endpoint for s3:// repositories (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, then AWS).")
+    var s3Endpoint: String?
+
+    @Option(name: .long, help: "S3 region (default: $AWS_REGION, $AWS_DEFAULT_REGION, then us-east-1).")
+    var s3Region: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
     /// The configuration, when one is given or ./lifeboat.yaml exists.
     func configuration() throws -> LifeboatConfiguration? {
         if let path = config ?? environment["LIFEBOAT_CONFIG"] { return try LifeboatConfiguration.load(path) }
@@ -21,34 +30,43 @@ struct RepositoryOptions: ParsableArguments {
         return nil
     }
 
-    var environment: [String: String] { ProcessInfo.processInfo.environment }
+    /// The configuration, which `verb` cannot do without.
+    func requireConfiguration(for verb: String) throws -> LifeboatConfiguration {
+        guard let config = try configuration() else {
+            throw ConfigurationError.notConfigured("\(verb) needs lifeboat.yaml: pass --config FILE, set LIFEBOAT_CONFIG, or create ./lifeboat.yaml")
+        }
+        return config
+    }
+
+    /// The backends of this command's locations, on the process's HTTP client.
+    var backends: LocationBackends {
+        LocationBackends(environment: environment, s3Endpoint: s3Endpoint, s3Region: s3Region, sharing: CLIResources.httpClient)
+    }
+
+    /// Everything an Operations call needs, for a command that needs lifeboat.yaml.
+    func context(for verb: String) throws -> OperationsContext {
+        OperationsContext(
+            configuration: try requireConfiguration(for: verb), secrets: SecretLookup(environment: environment), backends: backends,
+            programVersion: Lifeboat.version, logger: CLILogging.logger)
+    }
+
+    /// Whether the repository was named by a flag or the environment rather than lifeboat.yaml.
+    var isRepositoryGivenDirectly: Bool { repo != nil || environment["LIFEBOAT_REPOSITORY"] != nil }
 
     func location() throws -> String {
         if let repo = repo ?? environment["LIFEBOAT_REPOSITORY"], !repo.isEmpty { return repo }
         if let primary = try configuration()?.primary { return primary.path }
-        throw CLIError("no repository given: use --repo, set LIFEBOAT_REPOSITORY, or name a PRIMARY location in lifeboat.yaml")
+        throw LocationError.noRepository
     }
 
-    @Option(name: .long, help: "S3 endpoint for s3:// repositories (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, then AWS).")
-    var s3Endpoint: String?
-
-    @Option(name: .long, help: "S3 region (default: $AWS_REGION, $AWS_DEFAULT_REGION, then us-east-1).")
-    var s3Region: String?
-
     func backend(create: Bool = false) async throws -> any StorageBackend {
-        let location = try location()
-        if location.hasPrefix("s3://") {
-            let s3 = try S3Location.backend(location, endpoint: s3Endpoint, region: s3Region, environment: environment)
-            if create { try await s3.createBucketIfMissing() }
-            return PackCachingBackend(RetryingBackend(s3))
-        }
-        do {
-            return try LocalDirectoryBackend(path: location, create: create)
-        } catch StorageError.locationNotFound where !create {
-            throw RepositoryError.notARepository(location: location)
-        } catch StorageError.locationNotFound {
-            throw CLIError("cannot create the repository directory \(location): does its parent exist?")
-        }
+        try await backends.backend(path: try location(), create: create)
+    }
+
+    /// The file the passphrase is read from, if any: the flag, the environment, lifeboat.yaml.
+    var passwordFileInUse: String? {
+        // A configuration that does not load names no file; the command reports it where it loads it.
+        passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] ?? (try? configuration())?.passphrase?.file
     }
 
     /// The passphrase, from a file, the environment, or (on a terminal) a prompt.
@@ -60,9 +78,7 @@ struct RepositoryOptions: ParsableArguments {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CLIError("cannot read the password file \(file): check that it exists and is readable")
             }
-            let text = String(decoding: data, as: UTF8.self)
-            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let phrase = line.hasSuffix("\r") ? String(line.dropLast()) : line
+            let phrase = SecretLookup.firstLine(of: data)
             guard !phrase.isEmpty else { throw CLIError("the password file \(file) is empty") }
             return phrase
         }
@@ -91,22 +107,15 @@ struct RepositoryOptions: ParsableArguments {
         let backend = try await backend()
         return try await Repository.open(backend: backend, passphrase: try passphrase())
     }
+
+    /// How a restored PostgreSQL cluster fetches WAL from `location` (default: the repository).
+    func walRestoreCommand(at location: String? = nil) throws -> WalRestoreCommand {
+        try WalRestoreCommand(location: try location ?? self.location(), passwordFile: passwordFileInUse, s3Endpoint: s3Endpoint, s3Region: s3Region)
+    }
 }
 
 /// `--json`: machine-readable output on stdout, nothing else there.
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
-}
-
-enum Identity {
-    static var host: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        return gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
-    }
-
-    static var username: String {
-        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return String(cString: name) }
-        return ProcessInfo.processInfo.environment["USER"] ?? "\(geteuid())"
-    }
 }

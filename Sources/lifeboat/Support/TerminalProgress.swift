@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 /// Progress on stderr when it is a terminal; nothing when piped or with --json.
 struct TerminalProgress: Sendable {

@@ -120,26 +120,6 @@ struct RunCLITests {
         #expect(try cli.run(["config", "check"], environment: bare).stderr.contains("exactly one of file: PATH or env: NAME"))
     }
 
-    @Test("a run killed after its backup stage is marked INTERRUPTED; the next run copies what it left pending")
-    func crash() throws {
-        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
-        let killed = try run(["run", "app-db"], ["LIFEBOAT_FAULT_AFTER_STAGE": "BACKUP"])
-        #expect(killed.status == 137, "\(killed.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/media/usb-1"))
-        let rows = try log()
-        let row = try #require(rows.first)
-        #expect(row["status"] as? String == "INTERRUPTED")
-        #expect(row["stage"] as? String == "BACKUP")
-        #expect(row["snapshotId"] is String)
-        #expect(copies(row) == ["primary": "VERIFIED", "usb": "PENDING"])
-
-        #expect(try run(["run", "app-db"]).status == 0)
-        let after = try log()
-        #expect(after.count == 2)
-        #expect(after.allSatisfy { copies($0)["usb"] == "VERIFIED" })
-        #expect(after.last?["status"] as? String == "INTERRUPTED")
-    }
-
     @Test("an unmounted medium: the run succeeds on PRIMARY, exits 3 and leaves the copy PENDING until a later run")
     func pendingLocation() throws {
         #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
