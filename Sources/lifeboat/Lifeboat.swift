@@ -24,6 +24,9 @@ struct Lifeboat: AsyncParsableCommand {
     static func main() async {
         MemoryTuning.apply()
         CLILogging.bootstrap()
+        if let threads = ProcessInfo.processInfo.environment["LIFEBOAT_IO_THREADS"].flatMap(Int.init), threads > 0 {
+            BlockingIOQueue.configure(threads: threads)
+        }
         do {
             let command = try parseAsRoot()
             try await InterruptHandling.run(command)

@@ -1,15 +1,45 @@
-import Dispatch
+import Foundation
+import NIOPosix
+import Synchronization
 
-/// Runs blocking system calls (large writes, fsync) off Swift's cooperative thread pool,
-/// which has one thread per core: an fsync that waits for the disk must not stop a core
-/// from chunking and sealing meanwhile.
-enum BlockingIOQueue {
-    private static let queue = DispatchQueue(label: "lifeboat.blocking-io", attributes: .concurrent)
+/// Runs blocking system calls (large writes, fsync, libpq, child processes) off Swift's
+/// cooperative thread pool, which has one thread per core: an fsync that waits for the disk
+/// must not stop a core from chunking and sealing meanwhile.
+///
+/// One bounded pool for the whole process (a daemon's jobs share it): its size is set once,
+/// before first use, by ``configure(threads:)`` (the CLI's `LIFEBOAT_IO_THREADS`, the
+/// daemon's configuration); by default twice the cores, at least 4. Work beyond that waits
+/// for a thread instead of making more.
+public enum BlockingIOQueue {
+    private static let requestedThreads = Mutex<Int?>(nil)
+
+    /// Sets the pool's size; only the first call before the pool starts counts.
+    public static func configure(threads: Int) {
+        requestedThreads.withLock { $0 = $0 ?? max(1, threads) }
+    }
+
+    /// The number of threads the pool runs with.
+    public static var threads: Int { pool.numberOfThreads }
+
+    private static let pool: BoundedPool = {
+        let count = requestedThreads.withLock { $0 } ?? max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
+        return BoundedPool(threads: count)
+    }()
 
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Result { try body() }) }
+        try await pool.threadPool.runIfActive(body)
+    }
+
+    /// The NIO thread pool and its size. Started once, never shut down: it lives as long
+    /// as the process.
+    private final class BoundedPool: Sendable {
+        let threadPool: NIOThreadPool
+        let numberOfThreads: Int
+
+        init(threads: Int) {
+            numberOfThreads = threads
+            threadPool = NIOThreadPool(numberOfThreads: threads)
+            threadPool.start()
         }
-        return try result.get()
     }
 }
