@@ -11,12 +11,18 @@ public struct RetryingBackend: StorageBackend {
     public var attempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
+    /// Paces the backoff (a test clock makes the waits happen on demand).
+    public var clock: any Clock<Duration>
 
-    public init(_ inner: any StorageBackend, attempts: Int = 6, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(10)) {
+    public init(
+        _ inner: any StorageBackend, attempts: Int = 6, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(10),
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.inner = inner
         self.attempts = attempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.clock = clock
     }
 
     public var locationDescription: String { inner.locationDescription }
@@ -31,7 +37,7 @@ public struct RetryingBackend: StorageBackend {
                 guard attempt < attempts else { throw StorageError.transient("\(what) (gave up after \(attempts) attempts)", location: location) }
                 let ceiling = min(maxDelay, baseDelay * (1 << min(attempt - 1, 16)))
                 let jitter = Double.random(in: 0...1)
-                try await Task.sleep(for: ceiling * jitter)
+                try await clock.sleep(for: ceiling * jitter)
             }
         }
     }
