@@ -8,7 +8,7 @@ import Testing
 struct ArchiverTests {
     /// A source tree of a few files, one of them several chunks long.
     func makeSource(_ scratch: ScratchDirectory, seed: UInt64 = 1) throws -> String {
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: seed)
         try FileTree.write(source + "/big.bin", rng.bytes(3 << 20))
         try FileTree.write(source + "/notes.txt", Array(String(repeating: "hello lifeboat\n", count: 1000).utf8))
@@ -118,7 +118,7 @@ struct ArchiverTests {
     @Test("a file that keeps changing while it is read is reported")
     func changedWhileRead() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 5)
         try FileTree.write(source + "/growing.log", rng.bytes(4 << 20))
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
@@ -168,7 +168,7 @@ struct ArchiverReadBackTests {
     @Test("with the read-back on, a backup reads back what it wrote and records it; damage in the location stops it before the snapshot")
     func readBack() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("src")
+        let source = try scratch.sub("src")
         var rng = SeededBytes(seed: 77)
         try FileTree.write(source + "/a.bin", rng.bytes(3 << 20))
         try FileTree.write(source + "/b.txt", Array(String(repeating: "line\n", count: 5000).utf8))

@@ -74,7 +74,7 @@ struct RestorerTests {
     @Test("--include restores only matching paths, with the directories above them")
     func include() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         try FileTree.mkdir(source + "/a/b")
         try FileTree.write(source + "/a/b/keep.txt", [1])
         try FileTree.write(source + "/a/skip.bin", [2])
@@ -121,7 +121,7 @@ struct RestorerTests {
         let snapshot = Snapshot(
             time: Date(), endTime: Date(), type: .full, source: .files, paths: ["/x"], tags: [], host: "h", username: "u", parent: nil,
             tree: root, dataKey: writer.dataKey.id, programVersion: "t", excludes: [], statistics: .init(), checks: .init(), warnings: [])
-        let target = scratch.sub("target/inner")
+        let target = try scratch.sub("target/inner")
         let result = try await Restorer(repository: repo).restore(snapshot, options: RestoreOptions(target: target))
         #expect(result.errors.count == 2)
         #expect(FileManager.default.fileExists(atPath: target + "/fine"))

@@ -58,7 +58,7 @@ struct SQLiteBackupTests {
     @Test("a live database (WAL and rollback journal) is backed up as one consistent read while a writer writes", arguments: [true, false])
     func liveBackup(wal: Bool) async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: wal)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let writer = Writer(path: dbPath)
@@ -87,7 +87,7 @@ struct SQLiteBackupTests {
     @Test("an INCREMENTAL backup after a few changed rows stores a few pages, and uses quick_check")
     func incrementalPages() async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: true, rows: 20000)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let options = BackupOptions(paths: [], host: "testhost", username: "tester")
@@ -104,7 +104,7 @@ struct SQLiteBackupTests {
     @Test("a database that fails its integrity check is not backed up and nothing is written")
     func corruptDatabase() async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: false, rows: 20000)
         // Scribble over the middle of the file: b-tree pages, not the header.
         var bytes = Array(FileManager.default.contents(atPath: dbPath)!)
@@ -122,7 +122,7 @@ struct SQLiteBackupTests {
     @Test("restore refuses an existing or open target unless forced, and then replaces it cleanly")
     func restoreTargets() async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: true)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let result = try await SQLiteBackup(repository: repo).backup(

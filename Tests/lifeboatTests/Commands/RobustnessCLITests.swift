@@ -12,7 +12,7 @@ struct RobustnessCLITests {
     @Test("a wrong passphrase is a clear error with exit 12, and nothing is written")
     func wrongPassphrase() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         try FileTree.write(source + "/f", [1])
         let cli = try LifeboatCLI(scratch: scratch)
         try cli.initialize()
@@ -54,7 +54,7 @@ struct RobustnessCLITests {
     @Test("an exclusive lock from another host blocks a backup (exit 11) until it expires, then it is cleared")
     func foreignLock() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         try FileTree.write(source + "/f", [1])
         let cli = try LifeboatCLI(scratch: scratch)
         try cli.initialize()
@@ -72,7 +72,7 @@ struct RobustnessCLITests {
     @Test("SIGKILL at any instant of a backup leaves a repository that checks clean; the next backup reuses what was uploaded")
     func killedBackups() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 51)
         var total = 0
         for i in 0..<6 {
@@ -116,7 +116,7 @@ struct RobustnessCLITests {
     @Test("SIGINT stops a backup with exit 130, releases its lock and leaves a repository that checks clean")
     func interrupted() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 71)
         for i in 0..<40 { try FileTree.write(source + "/f\(i).bin", rng.bytes(1 << 20)) }
         let cli = try LifeboatCLI(scratch: scratch)
@@ -140,7 +140,7 @@ struct RobustnessCLITests {
     @Test("a damaged pack: check --read-data names it and exits 13, verify --no-key too; restore exits 3 and writes no wrong bytes")
     func damagedPack() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 61)
         try FileTree.write(source + "/damaged.bin", rng.bytes(600_000))
         let cli = try LifeboatCLI(scratch: scratch)
