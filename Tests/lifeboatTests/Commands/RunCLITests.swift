@@ -181,7 +181,7 @@ struct RunCLITests {
         #expect(try run(["catalog", "rebuild", "--from", "nowhere"]).status == 1)
     }
 
-    @Test("the catalog in PostgreSQL, named by URL with the password from the environment", .enabled(if: ScratchPostgres.isAvailable))
+    @Test("the catalog in PostgreSQL, named by URL with the password from the environment", .enabled(if: ScratchPostgres.isAvailable, "no PostgreSQL server programs (scripts/test installs them)"))
     func postgresCatalog() throws {
         let server = try ScratchPostgres()
         _ = try server.sql("CREATE ROLE lifeboat LOGIN PASSWORD 'catalog-secret'")
