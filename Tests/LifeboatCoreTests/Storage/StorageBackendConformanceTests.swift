@@ -1,6 +1,5 @@
 import Foundation
 import LifeboatTestSupport
-import Synchronization
 import Testing
 
 @testable import LifeboatCore
