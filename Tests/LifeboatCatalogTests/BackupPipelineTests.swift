@@ -83,7 +83,7 @@ struct BackupPipelineTests {
         #expect(pending.error?.contains("usb-1") == true)
         #expect(first.locations.first { $0.location == "primary" }?.status == .verified)
 
-        _ = scratch.sub("media")  // mounted again
+        _ = try scratch.sub("media")  // mounted again
         try FileTree.write(f.app + "/config/extra.yaml", Array("x: 1\n".utf8))
         let second = try await f.run(f.pipeline([f.medium()]), f.request(), catalog: catalog)
         #expect(second.locations.first { $0.location == "usb" }?.status == .verified)

@@ -44,14 +44,14 @@ struct PipelineFixture {
 
     init(_ scratch: ScratchDirectory) async throws {
         self.scratch = scratch
-        app = scratch.sub("app")
-        _ = scratch.sub("app/config")
-        _ = scratch.sub("app/data")
+        app = try scratch.sub("app")
+        _ = try scratch.sub("app/config")
+        _ = try scratch.sub("app/data")
         var rng = SeededBytes(seed: 5)
         try FileTree.write(app + "/config/app.yaml", Array("listen: 127.0.0.1:8080\n".utf8))
         try FileTree.write(app + "/data/blob.bin", rng.bytes(300_000))
         primary = try await TestRepository.create(at: scratch.path + "/primary")
-        mediumPath = scratch.sub("media") + "/usb-1"
+        mediumPath = try scratch.sub("media") + "/usb-1"
     }
 
     /// The medium as `lifeboat.yaml` would give it: created only where its mount point exists.

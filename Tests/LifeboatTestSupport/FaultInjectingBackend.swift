@@ -16,14 +16,22 @@ public final class FaultInjectingBackend: StorageBackend {
     }
 
     public var locationDescription: String { inner.locationDescription }
+    /// Writes and deletes asked for so far, the failed one included.
     public var mutations: Int { count.withLock { $0 } }
+    /// What the injected failure stopped (`write data/ab/…`), once it happened: a test
+    /// that expects a failure checks it was this one and not another.
+    public var injected: String? { failure.withLock { $0 } }
+    private let failure = Mutex<String?>(nil)
 
     private func tick(_ what: String) throws {
         let n = count.withLock { c -> Int in
             c += 1
             return c
         }
-        if n == failAt { throw StorageError.transient("injected failure at \(what)", location: inner.locationDescription) }
+        if n == failAt {
+            failure.withLock { $0 = what }
+            throw StorageError.transient("injected failure at \(what)", location: inner.locationDescription)
+        }
     }
 
     public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
@@ -38,6 +46,9 @@ public final class FaultInjectingBackend: StorageBackend {
     }
     public func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
     public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
+        try await inner.removeStaleTemporaries(olderThan: date)
+    }
 
     public func delete(_ name: ObjectName) async throws {
         if name.kind != .locks { try tick("delete \(name)") }

@@ -28,7 +28,8 @@ public enum FileTree {
         let fd = open(path, O_WRONLY | O_APPEND)
         guard fd >= 0 else { throw FileSystemError("open", RawPath(path), errno: errno) }
         defer { close(fd) }
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count else { throw FileSystemError("write", RawPath(path), errno: n < 0 ? errno : EIO) }
     }
 
     public static func mkdir(_ path: String) throws {
@@ -76,9 +77,10 @@ public enum FileTree {
         guard fd >= 0 else { throw FileSystemError("open", RawPath(path), errno: errno) }
         defer { close(fd) }
         for (offset, bytes) in data {
-            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            guard n == bytes.count else { throw FileSystemError("pwrite", RawPath(path), errno: n < 0 ? errno : EIO) }
         }
-        ftruncate(fd, off_t(size))
+        guard ftruncate(fd, off_t(size)) == 0 else { throw FileSystemError("ftruncate", RawPath(path), errno: errno) }
     }
 
     public static var isRoot: Bool { geteuid() == 0 }

@@ -23,23 +23,24 @@ public enum S3TestServer {
 
         public init(_ options: [String]) throws {
             let portFile = NSTemporaryDirectory() + "s3proxy-\(UUID().uuidString)"
-            process = Process()
+            let process = Process()
+            self.process = process
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", supportDirectory.appendingPathComponent("s3proxy.py").path, "--upstream", S3TestServer.endpoint!, "--port-file", portFile] + options
             process.standardOutput = FileHandle.nullDevice
             try process.run()
-            var port: String?
-            for _ in 0..<200 {
-                if let text = try? String(contentsOfFile: portFile, encoding: .utf8), !text.isEmpty {
-                    port = text
-                    break
-                }
-                usleep(50_000)
+            // The proxy writes its port once it listens (the file appears whole: it renames it).
+            var port = ""
+            try Poll.until("the S3 proxy to listen") {
+                guard process.isRunning else { return true }
+                guard FileManager.default.fileExists(atPath: portFile) else { return false }
+                port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                return !port.isEmpty
             }
             try? FileManager.default.removeItem(atPath: portFile)  // read already: only a leftover
-            guard let port else {
+            guard process.isRunning, !port.isEmpty else {
                 process.terminate()
-                throw CocoaError(.fileReadNoSuchFile)
+                throw ProxyError(description: "the S3 proxy \(options) exited before it listened")
             }
             endpoint = "http://127.0.0.1:\(port)"
         }
@@ -49,6 +50,10 @@ public enum S3TestServer {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+
+    public struct ProxyError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// A backend on a fresh bucket (made here), through `endpoint`.

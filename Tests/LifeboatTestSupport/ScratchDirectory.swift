@@ -24,9 +24,10 @@ public final class ScratchDirectory: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: path)  // a leftover scratch dir harms no test
     }
 
-    public func sub(_ relative: String) -> String {
+    /// A folder below this one, made if missing (an existing one is fine).
+    public func sub(_ relative: String) throws -> String {
         let p = path + "/" + relative
-        try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)  // exists is fine
+        try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
         return p
     }
 }

@@ -81,7 +81,8 @@ public final class ScratchPostgres: @unchecked Sendable {
             "max_wal_senders = 4", "fsync = off", "full_page_writes = on", "checkpoint_timeout = 1h",
         ] + settings).joined(separator: "\n") + "\n"
         let auto = dataDirectory + "/postgresql.auto.conf"
-        let existing = (try? String(contentsOfFile: auto, encoding: .utf8)) ?? ""
+        // initdb writes it; keep what it says.
+        let existing = FileManager.default.fileExists(atPath: auto) ? try String(contentsOfFile: auto, encoding: .utf8) : ""
         try (existing + conf).write(toFile: auto, atomically: false, encoding: .utf8)
         try start()
     }

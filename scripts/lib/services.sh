@@ -1,5 +1,7 @@
 # Sourced by scripts/test: starts the services the tests need on 127.0.0.1, on free ports,
-# and stops them when the script exits.
+# and stops them when the script exits. Each function returns non-zero, with the reason on
+# stderr, when its service cannot be provided: the test command fails then, instead of
+# running a suite whose tests of that service would only be skipped.
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -22,9 +24,14 @@ start_s3_server() {
             echo "S3 server (moto) on $LIFEBOAT_TEST_S3_ENDPOINT" >&2
             return 0
         fi
+        if ! kill -0 "$S3_SERVER_PID" 2>/dev/null; then
+            break
+        fi
         sleep 0.2
     done
-    echo "moto_server did not start: the S3 tests will be reported as skipped" >&2
+    echo "moto_server did not start on 127.0.0.1:$port; its log:" >&2
+    cat "${TMPDIR:-/tmp}/lifeboat-moto-$port.log" >&2 || true
+    return 1
 }
 
 # PostgreSQL's server programs (Debian's packages): the PostgreSQL tests start a scratch
@@ -46,8 +53,31 @@ ensure_postgres() {
         export LIFEBOAT_TEST_POSTGRES_BIN="$bin"
         echo "PostgreSQL programs in $LIFEBOAT_TEST_POSTGRES_BIN" >&2
     else
-        echo "PostgreSQL is not installed: the PostgreSQL tests will be reported as skipped" >&2
+        echo "PostgreSQL's server programs (initdb) could not be installed" >&2
+        return 1
     fi
+    # PostgreSQL refuses root: as root, the clusters run as the `postgres` user.
+    if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+        echo "running as root, but there is no postgres user to run the scratch clusters as" >&2
+        return 1
+    fi
+}
+
+# An unprivileged user for tests whose subject must not be root (unreadable files,
+# read-only folders): as root, they run it as this user (LIFEBOAT_TEST_UNPRIVILEGED_USER),
+# made here when missing.
+ensure_unprivileged_user() {
+    [ "$(id -u)" -eq 0 ] || return 0
+    local user=${LIFEBOAT_TEST_UNPRIVILEGED_USER:-nobody}
+    if ! id "$user" >/dev/null 2>&1; then
+        user=lifeboat-test
+        id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user" || {
+            echo "cannot make the unprivileged test user $user" >&2
+            return 1
+        }
+    fi
+    export LIFEBOAT_TEST_UNPRIVILEGED_USER="$user"
+    echo "unprivileged test user: $user" >&2
 }
 
 stop_services() {

@@ -38,7 +38,7 @@ struct KeyManagerTests {
     @Test("rotate re-seals every data key under a new master key; data, dedup and restores are untouched")
     func rotate() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 91)
         try FileTree.write(source + "/a.bin", rng.bytes(500_000))
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
@@ -68,7 +68,7 @@ struct KeyManagerTests {
     @Test("rotate re-seals at every replica too: the old master key opens no data key anywhere; a write-once medium is reported, not skipped silently")
     func rotateReplicas() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 92)
         try FileTree.write(source + "/a.bin", rng.bytes(200_000))
         let repo = try await TestRepository.create(at: scratch.path + "/repo")

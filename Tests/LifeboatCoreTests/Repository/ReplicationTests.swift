@@ -7,7 +7,7 @@ import Testing
 @Suite("Replication, removable media and air-gapped bundles")
 struct ReplicationTests {
     func backedUp(_ scratch: ScratchDirectory) async throws -> (Repository, String, [BackupResult]) {
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 111)
         try FileTree.write(source + "/one.bin", rng.bytes(2 << 20))
         let repo = try await TestRepository.create(at: scratch.path + "/repo")

@@ -40,7 +40,7 @@ struct RepositoryTests {
     @Test("no plaintext of file contents or names appears anywhere in the repository")
     func noPlaintext() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("source/secret-directory-name-4711")
+        let source = try scratch.sub("source/secret-directory-name-4711")
         let marker = "TOP-SECRET-MARKER-0123456789"
         try FileTree.write(source + "/confidential-file-name-4711.txt", Array(String(repeating: marker + "\n", count: 5000).utf8))
         try FileTree.write(source + "/small.txt", Array(marker.utf8))
@@ -57,7 +57,7 @@ struct RepositoryTests {
     @Test("snapshots are found by unique prefix or 'latest'; ambiguous and unknown prefixes are errors")
     func findSnapshot() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("src")
+        let source = try scratch.sub("src")
         try FileTree.write(source + "/a", [1])
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let first = try await TestRepository.backup(repo, [source])
@@ -72,7 +72,7 @@ struct RepositoryTests {
     @Test("a repository held open sees the data keys other processes wrote since: it lists, checks, restores and backs up on their snapshots")
     func dataKeysWrittenElsewhere() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 301)
         try FileTree.write(source + "/a.bin", rng.bytes(300_000))
         _ = try await TestRepository.create(at: scratch.path + "/repo")

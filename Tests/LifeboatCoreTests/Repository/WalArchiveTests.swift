@@ -20,7 +20,7 @@ struct WalArchiveTests {
         let scratch = ScratchDirectory()
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let archive = WalArchive(repository: repo)
-        let path = try Self.segment(in: scratch.sub("pg_wal"), name: "000000010000000000000003", seed: 1)
+        let path = try Self.segment(in: try scratch.sub("pg_wal"), name: "000000010000000000000003", seed: 1)
         let outcome = try await archive.push(path: path, host: "h", username: "u")
         guard case .stored = outcome else { Issue.record("expected a store, got \(outcome)"); return }
         let history = scratch.path + "/pg_wal/00000002.history"
@@ -44,11 +44,11 @@ struct WalArchiveTests {
         let scratch = ScratchDirectory()
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let archive = WalArchive(repository: repo)
-        let path = try Self.segment(in: scratch.sub("a"), name: "000000010000000000000007", seed: 2)
+        let path = try Self.segment(in: try scratch.sub("a"), name: "000000010000000000000007", seed: 2)
         _ = try await archive.push(path: path, host: "h", username: "u")
         let before = TestRepository.allObjects(at: scratch.path + "/repo").filter { !$0.key.hasPrefix("locks/") }
         #expect(try await archive.push(path: path, host: "h", username: "u") == .alreadyArchived)
-        let other = try Self.segment(in: scratch.sub("b"), name: "000000010000000000000007", seed: 3)
+        let other = try Self.segment(in: try scratch.sub("b"), name: "000000010000000000000007", seed: 3)
         await #expect(throws: WalArchiveError.self) { try await archive.push(path: other, host: "h", username: "u") }
         #expect(TestRepository.allObjects(at: scratch.path + "/repo").filter { !$0.key.hasPrefix("locks/") } == before)
     }
@@ -73,7 +73,7 @@ struct WalArchiveTests {
         let scratch = ScratchDirectory()
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let archive = WalArchive(repository: repo)
-        _ = try await archive.push(path: try Self.segment(in: scratch.sub("w"), name: "000000010000000000000001", seed: 4), host: "h", username: "u")
+        _ = try await archive.push(path: try Self.segment(in: try scratch.sub("w"), name: "000000010000000000000001", seed: 4), host: "h", username: "u")
         let wal = scratch.path + "/repo/wal/00000001/"
         try FileManager.default.copyItem(atPath: wal + "000000010000000000000001", toPath: wal + "000000010000000000000002")
         await #expect(throws: RepositoryError.self) { _ = try await archive.read(WalFileName("000000010000000000000002")!) }
@@ -86,7 +86,7 @@ struct WalArchiveTests {
         let archive = WalArchive(repository: repo)
         let names = (1...3).map { WalFileName(timeline: 1, segmentNumber: UInt64($0), segmentBytes: 1 << 20).name }
         for (i, name) in names.enumerated() {
-            _ = try await archive.push(path: try Self.segment(in: scratch.sub("s\(i)"), name: name, seed: UInt64(10 + i)), host: "h", username: "u")
+            _ = try await archive.push(path: try Self.segment(in: try scratch.sub("s\(i)"), name: name, seed: UInt64(10 + i)), host: "h", username: "u")
         }
         let spool = scratch.path + "/spool"
         func spooled() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: spool).filter { WalFileName($0) != nil }.sorted() }
@@ -122,7 +122,7 @@ struct WalArchiveTests {
         let day = Date(timeIntervalSince1970: 1_800_000_000)
         for (i, offset) in [0.0, 3600, 7200, 90_000].enumerated() {
             let name = WalFileName(timeline: 1, segmentNumber: UInt64(i + 1), segmentBytes: 16 << 20).name
-            _ = try await archive.push(path: try Self.segment(in: scratch.sub("s\(i)"), name: name, seed: UInt64(i), bytes: 4096), now: day + offset, host: "h", username: "u")
+            _ = try await archive.push(path: try Self.segment(in: try scratch.sub("s\(i)"), name: name, seed: UInt64(i), bytes: 4096), now: day + offset, host: "h", username: "u")
         }
         let keys = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/repo/datakeys")
         #expect(keys.count == 2)

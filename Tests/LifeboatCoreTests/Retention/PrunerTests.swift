@@ -8,7 +8,7 @@ import Testing
 struct PrunerTests {
     /// Two snapshots: the first with a file only it has, both with a shared file.
     func twoSnapshots(_ scratch: ScratchDirectory) async throws -> (Repository, String, BackupResult, BackupResult) {
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 81)
         try FileTree.write(source + "/shared.bin", rng.bytes(1 << 20))
         try FileTree.write(source + "/only-first.bin", rng.bytes(3 << 20))
@@ -52,7 +52,7 @@ struct PrunerTests {
     @Test("prune repacks partly used packs without re-encrypting, and removes packs no index names")
     func repackAndUnindexed() async throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 82)
         // Both files land in one pack; forgetting the snapshot with the big one leaves it mostly unused.
         try FileTree.write(source + "/keep.bin", rng.bytes(300_000))

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import LifeboatTestSupport
+import Synchronization
 import Testing
 
 @testable import LifeboatCore
@@ -23,49 +25,68 @@ struct SQLiteBackupTests {
         try db.execute("COMMIT")
     }
 
-    /// Inserts rows in small transactions until stopped.
-    final class Writer: @unchecked Sendable {
-        // @unchecked Sendable: `stop` is guarded by the lock; the connection lives on the thread.
-        private let lock = NSLock()
-        private var stopped = false
-        private(set) var written = 0
-        let thread: Thread
+    /// Inserts rows in small transactions on a thread of its own until stopped. Its errors
+    /// are kept and rethrown: a writer that silently failed would prove nothing.
+    final class Writer: Sendable {
+        private struct State {
+            var stopped = false
+            var commits = 0
+            var failure: String?
+        }
+        private let state = Mutex(State())
+        private let firstCommit = DispatchSemaphore(value: 0)
+        private let finished = DispatchSemaphore(value: 0)
 
         init(path: String) {
-            let box = Box()
-            thread = Thread {
-                guard let db = try? SQLiteConnection(path: path, readOnly: false) else { return }
-                var i = 0
-                while !box.writer!.isStopped {
-                    try? db.execute("BEGIN; INSERT INTO orders(customer, note) VALUES(\(i % 97), 'live \(i)'); INSERT INTO customers(name) VALUES('live \(i)'); COMMIT")
-                    i += 1
+            let thread = Thread { [self] in
+                do {
+                    let db = try SQLiteConnection(path: path, readOnly: false)
+                    var i = 0
+                    while !state.withLock({ $0.stopped }) {
+                        try db.execute("BEGIN; INSERT INTO orders(customer, note) VALUES(\(i % 97), 'live \(i)'); INSERT INTO customers(name) VALUES('live \(i)'); COMMIT")
+                        i += 1
+                        state.withLock { $0.commits = i }
+                        if i == 1 { firstCommit.signal() }
+                    }
+                } catch {
+                    state.withLock { $0.failure = "\(error)" }
+                    firstCommit.signal()
                 }
-                box.writer!.lock.withLock { box.writer!.written = i }
+                finished.signal()
             }
-            box.writer = self
             thread.start()
         }
 
-        final class Box: @unchecked Sendable { weak var writer: Writer? }  // set before the thread starts
+        struct Failed: Error, CustomStringConvertible { let description: String }
 
-        var isStopped: Bool { lock.withLock { stopped } }
-        func stop() {
-            lock.withLock { stopped = true }
-            while !thread.isFinished { usleep(1000) }
+        /// Returns once the writer committed its first transaction (or failed).
+        func waitForFirstCommit() throws {
+            firstCommit.wait()
+            if let failure = state.withLock({ $0.failure }) { throw Failed(description: "the writer failed: \(failure)") }
+        }
+
+        /// Stops the writer; returns how many transactions it committed.
+        func stop() throws -> Int {
+            state.withLock { $0.stopped = true }
+            finished.wait()
+            let s = state.withLock { $0 }
+            if let failure = s.failure { throw Failed(description: "the writer failed after \(s.commits) commits: \(failure)") }
+            return s.commits
         }
     }
 
     @Test("a live database (WAL and rollback journal) is backed up as one consistent read while a writer writes", arguments: [true, false])
     func liveBackup(wal: Bool) async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: wal)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let writer = Writer(path: dbPath)
-        usleep(50_000)
+        try writer.waitForFirstCommit()
         let options = BackupOptions(paths: [], host: "testhost", username: "tester")
         let result = try await SQLiteBackup(repository: repo).backup(databasePath: dbPath, options: options, scratchDirectory: scratch.path)
-        writer.stop()
+        let commits = try writer.stop()
+        #expect(commits > 0)
         let facts = try #require(result.snapshot.database)
         #expect(facts.checkResult == "ok")
         #expect(facts.check == "integrity_check")
@@ -76,6 +97,7 @@ struct SQLiteBackupTests {
         let orders = try #require(facts.tableRows["orders"])
         let customers = try #require(facts.tableRows["customers"])
         #expect(orders - 5000 == customers - 500, "orders \(orders), customers \(customers)")
+        #expect(orders > 5000, "the backup holds the writer's transactions committed before it began")
 
         let target = scratch.path + "/restored.db"
         let restored = try await DatabaseRestorer(repository: repo).restoreSQLite(
@@ -87,7 +109,7 @@ struct SQLiteBackupTests {
     @Test("an INCREMENTAL backup after a few changed rows stores a few pages, and uses quick_check")
     func incrementalPages() async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: true, rows: 20000)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let options = BackupOptions(paths: [], host: "testhost", username: "tester")
@@ -104,7 +126,7 @@ struct SQLiteBackupTests {
     @Test("a database that fails its integrity check is not backed up and nothing is written")
     func corruptDatabase() async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: false, rows: 20000)
         // Scribble over the middle of the file: b-tree pages, not the header.
         var bytes = Array(FileManager.default.contents(atPath: dbPath)!)
@@ -122,7 +144,7 @@ struct SQLiteBackupTests {
     @Test("restore refuses an existing or open target unless forced, and then replaces it cleanly")
     func restoreTargets() async throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
+        let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: true)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let result = try await SQLiteBackup(repository: repo).backup(

@@ -7,7 +7,7 @@ import Testing
 @Suite("Checker and ObjectVerifier")
 struct CheckerTests {
     func backedUp(_ scratch: ScratchDirectory) async throws -> (Repository, String, BackupResult) {
-        let source = scratch.sub("source")
+        let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 31)
         try FileTree.write(source + "/a.bin", rng.bytes(2 << 20))
         try FileTree.write(source + "/b.txt", Array(String(repeating: "text ", count: 10000).utf8))

@@ -6,7 +6,7 @@ import Testing
 @Suite("lifeboat init, backup, snapshots, restore, ls, diff")
 struct BackupRestoreCLITests {
     func makeSource(_ scratch: ScratchDirectory) throws -> String {
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 41)
         try FileTree.write(source + "/x.bin", rng.bytes(300_000))
         try FileTree.mkdir(source + "/docs")

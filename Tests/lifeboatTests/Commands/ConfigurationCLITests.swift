@@ -12,7 +12,7 @@ struct ConfigurationCLITests {
     @Test("locations report each copy; the rule is met once a second medium and an off-site, immutable copy exist")
     func threeTwoOneOneZero() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         try FileTree.write(source + "/f.txt", Array("payload".utf8))
         let config = scratch.path + "/lifeboat.yaml"
         try write("""
@@ -146,7 +146,7 @@ struct ConfigurationCLITests {
     @Test("key rotate rotates every location of lifeboat.yaml; a write-once medium is named and the status is 3")
     func rotateEverywhere() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         try FileTree.write(source + "/f.txt", Array("payload".utf8))
         let config = scratch.path + "/lifeboat.yaml"
         try write("""

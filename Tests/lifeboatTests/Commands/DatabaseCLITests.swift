@@ -8,12 +8,13 @@ struct DatabaseCLITests {
     @Test("a SQLite database is backed up, listed with its source and restored with its checks")
     func sqliteRoundTrip() throws {
         let scratch = ScratchDirectory()
-        let dbPath = scratch.sub("app") + "/app.db"
-        _ = try Shell.run("/usr/bin/env", ["python3", "-c", """
+        let dbPath = try scratch.sub("app") + "/app.db"
+        let made = try Shell.run("/usr/bin/env", ["python3", "-c", """
             import sqlite3; db = sqlite3.connect('\(dbPath)'); db.execute('PRAGMA journal_mode=WAL')
             db.execute('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)')
             db.executemany('INSERT INTO t(v) VALUES(?)', [('row %d' % i,) for i in range(3000)]); db.commit()
             """])
+        try #require(made.status == 0, "making the database failed: \(made.stderr)")
         let cli = try LifeboatCLI(scratch: scratch)
         try cli.initialize()
         let out = try cli.run(["backup", "--sqlite", dbPath, "--json"])

@@ -8,7 +8,7 @@ struct LocationsCLITests {
     @Test("replicate to a medium, export a bundle, verify it without and with the key, import it, restore from it")
     func offlineCopies() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 121)
         try FileTree.write(source + "/f.bin", rng.bytes(500_000))
         let cli = try LifeboatCLI(scratch: scratch)

@@ -8,7 +8,7 @@ struct MaintenanceCLITests {
     @Test("forget --keep-last 1 --prune --json forgets the older snapshot and frees its data")
     func forgetPrune() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 101)
         try FileTree.write(source + "/a.bin", rng.bytes(2 << 20))
         let cli = try LifeboatCLI(scratch: scratch)

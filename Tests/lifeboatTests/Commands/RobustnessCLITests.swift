@@ -12,7 +12,7 @@ struct RobustnessCLITests {
     @Test("a wrong passphrase is a clear error with exit 12, and nothing is written")
     func wrongPassphrase() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         try FileTree.write(source + "/f", [1])
         let cli = try LifeboatCLI(scratch: scratch)
         try cli.initialize()
@@ -54,7 +54,7 @@ struct RobustnessCLITests {
     @Test("an exclusive lock from another host blocks a backup (exit 11) until it expires, then it is cleared")
     func foreignLock() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         try FileTree.write(source + "/f", [1])
         let cli = try LifeboatCLI(scratch: scratch)
         try cli.initialize()
@@ -69,10 +69,40 @@ struct RobustnessCLITests {
         #expect(!FileManager.default.fileExists(atPath: expired))
     }
 
-    @Test("SIGKILL at any instant of a backup leaves a repository that checks clean; the next backup reuses what was uploaded")
+    /// The objects of `kind` in a repository folder, without writers' temporary files.
+    static func objects(_ repository: String, _ kind: String) throws -> [String] {
+        let folder = repository + "/" + kind
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        var out: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where !name.hasPrefix(".") {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isDirectory), isDirectory.boolValue {
+                out += try FileManager.default.contentsOfDirectory(atPath: folder + "/" + name).filter { !$0.hasPrefix(".") }
+            } else {
+                out.append(name)
+            }
+        }
+        return out
+    }
+
+    /// Where a backup is killed: each point is an event of the backup's own (what it has
+    /// written to the repository), not a delay, so every kill lands where it is meant to.
+    enum KillPoint: CustomStringConvertible {
+        case atStart, afterLock, afterPack, afterIndexSegment
+        var description: String {
+            switch self {
+            case .atStart: "at its start"
+            case .afterLock: "once it holds its lock"
+            case .afterPack: "once it uploaded a pack (its index segment may be missing)"
+            case .afterIndexSegment: "once it indexed a pack"
+            }
+        }
+    }
+
+    @Test("SIGKILL at any instant of a backup leaves a repository that checks clean; the next backup reuses what was uploaded", .timeLimit(.minutes(20)))
     func killedBackups() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 51)
         var total = 0
         for i in 0..<6 {
@@ -84,7 +114,10 @@ struct RobustnessCLITests {
         for i in 0..<300 { try FileTree.write(source + "/small/\(i % 10)/f\(i)", rng.bytes(2000)) }
         let cli = try LifeboatCLI(scratch: scratch)
         try cli.initialize()
-        for delay in [0.01, 0.08, 0.25, 0.6, 1.0, 1.6, 2.4] {
+        var killed = 0
+        for point in [KillPoint.atStart, .afterLock, .afterPack, .afterIndexSegment, .afterIndexSegment] {
+            let packs = try Self.objects(cli.repository, "data").count
+            let segments = try Self.objects(cli.repository, "index").count
             let process = Process()
             process.executableURL = URL(fileURLWithPath: LifeboatCLI.executable)
             process.arguments = ["backup", source]
@@ -92,19 +125,29 @@ struct RobustnessCLITests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(useconds_t(delay * 1_000_000))
+            try Poll.until("the backup to get \(point)") {
+                guard process.isRunning else { return true }  // it finished first: nothing left to kill
+                switch point {
+                case .atStart: return true
+                case .afterLock: return try !Self.objects(cli.repository, "locks").isEmpty
+                case .afterPack: return try Self.objects(cli.repository, "data").count > packs
+                case .afterIndexSegment: return try Self.objects(cli.repository, "index").count > segments
+                }
+            }
+            if process.isRunning { killed += 1 }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let check = try cli.run(["check", "--read-data"])
-            #expect(check.status == 0, "after a kill at \(delay) s: \(check.stdout) \(check.stderr)")
+            #expect(check.status == 0, "after a kill \(point): \(check.stdout) \(check.stderr)")
         }
-        let packsBefore = TestRepository.allObjects(at: cli.repository).filter { $0.key.hasPrefix("data/") }.count
+        #expect(killed >= 4, "only \(killed) of the backups were still running when their kill came")
+        let packsBefore = try Self.objects(cli.repository, "data").count
         let final = try #require(try LifeboatCLI.json(try cli.run(["backup", source, "--json"])) as? [String: Any])
         let added = try #require(final["bytesAdded"] as? Int)
         #expect(packsBefore > 0, "no kill came after a pack was uploaded: the test proves too little")
         #expect(added < total - (8 << 20), "the next backup added \(added) of \(total) bytes: uploaded packs were not reused")
         // A kill in the middle of writing a lock may leave its temporary file: not a lock.
-        let locks = ((try? FileManager.default.contentsOfDirectory(atPath: cli.repository + "/locks")) ?? []).filter { !$0.hasPrefix(".tmp-") }
+        let locks = try Self.objects(cli.repository, "locks")
         #expect(locks.isEmpty, "locks of killed processes are cleared: \(locks)")
         let check = try cli.run(["check", "--read-data"])
         #expect(check.status == 0, "\(check.stdout)")
@@ -113,34 +156,50 @@ struct RobustnessCLITests {
         #expect(DirectoryComparison.differences(source, scratch.path + "/r" + source, compareDirectoryTimes: false) == [])
     }
 
-    @Test("SIGINT stops a backup with exit 130, releases its lock and leaves a repository that checks clean")
+    @Test("SIGINT stops a backup with exit 130, releases its lock and leaves a repository that checks clean", .timeLimit(.minutes(10)))
     func interrupted() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 71)
-        for i in 0..<40 { try FileTree.write(source + "/f\(i).bin", rng.bytes(1 << 20)) }
+        let files = (0..<8).map { source + "/f\($0).bin" }
+        for file in files { try FileTree.write(file, rng.bytes(1 << 20)) }
         let cli = try LifeboatCLI(scratch: scratch)
         try cli.initialize()
+        // The backup blocks in open(2) on the first file it reads until the leases go: the
+        // signal is sure to come in the middle of the backup.
+        let leases = try FileLeases(files)
+        let stderr = Pipe()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: LifeboatCLI.executable)
-        process.arguments = ["backup", source]
+        // One file at a time: a reader blocked in open(2) holds one of the runtime's threads
+        // (as many as cores), and the signal must find one free.
+        process.arguments = ["backup", source, "--file-workers", "1"]
         process.environment = cli.environment
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = stderr
         try process.run()
-        usleep(300_000)
+        let errors = LineReader(stderr.fileHandleForReading)
+        try Poll.until("the backup to open a file") { !leases.contended.isEmpty || !process.isRunning }
+        try #require(process.isRunning, "the backup ended before it read a file: \(errors.readToEnd())")
         kill(process.processIdentifier, SIGINT)
+        // The CLI says when it took the signal; only then may the file be read.
+        let acknowledged = errors.waitFor("interrupted, stopping")
+        leases.releaseAll()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
-        let locks = (try? FileManager.default.contentsOfDirectory(atPath: cli.repository + "/locks")) ?? []
+        let output = errors.readToEnd()
+        #expect(acknowledged, "\(output)")
+        #expect(process.terminationStatus == 130, "\(output)")
+        let locks = try Self.objects(cli.repository, "locks")
         #expect(locks.isEmpty, "an interrupted backup releases its lock: \(locks)")
-        #expect(try cli.run(["check", "--read-data"]).status == 0)
+        #expect((try LifeboatCLI.json(try cli.run(["snapshots", "--json"])) as? [Any])?.isEmpty == true, "an interrupted backup writes no snapshot")
+        let check = try cli.run(["check", "--read-data"])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
     @Test("a damaged pack: check --read-data names it and exits 13, verify --no-key too; restore exits 3 and writes no wrong bytes")
     func damagedPack() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 61)
         try FileTree.write(source + "/damaged.bin", rng.bytes(600_000))
         let cli = try LifeboatCLI(scratch: scratch)

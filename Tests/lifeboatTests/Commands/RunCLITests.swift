@@ -14,9 +14,9 @@ struct RunCLITests {
 
     init() throws {
         cli = try LifeboatCLI(scratch: scratch)
-        app = scratch.sub("app")
-        _ = scratch.sub("app/config")
-        _ = scratch.sub("media")
+        app = try scratch.sub("app")
+        _ = try scratch.sub("app/config")
+        _ = try scratch.sub("media")
         try FileTree.write(app + "/config/app.yaml", Array("listen: 127.0.0.1:8080\n".utf8))
         let db = app + "/app.db"
         let made = try Shell.run("/usr/bin/python3", [
@@ -129,7 +129,7 @@ struct RunCLITests {
         #expect(out.stderr.contains("pending"))
         #expect(copies(try #require(try log().first)) == ["primary": "VERIFIED", "usb": "PENDING"])
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/media"), "a medium that is not mounted is never created")
-        _ = scratch.sub("media")
+        _ = try scratch.sub("media")
         #expect(try run(["run", "app-config"]).status == 0)
         #expect(try log().allSatisfy { copies($0)["usb"] == "VERIFIED" })
     }
@@ -161,7 +161,7 @@ struct RunCLITests {
         #expect(try run(["catalog", "rebuild", "--from", "nowhere"]).status == 1)
     }
 
-    @Test("the catalog in PostgreSQL, named by URL with the password from the environment", .enabled(if: ScratchPostgres.isAvailable))
+    @Test("the catalog in PostgreSQL, named by URL with the password from the environment", .enabled(if: ScratchPostgres.isAvailable, "no PostgreSQL server programs (scripts/test installs them)"))
     func postgresCatalog() throws {
         let server = try ScratchPostgres()
         _ = try server.sql("CREATE ROLE lifeboat LOGIN PASSWORD 'catalog-secret'")

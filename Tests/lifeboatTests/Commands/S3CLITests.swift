@@ -8,7 +8,7 @@ struct S3CLITests {
     @Test("init, backup, check, restore and verify --no-key on s3://, every request's signature checked")
     func s3Repository() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         var rng = SeededBytes(seed: 141)
         try FileTree.write(source + "/f.bin", rng.bytes(700_000))
         let proxy = try S3TestServer.Proxy(["--verify-signatures"])
@@ -36,7 +36,7 @@ struct S3CLITests {
     @Test("an S3 location with objectLock in lifeboat.yaml gets immutable copies and counts as the immutable copy of 3-2-1-1-0")
     func objectLockLocation() throws {
         let scratch = ScratchDirectory()
-        let source = scratch.sub("data")
+        let source = try scratch.sub("data")
         try FileTree.write(source + "/f.txt", Array("payload".utf8))
         let bucket = "lock-\(UUID().uuidString.prefix(8).lowercased())"
         let config = scratch.path + "/lifeboat.yaml"

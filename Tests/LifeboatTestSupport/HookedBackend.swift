@@ -1,0 +1,33 @@
+import Foundation
+import LifeboatCore
+
+/// Wraps a backend and calls `beforeWrite` with each object's name before writing it: a
+/// test's way to act at a known point of a backup (a pack is written while the file
+/// whose chunks fill it is still being read).
+public final class HookedBackend: StorageBackend {
+    public let inner: any StorageBackend
+    private let beforeWrite: @Sendable (ObjectName) async throws -> Void
+
+    public init(_ inner: any StorageBackend, beforeWrite: @escaping @Sendable (ObjectName) async throws -> Void) {
+        self.inner = inner
+        self.beforeWrite = beforeWrite
+    }
+
+    public var locationDescription: String { inner.locationDescription }
+
+    public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
+        try await beforeWrite(name)
+        try await inner.write(name, bytes: bytes, overwrite: overwrite)
+    }
+
+    public func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
+    public func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] {
+        try await inner.read(name, offset: offset, length: length)
+    }
+    public func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
+    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    public func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
+    public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
+        try await inner.removeStaleTemporaries(olderThan: date)
+    }
+}
