@@ -12,7 +12,7 @@ struct OperationsFixture {
 
     init(_ scratch: ScratchDirectory, environment: [String: String] = [:], extraSources: String = "") async throws {
         self.scratch = scratch
-        app = scratch.sub("app")
+        app = try scratch.sub("app")
         var rng = SeededBytes(seed: 11)
         try FileTree.write(app + "/settings.yaml", Array("pool: 8\n".utf8))
         try FileTree.write(app + "/data.bin", rng.bytes(200_000))
@@ -21,7 +21,7 @@ struct OperationsFixture {
         try """
             locations:
               - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
-              - { name: usb, role: TERTIARY, path: \(scratch.sub("media"))/usb-1, medium: usb-1 }
+              - { name: usb, role: TERTIARY, path: \(try scratch.sub("media"))/usb-1, medium: usb-1 }
             sources:
               - { name: app, kind: files, paths: [\(app)] }
             \(extraSources)
