@@ -103,7 +103,7 @@ public struct PostgreSQLSource: Sendable {
             throw PostgreSQLSourceError.preCheckFailed("wal_level is minimal; set it to replica and restart the server")
         }
         guard server.archiveMode == "on" || server.archiveMode == "always" else {
-            throw PostgreSQLSourceError.preCheckFailed("archive_mode is \(server.archiveMode): set archive_mode = on and archive_command = 'lifeboat wal push %p', then restart the server")
+            throw PostgreSQLSourceError.preCheckFailed("archive_mode is \(server.archiveMode): set archive_mode = on and an archive_command that pushes WAL into this repository, then restart the server")
         }
         var details = ["PostgreSQL \(server.version) answers", "archive_mode \(server.archiveMode)"]
         let archiver = try await conn.query(

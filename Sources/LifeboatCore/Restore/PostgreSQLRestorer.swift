@@ -246,7 +246,7 @@ public enum RestoreDatabaseError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .incomplete(let dir, let problems):
-            return "the restore into \(dir) is incomplete (\(problems)): the cluster was not started; run 'lifeboat check --read-data'"
+            return "the restore into \(dir) is incomplete (\(problems)): the cluster was not started; check the repository reading all its data"
         }
     }
 }
