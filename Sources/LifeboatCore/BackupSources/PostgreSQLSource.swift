@@ -36,12 +36,26 @@ public struct PostgreSQLFacts: Codable, Sendable, Equatable {
 /// vanish meanwhile; replaying the WAL from the start to the stop position makes the copy
 /// consistent, which is why a backup is only complete when that WAL is archived too.
 public struct PostgreSQLSource: Sendable {
+    /// The libpq connection URL (a password comes from `PGPASSWORD` or `.pgpass`, never from here).
     public let url: String
     /// Indexes to check with amcheck's `bt_index_check` before the backup.
     public var amcheckIndexes: [String] = []
+    /// The data directory on this host; nil takes the server's `data_directory`.
+    public var dataDirectory: String?
+    /// How `pg_backup_start` checkpoints.
+    public var checkpoint: Checkpoint = .spread
 
+    /// The cluster `url` connects to.
     public init(url: String) {
         self.url = url
+    }
+
+    /// How a base backup's first checkpoint is made.
+    public enum Checkpoint: String, Sendable {
+        /// An immediate checkpoint: the backup starts at once, at the cost of an I/O burst.
+        case fast
+        /// PostgreSQL's paced checkpoint (pg_basebackup's default): gentle, but may take minutes.
+        case spread
     }
 
     /// What the server says about itself.

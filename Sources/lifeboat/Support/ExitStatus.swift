@@ -18,7 +18,7 @@ enum ExitStatus: Int32 {
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
         read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending); 10 no repository at the \
         location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
-        verify, restore --verify, restore-db, restore-test, backup --read-back, run, airgap verify); 64 usage error; 130 interrupted.
+        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify); 64 usage error; 130 interrupted.
         """
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
