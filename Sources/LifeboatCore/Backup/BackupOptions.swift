@@ -6,12 +6,16 @@ public struct BackupOptions: Sendable {
     public var paths: [String]
     /// `nil` chooses INCREMENTAL when an earlier snapshot of the same paths exists, FULL otherwise.
     public var type: BackupType?
+    /// Tags for the snapshot.
     public var tags: [String] = []
     /// Glob patterns: a pattern with a `/` matches whole paths, one without matches names;
     /// they add to those of the source.
     public var excludes: [String] = []
+    /// The host the snapshot and the lock name.
     public var host: String
+    /// The user the snapshot and the lock name.
     public var username: String
+    /// Recorded in the snapshot.
     public var programVersion: String = "dev"
     /// File workers running at once; each holds at most one read window (9 MiB).
     public var fileWorkers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
@@ -26,6 +30,7 @@ public struct BackupOptions: Sendable {
     /// PostgreSQL: how long to wait for the WAL a backup needs to reach this repository's archive.
     public var archiveTimeout: Duration = .seconds(300)
 
+    /// Options for a backup of `paths`; `type` nil lets the backup choose.
     public init(paths: [String], type: BackupType? = nil, host: String, username: String) {
         self.paths = paths
         self.type = type
@@ -36,8 +41,11 @@ public struct BackupOptions: Sendable {
 
 /// What a finished backup reports.
 public struct BackupResult: Sendable {
+    /// The id of the snapshot written.
     public let snapshotID: SnapshotID
+    /// The snapshot written.
     public let snapshot: Snapshot
+    /// What could not be read, as the snapshot records it.
     public var warnings: [String] { snapshot.warnings }
 }
 

@@ -45,16 +45,21 @@ public struct BackupPipeline: Sendable {
     /// A location other than PRIMARY. `open` may fail (a bucket that is down, a medium that
     /// is not mounted): that location's copy stays pending.
     public struct Location: Sendable {
+        /// The location's name in the configuration.
         public var name: String
+        /// PRIMARY, SECONDARY, TERTIARY or AIR_GAPPED.
         public var role: String
         /// The label of a removable medium, whose manifest is brought up to date after a copy.
         public var medium: String?
+        /// What retention forgets there after the copy; nil keeps everything.
         public var retention: RetentionPolicy?
         /// Whether the run copies to it. An AIR_GAPPED location is offline: it is written by
         /// `airgap export`, not by every run.
         public var replicates: Bool
+        /// Opens the location's storage.
         public var open: @Sendable () async throws -> any StorageBackend
 
+        /// A location the run copies to (unless `replicates` is false).
         public init(
             name: String, role: String, medium: String? = nil, retention: RetentionPolicy? = nil, replicates: Bool = true,
             open: @escaping @Sendable () async throws -> any StorageBackend
@@ -105,6 +110,7 @@ public struct BackupPipeline: Sendable {
         public var sourceTag: String? { sourceName.isEmpty ? nil : "source:\(sourceName)" }
     }
 
+    /// The stages of a run, as the catalog records them.
     public enum Stage: String, Sendable, CaseIterable {
         case preCheck = "PRE_CHECK"
         case backup = "BACKUP"
@@ -115,19 +121,26 @@ public struct BackupPipeline: Sendable {
 
     /// What one location ended up with.
     public struct LocationResult: Sendable {
+        /// The location's name.
         public var name: String
+        /// The location's role.
         public var role: String
         /// nil when the copy arrived and was verified.
         public var error: String?
+        /// What the copy did, when it got that far.
         public var report: Replicator.Report?
         /// The snapshots the location holds after the copy: records of earlier runs whose
         /// copy was pending can be settled from it.
         public var snapshotsPresent: Set<SnapshotID>
     }
 
+    /// What retention did in one location.
     public struct RetentionResult: Sendable {
+        /// The location's name.
         public var location: String
+        /// The snapshots forgotten.
         public var forgotten: [SnapshotID]
+        /// Why retention failed there; nil when it ran.
         public var error: String?
     }
 
@@ -154,10 +167,13 @@ public struct BackupPipeline: Sendable {
 
     /// Why a run stopped; the stage says where.
     public struct Failure: Error, CustomStringConvertible {
+        /// The stage that failed.
         public var stage: Stage
         /// The post-backup read-back found damage (BackupError.readBackFailed).
         public var isVerificationFailure: Bool
+        /// What failed.
         public var underlying: any Error
+        /// One sentence for the user.
         public var description: String {
             // A source's own pre-check error already says so.
             if stage == .preCheck, !(underlying is BackupError), !"\(underlying)".contains("pre-backup") {
@@ -167,9 +183,11 @@ public struct BackupPipeline: Sendable {
         }
     }
 
+    /// PRIMARY's repository: the backup goes there.
     public let primary: Repository
     /// PRIMARY's name in the configuration, as events name it.
     public let primaryName: String
+    /// Every other location.
     public let locations: [Location]
     /// Opens replicas for retention (their snapshots must be read to be forgotten).
     public let passphrase: String

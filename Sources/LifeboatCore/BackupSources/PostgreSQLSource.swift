@@ -7,21 +7,32 @@ import Foundation
 /// A TRANSACTION_LOG snapshot uses the same record for the WAL range it proves archived:
 /// from its base backup's start to the segment it switched, with no label.
 public struct PostgreSQLFacts: Codable, Sendable, Equatable {
+    /// The cluster's system identifier (`pg_control_system`).
     public var systemIdentifier: String
+    /// `server_version`.
     public var serverVersion: String
+    /// The data directory read (real path).
     public var dataDirectory: String
+    /// The timeline of `startLSN` (base) or the current one (TRANSACTION_LOG).
     public var timeline: UInt32
+    /// `wal_segment_size`.
     public var walSegmentBytes: UInt64
+    /// Where WAL replay starts.
     public var startLSN: LSN
+    /// Where a restore of the snapshot is consistent at the earliest.
     public var stopLSN: LSN
     /// The first and last WAL segment the snapshot needs (base backups) or covers (TRANSACTION_LOG).
     public var startWal: String
+    /// The last segment needed or covered.
     public var stopWal: String
     /// When `pg_backup_stop` returned, or the WAL switch happened: the earliest time a
     /// restore of this snapshot can reach.
     public var stopTime: Date
+    /// `pg_backup_stop`'s `labelfile`, byte for byte (base backups).
     public var backupLabel: String?
+    /// `pg_backup_stop`'s `spcmapfile`, when not empty.
     public var tablespaceMap: String?
+    /// Whether the cluster has data checksums on.
     public var dataChecksums: Bool
     /// TRANSACTION_LOG: the restore point written just before the WAL switch, inside the
     /// archived range; restoring the snapshot recovers to it.
@@ -60,22 +71,34 @@ public struct PostgreSQLSource: Sendable {
 
     /// What the server says about itself.
     public struct ServerFacts: Sendable {
+        /// `server_version`.
         public var version: String
+        /// `server_version_num` (150000 and up have `pg_backup_start`).
         public var versionNumber: Int
+        /// The cluster's system identifier.
         public var systemIdentifier: String
+        /// `data_directory`, as the server sees it.
         public var dataDirectory: String
+        /// The current timeline.
         public var timeline: UInt32
+        /// `wal_segment_size`.
         public var walSegmentBytes: UInt64
+        /// `data_checksums`.
         public var dataChecksums: Bool
+        /// `archive_mode`.
         public var archiveMode: String
+        /// `wal_level`.
         public var walLevel: String
+        /// Whether the server is a standby.
         public var isInRecovery: Bool
     }
 
+    /// Opens a session on the cluster.
     public func connect() async throws -> PostgreSQLConnection {
         try await PostgreSQLConnection.connect(url)
     }
 
+    /// Asks the server what it is (one query).
     public static func serverFacts(_ conn: PostgreSQLConnection) async throws -> ServerFacts {
         let sql = """
             SELECT current_setting('server_version'), current_setting('server_version_num'),

@@ -3,15 +3,20 @@ import Foundation
 /// What a database backup records about the database, so a restore can be checked
 /// against it (DESIGN §3: "SQLite page count and per-table row counts").
 public struct DatabaseFacts: Codable, Sendable, Equatable {
+    /// `sqlite`.
     public var engine: String
+    /// Bytes per page.
     public var pageSize: Int
+    /// Pages in the database.
     public var pageCount: Int
     /// Rows per table at the instant of the backup.
     public var tableRows: [String: Int64]
     /// `integrity_check` (FULL) or `quick_check` (INCREMENTAL), and its answer.
     public var check: String
+    /// The check's answer: `ok` or what it found.
     public var checkResult: String
 
+    /// Facts as read from a database.
     public init(engine: String, pageSize: Int, pageCount: Int, tableRows: [String: Int64], check: String, checkResult: String) {
         self.engine = engine
         self.pageSize = pageSize
