@@ -49,7 +49,7 @@ public enum TestRepository {
     public static func backup(_ repo: Repository, _ paths: [String], type: BackupType? = nil, excludes: [String] = []) async throws -> BackupResult {
         var options = BackupOptions(paths: paths, type: type, host: "testhost", username: "tester")
         options.excludes = excludes
-        return try await Archiver(repository: repo).backup(options)
+        return try await FileTreeBackup(repository: repo).backup(options)
     }
 
     /// Every file under a repository with its bytes, for "nothing changed" and "no plaintext" checks.

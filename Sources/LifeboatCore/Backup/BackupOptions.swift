@@ -2,40 +2,35 @@ import Foundation
 
 /// What to back up and how; plain values filled in by the CLI or the server.
 public struct BackupOptions: Sendable {
-    /// Absolute paths of the local filesystem.
+    /// Absolute paths of the local filesystem, for ``FileTreeBackup``; a ``BackupSource`` names its own.
     public var paths: [String]
     /// `nil` chooses INCREMENTAL when an earlier snapshot of the same paths exists, FULL otherwise.
     public var type: BackupType?
+    /// Tags for the snapshot.
     public var tags: [String] = []
-    /// Glob patterns: a pattern with a `/` matches whole paths, one without matches names.
+    /// Glob patterns: a pattern with a `/` matches whole paths, one without matches names;
+    /// they add to those of the source.
     public var excludes: [String] = []
+    /// The host the snapshot and the lock name.
     public var host: String
+    /// The user the snapshot and the lock name.
     public var username: String
+    /// Recorded in the snapshot.
     public var programVersion: String = "dev"
     /// File workers running at once; each holds at most one read window (9 MiB).
     public var fileWorkers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
     /// How often a file that keeps changing while read is read again before it is reported.
     public var changedFileRetries: Int = 2
-    /// What the snapshot says it is a backup of.
-    public var source: Snapshot.Source = .files
-    /// Files whose content is read from another file: a database's consistent copy stands
-    /// in for the live file, whose name and metadata the snapshot keeps.
-    public var contentSubstitutes: [String: String] = [:]
-    /// Recorded in the snapshot for database sources.
-    public var database: DatabaseFacts?
-    /// The pre-backup check, recorded in the snapshot.
-    public var preCheck: Snapshot.CheckOutcome?
-    /// Files of a running database whose log makes them consistent (a PostgreSQL data
-    /// directory): a file that vanishes is skipped and one that changes while read is
-    /// taken as read, without a warning or a second read.
-    public var isLiveDatabaseDirectory = false
     /// Post-backup integrity verification: every pack and index segment this run wrote is
     /// read back and checked before the snapshot is written (``Checker/readBack(_:)``).
+    /// ``BackupPipeline`` always turns it on.
     public var readsBack = false
-    /// Called after every file is stored and before the snapshot is written; what it
-    /// returns is what is written. A throw ends the backup without a snapshot.
-    public var completeSnapshot: (@Sendable (Snapshot) async throws -> Snapshot)?
+    /// Where a source may make what its check needs (SQLite's copy, as large as the database).
+    public var scratchDirectory: String = NSTemporaryDirectory()
+    /// PostgreSQL: how long to wait for the WAL a backup needs to reach this repository's archive.
+    public var archiveTimeout: Duration = .seconds(300)
 
+    /// Options for a backup of `paths`; `type` nil lets the backup choose.
     public init(paths: [String], type: BackupType? = nil, host: String, username: String) {
         self.paths = paths
         self.type = type
@@ -46,8 +41,11 @@ public struct BackupOptions: Sendable {
 
 /// What a finished backup reports.
 public struct BackupResult: Sendable {
+    /// The id of the snapshot written.
     public let snapshotID: SnapshotID
+    /// The snapshot written.
     public let snapshot: Snapshot
+    /// What could not be read, as the snapshot records it.
     public var warnings: [String] { snapshot.warnings }
 }
 

@@ -3,7 +3,9 @@ import Foundation
 /// One backup run from beginning to end (DESIGN §6): the pre-backup consistency check,
 /// the backup to PRIMARY with a fresh data key and post-backup read-back, replication to
 /// every other reachable location (each copy verified by name), and retention per
-/// location.
+/// location. Every source takes the same path through its ``BackupSource`` phases
+/// (``SourceBackup``); the pre-check's result (SQLite's checked copy, PostgreSQL's
+/// checked session) is what the backup reads.
 ///
 /// The pipeline never writes a record itself: after each stage it hands an ``Event`` to
 /// the caller's `record` closure (the CLI writes it to the catalog), so that a crash
@@ -13,15 +15,29 @@ import Foundation
 public struct BackupPipeline: Sendable {
     /// What is backed up.
     public enum Source: Sendable {
+        /// Paths of the local filesystem.
         case files(paths: [String], excludes: [String])
+        /// A live SQLite database.
         case sqlite(path: String)
+        /// A running PostgreSQL cluster; a configured run checkpoints fast.
         case postgres(PostgreSQLSource, dataDirectory: String?)
+        /// Any source, exactly as it is set up.
+        case source(any BackupSource)
 
-        public var kind: String {
+        /// `files`, `sqlite` or `postgres`.
+        public var kind: String { backupSource.kind }
+
+        /// The source whose phases the run goes through.
+        public var backupSource: any BackupSource {
             switch self {
-            case .files: return "files"
-            case .sqlite: return "sqlite"
-            case .postgres: return "postgres"
+            case .files(let paths, let excludes): return FilesSource(paths: paths, excludes: excludes)
+            case .sqlite(let path): return SQLiteSource(path: path)
+            case .postgres(var source, let dataDirectory):
+                source.dataDirectory = dataDirectory
+                // A scheduled run starts at once rather than waiting minutes for a paced checkpoint.
+                source.checkpoint = .fast
+                return source
+            case .source(let source): return source
             }
         }
     }
@@ -29,16 +45,21 @@ public struct BackupPipeline: Sendable {
     /// A location other than PRIMARY. `open` may fail (a bucket that is down, a medium that
     /// is not mounted): that location's copy stays pending.
     public struct Location: Sendable {
+        /// The location's name in the configuration.
         public var name: String
+        /// PRIMARY, SECONDARY, TERTIARY or AIR_GAPPED.
         public var role: String
         /// The label of a removable medium, whose manifest is brought up to date after a copy.
         public var medium: String?
+        /// What retention forgets there after the copy; nil keeps everything.
         public var retention: RetentionPolicy?
         /// Whether the run copies to it. An AIR_GAPPED location is offline: it is written by
         /// `airgap export`, not by every run.
         public var replicates: Bool
+        /// Opens the location's storage.
         public var open: @Sendable () async throws -> any StorageBackend
 
+        /// A location the run copies to (unless `replicates` is false).
         public init(
             name: String, role: String, medium: String? = nil, retention: RetentionPolicy? = nil, replicates: Bool = true,
             open: @escaping @Sendable () async throws -> any StorageBackend
@@ -52,19 +73,31 @@ public struct BackupPipeline: Sendable {
         }
     }
 
+    /// One run's source and settings.
     public struct Request: Sendable {
         /// The source's name in the configuration; the snapshot is tagged `source:<name>`.
+        /// Empty for a source named by its paths alone (`lifeboat backup`): no tag.
         public var sourceName: String
+        /// What is backed up.
         public var source: Source
         /// nil: INCREMENTAL when a parent exists, FULL otherwise.
         public var type: BackupType?
+        /// The host the snapshot and the lock name.
         public var host: String
+        /// The user the snapshot and the lock name.
         public var username: String
+        /// Recorded in the snapshot.
         public var programVersion = "dev"
+        /// More tags for the snapshot.
         public var tags: [String] = []
+        /// Glob patterns left out, added to the source's own.
+        public var excludes: [String] = []
+        /// Files read at once; nil for the default (cores + 1).
+        public var fileWorkers: Int?
         /// PostgreSQL: how long to wait for the WAL to be archived.
         public var archiveTimeout: Duration = .seconds(300)
 
+        /// A run of `source`; `type` nil lets the pipeline choose.
         public init(sourceName: String, source: Source, type: BackupType?, host: String, username: String) {
             self.sourceName = sourceName
             self.source = source
@@ -73,9 +106,11 @@ public struct BackupPipeline: Sendable {
             self.username = username
         }
 
-        public var sourceTag: String { "source:\(sourceName)" }
+        /// `source:<name>`, or nil for an unnamed source.
+        public var sourceTag: String? { sourceName.isEmpty ? nil : "source:\(sourceName)" }
     }
 
+    /// The stages of a run, as the catalog records them.
     public enum Stage: String, Sendable, CaseIterable {
         case preCheck = "PRE_CHECK"
         case backup = "BACKUP"
@@ -86,19 +121,26 @@ public struct BackupPipeline: Sendable {
 
     /// What one location ended up with.
     public struct LocationResult: Sendable {
+        /// The location's name.
         public var name: String
+        /// The location's role.
         public var role: String
         /// nil when the copy arrived and was verified.
         public var error: String?
+        /// What the copy did, when it got that far.
         public var report: Replicator.Report?
         /// The snapshots the location holds after the copy: records of earlier runs whose
         /// copy was pending can be settled from it.
         public var snapshotsPresent: Set<SnapshotID>
     }
 
+    /// What retention did in one location.
     public struct RetentionResult: Sendable {
+        /// The location's name.
         public var location: String
+        /// The snapshots forgotten.
         public var forgotten: [SnapshotID]
+        /// Why retention failed there; nil when it ran.
         public var error: String?
     }
 
@@ -125,27 +167,35 @@ public struct BackupPipeline: Sendable {
 
     /// Why a run stopped; the stage says where.
     public struct Failure: Error, CustomStringConvertible {
+        /// The stage that failed.
         public var stage: Stage
         /// The post-backup read-back found damage (BackupError.readBackFailed).
         public var isVerificationFailure: Bool
+        /// What failed.
         public var underlying: any Error
+        /// One sentence for the user.
         public var description: String {
-            if stage == .preCheck, !(underlying is BackupError) {
+            // A source's own pre-check error already says so.
+            if stage == .preCheck, !(underlying is BackupError), !"\(underlying)".contains("pre-backup") {
                 return "the pre-backup check failed: \(underlying); nothing was written"
             }
             return "\(underlying)"
         }
     }
 
+    /// PRIMARY's repository: the backup goes there.
     public let primary: Repository
     /// PRIMARY's name in the configuration, as events name it.
     public let primaryName: String
+    /// Every other location.
     public let locations: [Location]
     /// Opens replicas for retention (their snapshots must be read to be forgotten).
     public let passphrase: String
     /// PRIMARY's own retention (PRIMARY is not among `locations`).
     public var primaryRetention: RetentionPolicy?
 
+    /// A pipeline that backs up to `primary` and copies to `locations`.
+    /// - Parameter passphrase: opens the locations' repositories for their retention.
     public init(primary: Repository, primaryName: String, locations: [Location], passphrase: String) {
         self.primary = primary
         self.primaryName = primaryName
@@ -153,16 +203,23 @@ public struct BackupPipeline: Sendable {
         self.passphrase = passphrase
     }
 
+    /// A pipeline that backs up to one repository and copies nowhere (`lifeboat backup`).
+    public init(primary: Repository) {
+        self.init(primary: primary, primaryName: "primary", locations: [], passphrase: "")
+    }
+
     /// Runs every stage; throws a ``Failure`` when the pre-check or the backup fails (a
     /// location's failure is an event, not a throw).
     @discardableResult
     public func run(
         _ request: Request, progress: AsyncStream<BackupProgress>.Continuation? = nil,
-        record: @Sendable (Event) async throws -> Void
+        record: @Sendable (Event) async throws -> Void = { _ in }
     ) async throws -> BackupResult {
-        let prepared: Prepared
+        let options = backupOptions(for: request)
+        let backup = SourceBackup(repository: primary)
+        let checked: any CheckedBackupSource
         do {
-            prepared = try await prepare(request)
+            checked = try await backup.check(request.source.backupSource, options: options)
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -170,13 +227,13 @@ public struct BackupPipeline: Sendable {
             try await record(.preCheck(outcome))
             throw Failure(stage: .preCheck, isVerificationFailure: false, underlying: error)
         }
-        // The database copy the check made is what is backed up; it goes whatever happens.
-        defer { if case .sqlite(let copy) = prepared { copy.discard() } }
-        try await record(.preCheck(prepared.check))
+        // What the check made (a database copy, a session) is what is backed up; it goes whatever happens.
+        defer { checked.discard() }
+        try await record(.preCheck(checked.preCheck))
 
         let result: BackupResult
         do {
-            result = try await backup(prepared, progress: progress)
+            result = try await backup.backup(checked, options: options, progress: progress)
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -213,64 +270,17 @@ public struct BackupPipeline: Sendable {
 
     // MARK: Stages
 
-    /// What the pre-check leaves for the backup: SQLite's checked copy, PostgreSQL's
-    /// checked session, so that neither is made or checked twice.
-    enum Prepared {
-        case files(BackupOptions, Snapshot.CheckOutcome)
-        case sqlite(SQLiteBackup.Prepared)
-        case postgres(PostgreSQLBackup.Prepared)
-
-        var check: Snapshot.CheckOutcome {
-            switch self {
-            case .files(_, let check): return check
-            case .sqlite(let copy): return copy.preCheck
-            case .postgres(let session): return session.preCheck
-            }
-        }
-    }
-
-    /// The pre-backup check: the source is readable and consistent; nothing is written.
-    private func prepare(_ request: Request) async throws -> Prepared {
+    /// The run's settings as every source's backup takes them; the read-back is always on
+    /// (DESIGN §1.3: nothing unverified is called done).
+    private func backupOptions(for request: Request) -> BackupOptions {
         var options = BackupOptions(paths: [], type: request.type, host: request.host, username: request.username)
         options.programVersion = request.programVersion
-        options.tags = [request.sourceTag] + request.tags
+        options.tags = (request.sourceTag.map { [$0] } ?? []) + request.tags
+        options.excludes = request.excludes
+        if let workers = request.fileWorkers { options.fileWorkers = max(1, workers) }
+        options.archiveTimeout = request.archiveTimeout
         options.readsBack = true
-        switch request.source {
-        case .files(let paths, let excludes):
-            var problems: [String] = []
-            for path in paths {
-                var st = stat()
-                if lstat(path, &st) != 0 {
-                    problems.append("\(path): \(String(cString: strerror(errno)))")
-                } else if access(path, R_OK) != 0 {
-                    problems.append("\(path): not readable (\(String(cString: strerror(errno))))")
-                }
-            }
-            guard problems.isEmpty else { throw BackupError.preCheckFailed(problems.joined(separator: "; ")) }
-            options.paths = paths
-            options.excludes = excludes
-            return .files(options, Snapshot.CheckOutcome(passed: true, details: "\(paths.count) paths present and readable"))
-        case .sqlite(let path):
-            return .sqlite(try await SQLiteBackup(repository: primary).prepare(databasePath: path, options: options))
-        case .postgres(let source, let dataDirectory):
-            var pg = PostgreSQLBackup.Options(source: source, backup: options)
-            pg.dataDirectory = dataDirectory
-            pg.checkpoint = .fast
-            pg.archiveTimeout = request.archiveTimeout
-            return .postgres(try await PostgreSQLBackup(repository: primary).prepare(pg))
-        }
-    }
-
-    private func backup(_ prepared: Prepared, progress: AsyncStream<BackupProgress>.Continuation?) async throws -> BackupResult {
-        switch prepared {
-        case .files(var options, let check):
-            options.preCheck = check
-            return try await Archiver(repository: primary).backup(options, progress: progress)
-        case .sqlite(let copy):
-            return try await SQLiteBackup(repository: primary).backup(copy, progress: progress)
-        case .postgres(let session):
-            return try await PostgreSQLBackup(repository: primary).backup(session, progress: progress)
-        }
+        return options
     }
 
     private func replicate(to location: Location, request: Request) async -> (LocationResult, (any StorageBackend)?) {

@@ -12,7 +12,7 @@ public enum CryptoError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .wrongPassphrase:
-            return "the passphrase does not open any key of this repository: check --password-file or LIFEBOAT_PASSWORD"
+            return "the passphrase does not open any key of this repository: check the passphrase given and where it comes from"
         case .authenticationFailed(let what):
             return "\(what) failed authentication: it is damaged or was not written with this repository's keys"
         case .malformed(let what, let reason):

@@ -18,6 +18,10 @@ public final class BlobWriter: Sendable {
     public let dataKey: DataKey
     private let state: Mutex<State>
     private let packsPerIndexSegment = 1
+    /// Tree packs stay small, whatever the data packs' target: trees are read on their own
+    /// (a backup loads its parent's, restore and check walk them), and a reader that fetches
+    /// whole packs (``PackCachingBackend``) then fetches 1 MiB, not 16.
+    static let treePackTargetBytes = 1 << 20
     /// Pack buffers come back here after upload; the scratch pool serves compression.
     private let packBuffers = ByteArrayPool(keep: 2)
     private let scratch = ByteArrayPool(keep: 6)
@@ -43,7 +47,7 @@ public final class BlobWriter: Sendable {
         state = Mutex(
             State(
                 known: Set(index.blobIDs), dataPack: PackBuilder(dataKey: key, nominalTargetBytes: target),
-                treePack: PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)))
+                treePack: PackBuilder(dataKey: key, nominalTargetBytes: Self.treePackTargetBytes)))
     }
 
     public var bytesAdded: Int64 { state.withLock { $0.bytesAdded } }
@@ -91,7 +95,7 @@ public final class BlobWriter: Sendable {
             if type == .tree {
                 _ = s.treePack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
                 guard s.treePack.isFull else { return nil }
-                defer { s.treePack = newPack(nominalBytes: repository.config.packTargetBytes) }
+                defer { s.treePack = newPack(nominalBytes: Self.treePackTargetBytes) }
                 return s.treePack
             } else {
                 _ = s.dataPack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
@@ -139,7 +143,7 @@ public final class BlobWriter: Sendable {
         var (data, tree) = state.withLock { s in
             defer {
                 s.dataPack = newPack(nominalBytes: repository.config.packTargetBytes)
-                s.treePack = newPack(nominalBytes: 1 << 20)
+                s.treePack = newPack(nominalBytes: Self.treePackTargetBytes)
             }
             return (s.dataPack, s.treePack)
         }

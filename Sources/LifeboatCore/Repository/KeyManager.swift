@@ -184,9 +184,9 @@ public enum KeyError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notFound(let p): return "no key file starts with '\(p)': list them with 'lifeboat key list'"
+        case .notFound(let p): return "no key file starts with '\(p)': give a prefix of an existing key file's id"
         case .ambiguous(let p, let n): return "'\(p)' matches \(n) key files: give more digits"
-        case .inUse: return "that key is the one in use: open the repository with another passphrase to remove it, or use 'key passwd'"
+        case .inUse: return "that key is the one in use: open the repository with another passphrase to remove it, or change its passphrase instead"
         case .lastKey: return "that is the only key: removing it would make the repository unreadable"
         case .otherRepository(let l): return "\(l) holds another repository: its keys are not rotated"
         }

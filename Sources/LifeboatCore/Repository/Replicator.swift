@@ -118,7 +118,7 @@ public enum ReplicationError: Error, Sendable, CustomStringConvertible {
         case .differentRepository(let l, let there, let here):
             return "\(l) holds another repository (\(there.prefix(8)), not \(here.prefix(8))): choose an empty location or that repository's own copy"
         case .damagedSource(let n, let l):
-            return "object \(n) in \(l) does not match its name: it is damaged; run 'lifeboat check --read-data' there first"
+            return "object \(n) in \(l) does not match its name: it is damaged; check that repository reading all its data first"
         case .copyDiffers(let n, let l):
             return "the copy of \(n) in \(l) reads back different: the location is faulty; nothing is taken as replicated"
         }

@@ -1,6 +1,5 @@
 @preconcurrency import Crypto
 import Foundation
-import Synchronization
 
 /// An open repository in one storage location: its config, its unlocked keys, and the
 /// reading side of the format (index, blobs, trees, snapshots).
@@ -11,23 +10,20 @@ public final class Repository: Sendable {
     public let config: RepositoryConfig
     public let masterKey: MasterKey
     let zstd: Zstd
-    private let dataKeys: Mutex<[DataKeyID: DataKey]>
-    /// The data key files read so far: a refresh reads only the ones written since.
-    private let dataKeyFilesRead = Mutex<Set<ObjectName>>([])
-    /// Keys a refresh did not find: asking again does not list the location again.
-    private let dataKeysAbsent = Mutex<Set<DataKeyID>>([])
+    /// The data keys the master key opened, and those other processes add meanwhile.
+    let dataKeyRing: DataKeyRing
     /// The key file the passphrase opened (nil right after `init`, which wrote the first one).
     public let keyName: ObjectName?
 
     public var location: String { backend.locationDescription }
 
-    private init(backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, dataKeys: [DataKeyID: DataKey], keyName: ObjectName?) {
+    private init(backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, keyName: ObjectName?) {
         self.backend = backend
         self.keyName = keyName
         self.config = config
         self.masterKey = masterKey
         self.zstd = Zstd(level: 3)
-        self.dataKeys = Mutex(dataKeys)
+        self.dataKeyRing = DataKeyRing(backend: backend, masterKey: masterKey)
     }
 
     // MARK: - Creating and opening
@@ -44,7 +40,7 @@ public final class Repository: Sendable {
         let keyName = try await writeKeyFile(keyFile, to: backend)
         // The config goes last: a location with a config is a complete repository.
         try await backend.write(.config, bytes: JSONCoding.encode(config))
-        return Repository(backend: backend, config: config, masterKey: master, dataKeys: [:], keyName: keyName)
+        return Repository(backend: backend, config: config, masterKey: master, keyName: keyName)
     }
 
     @discardableResult
@@ -89,7 +85,7 @@ public final class Repository: Sendable {
             }
             throw CryptoError.wrongPassphrase
         }
-        let repo = Repository(backend: backend, config: config, masterKey: master, dataKeys: [:], keyName: opened)
+        let repo = Repository(backend: backend, config: config, masterKey: master, keyName: opened)
         try await repo.loadDataKeys()
         return repo
     }
@@ -112,64 +108,40 @@ public final class Repository: Sendable {
 
     /// Reads the data keys written since the last call: other processes (a backup run, `wal
     /// push`) add keys while this one holds the repository open.
+    /// - Throws: a storage error when the location cannot be listed.
     public func refreshDataKeys() async throws {
-        try await loadDataKeys()
+        try await dataKeyRing.load()
     }
 
     func loadDataKeys() async throws {
-        var loaded: [DataKeyID: DataKey] = [:]
-        let known = dataKeyFilesRead.withLock { $0 }
-        var read: [ObjectName] = []
-        for info in try await backend.list(.dataKeys) where !known.contains(info.name) {
-            read.append(info.name)
-            // A damaged data key file costs only the objects sealed with it: they are reported
-            // as such (dataKeyMissing) when used, and `check` names them.
-            guard let bytes = try? await backend.read(info.name),
-                let file = try? JSONCoding.decode(DataKeyFile.self, from: bytes, what: info.name.path)
-            else { continue }
-            // After an interrupted rotation two files may hold one id: keep the one that opens.
-            if let key = try? file.open(with: masterKey) { loaded[key.id] = key }
-        }
-        dataKeys.withLock { $0.merge(loaded) { a, _ in a } }
-        dataKeyFilesRead.withLock { $0.formUnion(read) }
-        if !loaded.isEmpty { dataKeysAbsent.withLock { $0.subtract(loaded.keys) } }
+        try await dataKeyRing.load()
     }
 
     /// Makes, seals and stores a fresh data key for one backup run.
     func createDataKey(now: Date, purpose: String? = nil) async throws -> DataKey {
-        var key = DataKey.generate(purpose: purpose)
-        key.created = now
-        let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: masterKey, created: now))
-        try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
-        dataKeys.withLock { $0[key.id] = key }
-        return key
+        try await dataKeyRing.create(now: now, purpose: purpose)
     }
 
     /// Every data key this repository's master key opened.
-    var allDataKeys: [DataKey] { dataKeys.withLock { Array($0.values) } }
+    var allDataKeys: [DataKey] { dataKeyRing.all }
 
     /// The same repository seen through another master key (after `key rotate`).
     func reopened(with master: MasterKey, keyName: ObjectName?) async throws -> Repository {
-        let repo = Repository(backend: backend, config: config, masterKey: master, dataKeys: [:], keyName: keyName)
+        let repo = Repository(backend: backend, config: config, masterKey: master, keyName: keyName)
         try await repo.loadDataKeys()
         return repo
     }
 
+    /// The data key `id`, among those this process has read.
+    /// - Throws: ``RepositoryError/dataKeyMissing(_:)`` when it is not among them.
     public func dataKey(_ id: DataKeyID) throws -> DataKey {
-        guard let key = dataKeys.withLock({ $0[id] }) else { throw RepositoryError.dataKeyMissing(id) }
-        return key
+        try dataKeyRing.key(id)
     }
 
     /// As ``dataKey(_:)``, but a key this process has not seen yet is looked for once more
     /// in the location (written by another process since this one opened it).
     func dataKeyRefreshing(_ id: DataKeyID) async throws -> DataKey {
-        if let key = dataKeys.withLock({ $0[id] }) { return key }
-        if !dataKeysAbsent.withLock({ $0.contains(id) }) {
-            try await loadDataKeys()
-            if let key = dataKeys.withLock({ $0[id] }) { return key }
-            dataKeysAbsent.withLock { _ = $0.insert(id) }
-        }
-        throw RepositoryError.dataKeyMissing(id)
+        try await dataKeyRing.keyRefreshing(id)
     }
 
     /// The chunker for ordinary files, keyed by the repository secret.
@@ -195,113 +167,6 @@ public final class Repository: Sendable {
         }
         let key = try await dataKeyRefreshing(try SealedObject.keyID(of: sealed, name: name))
         return try SealedObject.open(sealed, name: name, dataKey: key, zstd: zstd)
-    }
-
-    // MARK: - Index
-
-    /// Reads and merges every index segment. A damaged segment is left out and named in
-    /// `problems`: its blobs count as absent, so a backup stores them again and a restore
-    /// reports the files that need them, while everything else keeps working.
-    public func loadIndex() async throws -> MasterIndex {
-        var index = MasterIndex()
-        for info in try await backend.list(.index) {
-            do {
-                index.add(try IndexSegment.decode(try await loadSealed(info.name), what: info.name.path))
-            } catch let error as StorageError {
-                throw error
-            } catch {
-                index.problems.append("index \(info.name.name): \(error)")
-            }
-        }
-        return index
-    }
-
-    // MARK: - Blobs and trees
-
-    /// Reads one blob, authenticates it and returns its plaintext.
-    public func loadBlob(_ location: BlobLocation) async throws -> [UInt8] {
-        let pack = ObjectName(.data, location.pack.hex)
-        let sealed = try await backend.read(pack, offset: location.offset, length: location.sealedBytes)
-        return try openBlob(sealed, location: location)
-    }
-
-    /// Authenticates and decompresses a sealed blob read from its pack.
-    func openBlob(_ sealed: [UInt8], location: BlobLocation) throws -> [UInt8] {
-        let key = try dataKey(location.dataKey)
-        let pack = ObjectName(.data, location.pack.hex)
-        let plain: Data
-        do {
-            plain = try sealed.withUnsafeBytes { (p) throws in
-                try withUnsafeBytes(of: location.id.digest.bytesTuple) { (ad) throws in
-                    try Sealing.open(p, key: key.key, additionalData: ad, what: "blob \(location.id.shortHex) in pack \(location.pack.shortHex)")
-                }
-            }
-        } catch {
-            throw RepositoryError.damaged(pack, reason: "\(error)")
-        }
-        guard location.isCompressed else {
-            guard plain.count == location.plainBytes else { throw RepositoryError.damaged(pack, reason: "blob \(location.id.shortHex) has the wrong length") }
-            return Array(plain)
-        }
-        do {
-            return try plain.withUnsafeBytes { (p) throws in try zstd.decompress(p, plainBytes: location.plainBytes) }
-        } catch {
-            throw RepositoryError.damaged(pack, reason: "blob \(location.id.shortHex): \(error)")
-        }
-    }
-
-    public func loadTree(_ id: BlobID, index: MasterIndex) async throws -> Tree {
-        guard let location = index.location(of: id) else { throw RepositoryError.blobNotInIndex(id) }
-        return try Tree.decode(try await loadBlob(location), id: id)
-    }
-
-    // MARK: - Snapshots
-
-    public func loadSnapshot(_ id: SnapshotID) async throws -> Snapshot {
-        let name = ObjectName(.snapshots, id.hex)
-        return try JSONCoding.decode(Snapshot.self, from: try await loadSealed(name), what: name.path)
-    }
-
-    /// Every readable snapshot, oldest first, and a line for each one that is damaged
-    /// (one damaged snapshot must not hide the others).
-    public func listSnapshots() async throws -> (snapshots: [SnapshotEntry], damaged: [String]) {
-        var out: [SnapshotEntry] = []
-        var damaged: [String] = []
-        for info in try await backend.list(.snapshots) {
-            guard let id = SnapshotID(hex: info.name.name) else { continue }  // not ours: ignored, `check` reports it
-            do {
-                out.append(SnapshotEntry(id: id, snapshot: try await loadSnapshot(id)))
-            } catch let error as StorageError {
-                throw error
-            } catch {
-                damaged.append("snapshot \(id.shortHex): \(error)")
-            }
-        }
-        return (out.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }, damaged)
-    }
-
-    /// Every readable snapshot, oldest first; `listSnapshots()` also names the damaged ones.
-    public func snapshots() async throws -> [SnapshotEntry] {
-        try await listSnapshots().snapshots
-    }
-
-    /// Resolves `latest` or a unique prefix of a snapshot id.
-    public func findSnapshot(_ reference: String) async throws -> SnapshotEntry {
-        let all = try await snapshots()
-        if reference == "latest" {
-            guard let last = all.last else { throw RepositoryError.snapshotNotFound(reference) }
-            return last
-        }
-        let prefix = reference.lowercased()
-        let matches = all.filter { $0.id.hex.hasPrefix(prefix) }
-        guard !prefix.isEmpty, let first = matches.first else { throw RepositoryError.snapshotNotFound(reference) }
-        guard matches.count == 1 else { throw RepositoryError.ambiguousSnapshot(reference, candidates: matches.count) }
-        return first
-    }
-
-    func saveSnapshot(_ snapshot: Snapshot, dataKey: DataKey) async throws -> SnapshotID {
-        let name = try await saveSealed(JSONCoding.encode(snapshot), kind: .snapshots, dataKey: dataKey)
-        return SnapshotID(hex: name.name)!
     }
 }
 

@@ -19,7 +19,7 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notARepository(let l):
-            return "\(l) holds no Lifeboat repository (no config object): check --repo or run 'lifeboat init'"
+            return "\(l) holds no Lifeboat repository (no config object): check the location, or initialize a repository there"
         case .alreadyInitialized(let l):
             return "\(l) already holds a repository: choose an empty location"
         case .unsupportedVersion(let v, let l):
@@ -29,15 +29,15 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
         case .dataKeyMissing(let id):
             return "data key \(id.shortHex) is missing from datakeys/: restore it from another location"
         case .blobNotInIndex(let id):
-            return "blob \(id.shortHex) is referenced but not in the index: run 'lifeboat check'"
+            return "blob \(id.shortHex) is referenced but not in the index: check the repository to find what it affects"
         case .damaged(let name, let reason):
-            return "object \(name) is damaged (\(reason)): run 'lifeboat check --read-data' and restore it from another location"
+            return "object \(name) is damaged (\(reason)): check the repository reading all its data, and restore the object from another location"
         case .undecodable(let what, let reason):
-            return "\(what) cannot be decoded (\(reason)): it is damaged; run 'lifeboat check' and restore it from another location"
+            return "\(what) cannot be decoded (\(reason)): it is damaged; check the repository and restore it from another location"
         case .invalidConfig(let reason, let l):
             return "the config of the repository in \(l) is invalid (\(reason)): restore it from another copy"
         case .snapshotNotFound(let s):
-            return "no snapshot matches '\(s)': list them with 'lifeboat snapshots'"
+            return "no snapshot matches '\(s)': give a prefix of an existing snapshot's id, or latest"
         case .ambiguousSnapshot(let s, let n):
             return "'\(s)' matches \(n) snapshots: give more digits of the id"
         case .locked(let by, let l):

@@ -141,7 +141,7 @@ public struct WalArchive: Sendable {
         let temporary = path + ".lifeboat-\(Digest256.random().hex.prefix(8))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileSystemError("open", RawPath(temporary), errno: errno) }
-        let failure: Int32? = contents.bytes.withUnsafeBytes { LocalDirectoryBackend.writeAll(fd, $0, at: 0) } ?? (fsync(fd) == 0 ? nil : errno)
+        let failure: Int32? = contents.bytes.withUnsafeBytes { DurableFile.writeAll(fd, $0, at: 0) } ?? (fsync(fd) == 0 ? nil : errno)
         close(fd)
         if let failure {
             unlink(temporary)

@@ -220,7 +220,7 @@ public struct PostgreSQLRestorer: Sendable {
         guard fd >= 0 else { throw FileSystemError("open", RawPath(path), errno: errno) }
         defer { close(fd) }
         let bytes = Array(text.utf8)
-        if let e = bytes.withUnsafeBytes({ LocalDirectoryBackend.writeAll(fd, $0, at: 0) }) { throw FileSystemError("write", RawPath(path), errno: e) }
+        if let e = bytes.withUnsafeBytes({ DurableFile.writeAll(fd, $0, at: 0) }) { throw FileSystemError("write", RawPath(path), errno: e) }
         guard fsync(fd) == 0 else { throw FileSystemError("fsync", RawPath(path), errno: errno) }
         var st = stat()
         if geteuid() == 0 && stat(ownerLike, &st) == 0 { fchown(fd, st.st_uid, st.st_gid) }
@@ -250,7 +250,7 @@ public enum RestoreDatabaseError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .incomplete(let dir, let problems):
-            return "the restore into \(dir) is incomplete (\(problems)): the cluster was not started; run 'lifeboat check --read-data'"
+            return "the restore into \(dir) is incomplete (\(problems)): the cluster was not started; check the repository reading all its data"
         }
     }
 }

@@ -71,24 +71,9 @@ private struct RestoreWalk {
         self.options = options
     }
 
-    struct FileJob: Sendable {
-        let path: RawPath
-        let snapshotPath: String
-        let node: Node
-        /// Opened for writing by the walk; the job closes it.
-        let fd: Int32
-    }
-
-    enum FileOutcome: Sendable {
-        case written(bytes: Int64, verified: Bool)
-        case damaged(String)
-        case verificationFailed(String)
-        case failed(String)
-    }
-
     mutating func run(root: BlobID, target: RawPath) async throws {
         let options = self.options
-        try await withThrowingTaskGroup(of: (FileJob, FileOutcome).self) { group in
+        try await withThrowingTaskGroup(of: (RestoreContentWriter.Job, RestoreContentWriter.Outcome).self) { group in
             var running = 0
             // (tree, where it goes, its snapshot path, whether an include already matched above,
             // whether this run made the directory, so that nothing in it can exist yet)
@@ -141,10 +126,10 @@ private struct RestoreWalk {
                             continue
                         }
                         running += 1
-                        let job = FileJob(path: path, snapshotPath: snapshotPath, node: node, fd: fd)
+                        let job = RestoreContentWriter.Job(path: path, snapshotPath: snapshotPath, node: node, fd: fd)
                         let (repository, index) = (self.repository, self.index)
                         group.addTask {
-                            (job, await Self.writeFile(job, repository: repository, index: index, options: options))
+                            (job, await RestoreContentWriter.write(job, repository: repository, index: index, options: options))
                         }
                     case .file:
                         continue
@@ -166,7 +151,7 @@ private struct RestoreWalk {
         for (path, node) in directories.reversed() { applyMetadata(path, node: node, isDirectory: true) }
     }
 
-    private mutating func record(_ job: FileJob, _ outcome: FileOutcome) {
+    private mutating func record(_ job: RestoreContentWriter.Job, _ outcome: RestoreContentWriter.Outcome) {
         switch outcome {
         case .written(let bytes, let verified):
             result.filesRestored += 1
@@ -256,157 +241,8 @@ private struct RestoreWalk {
         applyMetadata(path, node: node, isDirectory: false)
     }
 
-    /// Owner, mode, extended attributes and times, in that order: chown clears setuid, and
-    /// every change but the last would move the mtime.
+    /// A metadata problem is the entry's, reported with it; the restore goes on.
     private mutating func applyMetadata(_ path: RawPath, node: Node, isDirectory: Bool) {
-        if let error = Self.applyMetadata(path, node: node, options: options) { result.errors.append(error) }
-    }
-
-    static func applyMetadata(_ path: RawPath, node: Node, options: RestoreOptions) -> String? {
-        let isLink = node.type == .symlink
-        var problems: [String] = []
-        if options.restoreOwnership {
-            if path.withCString({ lchown($0, node.uid, node.gid) }) != 0 { problems.append("chown: \(String(cString: strerror(errno)))") }
-        }
-        if !isLink {
-            if path.withCString({ chmod($0, mode_t(node.mode)) }) != 0 { problems.append("chmod: \(String(cString: strerror(errno)))") }
-        }
-        for x in node.xattrs {
-            let r = path.withCString { p in x.name.withCString { n in x.value.withUnsafeBytes { lsetxattr(p, n, $0.baseAddress, $0.count, 0) } } }
-            if r != 0 { problems.append("xattr \(x.name): \(String(cString: strerror(errno)))") }
-        }
-        var times = [
-            timespec(tv_sec: Int(node.mtime.seconds), tv_nsec: Int(node.mtime.nanoseconds)),
-            timespec(tv_sec: Int(node.mtime.seconds), tv_nsec: Int(node.mtime.nanoseconds)),
-        ]
-        if path.withCString({ utimensat(AT_FDCWD, $0, &times, AT_SYMLINK_NOFOLLOW) }) != 0 {
-            problems.append("times: \(String(cString: strerror(errno)))")
-        }
-        return problems.isEmpty ? nil : "\(path): \(problems.joined(separator: ", "))"
-    }
-
-    /// The same as ``applyMetadata(_:node:options:)`` through an open descriptor: no path
-    /// lookups, which a restore of many small files otherwise spends much of its time on.
-    static func applyMetadata(fd: Int32, path: RawPath, node: Node, options: RestoreOptions) -> String? {
-        var problems: [String] = []
-        if options.restoreOwnership, fchown(fd, node.uid, node.gid) != 0 { problems.append("chown: \(String(cString: strerror(errno)))") }
-        if fchmod(fd, mode_t(node.mode)) != 0 { problems.append("chmod: \(String(cString: strerror(errno)))") }
-        for x in node.xattrs {
-            let r = x.name.withCString { n in x.value.withUnsafeBytes { fsetxattr(fd, n, $0.baseAddress, $0.count, 0) } }
-            if r != 0 { problems.append("xattr \(x.name): \(String(cString: strerror(errno)))") }
-        }
-        var times = [
-            timespec(tv_sec: Int(node.mtime.seconds), tv_nsec: Int(node.mtime.nanoseconds)),
-            timespec(tv_sec: Int(node.mtime.seconds), tv_nsec: Int(node.mtime.nanoseconds)),
-        ]
-        if futimens(fd, &times) != 0 { problems.append("times: \(String(cString: strerror(errno)))") }
-        return problems.isEmpty ? nil : "\(path): \(problems.joined(separator: ", "))"
-    }
-
-    // MARK: - File content
-
-    private static let zeroBlock = [UInt8](repeating: 0, count: 4096)
-
-    static func writeFile(_ job: FileJob, repository: Repository, index: MasterIndex, options: RestoreOptions) async -> FileOutcome {
-        let path = job.path
-        let fd = job.fd
-        var offset = 0
-        var failure: FileOutcome?
-        for id in job.node.content {
-            guard let location = index.location(of: id) else {
-                failure = .damaged("blob \(id.shortHex) is not in the index")
-                break
-            }
-            let plain: [UInt8]
-            do {
-                plain = try await repository.loadBlob(location)
-            } catch {
-                failure = .damaged("\(error)")
-                break
-            }
-            if let e = write(plain, fd: fd, at: offset, sparse: options.sparse) {
-                failure = .failed("write: \(String(cString: strerror(e)))")
-                break
-            }
-            offset += plain.count
-        }
-        // A file that ends in a hole is shorter than its size until truncated to it.
-        if failure == nil, lseek(fd, 0, SEEK_END) != off_t(offset), ftruncate(fd, off_t(offset)) != 0 {
-            failure = .failed("truncate: \(String(cString: strerror(errno)))")
-        }
-        if let failure {
-            close(fd)
-            // Never leave a file with wrong or missing bytes where the right one should be.
-            path.withCString { _ = unlink($0) }
-            return failure
-        }
-        var verified = false
-        if options.verify {
-            if let problem = verifyFile(path, content: job.node.content, index: index, repository: repository) {
-                close(fd)
-                path.withCString { _ = unlink($0) }
-                return .verificationFailed(problem)
-            }
-            verified = true
-        }
-        let problem = applyMetadata(fd: fd, path: path, node: job.node, options: options)
-        close(fd)
-        if let problem { return .failed(problem) }
-        return .written(bytes: Int64(offset), verified: verified)
-    }
-
-    /// pwrite of the non-zero 4 KiB blocks only when sparse; returns errno on failure.
-    private static func write(_ bytes: [UInt8], fd: Int32, at offset: Int, sparse: Bool) -> Int32? {
-        bytes.withUnsafeBytes { p -> Int32? in
-            var i = 0
-            while i < p.count {
-                var runEnd = i
-                if sparse {
-                    // Skip zero blocks; then take the following run of non-zero blocks.
-                    while i < p.count, isZero(p, i) { i += 4096 }
-                    runEnd = i
-                    while runEnd < p.count, !isZero(p, runEnd) { runEnd += 4096 }
-                    runEnd = min(runEnd, p.count)
-                } else {
-                    runEnd = p.count
-                }
-                if i >= p.count { break }
-                var done = i
-                while done < runEnd {
-                    let n = pwrite(fd, p.baseAddress! + done, runEnd - done, off_t(offset + done))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return errno
-                    }
-                    done += n
-                }
-                i = runEnd
-            }
-            return nil
-        }
-    }
-
-    @inline(__always)
-    private static func isZero(_ p: UnsafeRawBufferPointer, _ at: Int) -> Bool {
-        let n = min(4096, p.count - at)
-        return zeroBlock.withUnsafeBytes { memcmp(p.baseAddress! + at, $0.baseAddress!, n) == 0 }
-    }
-
-    /// Reads the file back in the snapshot's blob lengths and compares each blob id.
-    private static func verifyFile(_ path: RawPath, content: [BlobID], index: MasterIndex, repository: Repository) -> String? {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return "cannot reopen: \(String(cString: strerror(errno)))" }
-        defer { close(fd) }
-        var offset = 0
-        for id in content {
-            guard let length = index.location(of: id)?.plainBytes else { return "blob \(id.shortHex) not indexed" }
-            var buffer = [UInt8](repeating: 0, count: length)
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, off_t(offset)) }
-            guard n == length, repository.masterKey.blobID(of: buffer) == id else { return "bytes at offset \(offset) differ" }
-            offset += length
-        }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Int(st.st_size) == offset else { return "size differs" }
-        return nil
+        if let error = RestoreMetadata.apply(to: path, node: node, options: options) { result.errors.append(error) }
     }
 }

@@ -147,7 +147,7 @@ public struct Pruner: Sendable {
         for (record, wanted) in repack {
             let bytes = try await backend.read(ObjectName(.data, record.id.hex))
             guard Digest256.sha256(bytes).hex == record.id.hex else {
-                throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name; run 'lifeboat check --read-data'")
+                throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name: it is damaged; check the repository reading all its data")
             }
             let key = try await repository.dataKeyRefreshing(record.dataKey)
             for b in wanted {
@@ -198,7 +198,7 @@ public enum PruneError: Error, Sendable, CustomStringConvertible {
         case .unreadable(let what, let reason):
             return "prune stopped before deleting anything: \(what) is unreadable (\(reason)); repair it or restore it from another location first"
         case .missingBlob(let blob, let snapshot):
-            return "prune stopped before deleting anything: snapshot \(snapshot.shortHex) needs blob \(blob.shortHex), which is not in the index; run 'lifeboat check'"
+            return "prune stopped before deleting anything: snapshot \(snapshot.shortHex) needs blob \(blob.shortHex), which is not in the index; check the repository"
         }
     }
 }

@@ -57,7 +57,7 @@ public final class LocalDirectoryBackend: StorageBackend {
         guard fd >= 0 else { throw mapErrno(errno, what: tmp, name: name, location: location) }
         var failure: StorageError?
         let error = bytes.withUnsafeBytes { p in
-            p.count >= directWriteThreshold ? writeDirect(fd, p) : writeAll(fd, p, at: 0)
+            p.count >= directWriteThreshold ? writeDirect(fd, p) : DurableFile.writeAll(fd, p, at: 0)
         }
         if let error { failure = mapErrno(error, what: tmp, name: name, location: location) }
         if failure == nil && fsync(fd) != 0 { failure = mapErrno(errno, what: tmp, name: name, location: location) }
@@ -80,20 +80,6 @@ public final class LocalDirectoryBackend: StorageBackend {
     static let directWriteThreshold = 1 << 20
     private static let directStaging = RawBufferPool(byteCount: 1 << 20, keep: 4)
 
-    /// Writes all of `p` at `offset`; returns errno on failure.
-    static func writeAll(_ fd: Int32, _ p: UnsafeRawBufferPointer, at offset: Int) -> Int32? {
-        var done = 0
-        while done < p.count {
-            let n = pwrite(fd, p.baseAddress! + done, p.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            done += n
-        }
-        return nil
-    }
-
     /// Writes a large object with O_DIRECT: the block-aligned part from an aligned copy,
     /// the rest normally. Buffered writes followed by fsync ran at a fifth of the disk's
     /// speed here and cost a kernel copy of every byte; direct I/O does neither. Where
@@ -102,7 +88,7 @@ public final class LocalDirectoryBackend: StorageBackend {
         let block = 4096
         let aligned = p.count / block * block
         let flags = fcntl(fd, F_GETFL)
-        guard fcntl(fd, F_SETFL, flags | O_DIRECT) == 0 else { return writeAll(fd, p, at: 0) }
+        guard fcntl(fd, F_SETFL, flags | O_DIRECT) == 0 else { return DurableFile.writeAll(fd, p, at: 0) }
         // Staged through one aligned 1 MiB buffer: direct I/O needs aligned memory, and a
         // staging copy of the whole pack would cost as much memory as the pack.
         let staging = directStaging.take()
@@ -113,15 +99,15 @@ public final class LocalDirectoryBackend: StorageBackend {
         while offset < aligned, result == nil {
             let n = min(buffer.count, aligned - offset)
             buffer.baseAddress!.copyMemory(from: p.baseAddress! + offset, byteCount: n)
-            result = writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: offset)
+            result = DurableFile.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: offset)
             offset += n
         }
         _ = fcntl(fd, F_SETFL, flags)
         if result == EINVAL {
-            return writeAll(fd, p, at: 0)
+            return DurableFile.writeAll(fd, p, at: 0)
         }
         if result == nil && aligned < p.count {
-            result = writeAll(fd, UnsafeRawBufferPointer(rebasing: p[aligned...]), at: aligned)
+            result = DurableFile.writeAll(fd, UnsafeRawBufferPointer(rebasing: p[aligned...]), at: aligned)
         }
         return result
     }
@@ -281,10 +267,7 @@ public final class LocalDirectoryBackend: StorageBackend {
     }
 
     static func fsyncFolder(_ folder: String, location: String) throws {
-        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw mapErrno(errno, what: folder, name: nil, location: location) }
-        defer { close(fd) }
-        if fsync(fd) != 0 && errno != EINVAL { throw mapErrno(errno, what: folder, name: nil, location: location) }
+        if let e = DurableFile.syncFolder(folder) { throw mapErrno(e, what: folder, name: nil, location: location) }
     }
 
     static func mapErrno(_ e: Int32, what: String, name: ObjectName?, location: String) -> StorageError {

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Objects are never overwritten or deleted (locks and the manifest excepted); writes are
 /// fsynced like every local write. Its `manifest.json` is brought up to date by whoever
-/// writes to it (``MediumManifest/record(_:now:)``) after the objects, never before.
+/// writes to it after the objects, never before (the replicator and the air-gap export).
 public final class RemovableMediaBackend: StorageBackend {
     public let inner: LocalDirectoryBackend
     public var locationDescription: String { inner.locationDescription }

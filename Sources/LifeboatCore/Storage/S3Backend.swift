@@ -4,8 +4,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-#if canImport(FoundationXML)
-import FoundationXML
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// An S3-compatible bucket (the SECONDARY location): `s3://bucket/prefix`.
@@ -63,7 +63,7 @@ public final class S3Backend: StorageBackend {
         self.client = client
     }
 
-    private func key(_ name: ObjectName) -> String {
+    func key(_ name: ObjectName) -> String {
         configuration.prefix.isEmpty ? name.path : "\(configuration.prefix)/\(name.path)"
     }
 
@@ -75,7 +75,7 @@ public final class S3Backend: StorageBackend {
         let body: ByteBuffer
     }
 
-    private func send(
+    func send(
         _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers extra: [(String, String)] = [], body: [UInt8] = [],
         what: String
     ) async throws -> Response {
@@ -105,8 +105,8 @@ public final class S3Backend: StorageBackend {
         }
     }
 
-    private func failure(_ r: Response, _ name: ObjectName?, what: String) -> StorageError {
-        let code = Self.errorCode(r.body)
+    func failure(_ r: Response, _ name: ObjectName?, what: String) -> StorageError {
+        let code = S3XML.errorCode(r.body)
         switch r.status.code {
         case 404: return name.map { .objectNotFound($0, location: locationDescription) } ?? .locationNotFound(location: locationDescription)
         case 403: return .permissionDenied("\(what) (\(code ?? "AccessDenied"))", location: locationDescription)
@@ -114,12 +114,6 @@ public final class S3Backend: StorageBackend {
         case 429, 500...599: return .transient("\(what): HTTP \(r.status.code) \(code ?? "")", location: locationDescription)
         default: return .io("\(what): HTTP \(r.status.code) \(code ?? "")", errno: EIO, location: locationDescription)
         }
-    }
-
-    static func errorCode(_ body: ByteBuffer) -> String? {
-        let text = String(buffer: body)
-        guard let start = text.range(of: "<Code>"), let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex) else { return nil }
-        return String(text[start.upperBound..<end.lowerBound])
     }
 
     // MARK: - StorageBackend
@@ -134,68 +128,6 @@ public final class S3Backend: StorageBackend {
         headers += lockHeaders() + lockedUploadMD5(bytes)
         let r = try await send(.PUT, key: key(name), headers: headers, body: bytes, what: "PUT \(name)")
         guard r.status == .ok else { throw failure(r, name, what: "PUT \(name)") }
-    }
-
-    private func lockHeaders() -> [(String, String)] {
-        guard let lock = configuration.objectLock else { return [] }
-        let until = Date().addingTimeInterval(lock.period.seconds)
-        return [("x-amz-object-lock-mode", lock.mode.rawValue), ("x-amz-object-lock-retain-until-date", ISO8601.format(until))]
-    }
-
-    /// S3 demands Content-MD5 on uploads under Object Lock (a SHA-256 checksum is not enough).
-    private func lockedUploadMD5(_ bytes: [UInt8]) -> [(String, String)] {
-        guard configuration.objectLock != nil else { return [] }
-        return [("content-md5", Data(Insecure.MD5.hash(data: bytes)).base64EncodedString())]
-    }
-
-    /// An object's Object Lock retention, from the headers of a HEAD (which S3 sends to
-    /// whoever may read the retention), or nil when it has none.
-    public func retention(of name: ObjectName) async throws -> (mode: String, retainUntil: Date)? {
-        let r = try await send(.HEAD, key: key(name), what: "HEAD \(name)")
-        guard r.status == .ok else { throw failure(r, name, what: "HEAD \(name)") }
-        guard let mode = r.headers.first(name: "x-amz-object-lock-mode"),
-            let until = r.headers.first(name: "x-amz-object-lock-retain-until-date").flatMap(Self.parseDate)
-        else { return nil }
-        return (mode, until)
-    }
-
-    /// S3 writes dates as ISO 8601, with or without fractional seconds.
-    static func parseDate(_ text: String) -> Date? {
-        ISO8601.parse(text) ?? ISO8601.parse(text.replacingOccurrences(of: "+00:00", with: "Z"))
-    }
-
-    private func writeMultipart(_ name: ObjectName, bytes: [UInt8]) async throws {
-        let objectKey = key(name)
-        let created = try await send(
-            .POST, key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "SHA256")] + lockHeaders(),
-            what: "start upload of \(name)")
-        guard created.status == .ok, let uploadID = Self.element("UploadId", in: created.body) else {
-            throw failure(created, name, what: "start upload of \(name)")
-        }
-        do {
-            var parts: [(Int, String)] = []
-            var number = 1
-            for start in stride(from: 0, to: bytes.count, by: configuration.partBytes) {
-                let part = Array(bytes[start..<min(bytes.count, start + configuration.partBytes)])
-                let r = try await send(
-                    .PUT, key: objectKey, query: [("partNumber", "\(number)"), ("uploadId", uploadID)],
-                    headers: [("x-amz-checksum-sha256", Data(SHA256.hash(data: part)).base64EncodedString()), ("content-length", "\(part.count)")]
-                        + lockedUploadMD5(part),
-                    body: part, what: "upload part \(number) of \(name)")
-                guard r.status == .ok, let etag = r.headers.first(name: "etag") else { throw failure(r, name, what: "upload part \(number) of \(name)") }
-                parts.append((number, etag))
-                number += 1
-            }
-            let xml = "<CompleteMultipartUpload>" + parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\($0.1)</ETag></Part>" }.joined()
-                + "</CompleteMultipartUpload>"
-            let done = try await send(.POST, key: objectKey, query: [("uploadId", uploadID)], body: Array(xml.utf8), what: "complete upload of \(name)")
-            // S3 can answer 200 with an error document inside.
-            guard done.status == .ok, Self.errorCode(done.body) == nil else { throw failure(done, name, what: "complete upload of \(name)") }
-        } catch {
-            // Leave no half upload to be billed for; the original error is the one that matters.
-            _ = try? await send(.DELETE, key: objectKey, query: [("uploadId", uploadID)], what: "abort upload of \(name)")
-            throw error
-        }
     }
 
     public func read(_ name: ObjectName) async throws -> [UInt8] {
@@ -246,7 +178,7 @@ public final class S3Backend: StorageBackend {
             if let token { query.append(("continuation-token", token)) }
             let r = try await send(.GET, key: nil, query: query, what: "list \(folder)")
             guard r.status == .ok else { throw failure(r, nil, what: "list \(folder)") }
-            let page = ListPage.parse(r.body)
+            let page = S3XML.ListPage.parse(r.body)
             for (k, size) in page.objects {
                 let rest = String(k.dropFirst(folder.count))
                 let name: String
@@ -278,76 +210,7 @@ public final class S3Backend: StorageBackend {
         // Object Lock can only be enabled when the bucket is made (it turns on versioning).
         let lockHeader = configuration.objectLock == nil ? [] : [("x-amz-bucket-object-lock-enabled", "true")]
         let r = try await send(.PUT, key: nil, headers: lockHeader, body: body, what: "create bucket \(configuration.bucket)")
-        guard r.status == .ok || Self.errorCode(r.body) == "BucketAlreadyOwnedByYou" else { throw failure(r, nil, what: "create bucket") }
+        guard r.status == .ok || S3XML.errorCode(r.body) == "BucketAlreadyOwnedByYou" else { throw failure(r, nil, what: "create bucket") }
     }
 
-    static func element(_ name: String, in body: ByteBuffer) -> String? {
-        let text = String(buffer: body)
-        guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex) else { return nil }
-        return String(text[start.upperBound..<end.lowerBound])
-    }
-}
-
-/// One page of a ListObjectsV2 answer.
-struct ListPage {
-    var objects: [(String, Int)] = []
-    var isTruncated = false
-    var nextToken: String?
-
-    static func parse(_ body: ByteBuffer) -> ListPage {
-        let delegate = Delegate()
-        let parser = XMLParser(data: Data(Array(buffer: body)))
-        parser.delegate = delegate
-        parser.parse()
-        return delegate.page
-    }
-
-    private final class Delegate: NSObject, XMLParserDelegate {
-        var page = ListPage()
-        var text = ""
-        var key: String?
-        var size = 0
-
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-            text = ""
-            if name == "Contents" {
-                key = nil
-                size = 0
-            }
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            switch name {
-            case "Key": key = text
-            case "Size": size = Int(text) ?? 0
-            case "Contents": if let key { page.objects.append((key, size)) }
-            case "IsTruncated": page.isTruncated = text == "true"
-            case "NextContinuationToken": page.nextToken = text
-            default: break
-            }
-        }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// S3 Object Lock for immutable copies: each object cannot be deleted or overwritten
-/// (COMPLIANCE: by anyone; GOVERNANCE: without a special permission) until `period`
-/// after it was written.
-public struct ObjectLock: Sendable, Equatable {
-    public enum Mode: String, Sendable, CaseIterable {
-        case governance = "GOVERNANCE"
-        case compliance = "COMPLIANCE"
-    }
-    public var mode: Mode
-    public var period: Duration
-
-    public init(mode: Mode, period: Duration) {
-        self.mode = mode
-        self.period = period
-    }
 }

@@ -15,13 +15,13 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .locationNotFound(let l):
-            return "storage location \(l) does not exist: check the --repo path or run 'lifeboat init' first"
+            return "storage location \(l) does not exist: check its path, or initialize a repository there first"
         case .objectNotFound(let n, let l):
             return "object \(n) is missing from \(l)"
         case .alreadyExists(let n, let l):
             return "object \(n) already exists in \(l) and objects are never overwritten"
         case .truncated(let n, let l):
-            return "object \(n) in \(l) is shorter than its index says: it is damaged; run 'lifeboat check --read-data'"
+            return "object \(n) in \(l) is shorter than its index says: it is damaged; check the repository reading all its data, and restore the object from another location"
         case .noSpace(let n, let l):
             return "no space left on \(l) while writing \(n): free space or use another location; nothing was committed"
         case .readOnly(let l):

@@ -53,7 +53,7 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Skip paths matching a glob (repeatable; with a '/' it matches whole paths, else names).")
     var exclude: [String] = []
 
-    @Flag(name: .long, help: "Post-backup verification: read back every pack and index segment this backup wrote, and check each SHA-256 and blob before the snapshot is written (exit 13 and no snapshot on damage).")
+    @Flag(name: .long, help: "Accepted for compatibility; the post-backup verification is always on: every pack and index segment a backup wrote is read back, and each SHA-256 and blob checked, before the snapshot is written (exit 13 and no snapshot on damage).")
     var readBack = false
 
     @Option(help: ArgumentHelp("Files read at once (default: cores + 1).", visibility: .hidden))
@@ -71,13 +71,26 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        var options = BackupOptions(paths: paths, type: type?.backupType, host: Requester.current.host, username: Requester.current.username)
-        options.tags = tag
-        options.excludes = exclude
-        options.programVersion = Lifeboat.version
-        options.readsBack = readBack
-        if let fileWorkers { options.fileWorkers = max(1, fileWorkers) }
-        let backupOptions = options
+        // The same path as `lifeboat run`: pre-check, backup, read-back (always on), snapshot.
+        let source: BackupPipeline.Source
+        if let database = sqlite {
+            source = .sqlite(path: database)
+        } else if let postgres {
+            var pg = PostgreSQLSource(url: postgres)
+            pg.amcheckIndexes = amcheckIndex
+            pg.dataDirectory = pgdata
+            pg.checkpoint = checkpoint == .fast ? .fast : .spread
+            source = .source(pg)
+        } else {
+            source = .files(paths: paths, excludes: [])
+        }
+        var request = BackupPipeline.Request(sourceName: "", source: source, type: type?.backupType, host: Requester.current.host, username: Requester.current.username)
+        request.tags = tag
+        request.excludes = exclude
+        request.programVersion = Lifeboat.version
+        request.archiveTimeout = .seconds(archiveTimeout)
+        request.fileWorkers = fileWorkers
+        let backupRequest = request
         let progress = TerminalProgress(enabled: !output.json)
         let (stream, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let result = try await withThrowingTaskGroup(of: BackupResult?.self) { group in
@@ -87,19 +100,7 @@ struct BackupCommand: AsyncParsableCommand {
             }
             group.addTask {
                 defer { continuation.finish() }
-                if let database = sqlite {
-                    return try await SQLiteBackup(repository: repo).backup(databasePath: database, options: backupOptions, progress: continuation)
-                }
-                if let postgres {
-                    var source = PostgreSQLSource(url: postgres)
-                    source.amcheckIndexes = amcheckIndex
-                    var pg = PostgreSQLBackup.Options(source: source, backup: backupOptions)
-                    pg.dataDirectory = pgdata
-                    pg.checkpoint = checkpoint == .fast ? .fast : .spread
-                    pg.archiveTimeout = .seconds(archiveTimeout)
-                    return try await PostgreSQLBackup(repository: repo).backup(pg, progress: continuation)
-                }
-                return try await Archiver(repository: repo).backup(backupOptions, progress: continuation)
+                return try await BackupPipeline(primary: repo).run(backupRequest, progress: continuation)
             }
             var result: BackupResult?
             for try await r in group { if let r { result = r } }

@@ -19,7 +19,7 @@ enum ExitStatus: Int32 {
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
         read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending); 10 no repository at the \
         location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
-        verify, restore --verify, restore-db, restore-test, backup --read-back, run, airgap verify); 64 usage error; 130 interrupted.
+        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify); 64 usage error; 130 interrupted.
         """
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
@@ -56,7 +56,35 @@ enum ExitStatus: Int32 {
 
     static func message(for error: any Error) -> String {
         if error is CancellationError { return "interrupted: stopped cleanly, nothing half-written is left in the repository" }
-        return String(describing: error)
+        guard let advice = advice(for: error) else { return String(describing: error) }
+        return "\(error) (\(advice))"
+    }
+
+    /// Core's errors say what to do without naming flags or verbs (a daemon or an API
+    /// caller has none); on the command line the remedy is spelled as a command.
+    static func advice(for error: any Error) -> String? {
+        switch error {
+        case let f as BackupPipeline.Failure: return advice(for: f.underlying)
+        case RepositoryError.storage(let e): return advice(for: e)
+        case RepositoryError.crypto(let e): return advice(for: e)
+        case RepositoryError.notARepository, StorageError.locationNotFound: return "check --repo, or run 'lifeboat init'"
+        case RepositoryError.damaged, RepositoryError.undecodable, StorageError.truncated: return "run 'lifeboat check --read-data'"
+        case RepositoryError.blobNotInIndex: return "run 'lifeboat check'"
+        case RepositoryError.snapshotNotFound: return "list them with 'lifeboat snapshots'"
+        case CryptoError.wrongPassphrase: return "check --password-file or LIFEBOAT_PASSWORD"
+        case KeyError.notFound: return "list them with 'lifeboat key list'"
+        case KeyError.inUse: return "'lifeboat key passwd' changes its passphrase"
+        case SQLiteSourceError.targetExists: return "choose another --sqlite-target, or pass --force to replace it"
+        case SQLiteSourceError.targetInUse: return "stop it first, or pass --force"
+        case SQLiteSourceError.notASQLiteSnapshot: return "use 'lifeboat restore' for files"
+        case PostgreSQLSourceError.notAPostgreSQLSnapshot: return "use 'lifeboat restore' for files, --sqlite-target for SQLite"
+        case PostgreSQLSourceError.dataDirectoryMismatch, PostgreSQLSourceError.dataDirectoryUnreadable: return "see --pgdata"
+        case PostgreSQLSourceError.walNotArchived: return "archive_command = 'lifeboat wal push %p' with this repository"
+        case PostgreSQLSourceError.needsPasswordFile: return "use --password-file or LIFEBOAT_PASSWORD_FILE"
+        case PostgreSQLSourceError.preCheckFailed(let why) where why.hasPrefix("archive_mode"):
+            return "archive_command = 'lifeboat wal push %p'"
+        default: return nil
+        }
     }
 }
 

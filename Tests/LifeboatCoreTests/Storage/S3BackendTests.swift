@@ -73,7 +73,7 @@ struct S3BackendTests {
         let backend = RetryingBackend(s3, attempts: 12, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50))
         let repo = try await Repository.initialize(
             backend: backend, passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u")
-        let result = try await Archiver(repository: repo).backup(BackupOptions(paths: [source], host: "h", username: "u"))
+        let result = try await FileTreeBackup(repository: repo).backup(BackupOptions(paths: [source], host: "h", username: "u"))
         let reopened = try await Repository.open(backend: backend, passphrase: TestRepository.passphrase)
         let check = try await Checker(repository: reopened).check(readData: true)
         #expect(check.isOK, "\(check.errors)")

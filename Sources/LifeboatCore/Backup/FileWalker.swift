@@ -4,124 +4,28 @@ import Foundation
 import Glibc
 #endif
 
-/// Backs up paths of the local filesystem into a snapshot.
+/// Walks the paths of a ``FileSelection`` and stores them: file content through file
+/// workers and the ``BlobWriter``, then one tree blob per directory.
 ///
 /// The walk runs on the calling task, depth first, in name order. Each regular file that
 /// must be read becomes a child task (at most `fileWorkers` at once); its chunks are
-/// hashed, compressed, sealed and packed by that task through the ``BlobWriter``. A
-/// directory's tree blob is written as soon as its last entry is known, so only the
-/// directories on the current path and those waiting for file workers are in memory.
+/// hashed, compressed, sealed and packed by that task. A directory's tree blob is written
+/// as soon as its last entry is known, so only the directories on the current path and
+/// those waiting for file workers are in memory.
 ///
 /// INCREMENTAL reuses the parent snapshot's content for files whose size, mtime, ctime
 /// and inode are unchanged (and whose blobs are all indexed); FULL reads every byte.
 /// Either way the snapshot refers to all of its content and restores on its own.
 ///
-/// Memory bound: `fileWorkers` read windows (9 MiB each, less for small files), one open
-/// pack per blob type (~16 MiB each) and one pack being uploaded per worker.
-public struct Archiver: Sendable {
-    public let repository: Repository
-
-    public init(repository: Repository) {
-        self.repository = repository
-    }
-
-    /// Runs a backup under a shared lock.
-    /// - Parameter progress: receives events; it may drop them, never blocks the backup.
-    public func backup(_ options: BackupOptions, progress: AsyncStream<BackupProgress>.Continuation? = nil) async throws -> BackupResult {
-        try await RepositoryLock.withLock(repository, exclusive: false, host: options.host, username: options.username) {
-            try await run(options, progress: progress)
-        }
-    }
-
-    private func run(_ options: BackupOptions, progress: AsyncStream<BackupProgress>.Continuation?) async throws -> BackupResult {
-        // The parent's trees may be sealed with a key another process wrote since this one opened.
-        try await repository.refreshDataKeys()
-        let started = Date()
-        let clock = ContinuousClock()
-        let startInstant = clock.now
-        let paths = try Self.normalize(options.paths)
-        let index = try await repository.loadIndex()
-        let parentEntry = try await findParent(paths: paths, host: options.host, source: options.source)
-        let type = options.type ?? (parentEntry == nil ? .full : .incremental)
-        progress?.yield(.started(paths: paths, type: type, parent: parentEntry?.id))
-
-        let writer = try await BlobWriter(repository: repository, index: index, now: started)
-        var walk = Walk(
-            repository: repository, index: index, writer: writer, options: options, reuseUnchanged: type == .incremental,
-            progress: progress)
-        var parentTree: Tree?
-        if let parentEntry { parentTree = try await repository.loadTree(parentEntry.snapshot.tree, index: index) }
-        let root = try await walk.run(paths: paths, parentRoot: parentTree)
-        try await writer.flush()
-        if type == .full {
-            try await walk.confirmReferencedPacksExist()
-        }
-
-        var post: Snapshot.CheckOutcome?
-        if options.readsBack {
-            let written = writer.writtenObjects
-            let report = try await Checker(repository: repository).readBack(written)
-            guard report.isOK else { throw BackupError.readBackFailed(report.errors) }
-            let packs = written.filter { $0.name.kind == .data }
-            post = Snapshot.CheckOutcome(
-                passed: true,
-                details: "read back \(packs.count) packs (\(packs.reduce(0) { $0 + $1.sizeBytes }) bytes, \(report.blobsChecked) blobs) and \(written.count - packs.count) index segments: every SHA-256 and blob authenticated")
-        }
-
-        var stats = walk.statistics
-        stats.bytesAdded = writer.bytesAdded
-        stats.blobsAdded = writer.blobsAdded
-        let elapsed = clock.now - startInstant
-        stats.durationSeconds = elapsed.seconds
-        var snapshot = Snapshot(
-            time: started, endTime: Date(), type: type, source: options.source, paths: paths, tags: options.tags, host: options.host,
-            username: options.username, parent: parentEntry?.id, tree: root, dataKey: writer.dataKey.id,
-            programVersion: options.programVersion, excludes: options.excludes, statistics: stats,
-            checks: Snapshot.Checks(pre: options.preCheck, post: post), warnings: walk.warnings, database: options.database)
-        if let complete = options.completeSnapshot { snapshot = try await complete(snapshot) }
-        let id = try await writer.saveSnapshot(snapshot)
-        return BackupResult(snapshotID: id, snapshot: snapshot)
-    }
-
-    /// The newest snapshot of the same paths from the same host (a TRANSACTION_LOG
-    /// snapshot holds no files, so it is never a parent).
-    private func findParent(paths: [String], host: String, source: Snapshot.Source) async throws -> SnapshotEntry? {
-        try await repository.snapshots().last {
-            $0.snapshot.paths == paths && $0.snapshot.host == host && $0.snapshot.source == source && $0.snapshot.type != .transactionLog
-        }
-    }
-
-    /// Absolute, without trailing slashes or `.`/`..` components, sorted, without duplicates.
-    static func normalize(_ paths: [String]) throws -> [String] {
-        guard !paths.isEmpty else { throw BackupError.noPaths }
-        let cwd = FileManager.default.currentDirectoryPath
-        var out: [String] = []
-        for p in paths {
-            let absolute = p.hasPrefix("/") ? p : cwd + "/" + p
-            var parts: [Substring] = []
-            for c in absolute.split(separator: "/") {
-                if c == "." { continue }
-                if c == ".." { _ = parts.popLast(); continue }
-                parts.append(c)
-            }
-            let clean = "/" + parts.joined(separator: "/")
-            do {
-                _ = try FileStatus.lstat(RawPath(clean))
-            } catch let error as FileSystemError where error.errno == ENOENT {
-                throw BackupError.sourceNotFound(p)
-            }
-            out.append(clean)
-        }
-        return Array(Set(out)).sorted()
-    }
-}
-
-/// The state of one backup's walk; lives on the backup's own task only.
-private struct Walk {
+/// The state of one walk; it lives on the backup's own task only.
+struct FileWalker {
     let repository: Repository
     let index: MasterIndex
     let writer: BlobWriter
     let options: BackupOptions
+    let selection: FileSelection
+    /// The source's exclusions and the options' together.
+    let excludes: [String]
     let reuseUnchanged: Bool
     let progress: AsyncStream<BackupProgress>.Continuation?
     let reader: FileReader
@@ -136,11 +40,16 @@ private struct Walk {
 
     struct HardlinkKey: Hashable { let device: UInt64; let inode: UInt64 }
 
-    init(repository: Repository, index: MasterIndex, writer: BlobWriter, options: BackupOptions, reuseUnchanged: Bool, progress: AsyncStream<BackupProgress>.Continuation?) {
+    init(
+        repository: Repository, index: MasterIndex, writer: BlobWriter, selection: FileSelection, options: BackupOptions, reuseUnchanged: Bool,
+        progress: AsyncStream<BackupProgress>.Continuation?
+    ) {
         self.repository = repository
         self.index = index
         self.writer = writer
         self.options = options
+        self.selection = selection
+        self.excludes = options.excludes + selection.excludes
         self.reuseUnchanged = reuseUnchanged
         self.progress = progress
         self.reader = FileReader(writer: writer, fileChunker: repository.makeChunker(), workers: options.fileWorkers)
@@ -250,7 +159,7 @@ private struct Walk {
                         let status: FileStatus
                         do {
                             status = try FileStatus.lstat(path)
-                        } catch let error as FileSystemError where error.errno == ENOENT && options.isLiveDatabaseDirectory {
+                        } catch let error as FileSystemError where error.errno == ENOENT && selection.isLiveDatabaseDirectory {
                             try await complete(parent, slot: slot, with: nil, root: &rootTree)
                             continue
                         } catch {
@@ -275,7 +184,7 @@ private struct Walk {
                             let names: [[UInt8]]
                             do {
                                 names = try Directory.entries(of: path)
-                            } catch let error as FileSystemError where error.errno == ENOENT && options.isLiveDatabaseDirectory {
+                            } catch let error as FileSystemError where error.errno == ENOENT && selection.isLiveDatabaseDirectory {
                                 names = []
                             } catch {
                                 warn("cannot back up: \(error)")
@@ -289,7 +198,7 @@ private struct Walk {
                             }
                             if names.isEmpty { try await finish(dir, root: &rootTree) }
                         case .file:
-                            let substitute = options.contentSubstitutes[path.description].map(RawPath.init)
+                            let substitute = selection.contentSubstitutes[path.description].map(RawPath.init)
                             if substitute == nil, let reused = reusable(node: node, old: old) {
                                 statistics.filesUnmodified += 1
                                 statistics.totalFileBytes += Int64(node.sizeBytes)
@@ -331,11 +240,11 @@ private struct Walk {
                 var file = waiting.removeValue(forKey: done.number)!
                 switch done.outcome {
                 case .failure(let error):
-                    if !(error.errno == ENOENT && options.isLiveDatabaseDirectory) { warn("cannot back up: \(error)") }
+                    if !(error.errno == ENOENT && selection.isLiveDatabaseDirectory) { warn("cannot back up: \(error)") }
                     try await complete(file.directory, slot: file.slot, with: nil, root: &rootTree)
                 case .success(let outcome):
                     statistics.bytesRead += outcome.bytesRead
-                    if outcome.changedWhileRead && file.attempts <= options.changedFileRetries && !options.isLiveDatabaseDirectory {
+                    if outcome.changedWhileRead && file.attempts <= options.changedFileRetries && !selection.isLiveDatabaseDirectory {
                         file.attempts += 1
                         let job = FileJob(number: done.number, path: file.path, status: outcome.status)
                         waiting[done.number] = file
@@ -344,7 +253,7 @@ private struct Walk {
                         group.addTask { try await Self.runJob(job, reader: reader) }
                         continue
                     }
-                    if outcome.changedWhileRead && !options.isLiveDatabaseDirectory {
+                    if outcome.changedWhileRead && !selection.isLiveDatabaseDirectory {
                         warn("\(file.path) changed while it was read (\(file.attempts) attempts): the stored copy may mix old and new content")
                     }
                     var n = file.node
@@ -440,10 +349,10 @@ private struct Walk {
     }
 
     private func isExcluded(_ path: RawPath) -> Bool {
-        guard !options.excludes.isEmpty else { return false }
+        guard !excludes.isEmpty else { return false }
         let full = path.description
         let name = String(decoding: path.lastComponent, as: UTF8.self)
-        for pattern in options.excludes {
+        for pattern in excludes {
             let subject = pattern.contains("/") ? full : name
             if fnmatch(pattern, subject, 0) == 0 { return true }
         }

@@ -3,15 +3,20 @@ import Foundation
 /// What a database backup records about the database, so a restore can be checked
 /// against it (DESIGN §3: "SQLite page count and per-table row counts").
 public struct DatabaseFacts: Codable, Sendable, Equatable {
+    /// `sqlite`.
     public var engine: String
+    /// Bytes per page.
     public var pageSize: Int
+    /// Pages in the database.
     public var pageCount: Int
     /// Rows per table at the instant of the backup.
     public var tableRows: [String: Int64]
     /// `integrity_check` (FULL) or `quick_check` (INCREMENTAL), and its answer.
     public var check: String
+    /// The check's answer: `ok` or what it found.
     public var checkResult: String
 
+    /// Facts as read from a database.
     public init(engine: String, pageSize: Int, pageCount: Int, tableRows: [String: Int64], check: String, checkResult: String) {
         self.engine = engine
         self.pageSize = pageSize
@@ -29,16 +34,69 @@ public struct DatabaseFacts: Codable, Sendable, Equatable {
 /// the length of the copy, or in WAL mode not at all). The copy is then checked
 /// (`integrity_check`, or `quick_check` for INCREMENTAL) and counted, and it is the copy
 /// that is backed up, so what is checked is exactly what is stored.
-public struct SQLiteSource: Sendable {
+public struct SQLiteSource: BackupSource {
+    /// The live database file.
     public let path: String
 
+    /// The database at `path`.
     public init(path: String) {
         self.path = path
     }
 
+    /// `sqlite`.
+    public var kind: String { "sqlite" }
+
+    /// A checked consistent copy of the database, and what was learnt about it.
     public struct Copy: Sendable {
+        /// The copy, in a scratch directory.
         public let path: String
+        /// The copy's page count, rows per table and check result.
         public let facts: DatabaseFacts
+    }
+
+    /// Makes the consistent copy in a scratch directory of its own and checks it
+    /// (`integrity_check` for FULL, `quick_check` for INCREMENTAL): the copy is what is backed up.
+    /// - Throws: ``BackupError/sourceNotFound(_:)``, or ``SQLiteSourceError`` when the database cannot be read or fails its check.
+    public func check(_ context: BackupSourceContext) async throws -> any CheckedBackupSource {
+        let path = try FilesSource.normalize([path])[0]
+        // The type decides the check's depth, so it is settled before the copy is made.
+        let type = try await context.resolveType(.sqlite(path), [path])
+        let scratch = context.scratchDirectory + "/lifeboat-sqlite-\(Digest256.random().hex.prefix(12))"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            let copy = try SQLiteSource(path: path).consistentCopy(in: scratch, thorough: type == .full)
+            return CheckedCopy(path: path, copy: copy, scratch: scratch, type: type)
+        } catch {
+            try? FileManager.default.removeItem(atPath: scratch)  // scratch copy: nothing to keep
+            throw error
+        }
+    }
+
+    /// The checked copy, backed up in the database file's name and place.
+    struct CheckedCopy: CheckedBackupSource {
+        let path: String
+        let copy: Copy
+        let scratch: String
+        let type: BackupType?
+
+        var source: Snapshot.Source { .sqlite(path) }
+        var paths: [String] { [path] }
+
+        var preCheck: Snapshot.CheckOutcome {
+            Snapshot.CheckOutcome(
+                passed: true, details: "\(copy.facts.check): \(copy.facts.checkResult); \(copy.facts.pageCount) pages of \(copy.facts.pageSize) bytes")
+        }
+
+        func start(after parent: Snapshot?) async throws -> BackupSourceRead {
+            var selection = FileSelection(paths: [path])
+            selection.contentSubstitutes = [path: copy.path]
+            selection.database = copy.facts
+            return .files(selection)
+        }
+
+        func discard() {
+            try? FileManager.default.removeItem(atPath: scratch)  // scratch copy: nothing to keep
+        }
     }
 
     /// Makes and checks the consistent copy in `scratchDirectory`.

@@ -7,21 +7,32 @@ import Foundation
 /// A TRANSACTION_LOG snapshot uses the same record for the WAL range it proves archived:
 /// from its base backup's start to the segment it switched, with no label.
 public struct PostgreSQLFacts: Codable, Sendable, Equatable {
+    /// The cluster's system identifier (`pg_control_system`).
     public var systemIdentifier: String
+    /// `server_version`.
     public var serverVersion: String
+    /// The data directory read (real path).
     public var dataDirectory: String
+    /// The timeline of `startLSN` (base) or the current one (TRANSACTION_LOG).
     public var timeline: UInt32
+    /// `wal_segment_size`.
     public var walSegmentBytes: UInt64
+    /// Where WAL replay starts.
     public var startLSN: LSN
+    /// Where a restore of the snapshot is consistent at the earliest.
     public var stopLSN: LSN
     /// The first and last WAL segment the snapshot needs (base backups) or covers (TRANSACTION_LOG).
     public var startWal: String
+    /// The last segment needed or covered.
     public var stopWal: String
     /// When `pg_backup_stop` returned, or the WAL switch happened: the earliest time a
     /// restore of this snapshot can reach.
     public var stopTime: Date
+    /// `pg_backup_stop`'s `labelfile`, byte for byte (base backups).
     public var backupLabel: String?
+    /// `pg_backup_stop`'s `spcmapfile`, when not empty.
     public var tablespaceMap: String?
+    /// Whether the cluster has data checksums on.
     public var dataChecksums: Bool
     /// TRANSACTION_LOG: the restore point written just before the WAL switch, inside the
     /// archived range; restoring the snapshot recovers to it.
@@ -36,36 +47,62 @@ public struct PostgreSQLFacts: Codable, Sendable, Equatable {
 /// vanish meanwhile; replaying the WAL from the start to the stop position makes the copy
 /// consistent, which is why a backup is only complete when that WAL is archived too.
 public struct PostgreSQLSource: Sendable {
+    /// The libpq connection URL, without a password (that travels in `password`, or comes from `.pgpass`).
     public let url: String
     /// Sent with the connection (never through the environment); nil: libpq's own ways
     /// (`.pgpass`, peer or trust authentication).
     public var password: String?
     /// Indexes to check with amcheck's `bt_index_check` before the backup.
     public var amcheckIndexes: [String] = []
+    /// The data directory on this host; nil takes the server's `data_directory`.
+    public var dataDirectory: String?
+    /// How `pg_backup_start` checkpoints.
+    public var checkpoint: Checkpoint = .spread
 
+    /// The cluster `url` connects to; `password` travels with the connection.
     public init(url: String, password: String? = nil) {
         self.url = url
         self.password = password
     }
 
+    /// How a base backup's first checkpoint is made.
+    public enum Checkpoint: String, Sendable {
+        /// An immediate checkpoint: the backup starts at once, at the cost of an I/O burst.
+        case fast
+        /// PostgreSQL's paced checkpoint (pg_basebackup's default): gentle, but may take minutes.
+        case spread
+    }
+
     /// What the server says about itself.
     public struct ServerFacts: Sendable {
+        /// `server_version`.
         public var version: String
+        /// `server_version_num` (150000 and up have `pg_backup_start`).
         public var versionNumber: Int
+        /// The cluster's system identifier.
         public var systemIdentifier: String
+        /// `data_directory`, as the server sees it.
         public var dataDirectory: String
+        /// The current timeline.
         public var timeline: UInt32
+        /// `wal_segment_size`.
         public var walSegmentBytes: UInt64
+        /// `data_checksums`.
         public var dataChecksums: Bool
+        /// `archive_mode`.
         public var archiveMode: String
+        /// `wal_level`.
         public var walLevel: String
+        /// Whether the server is a standby.
         public var isInRecovery: Bool
     }
 
+    /// Opens a session on the cluster.
     public func connect() async throws -> PostgreSQLConnection {
         try await PostgreSQLConnection.connect(url, password: password)
     }
 
+    /// Asks the server what it is (one query).
     public static func serverFacts(_ conn: PostgreSQLConnection) async throws -> ServerFacts {
         let sql = """
             SELECT current_setting('server_version'), current_setting('server_version_num'),
@@ -107,7 +144,7 @@ public struct PostgreSQLSource: Sendable {
             throw PostgreSQLSourceError.preCheckFailed("wal_level is minimal; set it to replica and restart the server")
         }
         guard server.archiveMode == "on" || server.archiveMode == "always" else {
-            throw PostgreSQLSourceError.preCheckFailed("archive_mode is \(server.archiveMode): set archive_mode = on and archive_command = 'lifeboat wal push %p', then restart the server")
+            throw PostgreSQLSourceError.preCheckFailed("archive_mode is \(server.archiveMode): set archive_mode = on and an archive_command that pushes WAL into this repository, then restart the server")
         }
         var details = ["PostgreSQL \(server.version) answers", "archive_mode \(server.archiveMode)"]
         let archiver = try await conn.query(

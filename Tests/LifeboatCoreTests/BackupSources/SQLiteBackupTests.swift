@@ -84,7 +84,7 @@ struct SQLiteBackupTests {
         let writer = Writer(path: dbPath)
         try writer.waitForFirstCommit()
         let options = BackupOptions(paths: [], host: "testhost", username: "tester")
-        let result = try await SQLiteBackup(repository: repo).backup(databasePath: dbPath, options: options, scratchDirectory: scratch.path)
+        let result = try await SourceBackup(repository: repo).backup(SQLiteSource(path: dbPath), options: options.scratch(scratch.path))
         let commits = try writer.stop()
         #expect(commits > 0)
         let facts = try #require(result.snapshot.database)
@@ -113,10 +113,10 @@ struct SQLiteBackupTests {
         try makeDatabase(dbPath, wal: true, rows: 20000)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let options = BackupOptions(paths: [], host: "testhost", username: "tester")
-        let first = try await SQLiteBackup(repository: repo).backup(databasePath: dbPath, options: options, scratchDirectory: scratch.path)
+        let first = try await SourceBackup(repository: repo).backup(SQLiteSource(path: dbPath), options: options.scratch(scratch.path))
         let db = try SQLiteConnection(path: dbPath, readOnly: false)
         try db.execute("UPDATE orders SET note = 'changed' WHERE id IN (10, 5000, 15000)")
-        let second = try await SQLiteBackup(repository: repo).backup(databasePath: dbPath, options: options, scratchDirectory: scratch.path)
+        let second = try await SourceBackup(repository: repo).backup(SQLiteSource(path: dbPath), options: options.scratch(scratch.path))
         #expect(second.snapshot.type == .incremental)
         #expect(second.snapshot.database?.check == "quick_check")
         let size = try #require(first.snapshot.database).pageCount * 4096
@@ -135,8 +135,7 @@ struct SQLiteBackupTests {
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let before = TestRepository.allObjects(at: scratch.path + "/repo")
         await #expect(throws: SQLiteSourceError.self) {
-            try await SQLiteBackup(repository: repo).backup(
-                databasePath: dbPath, options: BackupOptions(paths: [], host: "h", username: "u"), scratchDirectory: scratch.path)
+            try await SourceBackup(repository: repo).backup(SQLiteSource(path: dbPath), options: BackupOptions(paths: [], host: "h", username: "u").scratch(scratch.path))
         }
         #expect(TestRepository.allObjects(at: scratch.path + "/repo") == before)
     }
@@ -147,8 +146,7 @@ struct SQLiteBackupTests {
         let dbPath = try scratch.sub("app") + "/app.db"
         try makeDatabase(dbPath, wal: true)
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
-        let result = try await SQLiteBackup(repository: repo).backup(
-            databasePath: dbPath, options: BackupOptions(paths: [], host: "h", username: "u"), scratchDirectory: scratch.path)
+        let result = try await SourceBackup(repository: repo).backup(SQLiteSource(path: dbPath), options: BackupOptions(paths: [], host: "h", username: "u").scratch(scratch.path))
         let entry = SnapshotEntry(id: result.snapshotID, snapshot: result.snapshot)
         let target = scratch.path + "/target.db"
         try makeDatabase(target, wal: true, rows: 10)
@@ -166,5 +164,14 @@ struct SQLiteBackupTests {
         #expect(try SQLiteSource.facts(of: target, thorough: true).tableRows["orders"] == 5000)
         let files = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix("target.db") }
         #expect(files == ["target.db"], "no stale -wal or temporary file is left: \(files)")
+    }
+}
+
+extension BackupOptions {
+    /// The same options with the database's copy made in `directory`.
+    func scratch(_ directory: String) -> BackupOptions {
+        var options = self
+        options.scratchDirectory = directory
+        return options
     }
 }

@@ -2,24 +2,39 @@ import Foundation
 
 /// `manifest.json` on removable media and in air-gapped bundles: what the medium holds, so
 /// that it can be checked alone, later, on another machine, without the passphrase.
+///
+/// It lives with the repository, not with the storage: it names the repository and the
+/// snapshots the medium carries, and a storage backend knows only named objects. Its
+/// check against the medium is in `Verification/` (``verify(_:)``).
 public struct MediumManifest: Codable, Sendable, Equatable {
+    /// One object on the medium, as it was when it was written there.
     public struct Entry: Codable, Sendable, Equatable {
+        /// The object's SHA-256, hex.
         public var sha256: String
+        /// The object's size.
         public var sizeBytes: Int
+        /// When it was recorded in the manifest.
         public var written: Date
     }
 
+    /// Always `lifeboat-medium-manifest`.
     public var format = "lifeboat-medium-manifest"
+    /// The manifest's format version.
     public var version = 1
+    /// The medium's label, as the configuration names it.
     public var label: String
+    /// The id of the repository the medium holds a copy of.
     public var repository: String
+    /// When the manifest was first written.
     public var created: Date
+    /// When objects were last recorded.
     public var updated: Date
     /// Snapshot ids the medium is meant to carry (all of them for a full copy).
     public var snapshots: [String]
     /// Object path -> SHA-256 and size.
     public var objects: [String: Entry]
 
+    /// An empty manifest for a medium that holds nothing yet.
     public init(label: String, repository: String, created: Date) {
         self.label = label
         self.repository = repository
@@ -43,38 +58,14 @@ public struct MediumManifest: Codable, Sendable, Equatable {
         updated = now
     }
 
+    /// The medium's manifest, or nil when it has none yet.
     public static func load(from backend: any StorageBackend) async throws -> MediumManifest? {
         guard try await backend.exists(.manifest) else { return nil }
         return try JSONCoding.decode(MediumManifest.self, from: try await backend.read(.manifest), what: "manifest.json")
     }
 
+    /// Writes the manifest over the medium's previous one.
     public func save(to backend: any StorageBackend) async throws {
         try await backend.write(.manifest, bytes: JSONCoding.encode(self), overwrite: true)
-    }
-
-    /// Checks the medium against the manifest, reading every object: each listed object is
-    /// there with its size and SHA-256, and nothing is there unlisted.
-    public func verify(_ backend: any StorageBackend) async throws -> CheckReport {
-        var report = CheckReport()
-        var seen = Set<String>()
-        for kind in Self.kinds {
-            for info in try await backend.list(kind) {
-                seen.insert(info.name.path)
-                report.objectsChecked += 1
-                guard let entry = objects[info.name.path] else {
-                    report.errors.append("\(info.name) is on the medium but not in its manifest")
-                    continue
-                }
-                let bytes = try await backend.read(info.name)
-                report.bytesRead += Int64(bytes.count)
-                if bytes.count != entry.sizeBytes || Digest256.sha256(bytes).hex != entry.sha256 {
-                    report.errors.append("\(info.name) does not match its manifest entry: it is damaged")
-                }
-            }
-        }
-        for path in objects.keys.sorted() where !seen.contains(path) {
-            report.errors.append("\(path) is in the manifest but missing from the medium")
-        }
-        return report
     }
 }

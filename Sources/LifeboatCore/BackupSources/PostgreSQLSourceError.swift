@@ -30,20 +30,20 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
         case .inRecovery(let url):
             return "\(url) is a standby (in recovery): back up the primary"
         case .dataDirectoryMismatch(let given, let server):
-            return "--pgdata \(given) is not the server's data directory (\(server)): name the directory of the cluster the URL connects to"
+            return "\(given) is not the server's data directory (\(server)): name the directory of the cluster the URL connects to"
         case .dataDirectoryUnreadable(let dir):
-            return "cannot read the data directory \(dir): run lifeboat as the database's OS user (e.g. postgres) or pass --pgdata"
+            return "cannot read the data directory \(dir): back up as the database's OS user (e.g. postgres), or name the data directory as this host sees it"
         case .tablespacesUnsupported(let names):
             return "the cluster has tablespaces outside its data directory (\(names.joined(separator: ", "))), which this version does not back up"
         case .unexpectedAnswer(let what, let answer):
             return "PostgreSQL answered \(what) with '\(answer.prefix(100))', which lifeboat does not understand"
         case .walNotArchived(let missing, let l):
             let shown = missing.prefix(3).joined(separator: ", ") + (missing.count > 3 ? " and \(missing.count - 3) more" : "")
-            return "the WAL this backup needs is not archived in \(l) (\(shown)): set archive_command = 'lifeboat wal push %p' with this repository"
+            return "the WAL this backup needs is not archived in \(l) (\(shown)): the server's archive_command must push WAL into this repository"
         case .noBaseBackup(let source):
             return "no base backup of \(source) in the repository: take a FULL backup first"
         case .notAPostgreSQLSnapshot(let s):
-            return "snapshot \(s) is not a PostgreSQL backup: use 'lifeboat restore' for files or --sqlite-target for SQLite"
+            return "snapshot \(s) is not a PostgreSQL backup: restore it as files, or as a SQLite database if it is one"
         case .targetNotEmpty(let dir):
             return "\(dir) exists and is not empty: restore into a new or empty directory"
         case .targetBeforeBackupEnd(let target, let end):
@@ -55,7 +55,7 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
         case .recoveryTimeout(let dir, let s):
             return "recovery of \(dir) did not finish within \(s) s"
         case .needsPasswordFile:
-            return "the restored cluster fetches WAL with 'lifeboat wal fetch', which needs the passphrase from a file: use --password-file or LIFEBOAT_PASSWORD_FILE"
+            return "the restored cluster fetches WAL through a restore_command that reads the repository's passphrase from a file: give the passphrase as a file"
         case .runsAsRoot(let dir):
             return "\(dir) belongs to root, and PostgreSQL refuses to run as root: restore it as the database's OS user"
         }

@@ -9,8 +9,8 @@ import Testing
 import Glibc
 #endif
 
-@Suite("Archiver")
-struct ArchiverTests {
+@Suite("FileTreeBackup")
+struct FileTreeBackupTests {
     /// A source tree of a few files, one of them several chunks long.
     func makeSource(_ scratch: ScratchDirectory, seed: UInt64 = 1) throws -> String {
         let source = try scratch.sub("source")
@@ -178,8 +178,8 @@ final class FileRewriter: Sendable {
     }
 }
 
-@Suite("Archiver read-back")
-struct ArchiverReadBackTests {
+@Suite("FileTreeBackup read-back")
+struct FileTreeBackupReadBackTests {
     @Test("with the read-back on, a backup reads back what it wrote and records it; damage in the location stops it before the snapshot")
     func readBack() async throws {
         let scratch = ScratchDirectory()
@@ -191,7 +191,7 @@ struct ArchiverReadBackTests {
         let repo = try await TestRepository.open(at: scratch.path + "/repo")
         var options = BackupOptions(paths: [source], host: "h", username: "u")
         options.readsBack = true
-        let good = try await Archiver(repository: repo).backup(options)
+        let good = try await FileTreeBackup(repository: repo).backup(options)
         let post = try #require(good.snapshot.checks.post)
         #expect(post.passed)
         #expect(post.details.contains("read back") && post.details.contains("every SHA-256 and blob authenticated"), "\(post.details)")
@@ -199,7 +199,7 @@ struct ArchiverReadBackTests {
         _ = try await TestRepository.create(at: scratch.path + "/bad-plain")
         let corrupting = CorruptingPackBackend(try LocalDirectoryBackend(path: scratch.path + "/bad-plain"))
         let bad = try await Repository.open(backend: corrupting, passphrase: TestRepository.passphrase)
-        await #expect(throws: BackupError.self) { _ = try await Archiver(repository: bad).backup(options) }
+        await #expect(throws: BackupError.self) { _ = try await FileTreeBackup(repository: bad).backup(options) }
         // No snapshot (the folder is made by the first snapshot written).
         let snapshots = scratch.path + "/bad-plain/snapshots"
         let written = FileManager.default.fileExists(atPath: snapshots) ? try FileManager.default.contentsOfDirectory(atPath: snapshots) : []

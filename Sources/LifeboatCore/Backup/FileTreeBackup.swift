@@ -1,0 +1,61 @@
+import Foundation
+
+/// Backs up trees of the local filesystem: the read stage of every source that reads
+/// files (a directory, a SQLite database's checked copy, a PostgreSQL data directory).
+///
+/// ``backup(_:progress:)`` is a whole backup of paths (``FilesSource`` through
+/// ``SourceBackup``, the one path every source takes); ``SourceBackup`` calls
+/// ``store(_:type:parent:index:writer:options:progress:)`` for whatever files a source
+/// selected. See ``FileWalker`` for the walk.
+///
+/// Memory bound: `fileWorkers` read windows (9 MiB each, less for small files), one open
+/// pack per blob type (~16 MiB for data, ~1 MiB for trees) and one pack being uploaded per worker.
+public struct FileTreeBackup: Sendable {
+    /// Where the snapshot goes.
+    public let repository: Repository
+
+    /// A backup into `repository`.
+    public init(repository: Repository) {
+        self.repository = repository
+    }
+
+    /// Backs up `options.paths` (less `options.excludes`) under a shared lock: checked
+    /// (every path present and readable), read, and written as a snapshot.
+    /// - Parameter progress: receives events; it may drop them, never blocks the backup.
+    /// - Throws: ``BackupError`` when the paths fail their check or the read-back finds
+    ///   damage, ``RepositoryError`` or a storage error when the repository fails.
+    public func backup(_ options: BackupOptions, progress: AsyncStream<BackupProgress>.Continuation? = nil) async throws -> BackupResult {
+        try await SourceBackup(repository: repository).backup(FilesSource(paths: options.paths), options: options, progress: progress)
+    }
+
+    /// What storing a tree of files left for the snapshot.
+    struct Stored {
+        var root: BlobID
+        var statistics: Snapshot.Statistics
+        var warnings: [String]
+    }
+
+    /// Walks and stores `selection`, then flushes the writer: after it returns, every blob
+    /// the tree needs is durable and indexed. FULL also checks that the packs of the
+    /// blobs it deduplicated against earlier runs are present.
+    func store(
+        _ selection: FileSelection, type: BackupType, parent: SnapshotEntry?, index: MasterIndex, writer: BlobWriter, options: BackupOptions,
+        progress: AsyncStream<BackupProgress>.Continuation?
+    ) async throws -> Stored {
+        var walk = FileWalker(
+            repository: repository, index: index, writer: writer, selection: selection, options: options, reuseUnchanged: type == .incremental,
+            progress: progress)
+        var parentTree: Tree?
+        if let parent { parentTree = try await repository.loadTree(parent.snapshot.tree, index: index) }
+        let root = try await walk.run(paths: selection.paths, parentRoot: parentTree)
+        try await writer.flush()
+        if type == .full {
+            try await walk.confirmReferencedPacksExist()
+        }
+        return Stored(root: root, statistics: walk.statistics, warnings: walk.warnings)
+    }
+}
+
+/// The file source's backup was called `Archiver`; STYLE §2 has no "archive".
+@available(*, deprecated, renamed: "FileTreeBackup")
+public typealias Archiver = FileTreeBackup

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The reading side of the index and the packs: every index segment merged into one
+/// ``MasterIndex``, and blobs (trees among them) read, authenticated and decompressed
+/// through it.
+extension Repository {
+    /// Reads and merges every index segment. A damaged segment is left out and named in
+    /// `problems`: its blobs count as absent, so a backup stores them again and a restore
+    /// reports the files that need them, while everything else keeps working.
+    public func loadIndex() async throws -> MasterIndex {
+        var index = MasterIndex()
+        for info in try await backend.list(.index) {
+            do {
+                index.add(try IndexSegment.decode(try await loadSealed(info.name), what: info.name.path))
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                index.problems.append("index \(info.name.name): \(error)")
+            }
+        }
+        return index
+    }
+
+    /// Reads one blob, authenticates it and returns its plaintext.
+    public func loadBlob(_ location: BlobLocation) async throws -> [UInt8] {
+        let pack = ObjectName(.data, location.pack.hex)
+        let sealed = try await backend.read(pack, offset: location.offset, length: location.sealedBytes)
+        return try openBlob(sealed, location: location)
+    }
+
+    /// Authenticates and decompresses a sealed blob read from its pack.
+    func openBlob(_ sealed: [UInt8], location: BlobLocation) throws -> [UInt8] {
+        let key = try dataKey(location.dataKey)
+        let pack = ObjectName(.data, location.pack.hex)
+        let plain: Data
+        do {
+            plain = try sealed.withUnsafeBytes { (p) throws in
+                try withUnsafeBytes(of: location.id.digest.bytesTuple) { (ad) throws in
+                    try Sealing.open(p, key: key.key, additionalData: ad, what: "blob \(location.id.shortHex) in pack \(location.pack.shortHex)")
+                }
+            }
+        } catch {
+            throw RepositoryError.damaged(pack, reason: "\(error)")
+        }
+        guard location.isCompressed else {
+            guard plain.count == location.plainBytes else { throw RepositoryError.damaged(pack, reason: "blob \(location.id.shortHex) has the wrong length") }
+            return Array(plain)
+        }
+        do {
+            return try plain.withUnsafeBytes { (p) throws in try zstd.decompress(p, plainBytes: location.plainBytes) }
+        } catch {
+            throw RepositoryError.damaged(pack, reason: "blob \(location.id.shortHex): \(error)")
+        }
+    }
+
+    /// Reads and decodes one tree blob.
+    /// - Throws: ``RepositoryError/blobNotInIndex(_:)``, or the errors of ``loadBlob(_:)``.
+    public func loadTree(_ id: BlobID, index: MasterIndex) async throws -> Tree {
+        guard let location = index.location(of: id) else { throw RepositoryError.blobNotInIndex(id) }
+        return try Tree.decode(try await loadBlob(location), id: id)
+    }
+}

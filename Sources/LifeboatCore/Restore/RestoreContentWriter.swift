@@ -1,0 +1,136 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one restored file's content, blob by blob, on a child task of the restore walk.
+///
+/// Every blob is authenticated before a byte of it is written; a file whose blob is
+/// damaged or missing, or whose bytes read back differently (`verify`), is removed, never
+/// left with wrong bytes. Sparse restores write only the non-zero 4 KiB blocks. The
+/// metadata is set last, through the open descriptor.
+enum RestoreContentWriter {
+    /// One file to fill, opened by the walk.
+    struct Job: Sendable {
+        let path: RawPath
+        let snapshotPath: String
+        let node: Node
+        /// Opened for writing by the walk; the job closes it.
+        let fd: Int32
+    }
+
+    /// What became of one file.
+    enum Outcome: Sendable {
+        case written(bytes: Int64, verified: Bool)
+        case damaged(String)
+        case verificationFailed(String)
+        case failed(String)
+    }
+
+    private static let zeroBlock = [UInt8](repeating: 0, count: 4096)
+
+    /// Fills `job.fd`, checks it when asked, sets its metadata and closes it.
+    static func write(_ job: Job, repository: Repository, index: MasterIndex, options: RestoreOptions) async -> Outcome {
+        let path = job.path
+        let fd = job.fd
+        var offset = 0
+        var failure: Outcome?
+        for id in job.node.content {
+            guard let location = index.location(of: id) else {
+                failure = .damaged("blob \(id.shortHex) is not in the index")
+                break
+            }
+            let plain: [UInt8]
+            do {
+                plain = try await repository.loadBlob(location)
+            } catch {
+                failure = .damaged("\(error)")
+                break
+            }
+            if let e = writeBlocks(plain, fd: fd, at: offset, sparse: options.sparse) {
+                failure = .failed("write: \(String(cString: strerror(e)))")
+                break
+            }
+            offset += plain.count
+        }
+        // A file that ends in a hole is shorter than its size until truncated to it.
+        if failure == nil, lseek(fd, 0, SEEK_END) != off_t(offset), ftruncate(fd, off_t(offset)) != 0 {
+            failure = .failed("truncate: \(String(cString: strerror(errno)))")
+        }
+        if let failure {
+            close(fd)
+            // Never leave a file with wrong or missing bytes where the right one should be.
+            path.withCString { _ = unlink($0) }
+            return failure
+        }
+        var verified = false
+        if options.verify {
+            if let problem = verifyFile(path, content: job.node.content, index: index, repository: repository) {
+                close(fd)
+                path.withCString { _ = unlink($0) }
+                return .verificationFailed(problem)
+            }
+            verified = true
+        }
+        let problem = RestoreMetadata.apply(fd: fd, path: path, node: job.node, options: options)
+        close(fd)
+        if let problem { return .failed(problem) }
+        return .written(bytes: Int64(offset), verified: verified)
+    }
+
+    /// pwrite of the non-zero 4 KiB blocks only when sparse; returns errno on failure.
+    private static func writeBlocks(_ bytes: [UInt8], fd: Int32, at offset: Int, sparse: Bool) -> Int32? {
+        bytes.withUnsafeBytes { p -> Int32? in
+            var i = 0
+            while i < p.count {
+                var runEnd = i
+                if sparse {
+                    // Skip zero blocks; then take the following run of non-zero blocks.
+                    while i < p.count, isZero(p, i) { i += 4096 }
+                    runEnd = i
+                    while runEnd < p.count, !isZero(p, runEnd) { runEnd += 4096 }
+                    runEnd = min(runEnd, p.count)
+                } else {
+                    runEnd = p.count
+                }
+                if i >= p.count { break }
+                var done = i
+                while done < runEnd {
+                    let n = pwrite(fd, p.baseAddress! + done, runEnd - done, off_t(offset + done))
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return errno
+                    }
+                    done += n
+                }
+                i = runEnd
+            }
+            return nil
+        }
+    }
+
+    @inline(__always)
+    private static func isZero(_ p: UnsafeRawBufferPointer, _ at: Int) -> Bool {
+        let n = min(4096, p.count - at)
+        return zeroBlock.withUnsafeBytes { memcmp(p.baseAddress! + at, $0.baseAddress!, n) == 0 }
+    }
+
+    /// Reads the file back in the snapshot's blob lengths and compares each blob id.
+    private static func verifyFile(_ path: RawPath, content: [BlobID], index: MasterIndex, repository: Repository) -> String? {
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { return "cannot reopen: \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        var offset = 0
+        for id in content {
+            guard let length = index.location(of: id)?.plainBytes else { return "blob \(id.shortHex) not indexed" }
+            var buffer = [UInt8](repeating: 0, count: length)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, off_t(offset)) }
+            guard n == length, repository.masterKey.blobID(of: buffer) == id else { return "bytes at offset \(offset) differ" }
+            offset += length
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) == offset else { return "size differs" }
+        return nil
+    }
+}

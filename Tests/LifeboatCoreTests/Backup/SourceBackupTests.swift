@@ -1,0 +1,101 @@
+import Foundation
+import LifeboatTestSupport
+import Testing
+
+@testable import LifeboatCore
+
+@Suite("SourceBackup")
+struct SourceBackupTests {
+    /// A source of one folder that records its phases, and fails its finish when asked.
+    struct RecordingSource: BackupSource {
+        let folder: String
+        let log: PhaseLog
+        var failsToFinish = false
+        var kind: String { "files" }
+
+        func check(_ context: BackupSourceContext) async throws -> any CheckedBackupSource {
+            log.append("check")
+            return Checked(folder: folder, log: log, failsToFinish: failsToFinish)
+        }
+
+        struct Checked: CheckedBackupSource {
+            let folder: String
+            let log: PhaseLog
+            let failsToFinish: Bool
+            var source: Snapshot.Source { .files }
+            var paths: [String] { [folder] }
+            var type: BackupType? { nil }
+            var preCheck: Snapshot.CheckOutcome { Snapshot.CheckOutcome(passed: true, details: "recorded") }
+
+            func start(after parent: Snapshot?) async throws -> BackupSourceRead {
+                log.append("start")
+                return .files(FileSelection(paths: [folder]))
+            }
+
+            func finish(after parent: Snapshot?) async throws -> BackupSourceCompletion {
+                // Everything read must be stored by now: the packs are on disk before the finish.
+                log.append(FileManager.default.fileExists(atPath: (folder as NSString).deletingLastPathComponent + "/repo/data") ? "finish after store" : "finish")
+                if failsToFinish { throw BackupError.preCheckFailed("finish refused") }
+                return BackupSourceCompletion()
+            }
+
+            func discard() { log.append("discard") }
+        }
+    }
+
+    final class PhaseLog: @unchecked Sendable {
+        // @unchecked Sendable: every access goes through the lock.
+        private let lock = NSLock()
+        private var entries: [String] = []
+        var phases: [String] { lock.withLock { entries } }
+        func append(_ phase: String) { lock.withLock { entries.append(phase) } }
+    }
+
+    @Test("every source goes check, start, finish after its files are stored, then the snapshot with its pre-check; the check's result is discarded last")
+    func phasesInOrder() async throws {
+        let scratch = ScratchDirectory()
+        let folder = scratch.sub("src")
+        try FileTree.write(folder + "/a.txt", Array("hello".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let log = PhaseLog()
+        var options = BackupOptions(paths: [], host: "h", username: "u")
+        options.readsBack = true
+        let result = try await SourceBackup(repository: repo).backup(RecordingSource(folder: folder, log: log), options: options)
+        #expect(log.phases == ["check", "start", "finish after store", "discard"])
+        #expect(result.snapshot.checks.pre?.details == "recorded")
+        #expect(result.snapshot.checks.post?.details.contains("read back") == true)
+        #expect(result.snapshot.paths == [folder])
+        #expect(try await repo.snapshots().count == 1)
+    }
+
+    @Test("a source whose finish fails gets no snapshot, and what its check made is still discarded")
+    func failedFinish() async throws {
+        let scratch = ScratchDirectory()
+        let folder = scratch.sub("src")
+        try FileTree.write(folder + "/a.txt", Array("hello".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let log = PhaseLog()
+        var source = RecordingSource(folder: folder, log: log)
+        source.failsToFinish = true
+        await #expect(throws: BackupError.self) {
+            try await SourceBackup(repository: repo).backup(source, options: BackupOptions(paths: [], host: "h", username: "u"))
+        }
+        #expect(log.phases.last == "discard")
+        #expect(try await repo.snapshots().isEmpty)
+    }
+
+    @Test("paths are checked before anything is written: a missing one fails the pre-check")
+    func filesPreCheck() async throws {
+        let scratch = ScratchDirectory()
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let before = TestRepository.allObjects(at: scratch.path + "/repo")
+        await #expect {
+            try await SourceBackup(repository: repo).backup(
+                FilesSource(paths: [scratch.path + "/nope"]), options: BackupOptions(paths: [], host: "h", username: "u"))
+        } throws: { error in
+            if case BackupError.preCheckFailed = error { return true }
+            return false
+        }
+        #expect(TestRepository.allObjects(at: scratch.path + "/repo") == before)
+    }
+}
