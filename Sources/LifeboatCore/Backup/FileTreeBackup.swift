@@ -55,7 +55,3 @@ public struct FileTreeBackup: Sendable {
         return Stored(root: root, statistics: walk.statistics, warnings: walk.warnings)
     }
 }
-
-/// The file source's backup was called `Archiver`; STYLE §2 has no "archive".
-@available(*, deprecated, renamed: "FileTreeBackup")
-public typealias Archiver = FileTreeBackup

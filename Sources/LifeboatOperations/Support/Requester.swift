@@ -16,8 +16,8 @@ public struct Requester: Sendable, Equatable {
 
     /// This process's host and effective user.
     public static var current: Requester {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : "localhost"
         var username = "\(geteuid())"
         if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { username = String(cString: name) }
         return Requester(host: host, username: username)

@@ -61,7 +61,9 @@ struct QuickstartCommand: AsyncParsableCommand {
             backends: LocationBackends(environment: environment, sharing: CLIResources.httpClient), programVersion: Lifeboat.version,
             logger: CLILogging.logger)
         let passphrase = Digest256.random().hex
-        fm.createFile(atPath: base + "/passphrase", contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600])
+        guard fm.createFile(atPath: base + "/passphrase", contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CLIError("cannot write the passphrase file in \(base)")
+        }
         let primaryBackend = try LocalDirectoryBackend(path: base + "/primary", create: true)
         let primary = try await Repository.initialize(
             backend: primaryBackend, passphrase: passphrase, host: context.requester.host, username: context.requester.username)

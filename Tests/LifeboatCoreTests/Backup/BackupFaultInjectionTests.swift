@@ -107,14 +107,15 @@ struct BackupFaultInjectionTests {
         let expected = try db.rows(contents)
         let repoPath = scratch.path + "/repo"
         _ = try await TestRepository.create(at: repoPath)
-        let options = BackupOptions(paths: [], host: "testhost", username: "tester")
+        var options = BackupOptions(paths: [], host: "testhost", username: "tester")
+        options.scratchDirectory = scratch.path
         let writes = try await Self.failEveryWrite(template: repoPath) { broken in
-            _ = try await SQLiteBackup(repository: broken).backup(databasePath: dbPath, options: options, scratchDirectory: scratch.path)
+            _ = try await SourceBackup(repository: broken).backup(SQLiteSource(path: dbPath), options: options)
         } afterFailure: { step, repoPath, injected in
             let what = "SQLite backup failed at write \(step) (\(injected))"
             try await Self.expectChecksClean(repoPath, what)
             let repo = try await TestRepository.open(at: repoPath)
-            let next = try await SQLiteBackup(repository: repo).backup(databasePath: dbPath, options: options, scratchDirectory: scratch.path)
+            let next = try await SourceBackup(repository: repo).backup(SQLiteSource(path: dbPath), options: options)
             let target = scratch.path + "/restored-\(step).db"
             let restored = try await DatabaseRestorer(repository: repo).restoreSQLite(
                 SnapshotEntry(id: next.snapshotID, snapshot: next.snapshot), to: target, force: false)
@@ -178,21 +179,21 @@ struct PostgreSQLBackupFaultInjectionTests {
             let checksum = "SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t"
             let expected = try cluster.sql(checksum)
             let archiver = Self.archiver(spool: spool, repository: cli.repository)
-            var options = PostgreSQLBackup.Options(
-                source: PostgreSQLSource(url: cluster.url), backup: BackupOptions(paths: [], host: "testhost", username: "tester"))
-            options.checkpoint = .fast
+            var source = PostgreSQLSource(url: cluster.url)
+            source.checkpoint = .fast
+            var options = BackupOptions(paths: [], host: "testhost", username: "tester")
             options.archiveTimeout = .seconds(300)
 
             let faulty = FaultInjectingBackend(try LocalDirectoryBackend(path: cli.repository), failAtMutation: step)
             let broken = try await Repository.open(backend: faulty, passphrase: TestRepository.passphrase)
             do {
-                _ = try await PostgreSQLBackup(repository: broken).backup(options)
+                _ = try await SourceBackup(repository: broken).backup(source, options: options)
             } catch {
                 let injected = try #require(faulty.injected, "the base backup failed at write \(step), but not from the injected fault: \(error)")
                 let what = "base backup failed at write \(step) (\(injected))"
                 try await BackupFaultInjectionTests.expectChecksClean(cli.repository, what)
                 let repo = try await TestRepository.open(at: cli.repository)
-                let next = try await PostgreSQLBackup(repository: repo).backup(options)
+                let next = try await SourceBackup(repository: repo).backup(source, options: options)
                 try await Self.stop(archiver)
                 try await BackupFaultInjectionTests.expectChecksClean(cli.repository, "\(what), then a backup")
                 // The restored cluster fetches WAL as the cluster's user: the repository is theirs now.

@@ -138,7 +138,7 @@ struct FileTreeBackupTests {
         let repo = try await Repository.open(backend: backend, passphrase: TestRepository.passphrase)
         var options = BackupOptions(paths: [source], host: "testhost", username: "tester")
         options.changedFileRetries = 2
-        let result = try await Archiver(repository: repo).backup(options)
+        let result = try await FileTreeBackup(repository: repo).backup(options)
         #expect(rewriter.rewrites >= 4, "the file was written \(rewriter.rewrites) times: once, then once in each of the three reads")
         #expect(result.warnings.contains { $0.contains("changing.bin changed while it was read (3 attempts)") }, "\(result.warnings)")
     }

@@ -54,7 +54,7 @@ struct SourceBackupTests {
     @Test("every source goes check, start, finish after its files are stored, then the snapshot with its pre-check; the check's result is discarded last")
     func phasesInOrder() async throws {
         let scratch = ScratchDirectory()
-        let folder = scratch.sub("src")
+        let folder = try scratch.sub("src")
         try FileTree.write(folder + "/a.txt", Array("hello".utf8))
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let log = PhaseLog()
@@ -71,7 +71,7 @@ struct SourceBackupTests {
     @Test("a source whose finish fails gets no snapshot, and what its check made is still discarded")
     func failedFinish() async throws {
         let scratch = ScratchDirectory()
-        let folder = scratch.sub("src")
+        let folder = try scratch.sub("src")
         try FileTree.write(folder + "/a.txt", Array("hello".utf8))
         let repo = try await TestRepository.create(at: scratch.path + "/repo")
         let log = PhaseLog()
