@@ -105,7 +105,7 @@ let package = Package(
         // Fixtures shared by the test targets: scratch directories, sample trees, the CLI runner.
         .target(
             name: "LifeboatTestSupport",
-            dependencies: ["LifeboatCore", "CLinux"],
+            dependencies: ["LifeboatCore", "CLinux", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/LifeboatTestSupport"
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import AsyncHTTPClient
 import LifeboatCore
 
 #if canImport(Glibc)
@@ -11,6 +12,8 @@ public enum S3TestServer {
     /// `LIFEBOAT_TEST_S3_ENDPOINT`, set by scripts/test; nil when no server runs.
     public static var endpoint: String? { ProcessInfo.processInfo.environment["LIFEBOAT_TEST_S3_ENDPOINT"] }
     public static var isAvailable: Bool { endpoint != nil }
+    /// The tests' one HTTP client, for the life of the test process.
+    public static let client = S3Backend.makeClient()
 
     static let supportDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Support")
@@ -64,7 +67,7 @@ public enum S3TestServer {
             endpoint: URL(string: endpoint)!, region: "us-east-1", bucket: bucket, prefix: prefix,
             credentials: S3Signer.Credentials(accessKeyID: "test", secretAccessKey: "test"))
         configure(&config)
-        let backend = S3Backend(configuration: config)
+        let backend = S3Backend(configuration: config, client: client)
         try await backend.createBucketIfMissing()
         return backend
     }

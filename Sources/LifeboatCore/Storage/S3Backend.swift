@@ -46,18 +46,19 @@ public final class S3Backend: StorageBackend {
     private let client: HTTPClient
     public var locationDescription: String { "s3://\(configuration.bucket)/\(configuration.prefix)" }
 
-    /// The client every S3 location shares. A connection that cannot be made fails its
-    /// request at once (within `connect`), and ``RetryingBackend`` retries it with backoff:
-    /// async-http-client's own default retries connecting until the request's deadline,
-    /// so an endpoint that is down took minutes to report.
-    public static let sharedClient: HTTPClient = {
+    /// A client set up for S3 locations; its owner shares it among them and shuts it down.
+    /// A connection that cannot be made fails its request at once (within `connect`), and
+    /// ``RetryingBackend`` retries it with backoff: async-http-client's own default retries
+    /// connecting until the request's deadline, so an endpoint that is down took minutes.
+    public static func makeClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    }
 
-    public init(configuration: Configuration, client: HTTPClient = S3Backend.sharedClient) {
+    /// - Parameter client: the caller's, and the caller shuts it down (``makeClient()``).
+    public init(configuration: Configuration, client: HTTPClient) {
         self.configuration = configuration
         self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
         self.client = client

@@ -34,16 +34,8 @@ public final class LocationBackends: Sendable {
         ownedClient = nil
     }
 
-    /// The client S3 locations need. A connection that cannot be made fails its request at
-    /// once (within `connect`) and RetryingBackend retries it with backoff:
-    /// async-http-client's own default retries connecting until the request's deadline, so
-    /// an endpoint that is down took minutes to report.
-    public static func makeHTTPClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(10)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
+    /// The client S3 locations need (``S3Backend/makeClient()``).
+    public static func makeHTTPClient() -> HTTPClient { S3Backend.makeClient() }
 
     /// Closes the client this factory owns; backends opened here must not be used afterwards.
     public func shutdown() async {

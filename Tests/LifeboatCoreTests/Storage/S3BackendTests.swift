@@ -91,7 +91,7 @@ struct S3BackendTests {
         let direct = try await S3TestServer.backend(endpoint: S3TestServer.endpoint!)
         let name = ObjectName(.index, "x")
         try await direct.write(name, bytes: Array(repeating: 7, count: 10_000))
-        let cut = S3Backend(configuration: { var c = direct.configuration; c.endpoint = URL(string: proxy.endpoint)!; return c }())
+        let cut = S3Backend(configuration: { var c = direct.configuration; c.endpoint = URL(string: proxy.endpoint)!; return c }(), client: S3TestServer.client)
         await #expect(throws: StorageError.self) { try await cut.read(name) }
         await #expect(throws: StorageError.self) { try await cut.read(name, offset: 0, length: 10_000) }
     }
