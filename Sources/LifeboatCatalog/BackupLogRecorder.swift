@@ -73,7 +73,7 @@ public struct BackupLogRecorder: Sendable {
     /// A location other than PRIMARY that the run copies to.
     struct Copy: Sendable {
         var name: String
-        var role: String
+        var role: LocationRole
     }
 
     /// - Parameter locations: the other locations a run copies to; their copies start
@@ -110,7 +110,7 @@ public struct BackupLogRecorder: Sendable {
                 m.postCheckPassed = s.checks.post?.passed
                 m.postCheckDetails = s.checks.post?.details
             }
-            try await catalog.setCopy(id, location: primary, role: "PRIMARY", status: .verified, verifiedAt: now, error: nil)
+            try await catalog.setCopy(id, location: primary, role: .primary, status: .verified, verifiedAt: now, error: nil)
             for l in locations {
                 try await catalog.setCopy(id, location: l.name, role: l.role, status: .pending, verifiedAt: nil, error: nil)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatCore
 
 /// How a backup run ended (or that it has not).
 public enum BackupStatus: String, Sendable, Codable, CaseIterable {
@@ -40,7 +41,7 @@ public struct BackupRecord: Sendable, Codable, Equatable {
 
     public struct Copy: Sendable, Codable, Equatable {
         public var location: String
-        public var role: String
+        public var role: LocationRole
         public var status: CopyStatus
         public var verifiedAt: Date?
         public var error: String?
@@ -60,7 +61,7 @@ public struct BackupRecord: Sendable, Codable, Equatable {
     public var type: String
     public var scheduleType: String?
     public var source: String
-    public var sourceKind: String
+    public var sourceKind: SourceKind
     public var status: BackupStatus
     public var stage: String?
     public var snapshotId: String?
@@ -114,7 +115,8 @@ extension BackupRecord {
         type = m.type
         scheduleType = m.scheduleType
         source = m.source
-        sourceKind = m.sourceKind
+        // Rows are written from the enum; a kind this version does not know reads as files.
+        sourceKind = SourceKind(rawValue: m.sourceKind) ?? .files
         status = BackupStatus(rawValue: m.status) ?? .failed
         stage = m.stage
         snapshotId = m.snapshotID
@@ -135,7 +137,7 @@ extension BackupRecord {
             tested: m.restoreTested, testedAt: m.restoreTestedAt, result: m.restoreTestResult, durationSeconds: m.restoreTestSeconds,
             details: m.restoreTestDetails, location: m.restoreTestLocation)
         locations = copies.sorted { $0.location < $1.location }.map {
-            Copy(location: $0.location, role: $0.role, status: CopyStatus(rawValue: $0.status) ?? .pending, verifiedAt: $0.verifiedAt, error: $0.error)
+            Copy(location: $0.location, role: LocationRole(rawValue: $0.role) ?? .secondary, status: CopyStatus(rawValue: $0.status) ?? .pending, verifiedAt: $0.verifiedAt, error: $0.error)
         }
     }
 }

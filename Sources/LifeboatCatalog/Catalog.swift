@@ -132,7 +132,7 @@ public final class Catalog: Sendable {
         public var type: String
         public var scheduleType: ScheduleType?
         public var source: String
-        public var sourceKind: String
+        public var sourceKind: SourceKind
         public var requestedBy: String
         public var host: String
         public var pid: Int
@@ -143,7 +143,7 @@ public final class Catalog: Sendable {
         /// The row's lease: RUNNING stays true only while the owner renews it within this.
         public var leaseDuration: Duration = Catalog.defaultLease
 
-        public init(type: String, scheduleType: ScheduleType?, source: String, sourceKind: String, requestedBy: String, host: String, pid: Int) {
+        public init(type: String, scheduleType: ScheduleType?, source: String, sourceKind: SourceKind, requestedBy: String, host: String, pid: Int) {
             self.type = type
             self.scheduleType = scheduleType
             self.source = source
@@ -154,7 +154,7 @@ public final class Catalog: Sendable {
         }
 
         /// A run owned by `owner` (usually ``ProcessIdentity/current(host:)``).
-        public init(type: String, scheduleType: ScheduleType?, source: String, sourceKind: String, requestedBy: String, owner: ProcessIdentity) {
+        public init(type: String, scheduleType: ScheduleType?, source: String, sourceKind: SourceKind, requestedBy: String, owner: ProcessIdentity) {
             self.init(
                 type: type, scheduleType: scheduleType, source: source, sourceKind: sourceKind, requestedBy: requestedBy, host: owner.host,
                 pid: Int(owner.pid))
@@ -172,7 +172,7 @@ public final class Catalog: Sendable {
         m.type = new.type
         m.scheduleType = new.scheduleType?.rawValue
         m.source = new.source
-        m.sourceKind = new.sourceKind
+        m.sourceKind = new.sourceKind.rawValue
         m.status = BackupStatus.running.rawValue
         m.startedAt = new.startedAt
         m.requestedBy = new.requestedBy
@@ -196,10 +196,10 @@ public final class Catalog: Sendable {
     }
 
     /// Sets (or adds) a backup's copy in one location.
-    func setCopy(_ id: UUID, location: String, role: String, status: CopyStatus, verifiedAt: Date?, error: String?) async throws {
+    func setCopy(_ id: UUID, location: String, role: LocationRole, status: CopyStatus, verifiedAt: Date?, error: String?) async throws {
         try await perform("record a copy") {
             let existing = try await BackupCopyModel.query(on: self.database).filter(\.$backup.$id == id).filter(\.$location == location).first()
-            let copy = existing ?? BackupCopyModel(backupID: id, location: location, role: role, status: status)
+            let copy = existing ?? BackupCopyModel(backupID: id, location: location, role: role.rawValue, status: status)
             copy.status = status.rawValue
             copy.verifiedAt = verifiedAt
             copy.error = error

@@ -18,7 +18,7 @@ public struct CatalogRebuilder: Sendable {
         public var damaged: [String] = []
     }
 
-    public func rebuild(from repository: Repository, location: String, role: String) async throws -> Report {
+    public func rebuild(from repository: Repository, location: String, role: LocationRole) async throws -> Report {
         let (entries, damaged) = try await repository.listSnapshots()
         let recorded = try await catalog.recordedSnapshots()
         var report = Report(snapshots: entries.count, damaged: damaged)

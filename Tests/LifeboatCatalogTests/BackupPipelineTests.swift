@@ -140,7 +140,7 @@ struct BackupPipelineTests {
         let catalog = try await catalog()
         defer { Task { await catalog.close() } }
         let offline = scratch.path + "/offline"
-        let vault = BackupPipeline.Location(name: "vault", role: "AIR_GAPPED", replicates: false) {
+        let vault = BackupPipeline.Location(name: "vault", role: .airGapped, replicates: false) {
             try LocalDirectoryBackend(path: offline, create: true)
         }
         let row = try await f.run(f.pipeline([vault]), f.request(), catalog: catalog)

@@ -57,7 +57,7 @@ struct PipelineFixture {
     /// The medium as `lifeboat.yaml` would give it: created only where its mount point exists.
     func medium(retention: RetentionPolicy? = nil) -> BackupPipeline.Location {
         let path = mediumPath
-        return BackupPipeline.Location(name: "usb", role: "TERTIARY", medium: "usb-1", retention: retention) {
+        return BackupPipeline.Location(name: "usb", role: .tertiary, medium: "usb-1", retention: retention) {
             let mounted = FileManager.default.fileExists(atPath: (path as NSString).deletingLastPathComponent)
             return try RemovableMediaBackend(path: path, create: mounted)
         }

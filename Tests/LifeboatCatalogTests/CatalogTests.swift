@@ -22,7 +22,7 @@ struct CatalogTests {
         let first = try await fixture.open()
         #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
         let id = try await first.begin(
-            Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: "db", sourceKind: "sqlite", requestedBy: "ops", host: "h", pid: 1))
+            Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: "db", sourceKind: .sqlite, requestedBy: "ops", host: "h", pid: 1))
         await first.close()
 
         let again = try await fixture.open()
@@ -42,7 +42,7 @@ struct CatalogTests {
         let row = try await f.run(f.pipeline([f.medium()]), f.request(type: .full), catalog: catalog)
         #expect(row.status == .succeeded)
         #expect(row.stage == "FINISHED")
-        #expect(row.type == "FULL" && row.source == "app" && row.sourceKind == "files")
+        #expect(row.type == "FULL" && row.source == "app" && row.sourceKind == .files)
         #expect(row.preCheck?.passed == true)
         #expect(row.postCheck?.passed == true && row.postCheck?.details.contains("read back") == true)
         let snapshot = try await f.primary.findSnapshot(try #require(row.snapshotId))
@@ -51,7 +51,7 @@ struct CatalogTests {
         #expect(snapshot.snapshot.tags.contains("source:app"))
         #expect((row.bytesRead ?? 0) > 300_000 && row.files == 2)
         #expect(row.finishedAt != nil && row.restoreTest.tested == false)
-        #expect(row.locations.map { "\($0.location) \($0.role) \($0.status.rawValue)" } == ["primary PRIMARY VERIFIED", "usb TERTIARY VERIFIED"])
+        #expect(row.locations.map { "\($0.location) \($0.role.rawValue) \($0.status.rawValue)" } == ["primary PRIMARY VERIFIED", "usb TERTIARY VERIFIED"])
         #expect(row.locations.allSatisfy { $0.verifiedAt != nil })
         // The copy really is on the medium, with its manifest.
         let medium = try await Repository.open(backend: try RemovableMediaBackend(path: f.mediumPath), passphrase: TestRepository.passphrase)
@@ -72,7 +72,7 @@ struct CatalogTests {
         let now = Date()
         var ids: [UUID] = []
         for (i, (source, hoursAgo)) in [("db", 50.0), ("db", 20.0), ("files", 10.0), ("db", 1.0)].enumerated() {
-            var new = Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: source, sourceKind: "files", requestedBy: "u", host: "h", pid: 1)
+            var new = Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: source, sourceKind: .files, requestedBy: "u", host: "h", pid: 1)
             new.startedAt = now.addingTimeInterval(-hoursAgo * 3600)
             ids.append(try await catalog.begin(new))
             if i == 1 { try await catalog.markInterrupted(host: "h", at: Date().addingTimeInterval(3600)) }
@@ -91,7 +91,7 @@ struct CatalogTests {
         defer { Task { await catalog.close() } }
         let dead = try deadProcessID()
         func begin(host: String, pid: Int) async throws -> UUID {
-            try await catalog.begin(Catalog.NewBackup(type: "FULL", scheduleType: .manual, source: "s", sourceKind: "files", requestedBy: "u", host: host, pid: pid))
+            try await catalog.begin(Catalog.NewBackup(type: "FULL", scheduleType: .manual, source: "s", sourceKind: .files, requestedBy: "u", host: host, pid: pid))
         }
         let orphan = try await begin(host: "here", pid: dead)
         let alive = try await begin(host: "here", pid: Int(getpid()))
@@ -137,7 +137,7 @@ struct CatalogTests {
         let catalog = try await fixture.open()
         defer { Task { await catalog.close() } }
         let medium = try await Repository.open(backend: try RemovableMediaBackend(path: f.mediumPath), passphrase: TestRepository.passphrase)
-        let report = try await CatalogRebuilder(catalog: catalog).rebuild(from: medium, location: "usb", role: "TERTIARY")
+        let report = try await CatalogRebuilder(catalog: catalog).rebuild(from: medium, location: "usb", role: .tertiary)
         #expect(report.snapshots == 2 && report.added == 2 && report.alreadyRecorded == 0 && report.damaged.isEmpty)
         let rows = try await catalog.backups()
         #expect(Set(rows.compactMap(\.snapshotId)) == Set([a.snapshotId, b.snapshotId].compactMap { $0 }))
@@ -148,7 +148,7 @@ struct CatalogTests {
             #expect(row.postCheck?.passed == true)
             #expect(row.locations.map { "\($0.location) \($0.status.rawValue)" } == ["usb PRESENT"])
         }
-        let again = try await CatalogRebuilder(catalog: catalog).rebuild(from: medium, location: "usb", role: "TERTIARY")
+        let again = try await CatalogRebuilder(catalog: catalog).rebuild(from: medium, location: "usb", role: .tertiary)
         #expect(again.added == 0 && again.alreadyRecorded == 2)
         #expect(try await catalog.backups().count == 2)
     }
@@ -190,7 +190,7 @@ struct CatalogTests {
                 group.addTask {
                     let catalog = try await fixture.open()
                     let id = try await catalog.begin(
-                        Catalog.NewBackup(type: "FULL", scheduleType: .manual, source: "s\(i)", sourceKind: "files", requestedBy: "u", host: "h", pid: i))
+                        Catalog.NewBackup(type: "FULL", scheduleType: .manual, source: "s\(i)", sourceKind: .files, requestedBy: "u", host: "h", pid: i))
                     await catalog.close()
                     return id
                 }

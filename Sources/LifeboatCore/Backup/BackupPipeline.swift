@@ -25,7 +25,7 @@ public struct BackupPipeline: Sendable {
         case source(any BackupSource)
 
         /// `files`, `sqlite` or `postgres`.
-        public var kind: String { backupSource.kind }
+        public var kind: SourceKind { backupSource.kind }
 
         /// The source whose phases the run goes through.
         public var backupSource: any BackupSource {
@@ -48,7 +48,7 @@ public struct BackupPipeline: Sendable {
         /// The location's name in the configuration.
         public var name: String
         /// PRIMARY, SECONDARY, TERTIARY or AIR_GAPPED.
-        public var role: String
+        public var role: LocationRole
         /// The label of a removable medium, whose manifest is brought up to date after a copy.
         public var medium: String?
         /// What retention forgets there after the copy; nil keeps everything.
@@ -61,7 +61,7 @@ public struct BackupPipeline: Sendable {
 
         /// A location the run copies to (unless `replicates` is false).
         public init(
-            name: String, role: String, medium: String? = nil, retention: RetentionPolicy? = nil, replicates: Bool = true,
+            name: String, role: LocationRole, medium: String? = nil, retention: RetentionPolicy? = nil, replicates: Bool = true,
             open: @escaping @Sendable () async throws -> any StorageBackend
         ) {
             self.name = name
@@ -124,7 +124,7 @@ public struct BackupPipeline: Sendable {
         /// The location's name.
         public var name: String
         /// The location's role.
-        public var role: String
+        public var role: LocationRole
         /// nil when the copy arrived and was verified.
         public var error: String?
         /// What the copy did, when it got that far.

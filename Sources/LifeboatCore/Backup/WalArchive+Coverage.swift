@@ -6,9 +6,9 @@ import Foundation
 extension WalArchive {
     /// Waits until every file is archived here.
     /// - Throws: ``PostgreSQLSourceError/walNotArchived(missing:location:)`` naming the missing ones after `timeout`.
-    func awaitArchived(_ files: [WalFileName], timeout: Duration) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
+    /// - Parameter clock: paces the look-ups and measures the timeout.
+    func awaitArchived(_ files: [WalFileName], timeout: Duration, clock: some Clock<Duration> = ContinuousClock()) async throws {
+        let deadline = clock.now.advanced(by: timeout)
         var pause = Duration.milliseconds(50)
         while true {
             let present = Set(try await list().map(\.file))
@@ -18,7 +18,7 @@ extension WalArchive {
                 throw PostgreSQLSourceError.walNotArchived(missing: missing.map(\.name), location: repository.location)
             }
             // Quick at first (a push takes a fraction of a second), then at most once a second.
-            try await Task.sleep(for: pause)
+            try await clock.sleep(for: pause)
             pause = min(pause * 2, .seconds(1))
         }
     }

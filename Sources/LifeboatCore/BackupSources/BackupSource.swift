@@ -19,7 +19,7 @@ import Foundation
 /// snapshot and repository side stays in `Backup/`.
 public protocol BackupSource: Sendable {
     /// The source's kind as configurations and the catalog name it: `files`, `sqlite`, `postgres`.
-    var kind: String { get }
+    var kind: SourceKind { get }
 
     /// The pre-backup consistency check; nothing is written.
     /// - Parameter context: the type asked for, how to learn the type the backup will have, and scratch space.

@@ -21,7 +21,7 @@ public struct FilesSource: BackupSource {
     }
 
     /// `files`.
-    public var kind: String { "files" }
+    public var kind: SourceKind { .files }
 
     /// Every path is present and readable.
     /// - Throws: ``BackupError/noPaths`` without paths, ``BackupError/preCheckFailed(_:)`` naming each path that is not.

@@ -82,16 +82,16 @@ public struct PostgreSQLServer: Sendable {
     /// Waits until recovery has ended and the server accepts writes (pg_control says
     /// `in production`); fails with the log's end when the server stops instead (a
     /// recovery target that was never reached, a missing segment).
-    public func waitForRecovery(logFile: String, timeout: Duration) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
+    /// - Parameter clock: paces the look-ups and measures the timeout.
+    public func waitForRecovery(logFile: String, timeout: Duration, clock: some Clock<Duration> = ContinuousClock()) async throws {
+        let deadline = clock.now.advanced(by: timeout)
         while true {
             if try await clusterState() == "in production" { return }
             if !(try await isRunning()) {
                 throw PostgreSQLSourceError.serverFailedToStart(dataDirectory, log: Self.tail(of: logFile, fallback: "no log"))
             }
             if clock.now >= deadline { throw PostgreSQLSourceError.recoveryTimeout(dataDirectory, seconds: Int(timeout.components.seconds)) }
-            try await Task.sleep(for: .milliseconds(100))
+            try await clock.sleep(for: .milliseconds(100))
         }
     }
 

@@ -20,7 +20,7 @@ import Glibc
 /// All of it goes through the one session the check opened.
 extension PostgreSQLSource: BackupSource {
     /// `postgres`.
-    public var kind: String { "postgres" }
+    public var kind: SourceKind { .postgres }
 
     /// Connects, runs the pre-backup checks and resolves the data directory.
     /// - Throws: ``PostgreSQLSourceError`` naming the first check that failed.

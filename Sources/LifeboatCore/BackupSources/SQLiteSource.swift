@@ -44,7 +44,7 @@ public struct SQLiteSource: BackupSource {
     }
 
     /// `sqlite`.
-    public var kind: String { "sqlite" }
+    public var kind: SourceKind { .sqlite }
 
     /// A checked consistent copy of the database, and what was learnt about it.
     public struct Copy: Sendable {

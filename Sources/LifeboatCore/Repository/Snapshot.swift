@@ -36,13 +36,13 @@ public struct Snapshot: Codable, Sendable {
 
     /// What was backed up: for now a set of paths of the local filesystem.
     public struct Source: Codable, Sendable, Equatable {
-        public var kind: String
+        public var kind: SourceKind
         public var name: String?
 
-        public static let files = Source(kind: "files", name: nil)
-        public static func sqlite(_ path: String) -> Source { Source(kind: "sqlite", name: path) }
+        public static let files = Source(kind: .files, name: nil)
+        public static func sqlite(_ path: String) -> Source { Source(kind: .sqlite, name: path) }
         /// A PostgreSQL cluster, named by its data directory.
-        public static func postgres(_ dataDirectory: String) -> Source { Source(kind: "postgres", name: dataDirectory) }
+        public static func postgres(_ dataDirectory: String) -> Source { Source(kind: .postgres, name: dataDirectory) }
     }
 
     public struct Statistics: Codable, Sendable, Equatable {

@@ -26,7 +26,7 @@ public struct DatabaseRestorer: Sendable {
     public func restoreSQLite(_ entry: SnapshotEntry, to target: String, force: Bool) async throws -> Result {
         let clock = ContinuousClock()
         let start = clock.now
-        guard entry.snapshot.source.kind == "sqlite", let original = entry.snapshot.source.name else {
+        guard entry.snapshot.source.kind == .sqlite, let original = entry.snapshot.source.name else {
             throw SQLiteSourceError.notASQLiteSnapshot(entry.id.shortHex)
         }
         let fm = FileManager.default

@@ -83,7 +83,7 @@ public struct PostgreSQLRestorer: Sendable {
     public func restore(_ entry: SnapshotEntry, options: Options) async throws -> Result {
         let clock = ContinuousClock()
         let started = clock.now
-        guard entry.snapshot.source.kind == "postgres", let facts = entry.snapshot.postgres else {
+        guard entry.snapshot.source.kind == .postgres, let facts = entry.snapshot.postgres else {
             throw PostgreSQLSourceError.notAPostgreSQLSnapshot(entry.id.shortHex)
         }
         var target = options.target

@@ -88,7 +88,7 @@ public struct RetentionPolicy: Sendable, Equatable, Codable {
     struct GroupKey: Hashable {
         let host: String
         let paths: [String]
-        let source: String
+        let source: SourceKind
     }
 
     public static let utcCalendar: Calendar = {

@@ -7,7 +7,7 @@ public struct LocationSurvey: Sendable {
     /// A location as the caller's configuration describes it.
     public struct Location: Sendable {
         public let name: String
-        public let role: String
+        public let role: LocationRole
         /// "disk", "removable", "air-gapped", "object-storage"...
         public let mediaType: String
         public let isOffsite: Bool
@@ -15,7 +15,7 @@ public struct LocationSurvey: Sendable {
         public let isOfflineOrImmutable: Bool
         public let backend: any StorageBackend
 
-        public init(name: String, role: String, mediaType: String, isOffsite: Bool, isOfflineOrImmutable: Bool, backend: any StorageBackend) {
+        public init(name: String, role: LocationRole, mediaType: String, isOffsite: Bool, isOfflineOrImmutable: Bool, backend: any StorageBackend) {
             self.name = name
             self.role = role
             self.mediaType = mediaType
@@ -27,7 +27,7 @@ public struct LocationSurvey: Sendable {
 
     public struct Status: Sendable {
         public let name: String
-        public let role: String
+        public let role: LocationRole
         public let location: String
         public let isReachable: Bool
         public let problem: String?

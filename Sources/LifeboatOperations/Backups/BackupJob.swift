@@ -60,7 +60,7 @@ public struct BackupJob: Sendable {
         let backends = context.backends
         let others = try config.locations.filter { $0.role != .primary }.map { l in
             BackupPipeline.Location(
-                name: l.name, role: l.role.rawValue, medium: l.medium, retention: try config.retentionPolicy(of: l),
+                name: l.name, role: l.role, medium: l.medium, retention: try config.retentionPolicy(of: l),
                 replicates: l.role != .airGapped, open: { try await backends.backend(for: l, create: true) })
         }
         var pipeline = BackupPipeline(primary: primaryRepository, primaryName: primary.name, locations: others, passphrase: passphrase)
@@ -70,7 +70,7 @@ public struct BackupJob: Sendable {
             sourceName: source.name, source: pipelineSource, type: request.type, host: requester.host, username: requester.username)
         pipelineRequest.programVersion = context.programVersion
         let new = Catalog.NewBackup(
-            type: request.type?.rawValue ?? "AUTO", scheduleType: request.scheduleType, source: source.name, sourceKind: source.kind.rawValue,
+            type: request.type?.rawValue ?? "AUTO", scheduleType: request.scheduleType, source: source.name, sourceKind: source.kind,
             requestedBy: requester.username, owner: .current(host: requester.host))
         let clock = context.clock
         let afterEachStage = self.afterEachStage
@@ -84,7 +84,7 @@ public struct BackupJob: Sendable {
             let entry = try await repository.findSnapshot(snapshot)
             var test = RestorationTest(repository: repository)
             test.clock = clock
-            if entry.snapshot.source.kind == "postgres" {
+            if entry.snapshot.source.kind == .postgres {
                 guard let walFetch = try request.walFetch?(testLocation) else { throw PostgreSQLSourceError.needsPasswordFile }
                 test.walFetch = walFetch
                 test.serverEnvironment = walFetch.serverEnvironment(from: context.secrets.environment)

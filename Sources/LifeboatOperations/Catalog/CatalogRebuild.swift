@@ -16,7 +16,7 @@ public struct CatalogRebuild: Sendable {
         let l = try context.configuration.location(named: location)
         let repository = try await context.repository(in: l, passphrase: passphrase)
         return try await context.withCatalog { catalog in
-            try await CatalogRebuilder(catalog: catalog).rebuild(from: repository, location: l.name, role: l.role.rawValue)
+            try await CatalogRebuilder(catalog: catalog).rebuild(from: repository, location: l.name, role: l.role)
         }
     }
 }

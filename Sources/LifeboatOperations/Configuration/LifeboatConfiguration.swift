@@ -74,6 +74,22 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var passwordFile: String?
         /// PostgreSQL: indexes checked with amcheck before each backup.
         public var amcheckIndexes: [String]?
+
+        enum CodingKeys: String, CodingKey { case name, kind, paths, exclude, path, url, pgdata, passwordEnv, passwordFile, amcheckIndexes }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            kind = try c.decodeRawValue(SourceKind.self, forKey: .kind, what: "kind", plural: "kinds")
+            paths = try c.decodeIfPresent([String].self, forKey: .paths)
+            exclude = try c.decodeIfPresent([String].self, forKey: .exclude)
+            path = try c.decodeIfPresent(String.self, forKey: .path)
+            url = try c.decodeIfPresent(String.self, forKey: .url)
+            pgdata = try c.decodeIfPresent(String.self, forKey: .pgdata)
+            passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv)
+            passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
+            amcheckIndexes = try c.decodeIfPresent([String].self, forKey: .amcheckIndexes)
+        }
     }
 
     public struct Schedule: Decodable, Sendable {
@@ -112,6 +128,19 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var retention: Retention?
         /// S3 only: every object written there is immutable for this long (S3 Object Lock).
         public var objectLock: ObjectLockSetting?
+
+        enum CodingKeys: String, CodingKey { case name, role, path, medium, offsite, retention, objectLock }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            role = try c.decodeRawValue(LocationRole.self, forKey: .role, what: "role", plural: "roles")
+            path = try c.decode(String.self, forKey: .path)
+            medium = try c.decodeIfPresent(String.self, forKey: .medium)
+            offsite = try c.decodeIfPresent(Bool.self, forKey: .offsite)
+            retention = try c.decodeIfPresent(Retention.self, forKey: .retention)
+            objectLock = try c.decodeIfPresent(ObjectLockSetting.self, forKey: .objectLock)
+        }
 
         public var isOffsite: Bool { offsite ?? (role != .primary) }
         /// Offline, write-once or locked: a copy ransomware on this host cannot erase.
@@ -205,45 +234,17 @@ public struct LifeboatConfiguration: Decodable, Sendable {
     }
 }
 
-/// A location's role (DESIGN §5). Raw values are what lifeboat.yaml and the catalog say.
-public enum LocationRole: String, Decodable, Sendable, CaseIterable {
-    case primary = "PRIMARY"
-    case secondary = "SECONDARY"
-    case tertiary = "TERTIARY"
-    case airGapped = "AIR_GAPPED"
-
-    public init(from decoder: any Decoder) throws {
-        self = try decoder.singleValueContainer().decodeRawValue(LocationRole.self, what: "role")
-    }
-}
-
-/// What a source is. Raw values are what lifeboat.yaml says.
-public enum SourceKind: String, Decodable, Sendable, CaseIterable {
-    case files, sqlite, postgres
-
-    public init(from decoder: any Decoder) throws {
-        self = try decoder.singleValueContainer().decodeRawValue(SourceKind.self, what: "kind")
-    }
-}
-
-extension SingleValueDecodingContainer {
-    /// A raw-valued enum whose error lists the values there are ("roles are PRIMARY, …").
-    func decodeRawValue<T: RawRepresentable & CaseIterable>(_ type: T.Type, what: String) throws -> T where T.RawValue == String {
-        let text = try decode(String.self)
-        guard let value = T(rawValue: text) else {
-            throw DecodingError.dataCorruptedError(
-                in: self, debugDescription: "\(what) '\(text)' is unknown (\(what == "kind" ? "kinds" : "\(what)s") are \(T.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return value
-    }
-}
-
 extension KeyedDecodingContainer {
-    func decodeRawValue<T: RawRepresentable & CaseIterable>(_ type: T.Type, forKey key: Key, what: String) throws -> T where T.RawValue == String {
+    /// A raw-valued enum whose error lists the values there are: "type 'X' is not one of
+    /// FULL, …", or with `plural`, "role 'X' is unknown (roles are PRIMARY, …)".
+    func decodeRawValue<T: RawRepresentable & CaseIterable>(_ type: T.Type, forKey key: Key, what: String, plural: String? = nil) throws -> T
+    where T.RawValue == String {
         let text = try decode(String.self, forKey: key)
         guard let value = T(rawValue: text) else {
+            let values = T.allCases.map(\.rawValue).joined(separator: ", ")
             throw DecodingError.dataCorruptedError(
-                forKey: key, in: self, debugDescription: "\(what) '\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                forKey: key, in: self,
+                debugDescription: plural.map { "\(what) '\(text)' is unknown (\($0) are \(values))" } ?? "\(what) '\(text)' is not one of \(values)")
         }
         return value
     }

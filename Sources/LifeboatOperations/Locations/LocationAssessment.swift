@@ -17,7 +17,7 @@ public struct LocationAssessment: Sendable {
     public struct Report: Sendable, Codable {
         public struct Location: Sendable, Codable {
             public let name: String
-            public let role: String
+            public let role: LocationRole
             public let location: String
             public let reachable: Bool
             public let problem: String?
@@ -64,7 +64,7 @@ public struct LocationAssessment: Sendable {
             }
             locations.append(
                 LocationSurvey.Location(
-                    name: l.name, role: l.role.rawValue, mediaType: l.mediaType, isOffsite: l.isOffsite, isOfflineOrImmutable: l.isOfflineOrImmutable,
+                    name: l.name, role: l.role, mediaType: l.mediaType, isOffsite: l.isOffsite, isOfflineOrImmutable: l.isOfflineOrImmutable,
                     backend: backend))
         }
         // The catalog holds the earlier verifications; without it the verdict needs `verify`.

@@ -27,7 +27,7 @@ public struct RestorationTest: Sendable {
     /// What one test found.
     public struct Report: Sendable, Codable {
         public let snapshotId: String
-        public let source: String
+        public let source: SourceKind
         public let sourceName: String?
         public let type: String
         public var passed: Bool
@@ -55,7 +55,7 @@ public struct RestorationTest: Sendable {
             snapshotId: entry.id.hex, source: entry.snapshot.source.kind, sourceName: entry.snapshot.source.name, type: entry.snapshot.type.rawValue,
             passed: false, details: "", durationSeconds: 0, tableRows: [:], checkQueryResult: nil)
         switch entry.snapshot.source.kind {
-        case "postgres":
+        case .postgres:
             guard let walFetch else { throw PostgreSQLSourceError.needsPasswordFile }
             let result = try await PostgreSQLRestorationTest(repository: repository).run(
                 entry, restoreCommand: walFetch.restoreCommand, scratchDirectory: scratchDirectory, checkQuery: query, serverEnvironment: serverEnvironment)
@@ -63,7 +63,7 @@ public struct RestorationTest: Sendable {
             report.details = result.details
             report.tableRows = result.tableRows
             report.checkQueryResult = result.checkQueryResult
-        case "sqlite":
+        case .sqlite:
             let sandbox = try makeSandbox()
             defer { try? FileManager.default.removeItem(atPath: sandbox) }  // scratch only
             do {
@@ -74,7 +74,7 @@ public struct RestorationTest: Sendable {
             } catch let error as SQLiteSourceError {
                 report.details = error.description
             }
-        default:
+        case .files:
             let sandbox = try makeSandbox()
             defer { try? FileManager.default.removeItem(atPath: sandbox) }  // scratch only
             var options = RestoreOptions(target: sandbox)

@@ -7,7 +7,7 @@ public enum PointInTimeBase {
     /// base backup at all, so that the restorer explains why the target is too early.
     /// - Throws: ``RepositoryError/snapshotNotFound(_:)`` when there is no base backup.
     public static func choose(in repository: Repository, for target: PostgreSQLRestorer.RecoveryTarget) async throws -> SnapshotEntry {
-        let bases = try await repository.snapshots().filter { $0.snapshot.source.kind == "postgres" && $0.snapshot.type != .transactionLog }
+        let bases = try await repository.snapshots().filter { $0.snapshot.source.kind == .postgres && $0.snapshot.type != .transactionLog }
         let fitting = bases.filter { e in
             guard let f = e.snapshot.postgres else { return false }
             switch target {
@@ -21,11 +21,11 @@ public enum PointInTimeBase {
     }
 
     /// The snapshot a restore names: an id (any unique prefix), or `latest` for the newest
-    /// snapshot of the kind restored (`files`, `sqlite`, `postgres`).
-    public static func resolve(_ reference: String, kind: String, in repository: Repository) async throws -> SnapshotEntry {
+    /// snapshot of the kind restored.
+    public static func resolve(_ reference: String, kind: SourceKind, in repository: Repository) async throws -> SnapshotEntry {
         guard reference == "latest" else { return try await repository.findSnapshot(reference) }
         guard let last = try await repository.snapshots().last(where: { $0.snapshot.source.kind == kind }) else {
-            throw RepositoryError.snapshotNotFound("latest \(kind) snapshot")
+            throw RepositoryError.snapshotNotFound("latest \(kind.rawValue) snapshot")
         }
         return last
     }

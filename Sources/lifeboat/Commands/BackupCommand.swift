@@ -148,7 +148,7 @@ struct BackupJSON: Encodable {
     let blobsAdded: Int
     let durationSeconds: Double
     let warnings: [String]
-    let source: String
+    let source: SourceKind
     let database: DatabaseFacts?
     let postgres: PostgreSQLFacts?
 

@@ -36,7 +36,7 @@ struct LocationsCommand: AsyncParsableCommand {
                 let verified =
                     s.verificationErrors.map { $0 == 0 ? ", verified" : ", \($0) ERRORS" }
                     ?? s.lastVerified.map { ", last verified \(ISO8601.format($0).prefix(16)) (\(s.lastVerificationErrors ?? 0) errors)" } ?? ", never verified"
-                print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.role.padding(toLength: 10, withPad: " ", startingAt: 0)) \(s.location): \(state)\(verified)")
+                print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(s.location): \(state)\(verified)")
             }
             print("3-2-1-1-0: \(report.rule.met ? "met" : "NOT met (\(report.rule.missing.joined(separator: ", ")))")")
         }

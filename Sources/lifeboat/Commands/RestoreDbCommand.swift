@@ -77,7 +77,7 @@ struct RestoreDbCommand: AsyncParsableCommand {
     func run() async throws {
         let repo = try await repository.open()
         if let pgdata { return try await restorePostgreSQL(repo, into: pgdata) }
-        let entry = try await PointInTimeBase.resolve(snapshot, kind: "sqlite", in: repo)
+        let entry = try await PointInTimeBase.resolve(snapshot, kind: .sqlite, in: repo)
         let result = try await DatabaseRestorer(repository: repo).restoreSQLite(entry, to: sqliteTarget!, force: force)
         if output.json {
             try JSONOutput.print(

@@ -61,7 +61,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
         }
         var test = RestorationTest(repository: repo, scratchDirectory: scratch ?? NSTemporaryDirectory())
         test.query = query
-        if entry.snapshot.source.kind == "postgres" {
+        if entry.snapshot.source.kind == .postgres {
             let walFetch = try repository.walRestoreCommand(at: walLocation)
             test.walFetch = walFetch
             test.serverEnvironment = walFetch.serverEnvironment(from: repository.environment)
@@ -71,7 +71,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
         if output.json {
             try JSONOutput.print(report)
         } else {
-            print("\(report.passed ? "PASSED" : "FAILED"): restore test of \(entry.snapshot.source.kind) snapshot \(entry.id.shortHex) in \(String(format: "%.1f", report.durationSeconds)) s: \(report.details)")
+            print("\(report.passed ? "PASSED" : "FAILED"): restore test of \(entry.snapshot.source.kind.rawValue) snapshot \(entry.id.shortHex) in \(String(format: "%.1f", report.durationSeconds)) s: \(report.details)")
         }
         if !report.passed { throw RestorationTestFailure() }
     }

@@ -58,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
             try JSONOutput.print(record)
         } else {
             print(LogCommand.line(record))
-            for copy in record.locations { print("  \(copy.location) \(copy.role): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? "")") }
+            for copy in record.locations { print("  \(copy.location) \(copy.role.rawValue): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? "")") }
             if record.restoreTest.tested {
                 print("  restore test from \(record.restoreTest.location ?? "?"): \(record.restoreTest.result ?? "?") in \(String(format: "%.1f", record.restoreTest.durationSeconds ?? 0)) s: \(record.restoreTest.details ?? "")")
             }

@@ -20,7 +20,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
             let s = e.snapshot
             let time = ISO8601.format(s.time).prefix(19).replacingOccurrences(of: "T", with: " ")
             print(
-                "\(e.id.shortHex)  \(time.padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.type.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(s.host.padding(toLength: 16, withPad: " ", startingAt: 0))  \(s.tags.joined(separator: ",").padding(toLength: 10, withPad: " ", startingAt: 0))  \(s.source.kind.padding(toLength: 6, withPad: " ", startingAt: 0))  \(s.paths.joined(separator: " "))"
+                "\(e.id.shortHex)  \(time.padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.type.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(s.host.padding(toLength: 16, withPad: " ", startingAt: 0))  \(s.tags.joined(separator: ",").padding(toLength: 10, withPad: " ", startingAt: 0))  \(s.source.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(s.paths.joined(separator: " "))"
             )
         }
         print("\(all.count) snapshot\(all.count == 1 ? "" : "s")")
@@ -33,7 +33,7 @@ struct SnapshotJSON: Encodable {
     let time: Date
     let endTime: Date
     let type: String
-    let source: String
+    let source: SourceKind
     let paths: [String]
     let tags: [String]
     let parent: String?

@@ -11,7 +11,7 @@ struct SourceBackupTests {
         let folder: String
         let log: PhaseLog
         var failsToFinish = false
-        var kind: String { "files" }
+        var kind: SourceKind { .files }
 
         func check(_ context: BackupSourceContext) async throws -> any CheckedBackupSource {
             log.append("check")
