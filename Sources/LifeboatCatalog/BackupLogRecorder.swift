@@ -117,7 +117,7 @@ public struct BackupLogRecorder: Sendable {
         case .replicated(let r):
             try await catalog.update(id) { $0.stage = BackupPipeline.Stage.replication.rawValue }
             if let error = r.error {
-                try await catalog.setCopy(id, location: r.name, role: r.role, status: .pending, verifiedAt: nil, error: error)
+                try await catalog.setCopy(id, location: r.name, role: r.role, status: .pending, verifiedAt: nil, error: "\(error)")
             } else {
                 // This run's copy and any earlier run's pending copy that has now arrived.
                 try await catalog.settlePendingCopies(location: r.name, snapshotsPresent: Set(r.snapshotsPresent.map(\.hex)), at: now)

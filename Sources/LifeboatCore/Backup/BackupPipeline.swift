@@ -126,7 +126,7 @@ public struct BackupPipeline: Sendable {
         /// The location's role.
         public var role: LocationRole
         /// nil when the copy arrived and was verified.
-        public var error: String?
+        public var error: (any Error)?
         /// What the copy did, when it got that far.
         public var report: Replicator.Report?
         /// The snapshots the location holds after the copy: records of earlier runs whose
@@ -141,7 +141,7 @@ public struct BackupPipeline: Sendable {
         /// The snapshots forgotten.
         public var forgotten: [SnapshotID]
         /// Why retention failed there; nil when it ran.
-        public var error: String?
+        public var error: (any Error)?
     }
 
     /// Reported after each stage, in order.
@@ -260,7 +260,7 @@ public struct BackupPipeline: Sendable {
                 let repo = try await Repository.open(backend: backend, passphrase: passphrase)
                 outcome = await retain(repo, policy: policy, location: location.name, request: request)
             } catch {
-                outcome = RetentionResult(location: location.name, forgotten: [], error: "\(error)")
+                outcome = RetentionResult(location: location.name, forgotten: [], error: error)
             }
             try await record(.retained(outcome))
         }
@@ -291,7 +291,7 @@ public struct BackupPipeline: Sendable {
             result.snapshotsPresent = Set(try await backend.list(.snapshots).compactMap { SnapshotID(hex: $0.name.name) })
             return (result, backend)
         } catch {
-            result.error = "\(error)"
+            result.error = error
             return (result, nil)
         }
     }
@@ -303,7 +303,7 @@ public struct BackupPipeline: Sendable {
             try await forgetter.execute(plan, host: request.host, username: request.username)
             return RetentionResult(location: location, forgotten: plan.forgotten.map(\.id), error: nil)
         } catch {
-            return RetentionResult(location: location, forgotten: [], error: "\(error)")
+            return RetentionResult(location: location, forgotten: [], error: error)
         }
     }
 }
