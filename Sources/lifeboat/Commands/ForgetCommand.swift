@@ -49,13 +49,9 @@ struct ForgetCommand: AsyncParsableCommand {
         } else {
             repo = try await repository.open()
         }
-        let forgetter = Forgetter(repository: repo)
-        let plan = try await forgetter.plan(policy)
-        if !dryRun { try await forgetter.execute(plan, host: Requester.current.host, username: Requester.current.username) }
-        var pruneReport: Pruner.Report?
-        if prune && !plan.forgotten.isEmpty {
-            pruneReport = try await Pruner(repository: repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
-        }
+        let outcome = try await ForgetOperation(requester: .current).run(repo, policy: policy, dryRun: dryRun, prune: prune)
+        let plan = outcome.plan
+        let pruneReport = outcome.prune
         if output.json {
             try JSONOutput.print(
                 ForgetJSON(

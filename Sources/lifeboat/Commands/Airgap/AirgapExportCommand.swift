@@ -13,17 +13,7 @@ struct AirgapExportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The bundle's label.") var label = "air-gapped copy"
 
     func run() async throws {
-        let repo = try await repository.open()
-        var ids: [SnapshotID]?
-        if !snapshots.isEmpty {
-            ids = []
-            for s in snapshots { ids!.append(try await repo.findSnapshot(s).id) }
-        }
-        let bundle = try LocalDirectoryBackend(path: to, create: true)
-        let chosen = ids
-        let report = try await RepositoryLock.withLock(repo, exclusive: false, host: Requester.current.host, username: Requester.current.username) {
-            try await AirgapBundle(repository: repo).export(to: bundle, snapshots: chosen, label: label)
-        }
+        let report = try await AirgapTransfer(requester: .current).export(try await repository.open(), snapshots: snapshots, to: to, label: label)
         if output.json {
             try JSONOutput.print(["snapshots": report.snapshots.count, "packs": report.packs, "objectsCopied": report.objectsCopied, "bytesCopied": Int(report.bytesCopied)])
         } else {

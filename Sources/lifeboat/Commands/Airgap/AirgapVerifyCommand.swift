@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatOperations
 
 struct AirgapVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,19 +13,13 @@ struct AirgapVerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "File whose first line is the passphrase (with --read-data).") var passwordFile: String?
 
     func run() async throws {
-        let bundle = try LocalDirectoryBackend(path: directory)
-        var report = try await AirgapBundle.verifyWithoutKey(bundle)
+        var passphrase: String?
         if readData {
             var options = try RepositoryOptions.parse([])
             options.passwordFile = passwordFile
-            let repo = try await Repository.open(backend: bundle, passphrase: try options.passphrase())
-            let deep = try await Checker(repository: repo).check(readData: true)
-            report.errors.append(contentsOf: deep.errors)
-            report.warnings.append(contentsOf: deep.warnings)
-            report.packsChecked = deep.packsChecked
-            report.blobsChecked = deep.blobsChecked
-            report.snapshotsChecked = deep.snapshotsChecked
+            passphrase = try options.passphrase()
         }
+        let report = try await AirgapTransfer.verify(directory, passphrase: passphrase)
         try ReportOutput.print(report, json: output.json, what: readData ? "airgap verify --read-data" : "airgap verify")
     }
 }

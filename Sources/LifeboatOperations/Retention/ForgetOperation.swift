@@ -1,0 +1,29 @@
+import Foundation
+import LifeboatCore
+
+/// `forget`: a retention policy's plan (keep or forget, with reasons), carried out unless
+/// it is a dry run, then, when asked and something was forgotten, a prune.
+public struct ForgetOperation: Sendable {
+    public let requester: Requester
+
+    public init(requester: Requester) {
+        self.requester = requester
+    }
+
+    public struct Outcome: Sendable {
+        public let plan: Forgetter.Plan
+        /// The prune that followed, if one did.
+        public let prune: Pruner.Report?
+    }
+
+    public func run(_ repository: Repository, policy: RetentionPolicy, dryRun: Bool, prune: Bool) async throws -> Outcome {
+        let forgetter = Forgetter(repository: repository)
+        let plan = try await forgetter.plan(policy)
+        if !dryRun { try await forgetter.execute(plan, host: requester.host, username: requester.username) }
+        var report: Pruner.Report?
+        if prune && !plan.forgotten.isEmpty {
+            report = try await Pruner(repository: repository).prune(dryRun: dryRun, host: requester.host, username: requester.username)
+        }
+        return Outcome(plan: plan, prune: report)
+    }
+}
