@@ -18,8 +18,21 @@ public struct Requester: Sendable, Equatable {
     public static var current: Requester {
         var buffer = [UInt8](repeating: 0, count: 256)
         let host = gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : "localhost"
-        var username = "\(geteuid())"
-        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { username = String(cString: name) }
-        return Requester(host: host, username: username)
+        return Requester(host: host, username: userName(of: geteuid()) ?? "\(geteuid())")
+    }
+
+    /// The user's name, with the reentrant lookup: getpwuid's static buffer is shared by
+    /// every thread of a daemon.
+    static func userName(of uid: uid_t) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        // The entry's strings point into `buffer`: read them while it is still lent out.
+        return buffer.withUnsafeMutableBufferPointer { storage -> String? in
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            guard let base = storage.baseAddress, getpwuid_r(uid, &entry, base, storage.count, &result) == 0, result != nil, let name = entry.pw_name else {
+                return nil
+            }
+            return String(validatingCString: name)
+        }
     }
 }
