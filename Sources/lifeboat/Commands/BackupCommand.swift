@@ -109,14 +109,7 @@ struct BackupCommand: AsyncParsableCommand {
         let s = result.snapshot
         let stats = s.statistics
         if output.json {
-            try JSONOutput.print(
-                BackupJSON(
-                    snapshotId: result.snapshotID.hex, shortId: result.snapshotID.shortHex, type: s.type.rawValue, parent: s.parent?.hex,
-                    paths: s.paths, tags: s.tags, filesNew: stats.filesNew, filesChanged: stats.filesChanged,
-                    filesUnmodified: stats.filesUnmodified, directories: stats.directories, bytesRead: stats.bytesRead,
-                    totalFileBytes: stats.totalFileBytes, bytesAdded: stats.bytesAdded, blobsAdded: stats.blobsAdded,
-                    durationSeconds: stats.durationSeconds, warnings: s.warnings, source: s.source.kind, database: s.database,
-                    postgres: s.postgres))
+            try JSONOutput.print(result)
         } else {
             if isatty(2) == 1 {
                 FileHandle.standardError.write(Data(
@@ -128,57 +121,6 @@ struct BackupCommand: AsyncParsableCommand {
             for w in s.warnings { FileHandle.standardError.write(Data("lifeboat: warning: \(w)\n".utf8)) }
             throw ExitCode(ExitStatus.partial.rawValue)
         }
-    }
-}
-
-struct BackupJSON: Encodable {
-    let snapshotId: String
-    let shortId: String
-    let type: String
-    let parent: String?
-    let paths: [String]
-    let tags: [String]
-    let filesNew: Int
-    let filesChanged: Int
-    let filesUnmodified: Int
-    let directories: Int
-    let bytesRead: Int64
-    let totalFileBytes: Int64
-    let bytesAdded: Int64
-    let blobsAdded: Int
-    let durationSeconds: Double
-    let warnings: [String]
-    let source: SourceKind
-    let database: DatabaseFacts?
-    let postgres: PostgreSQLFacts?
-
-    func encode(to encoder: any Encoder) throws {
-        // Spelled out so that `parent` is present as null for the first snapshot.
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(snapshotId, forKey: .snapshotId)
-        try c.encode(shortId, forKey: .shortId)
-        try c.encode(type, forKey: .type)
-        try c.encode(parent, forKey: .parent)
-        try c.encode(paths, forKey: .paths)
-        try c.encode(tags, forKey: .tags)
-        try c.encode(filesNew, forKey: .filesNew)
-        try c.encode(filesChanged, forKey: .filesChanged)
-        try c.encode(filesUnmodified, forKey: .filesUnmodified)
-        try c.encode(directories, forKey: .directories)
-        try c.encode(bytesRead, forKey: .bytesRead)
-        try c.encode(totalFileBytes, forKey: .totalFileBytes)
-        try c.encode(bytesAdded, forKey: .bytesAdded)
-        try c.encode(blobsAdded, forKey: .blobsAdded)
-        try c.encode(durationSeconds, forKey: .durationSeconds)
-        try c.encode(warnings, forKey: .warnings)
-        try c.encode(source, forKey: .source)
-        try c.encodeIfPresent(database, forKey: .database)
-        try c.encodeIfPresent(postgres, forKey: .postgres)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case snapshotId, shortId, type, parent, paths, tags, filesNew, filesChanged, filesUnmodified, directories, bytesRead
-        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings, source, database, postgres
     }
 }
 
