@@ -7,6 +7,7 @@ import LifeboatCore
 public struct AirgapTransfer: Sendable {
     public let requester: Requester
 
+    /// Transfers recorded as made by `requester` (locks, manifests).
     public init(requester: Requester) {
         self.requester = requester
     }

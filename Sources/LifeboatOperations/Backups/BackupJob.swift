@@ -14,6 +14,7 @@ public struct BackupJob: Sendable {
     /// Only the tests set it (`@testable import`): production code has no way in.
     var afterEachStage: @Sendable (BackupPipeline.Event) async throws -> Void = { _ in }
 
+    /// Jobs on the sources and locations of `context`'s configuration.
     public init(context: OperationsContext) {
         self.context = context
     }

@@ -7,6 +7,7 @@ import LifeboatCore
 public struct CatalogRebuild: Sendable {
     public let context: OperationsContext
 
+    /// A rebuild of `context`'s catalog.
     public init(context: OperationsContext) {
         self.context = context
     }

@@ -46,6 +46,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog, passphrase }
 
+    /// Missing sections are empty; `file` is set by ``load(_:)``.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         locations = try c.decodeIfPresent([Location].self, forKey: .locations) ?? []
@@ -197,6 +198,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
 
     // MARK: Lookups
 
+    /// The location named `name`; the error lists the names there are.
     public func location(named name: String) throws -> Location {
         guard let l = locations.first(where: { $0.name == name }) else {
             throw ConfigurationError.unknownLocation(name, known: locations.map(\.name), file: file)
@@ -212,6 +214,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         return primary
     }
 
+    /// The source named `name`; the error lists the names there are.
     public func source(named name: String) throws -> Source {
         guard let s = sources.first(where: { $0.name == name }) else {
             throw ConfigurationError.unknownSource(name, known: sources.map(\.name), file: file)

@@ -5,6 +5,7 @@ import Foundation
 public struct SecretLookup: Sendable {
     public var environment: [String: String]
 
+    /// Secrets from `environment` (the process's for the CLI) and the files it names.
     public init(environment: [String: String]) {
         self.environment = environment
     }

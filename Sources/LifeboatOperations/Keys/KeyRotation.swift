@@ -8,6 +8,7 @@ import LifeboatCore
 public struct KeyRotation: Sendable {
     public let context: OperationsContext
 
+    /// A rotation over `context`'s configured locations.
     public init(context: OperationsContext) {
         self.context = context
     }
@@ -35,7 +36,7 @@ public struct KeyRotation: Sendable {
         public var incomplete: [String] { locations.filter { $0.error != nil }.map(\.location) }
     }
 
-    /// - Parameter excluding: the path of `repository` itself, left out of the other locations.
+    /// - Parameter repositoryPath: the path of `repository` itself, left out of the other locations.
     public func rotate(_ repository: Repository, repositoryPath: String, passphrase: String, kdf: KDFParameters) async throws -> Report {
         var replicas: [Repository] = []
         var unreachable: [KeyManager.ReplicaRotation] = []

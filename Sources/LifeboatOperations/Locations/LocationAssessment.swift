@@ -10,6 +10,7 @@ import LifeboatCore
 public struct LocationAssessment: Sendable {
     public let context: OperationsContext
 
+    /// An assessment of the locations `context`'s configuration names.
     public init(context: OperationsContext) {
         self.context = context
     }

@@ -19,6 +19,7 @@ public struct RestorationTest: Sendable {
     public var serverEnvironment: [String: String] = [:]
     public var clock: any Clock<Duration> = ContinuousClock()
 
+    /// A test of snapshots in `repository`, with sandboxes made in `scratchDirectory`.
     public init(repository: Repository, scratchDirectory: String = NSTemporaryDirectory()) {
         self.repository = repository
         self.scratchDirectory = scratchDirectory

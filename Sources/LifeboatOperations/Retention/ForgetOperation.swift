@@ -6,6 +6,7 @@ import LifeboatCore
 public struct ForgetOperation: Sendable {
     public let requester: Requester
 
+    /// Forgets recorded as made by `requester` (its locks).
     public init(requester: Requester) {
         self.requester = requester
     }
@@ -16,6 +17,8 @@ public struct ForgetOperation: Sendable {
         public let prune: Pruner.Report?
     }
 
+    /// Plans `policy` over `repository`, forgets what it says unless `dryRun`, and prunes
+    /// after when `prune` and something was forgotten (a dry-run prune with a dry run).
     public func run(_ repository: Repository, policy: RetentionPolicy, dryRun: Bool, prune: Bool) async throws -> Outcome {
         let forgetter = Forgetter(repository: repository)
         let plan = try await forgetter.plan(policy)

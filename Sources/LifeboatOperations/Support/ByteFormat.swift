@@ -2,6 +2,7 @@ import Foundation
 
 /// Human sizes in binary units, for reports and the CLI's text.
 public enum ByteFormat {
+    /// `bytes` in B, KiB, MiB, GiB or TiB with one decimal.
     public static func string(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)

@@ -16,6 +16,9 @@ public struct OperationsContext: Sendable {
     public var clock: any Clock<Duration>
     public var logger: Logger
 
+    /// - Parameters:
+    ///   - requester: who asks (default: this process's host and user).
+    ///   - clock: what waits and durations are measured on (a test clock in tests).
     public init(
         configuration: LifeboatConfiguration, secrets: SecretLookup, backends: LocationBackends, requester: Requester = .current,
         programVersion: String, clock: any Clock<Duration> = ContinuousClock(), logger: Logger = Logger(label: "lifeboat")

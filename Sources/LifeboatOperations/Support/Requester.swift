@@ -9,6 +9,7 @@ public struct Requester: Sendable, Equatable {
     public var host: String
     public var username: String
 
+    /// A requester named explicitly (an API caller, a test).
     public init(host: String, username: String) {
         self.host = host
         self.username = username
