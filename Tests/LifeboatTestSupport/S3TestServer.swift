@@ -25,26 +25,20 @@ public enum S3TestServer {
         private let process: Process
 
         public init(_ options: [String]) throws {
-            let portFile = NSTemporaryDirectory() + "s3proxy-\(UUID().uuidString)"
             let process = Process()
             self.process = process
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", supportDirectory.appendingPathComponent("s3proxy.py").path, "--upstream", S3TestServer.endpoint!, "--port-file", portFile] + options
-            process.standardOutput = FileHandle.nullDevice
+            process.arguments = ["python3", supportDirectory.appendingPathComponent("s3proxy.py").path, "--upstream", S3TestServer.endpoint!] + options
+            let stdout = Pipe()
+            process.standardOutput = stdout
             try process.run()
-            // The proxy writes its port once it listens (the file appears whole: it renames it).
-            var port = ""
-            try Poll.until("the S3 proxy to listen") {
-                guard process.isRunning else { return true }
-                guard FileManager.default.fileExists(atPath: portFile) else { return false }
-                port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-                return !port.isEmpty
-            }
-            try? FileManager.default.removeItem(atPath: portFile)  // read already: only a leftover
-            guard process.isRunning, !port.isEmpty else {
+            // The proxy prints its port once it listens; its end of the pipe closes if it dies first.
+            let lines = LineReader(stdout.fileHandleForReading)
+            guard lines.waitFor("\n") else {
                 process.terminate()
-                throw ProxyError(description: "the S3 proxy \(options) exited before it listened")
+                throw ProxyError(description: "the S3 proxy \(options) exited before it listened: \(lines.output)")
             }
+            let port = lines.output.trimmingCharacters(in: .whitespacesAndNewlines)
             endpoint = "http://127.0.0.1:\(port)"
         }
 

@@ -2,13 +2,14 @@
 """A test proxy in front of an S3-compatible server (moto) on 127.0.0.1.
 
   s3proxy.py --upstream http://127.0.0.1:PORT [--verify-signatures] [--fail-every N]
-             [--cut-every N] [--stall-every N --stall-seconds S] [--port-file F]
+             [--cut-every N] [--stall-every N --stall-seconds S]
 
 --verify-signatures recomputes each request's SigV4 signature with botocore (access key
 and secret "test"/"test") and answers 403 SignatureDoesNotMatch when it differs: moto's own
 check is wrong for query values containing '/'. The fault options answer 503, cut a GET
 body short (the Content-Length still promises all of it), or stall past the client's
-timeout, on every Nth request. Listens on a free port, written to --port-file.
+timeout, on every Nth request. Listens on a free port and prints it, one line on stdout,
+once it listens: the caller waits for that line.
 """
 import argparse, http.client, json, socketserver, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -118,14 +119,10 @@ def main():
     p.add_argument("--cut-every", type=int, default=0)
     p.add_argument("--stall-every", type=int, default=0)
     p.add_argument("--stall-seconds", type=float, default=5)
-    p.add_argument("--port-file", required=True)
     p.add_argument("--log", help="append each request's method, path and headers as a JSON line")
     args = p.parse_args()
     server = Server(("127.0.0.1", 0), Handler)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    import os
-    os.rename(args.port_file + ".tmp", args.port_file)
+    print(server.server_address[1], flush=True)
     server.serve_forever()
 
 if __name__ == "__main__":

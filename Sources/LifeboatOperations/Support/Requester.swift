@@ -15,12 +15,12 @@ public struct Requester: Sendable, Equatable {
         self.username = username
     }
 
-    /// This process's host and effective user.
-    public static var current: Requester {
+    /// This process's host and effective user, looked up once: neither changes while it runs.
+    public static let current: Requester = {
         var buffer = [UInt8](repeating: 0, count: 256)
         let host = gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : "localhost"
         return Requester(host: host, username: userName(of: geteuid()) ?? "\(geteuid())")
-    }
+    }()
 
     /// The user's name, with the reentrant lookup: getpwuid's static buffer is shared by
     /// every thread of a daemon.

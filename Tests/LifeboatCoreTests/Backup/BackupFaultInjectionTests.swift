@@ -128,38 +128,13 @@ struct BackupFaultInjectionTests {
 }
 
 /// The same for a PostgreSQL base backup, against a scratch cluster per step. The cluster
-/// archives its WAL into a spool folder (`cp`), and the test pushes what appears there into
-/// the repository through a handle without faults, as `lifeboat wal push` would: only the
-/// base backup's own writes fail.
+/// archives its WAL with `lifeboat wal push` into the same repository, as in production:
+/// that process writes through a backend without faults, so only the base backup's own
+/// writes fail, and the backup waits for the WAL it needs as it always does.
 @Suite(
     "A PostgreSQL base backup that fails at any write", .serialized, .timeLimit(.minutes(30)),
     .enabled(if: ScratchPostgres.isAvailable, "no PostgreSQL server programs (scripts/test installs them)"))
 struct PostgreSQLBackupFaultInjectionTests {
-    /// Pushes the segments the cluster copies into `spool` until cancelled.
-    static func archiver(spool: String, repository: String) -> Task<Void, any Error> {
-        Task {
-            let repo = try await TestRepository.open(at: repository)
-            let archive = WalArchive(repository: repo)
-            var pushed: Set<String> = []
-            while !Task.isCancelled {
-                let ready = try FileManager.default.contentsOfDirectory(atPath: spool).filter { !$0.hasSuffix(".tmp") && !pushed.contains($0) }
-                for name in ready.sorted() {
-                    pushed.insert(name)
-                    // A backup history file (….backup) is not a segment.
-                    guard WalFileName(name) != nil else { continue }
-                    _ = try await archive.push(path: spool + "/" + name, host: "testhost", username: "tester")
-                }
-                if ready.isEmpty { try await Task.sleep(for: .milliseconds(20)) }  // a poll for new files, not a guess
-            }
-        }
-    }
-
-    /// Stops the archiver; an error of its own (not the cancellation) fails the test.
-    static func stop(_ archiver: Task<Void, any Error>) async throws {
-        archiver.cancel()
-        if case .failure(let error) = await archiver.result, !(error is CancellationError) { throw error }
-    }
-
     @Test("after a failure at each write of a base backup, check --read-data passes and the next backup restores the same rows")
     func baseBackup() async throws {
         var step = 1
@@ -168,17 +143,18 @@ struct PostgreSQLBackupFaultInjectionTests {
             try #require(step < 200, "a small base backup should not write 200 objects")
             let scratch = ScratchDirectory("fault-pg")
             try FileTree.chmod(scratch.path, 0o755)
-            let spool = try scratch.sub("spool")
-            try ScratchPostgres.handOver(spool)
-            let cli = try LifeboatCLI(scratch: scratch)  // the passphrase of TestRepository
+            var cli = try LifeboatCLI(scratch: scratch)  // the passphrase of TestRepository
+            cli.binary = try ScratchPostgres.lifeboatExecutable(for: ScratchPostgres.osUserForClusters)
             _ = try await TestRepository.create(at: cli.repository)
-            let cluster = try ScratchPostgres(settings: [
-                "archive_mode = on", "archive_command = 'cp %p \(spool)/%f.tmp && mv \(spool)/%f.tmp \(spool)/%f'",
-            ])
+            // Every folder `wal push` writes in exists before the repository is handed to the
+            // cluster's user: the folders this process makes later are its own.
+            for folder in ["locks", "wal", "datakeys", "keys"] { try FileTree.mkdir(cli.repository + "/" + folder) }
+            try ScratchPostgres.handOver(scratch.path)
+            let push = "\(cli.binary!) wal push %p --repo \(cli.repository) --password-file \(cli.passwordFile)"
+            let cluster = try ScratchPostgres(settings: ["archive_mode = on", "archive_command = '\(push)'"])
             try cluster.sql("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g")
             let checksum = "SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t"
             let expected = try cluster.sql(checksum)
-            let archiver = Self.archiver(spool: spool, repository: cli.repository)
             var source = PostgreSQLSource(url: cluster.url)
             source.checkpoint = .fast
             var options = BackupOptions(paths: [], host: "testhost", username: "tester")
@@ -194,7 +170,6 @@ struct PostgreSQLBackupFaultInjectionTests {
                 try await BackupFaultInjectionTests.expectChecksClean(cli.repository, what)
                 let repo = try await TestRepository.open(at: cli.repository)
                 let next = try await SourceBackup(repository: repo).backup(source, options: options)
-                try await Self.stop(archiver)
                 try await BackupFaultInjectionTests.expectChecksClean(cli.repository, "\(what), then a backup")
                 // The restored cluster fetches WAL as the cluster's user: the repository is theirs now.
                 try ScratchPostgres.handOver(scratch.path)
@@ -207,7 +182,6 @@ struct PostgreSQLBackupFaultInjectionTests {
                 step += 1
                 continue
             }
-            try await Self.stop(archiver)
             #expect(faulty.injected == nil)
             writes = step - 1
             break
