@@ -199,11 +199,16 @@ struct PostgreSQLCLITests {
         #expect((try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [Any])?.isEmpty == true)
 
         // A failing archive_command shows in pg_stat_archiver, and the check reads it there.
-        try s.cluster.sql("ALTER SYSTEM SET archive_command = '/bin/false'")
+        // Each attempt leaves a file before it fails: the test looks at the count after each.
+        let attempts = try s.scratch.sub("attempts")
+        try ScratchPostgres.handOver(attempts)
+        let wait = try EventWait()
+        try wait.watch(tree: attempts)
+        try s.cluster.sql("ALTER SYSTEM SET archive_command = 'touch \(attempts)/%f.$$; false'")
         try s.cluster.sql("SELECT pg_reload_conf()")
         try s.cluster.sql("CREATE TABLE filler AS SELECT generate_series(1, 1000) AS x")
         try s.cluster.sql("SELECT pg_switch_wal()")
-        try Poll.until("pg_stat_archiver to count a failed archive attempt") { try s.cluster.sql("SELECT failed_count FROM pg_stat_archiver") != "0" }
+        try wait.until("pg_stat_archiver to count a failed archive attempt") { try s.cluster.sql("SELECT failed_count FROM pg_stat_archiver") != "0" }
         let failing = try s.cli.run(["backup", "--postgres", s.cluster.url, "--checkpoint", "fast", "--archive-timeout", "5"])
         #expect(failing.status == 1)
         #expect(failing.stderr.contains("the last WAL archive attempt failed"), "\(failing.stderr)")
@@ -214,7 +219,9 @@ struct PostgreSQLCLITests {
         let s = try Setup()
         try s.cluster.sql("CREATE TABLE t AS SELECT generate_series(1, 10) AS x")
         let segment = try s.cluster.sql("SELECT pg_walfile_name(pg_switch_wal())")
-        try Poll.until("segment \(segment) to be archived") { try s.cli.run(["wal", "list", "--json"]).stdout.contains(segment) }
+        let wait = try EventWait()
+        try wait.watch(tree: s.cli.repository)
+        try wait.until("segment \(segment) to be archived") { try s.cli.run(["wal", "list", "--json"]).stdout.contains(segment) }
         let fake = s.scratch.path + "/" + segment
         try Data(repeating: 7, count: 16 << 20).write(to: URL(fileURLWithPath: fake))
         try FileTree.chmod(fake, 0o644)

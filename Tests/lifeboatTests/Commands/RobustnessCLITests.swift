@@ -124,8 +124,11 @@ struct RobustnessCLITests {
             process.environment = cli.environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            let wait = try EventWait()
+            try wait.watch(tree: cli.repository)
             try process.run()
-            try Poll.until("the backup to get \(point)") {
+            wait.wake(onEndOf: process)
+            try wait.until("the backup to get \(point)") {
                 guard process.isRunning else { return true }  // it finished first: nothing left to kill
                 switch point {
                 case .atStart: return true
@@ -177,9 +180,13 @@ struct RobustnessCLITests {
         process.environment = cli.environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
+        // The lease's break is signalled to this process (SIGWINCH, FileLeases): look then.
+        let wait = try EventWait()
+        wait.wake(onSignal: SIGWINCH)
         try process.run()
+        wait.wake(onEndOf: process)
         let errors = LineReader(stderr.fileHandleForReading)
-        try Poll.until("the backup to open a file") { !leases.contended.isEmpty || !process.isRunning }
+        try wait.until("the backup to open a file") { !leases.contended.isEmpty || !process.isRunning }
         try #require(process.isRunning, "the backup ended before it read a file: \(errors.readToEnd())")
         kill(process.processIdentifier, SIGINT)
         // The CLI says when it took the signal; only then may the file be read.

@@ -1,31 +1,7 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Waiting for an event a subject causes (a file it writes, a line it prints, a state a
-/// server reports), never for a guessed duration: the condition is asked again every few
-/// milliseconds until it holds. The limit only stops a test whose event never comes; it is
-/// generous, so that a machine many times slower still passes.
-public enum Poll {
-    public struct Timeout: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    /// Returns as soon as `condition` holds; throws ``Timeout`` naming `what` after `limit`.
-    public static func until(_ what: String, limit: Duration = .seconds(300), _ condition: () throws -> Bool) throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + limit
-        while !(try condition()) {
-            guard clock.now < deadline else { throw Timeout(description: "gave up after \(limit) waiting for \(what)") }
-            usleep(2_000)
-        }
-    }
-}
-
-/// A process's standard error, read line by line as it is written (a pipe), so a test can
-/// wait for the line that tells it the subject reached a point.
+/// A process's output (a pipe), read as it is written, so a test can wait for the line
+/// that tells it the subject reached a point.
 public final class LineReader: @unchecked Sendable {
     // @unchecked Sendable: `text` is guarded by the lock; the handle is read on one thread.
     private let handle: FileHandle
