@@ -18,3 +18,15 @@ public enum BackupError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// An error whose description already tells the user that the backup stopped before it
+/// wrote anything (a source's own pre-check failure): the pipeline shows it as it is
+/// instead of wrapping it in "the pre-backup check failed: …".
+public protocol SaysNothingWasWritten: Error {
+    var saysNothingWasWritten: Bool { get }
+}
+
+extension BackupError: SaysNothingWasWritten {
+    /// Every case stands alone: a backup that has nothing to read, or whose check failed.
+    public var saysNothingWasWritten: Bool { true }
+}

@@ -176,7 +176,7 @@ public struct BackupPipeline: Sendable {
         /// One sentence for the user.
         public var description: String {
             // A source's own pre-check error already says so.
-            if stage == .preCheck, !(underlying is BackupError), !"\(underlying)".contains("pre-backup") {
+            if stage == .preCheck, (underlying as? any SaysNothingWasWritten)?.saysNothingWasWritten != true {
                 return "the pre-backup check failed: \(underlying); nothing was written"
             }
             return "\(underlying)"

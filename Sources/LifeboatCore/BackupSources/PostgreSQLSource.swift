@@ -137,14 +137,14 @@ public struct PostgreSQLSource: Sendable {
     /// The pre-backup consistency checks: the server answers and is a primary, WAL
     /// archiving is on and its last attempt succeeded, no page has failed its checksum,
     /// and the named indexes pass amcheck.
-    /// - Throws: ``PostgreSQLSourceError/preCheckFailed(_:)`` naming the first failure.
+    /// - Throws: ``PostgreSQLSourceError/archivingOff(mode:)``, or ``PostgreSQLSourceError/preCheckFailed(_:)`` naming the first failure.
     public func preCheck(_ conn: PostgreSQLConnection, server: ServerFacts) async throws -> Snapshot.CheckOutcome {
         guard !server.isInRecovery else { throw PostgreSQLSourceError.inRecovery(conn.displayURL) }
         guard server.walLevel != "minimal" else {
             throw PostgreSQLSourceError.preCheckFailed("wal_level is minimal; set it to replica and restart the server")
         }
         guard server.archiveMode == "on" || server.archiveMode == "always" else {
-            throw PostgreSQLSourceError.preCheckFailed("archive_mode is \(server.archiveMode): set archive_mode = on and an archive_command that pushes WAL into this repository, then restart the server")
+            throw PostgreSQLSourceError.archivingOff(mode: server.archiveMode)
         }
         var details = ["PostgreSQL \(server.version) answers", "archive_mode \(server.archiveMode)"]
         let archiver = try await conn.query(

@@ -3,6 +3,8 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
     case cannotConnect(String, String)
     case queryFailed(String, String)
     case preCheckFailed(String)
+    /// archive_mode is not on: no WAL reaches any repository, so no base backup can be complete.
+    case archivingOff(mode: String)
     case inRecovery(String)
     case dataDirectoryMismatch(given: String, server: String)
     case dataDirectoryUnreadable(String)
@@ -27,6 +29,8 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
             return "PostgreSQL refused \(sql.prefix(80)): \(m)"
         case .preCheckFailed(let reason):
             return "the pre-backup check failed: \(reason); nothing was backed up"
+        case .archivingOff(let mode):
+            return "the pre-backup check failed: archive_mode is \(mode): set archive_mode = on and an archive_command that pushes WAL into this repository, then restart the server; nothing was backed up"
         case .inRecovery(let url):
             return "\(url) is a standby (in recovery): back up the primary"
         case .dataDirectoryMismatch(let given, let server):
@@ -58,6 +62,16 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
             return "the restored cluster fetches WAL through a restore_command that reads the repository's passphrase from a file: give the passphrase as a file"
         case .runsAsRoot(let dir):
             return "\(dir) belongs to root, and PostgreSQL refuses to run as root: restore it as the database's OS user"
+        }
+    }
+}
+
+extension PostgreSQLSourceError: SaysNothingWasWritten {
+    /// The server checks' failures say "nothing was backed up" themselves.
+    public var saysNothingWasWritten: Bool {
+        switch self {
+        case .preCheckFailed, .archivingOff: return true
+        default: return false
         }
     }
 }

@@ -24,3 +24,11 @@ public enum SQLiteSourceError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension SQLiteSourceError: SaysNothingWasWritten {
+    /// The integrity check's failure says "nothing was backed up" itself.
+    public var saysNothingWasWritten: Bool {
+        if case .integrityCheckFailed = self { return true }
+        return false
+    }
+}

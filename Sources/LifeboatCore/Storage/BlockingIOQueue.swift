@@ -18,9 +18,6 @@ public enum BlockingIOQueue {
         requestedThreads.withLock { $0 = $0 ?? max(1, threads) }
     }
 
-    /// The number of threads the pool runs with.
-    public static var threads: Int { pool.numberOfThreads }
-
     private static let pool: BoundedPool = {
         let count = requestedThreads.withLock { $0 } ?? max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
         return BoundedPool(threads: count)
@@ -30,14 +27,11 @@ public enum BlockingIOQueue {
         try await pool.threadPool.runIfActive(body)
     }
 
-    /// The NIO thread pool and its size. Started once, never shut down: it lives as long
-    /// as the process.
+    /// The NIO thread pool. Started once, never shut down: it lives as long as the process.
     private final class BoundedPool: Sendable {
         let threadPool: NIOThreadPool
-        let numberOfThreads: Int
 
         init(threads: Int) {
-            numberOfThreads = threads
             threadPool = NIOThreadPool(numberOfThreads: threads)
             threadPool.start()
         }

@@ -20,7 +20,7 @@ public final class LocationBackends: Sendable {
         self.environment = environment
         self.s3Endpoint = s3Endpoint
         self.s3Region = s3Region
-        let owned = Self.makeHTTPClient()
+        let owned = S3Backend.makeClient()
         ownedClient = owned
         client = { owned }
     }
@@ -34,28 +34,10 @@ public final class LocationBackends: Sendable {
         ownedClient = nil
     }
 
-    /// The client S3 locations need (``S3Backend/makeClient()``).
-    public static func makeHTTPClient() -> HTTPClient { S3Backend.makeClient() }
-
     /// Closes the client this factory owns; backends opened here must not be used afterwards.
     public func shutdown() async {
         // A client that fails to shut down has nothing left to lose: the process is done with it.
         try? await ownedClient?.shutdown()
-    }
-
-    /// Runs `body` with a factory of its own and shuts it down whatever happens.
-    public static func using<T: Sendable>(
-        environment: [String: String], s3Endpoint: String? = nil, s3Region: String? = nil, _ body: (LocationBackends) async throws -> T
-    ) async throws -> T {
-        let backends = LocationBackends(environment: environment, s3Endpoint: s3Endpoint, s3Region: s3Region)
-        do {
-            let result = try await body(backends)
-            await backends.shutdown()
-            return result
-        } catch {
-            await backends.shutdown()
-            throw error
-        }
     }
 
     /// A configured location's backend.

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import LifeboatOperations
+import LifeboatCore
 import Synchronization
 
 /// What the CLI process holds for its whole life: one HTTP client for every S3 location a
@@ -12,7 +12,7 @@ enum CLIResources {
     static func httpClient() -> HTTPClient {
         client.withLock { c in
             if let c { return c }
-            let made = LocationBackends.makeHTTPClient()
+            let made = S3Backend.makeClient()
             c = made
             return made
         }

@@ -81,8 +81,7 @@ enum ExitStatus: Int32 {
         case PostgreSQLSourceError.dataDirectoryMismatch, PostgreSQLSourceError.dataDirectoryUnreadable: return "see --pgdata"
         case PostgreSQLSourceError.walNotArchived: return "archive_command = 'lifeboat wal push %p' with this repository"
         case PostgreSQLSourceError.needsPasswordFile: return "use --password-file or LIFEBOAT_PASSWORD_FILE"
-        case PostgreSQLSourceError.preCheckFailed(let why) where why.hasPrefix("archive_mode"):
-            return "archive_command = 'lifeboat wal push %p'"
+        case PostgreSQLSourceError.archivingOff: return "archive_command = 'lifeboat wal push %p'"
         default: return nil
         }
     }
