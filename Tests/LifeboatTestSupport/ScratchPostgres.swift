@@ -62,8 +62,11 @@ public final class ScratchPostgres: @unchecked Sendable {
         return geteuid() != 0 || getpwnam("postgres") != nil
     }
 
-    /// - Parameter settings: lines for postgresql.auto.conf (archive_command, …).
-    public init(settings: [String] = []) throws {
+    /// - Parameters:
+    ///   - settings: lines for postgresql.auto.conf (archive_command, …).
+    ///   - walOutside: pg_wal is a link to `<folder>/wal` (`initdb --waldir`), as some
+    ///     installations keep WAL on another disk.
+    public init(settings: [String] = [], walOutside: Bool = false) throws {
         guard let bin = Self.binDirectory else { throw ScratchPostgresError("no PostgreSQL server programs found") }
         binDirectory = bin
         osUser = Self.osUserForClusters
@@ -75,7 +78,8 @@ public final class ScratchPostgres: @unchecked Sendable {
         dataDirectory = folder + "/data"
         port = try Self.freePort()
         try Self.handOver(folder)
-        try program("initdb", ["-D", dataDirectory, "-A", "trust", "--data-checksums", "-U", osUser ?? Identity.currentUser])
+        try program(
+            "initdb", ["-D", dataDirectory, "-A", "trust", "--data-checksums", "-U", osUser ?? Identity.currentUser] + (walOutside ? ["--waldir", folder + "/wal"] : []))
         let conf = ([
             "port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = '\(folder)'", "wal_level = replica",
             "max_wal_senders = 4", "fsync = off", "full_page_writes = on", "checkpoint_timeout = 1h",
@@ -128,9 +132,10 @@ public final class ScratchPostgres: @unchecked Sendable {
         return out.output
     }
 
-    /// Stops a cluster restored into another directory (by the test) on its way out.
-    public func stop(dataDirectory other: String) {
-        _ = try? control(["-D", other, "-m", "immediate", "-w", "stop"], check: false)  // may have stopped itself
+    /// Stops a cluster restored into another directory (by the test) on its way out;
+    /// `fast` lets it finish (its archiver's last round included).
+    public func stop(dataDirectory other: String, mode: String = "immediate") {
+        _ = try? control(["-D", other, "-m", mode, "-w", "stop"], check: false)  // may have stopped itself
     }
 
     /// The server's log, for failure messages.

@@ -23,20 +23,30 @@ extension WalArchive {
         }
     }
 
-    /// The segments from the one holding `start` to `last` that are archived on no timeline
-    /// from `firstTimeline` to `last`'s: across a promotion a segment number may live on
-    /// any timeline from the base's to now.
-    /// - Returns: the missing segments (named on `last`'s timeline) and how many the range holds.
+    /// The segments from the one holding `start` to `last` that are not archived on the
+    /// timeline recovery reads them from: `last`'s history says which timeline is live for
+    /// each stretch of the log, and a segment archived on another timeline (one a restored
+    /// copy branched off, or one production left) does not count. A history file of
+    /// `last`'s timeline that is not archived is missing too: recovery needs it.
+    /// - Returns: the missing files and how many segments the range holds.
     func missingSegments(from start: LSN, firstTimeline: UInt32, to last: WalFileName, segmentBytes: UInt64) async throws -> (missing: [String], count: Int) {
         let first = start.value / segmentBytes
         let lastNumber = last.segmentNumber(segmentBytes: segmentBytes)!
+        let entries = try await list()
         var archived: [UInt64: Set<UInt32>] = [:]
-        for entry in try await list() {
+        for entry in entries {
             if let n = entry.file.segmentNumber(segmentBytes: segmentBytes) { archived[n, default: []].insert(entry.file.timeline) }
         }
-        let missing = (first...max(first, lastNumber)).filter { n in
-            !(archived[n]?.contains { $0 >= firstTimeline && $0 <= last.timeline } ?? false)
-        }.map { WalFileName(timeline: last.timeline, segmentNumber: $0, segmentBytes: segmentBytes).name }
+        var missing: [String] = []
+        let historyName = WalFileName.hex8(UInt64(last.timeline)) + ".history"
+        if last.timeline > firstTimeline && !entries.contains(where: { $0.file.name == historyName }) { missing.append(historyName) }
+        let lastHistory = try await history(of: last.timeline)
+        for n in first...max(first, lastNumber) {
+            let live = max(firstTimeline, lastHistory.timeline(ofSegment: n, segmentBytes: segmentBytes))
+            if !(archived[n]?.contains(live) ?? false) {
+                missing.append(WalFileName(timeline: live, segmentNumber: n, segmentBytes: segmentBytes).name)
+            }
+        }
         return (missing, Int(max(first, lastNumber) - first + 1))
     }
 }

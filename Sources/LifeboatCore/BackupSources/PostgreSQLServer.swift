@@ -25,13 +25,19 @@ public struct PostgreSQLServer: Sendable {
     public init(dataDirectory: String) throws {
         self.dataDirectory = dataDirectory
         var st = stat()
-        guard stat(dataDirectory, &st) == 0, let version = try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8) else {
+        // PG_VERSION belongs to the database's OS user: read without following a link, and
+        // only a version number goes into the path of the programs run.
+        guard stat(dataDirectory, &st) == 0, let text = RegularFile.text(atPath: dataDirectory + "/PG_VERSION") else {
             throw PostgreSQLSourceError.dataDirectoryUnreadable(dataDirectory)
+        }
+        let version = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !version.isEmpty, version.count <= 8, version.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) else {
+            throw PostgreSQLSourceError.unknownVersion(dataDirectory, version)
         }
         guard st.st_uid != 0 else { throw PostgreSQLSourceError.runsAsRoot(dataDirectory) }
         ownerUID = st.st_uid
         owner = getpwuid(st.st_uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "\(st.st_uid)"
-        binDirectory = Self.binDirectory(majorVersion: version.trimmingCharacters(in: .whitespacesAndNewlines))
+        binDirectory = Self.binDirectory(majorVersion: version)
     }
 
     /// Debian keeps each major version's server programs in `/usr/lib/postgresql/<major>/bin`;
@@ -49,15 +55,31 @@ public struct PostgreSQLServer: Sendable {
         return debian
     }
 
-    /// Starts the server on 127.0.0.1:`port` with its socket in `socketDirectory`, logging
-    /// to `logFile`. Returns once the postmaster runs (recovery may still be going on).
-    public func start(port: Int, socketDirectory: String, logFile: String, timeoutSeconds: Int = 120) async throws {
-        let options = "-p \(port) -c listen_addresses=127.0.0.1 -k \(socketDirectory)"
+    /// Starts the server on 127.0.0.1:`port`, logging to `logFile`. Returns once the
+    /// postmaster runs (recovery may still be going on).
+    ///
+    /// pg_ctl hands its options to a shell (`-o` as it is, the data directory and the log
+    /// inside double quotes): only the port and a constant go through `-o`; a path (the
+    /// socket folder) belongs in postgresql.auto.conf, where it is quoted for PostgreSQL
+    /// alone; the two paths pg_ctl quotes itself are refused when they hold a character its
+    /// double quotes do not protect.
+    /// - Throws: ``PostgreSQLSourceError/pathUnsafeForServer(_:)``,
+    ///   ``PostgreSQLSourceError/serverFailedToStart(_:log:)``.
+    public func start(port: Int, logFile: String, timeoutSeconds: Int = 120) async throws {
+        try Self.checkPassable(dataDirectory)
+        try Self.checkPassable(logFile)
+        let options = "-p \(port) -c listen_addresses=127.0.0.1"
         let out = try await runBlocking(
             binDirectory + "/pg_ctl", ["-D", dataDirectory, "-l", logFile, "-o", options, "-w", "-t", "\(timeoutSeconds)", "start"], as: runAs)
         guard out.status == 0 else {
             throw PostgreSQLSourceError.serverFailedToStart(dataDirectory, log: Self.tail(of: logFile, fallback: out.output))
         }
+    }
+
+    /// Refuses a path that pg_ctl's shell would not take as it is (inside double quotes,
+    /// `"`, `\`, `$` and `` ` `` keep a meaning), before anything is written for it.
+    public static func checkPassable(_ path: String) throws {
+        if path.contains(where: { "\"\\$`\n\r".contains($0) }) { throw PostgreSQLSourceError.pathUnsafeForServer(path) }
     }
 
     /// Stops the server: `fast` (clean shutdown) or `immediate`.
@@ -100,7 +122,8 @@ public struct PostgreSQLServer: Sendable {
 
     /// The last lines of a log (errors first: FATAL and PANIC lines are what explain a stop).
     static func tail(of path: String, fallback: String) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return fallback }
+        // The log may lie in a folder of the database's OS user: a link there is not followed.
+        guard let text = RegularFile.text(atPath: path) else { return fallback }
         let lines = text.split(separator: "\n")
         let fatal = lines.filter { $0.contains("FATAL") || $0.contains("PANIC") }
         return (fatal.isEmpty ? Array(lines.suffix(3)) : Array(fatal.suffix(3))).joined(separator: " | ")

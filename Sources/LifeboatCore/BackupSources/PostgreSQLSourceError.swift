@@ -20,6 +20,14 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
     case recoveryTimeout(String, seconds: Int)
     case needsPasswordFile
     case runsAsRoot(String)
+    /// `wal push` from a data directory that restore-db or a restoration test marked as a copy.
+    case sideCopyMustNotArchive(marker: String)
+    /// A path pg_ctl would mangle: it passes paths to a shell inside double quotes.
+    case pathUnsafeForServer(String)
+    /// A `--timeline` whose history does not run through the base backup's timeline.
+    case timelineNotFromBase(String, baseTimeline: UInt32)
+    /// A PG_VERSION that is not a version number.
+    case unknownVersion(String, String)
 
     public var description: String {
         switch self {
@@ -62,6 +70,14 @@ public enum PostgreSQLSourceError: Error, Sendable, CustomStringConvertible {
             return "the restored cluster fetches WAL through a restore_command that reads the repository's passphrase from a file: give the passphrase as a file"
         case .runsAsRoot(let dir):
             return "\(dir) belongs to root, and PostgreSQL refuses to run as root: restore it as the database's OS user"
+        case .sideCopyMustNotArchive(let marker):
+            return "refusing to archive WAL from a cluster restored as a copy beside production (\(marker)): its timeline must not enter production's repository; if this cluster is production now, delete that file"
+        case .pathUnsafeForServer(let path):
+            return "\(path) holds a character that pg_ctl's shell does not take as it is (\", \\, $, ` or a line break): choose a path without them"
+        case .timelineNotFromBase(let timeline, let base):
+            return "timeline \(timeline) does not descend from the base backup's timeline \(base) past its end: choose another --timeline or another base backup"
+        case .unknownVersion(let dir, let text):
+            return "\(dir)/PG_VERSION says '\(text.prefix(20))', not a PostgreSQL version: this is not a data directory lifeboat can start"
         }
     }
 }

@@ -8,11 +8,18 @@ import Glibc
 /// archived WAL to a chosen target, and optionally starts it and waits until recovery ends.
 ///
 /// The target is checked before a byte is written: it must lie after the end of the base
-/// backup (before it, the copy is not yet consistent) and within the archive (beyond it,
-/// PostgreSQL would stop short and refuse to start). The data directory gets the files,
-/// the exact `backup_label` and `tablespace_map`, `recovery.signal`, and in
-/// `postgresql.auto.conf` a `restore_command`, exactly one recovery target and
-/// `recovery_target_action = 'promote'`.
+/// backup (before it, the copy is not yet consistent) and within the archive along the
+/// timeline recovery follows (beyond it, PostgreSQL would stop short and refuse to start).
+/// The data directory gets the files, the exact `backup_label`, `recovery.signal`, and in
+/// `postgresql.auto.conf` a `restore_command`, exactly one recovery target,
+/// `recovery_target_action = 'promote'` and the timeline to follow: the one production's
+/// snapshots recorded unless told otherwise, never a timeline only a restored copy made.
+///
+/// A restore is a copy beside production unless it is made production on purpose
+/// (``Options/isProduction``): then `archive_mode = off` and a ``SideCopyMarker`` keep its
+/// new timeline out of production's archive. Everything written into the directory goes
+/// through ``RestoredDataDirectory``: a link the snapshot holds is never followed, and
+/// `pg_wal` and the tablespaces are real folders inside it.
 public struct PostgreSQLRestorer: Sendable {
     public let repository: Repository
 
@@ -47,14 +54,17 @@ public struct PostgreSQLRestorer: Sendable {
         /// The `restore_command` for a data directory, with `%f` and `%p` (a `lifeboat wal
         /// fetch` line, which may keep its read-ahead inside that directory).
         public var restoreCommand: @Sendable (String) -> String
-        /// Keep the cluster's archive settings (it will archive a new timeline after
-        /// promotion) or turn archiving off (scratch clusters, restoration tests).
-        public var keepsArchiving = true
-        /// `recovery_target_timeline`; nil leaves PostgreSQL's default (`latest`).
+        /// The copy is to replace production: it keeps the cluster's archive settings (it
+        /// archives its new timeline after promotion) and gets no ``SideCopyMarker``.
+        /// Otherwise archiving is off and `wal push` refuses to run from it.
+        public var isProduction = false
+        /// `recovery_target_timeline`: `latest`, `current` or a number; nil follows the
+        /// timeline production's snapshots recorded (``WalArchive/productionTimeline(from:recordedBy:)``).
         public var timeline: String?
         /// Start the server on this port and wait until recovery ends.
         public var startPort: Int?
-        /// Where the started server puts its socket; nil is the data directory's parent.
+        /// Where the server puts its socket (`unix_socket_directories` in
+        /// postgresql.auto.conf); nil is the data directory's parent when started, else unset.
         public var socketDirectory: String?
         public var recoveryTimeout: Duration = .seconds(3600)
         /// Added to the started server's environment for its `restore_command` (an S3
@@ -76,6 +86,10 @@ public struct PostgreSQLRestorer: Sendable {
         public let recoverySeconds: Double?
         public let server: PostgreSQLServer?
         public let logFile: String?
+        /// The timeline recovery follows.
+        public let timeline: UInt32
+        /// Links of the snapshot found where a file or folder of lifeboat's goes: replaced, not followed.
+        public let replacedLinks: [String]
     }
 
     /// - Parameter entry: a base backup, or a TRANSACTION_LOG snapshot (its base backup is
@@ -96,10 +110,18 @@ public struct PostgreSQLRestorer: Sendable {
         guard let baseFacts = base.snapshot.postgres, let label = baseFacts.backupLabel else {
             throw PostgreSQLSourceError.notAPostgreSQLSnapshot(base.id.shortHex)
         }
-        try await checkTarget(target, base: baseFacts)
+        let followed = try await followedTimeline(options.timeline, base: baseFacts, entry: entry)
+        try await checkTarget(target, base: baseFacts, history: followed.history)
 
         let dir = options.dataDirectory
+        let logName = "lifeboat-recovery.log"
+        let socketDirectory = options.socketDirectory ?? (options.startPort != nil ? (dir as NSString).deletingLastPathComponent : nil)
+        if options.startPort != nil {
+            try PostgreSQLServer.checkPassable(dir + "/" + logName)
+        }
         try Self.prepareEmptyDirectory(dir)
+        // Opened before the restore writes into it, and used for everything after.
+        let data = try RestoredDataDirectory(path: dir)
         let index = try await repository.loadIndex()
         let node = try await repository.node(at: baseFacts.dataDirectory, in: base.snapshot.tree, index: index)
         guard let subtree = node.subtree else { throw PostgreSQLSourceError.notAPostgreSQLSnapshot(base.id.shortHex) }
@@ -109,10 +131,16 @@ public struct PostgreSQLRestorer: Sendable {
         }
         // The directory itself was made by this process: as root, give it to the owner the
         // snapshot recorded (PostgreSQL runs as that user and insists on owning it).
-        if geteuid() == 0 { chown(dir, uid_t(node.uid), gid_t(node.gid)) }
+        if geteuid() == 0 { try data.setOwner(uid: uid_t(node.uid), gid: gid_t(node.gid)) }
+        try data.makeWalFolder()
+        // The map's paths are another cluster's folders (lifeboat backs up no tablespace):
+        // each gets an empty folder of its own here, and no map sends recovery there.
+        let tablespaces = (baseFacts.tablespaceMap ?? "").split(whereSeparator: \.isNewline).compactMap { $0.split(separator: " ").first.map(String.init) }
+        try data.makeTablespaceFolders(oids: tablespaces)
+        // A base backup of a standby holds standby.signal: this copy recovers and is promoted.
+        try data.remove("standby.signal")
 
         var files: [(String, String)] = [("backup_label", label), ("recovery.signal", "")]
-        if let map = baseFacts.tablespaceMap { files.append(("tablespace_map", map)) }
         var conf = "\n# lifeboat restore-db \(ISO8601.format(Date())): snapshot \(base.id.hex), recovery to \(target)\n"
         conf += "restore_command = \(Self.quote(options.restoreCommand(dir)))\n"
         switch target {
@@ -123,28 +151,33 @@ public struct PostgreSQLRestorer: Sendable {
         case .name(let n): conf += "recovery_target_name = \(Self.quote(n))\n"
         }
         if target != .endOfArchive { conf += "recovery_target_action = 'promote'\n" }
-        if let timeline = options.timeline { conf += "recovery_target_timeline = \(Self.quote(timeline))\n" }
-        if !options.keepsArchiving { conf += "archive_mode = 'off'\n" }
-        let autoConf = dir + "/postgresql.auto.conf"
-        let existing = (try? String(contentsOfFile: autoConf, encoding: .utf8)) ?? ""
-        files.append(("postgresql.auto.conf", existing + conf))
-        for (name, text) in files {
-            try Self.writeFile(dir + "/" + name, text, ownerLike: dir)
+        conf += "recovery_target_timeline = \(Self.quote(followed.setting))\n"
+        if !options.isProduction { conf += "archive_mode = 'off'\n" }
+        if let socketDirectory { conf += "unix_socket_directories = \(Self.quote(Self.listElement(socketDirectory)))\n" }
+        files.append(("postgresql.auto.conf", (data.read("postgresql.auto.conf") ?? "") + conf))
+        if options.isProduction {
+            try data.remove(SideCopyMarker.fileName)
+        } else {
+            files.append((SideCopyMarker.fileName, SideCopyMarker.text(snapshot: base.id, date: Date())))
         }
-        chmod(dir, 0o700)
+        for (name, text) in files {
+            try data.write(name, text)
+        }
+        try data.setMode(0o700)
         sync()
         let restoreSeconds = (clock.now - started).seconds
 
         guard let port = options.startPort else {
-            return Result(base: base, target: target, restore: restored, restoreSeconds: restoreSeconds, recoverySeconds: nil, server: nil, logFile: nil)
+            return Result(
+                base: base, target: target, restore: restored, restoreSeconds: restoreSeconds, recoverySeconds: nil, server: nil, logFile: nil,
+                timeline: followed.history.timeline, replacedLinks: data.replacedLinks)
         }
         var server = try PostgreSQLServer(dataDirectory: dir)
         server.environment.merge(options.serverEnvironment) { _, added in added }
-        let log = dir + "/lifeboat-recovery.log"
-        try Self.writeFile(log, "", ownerLike: dir)
+        let log = dir + "/" + logName
+        try data.write(logName, "")
         let recoveryStart = clock.now
-        let socketDirectory = options.socketDirectory ?? (dir as NSString).deletingLastPathComponent
-        try await server.start(port: port, socketDirectory: socketDirectory, logFile: log)
+        try await server.start(port: port, logFile: log)
         do {
             try await server.waitForRecovery(logFile: log, timeout: options.recoveryTimeout)
         } catch {
@@ -152,36 +185,69 @@ public struct PostgreSQLRestorer: Sendable {
             throw error
         }
         // Segments fetched ahead that recovery did not need (past the target).
-        try? FileManager.default.removeItem(atPath: dir + "/pg_wal/" + Self.prefetchFolder)  // absent when nothing was fetched ahead
+        data.removeTree(["pg_wal", Self.prefetchFolder])
         return Result(
             base: base, target: target, restore: restored, restoreSeconds: restoreSeconds,
-            recoverySeconds: (clock.now - recoveryStart).seconds, server: server, logFile: log)
+            recoverySeconds: (clock.now - recoveryStart).seconds, server: server, logFile: log,
+            timeline: followed.history.timeline, replacedLinks: data.replacedLinks)
     }
 
     /// Where `lifeboat wal fetch --prefetch` keeps segments fetched ahead, inside pg_wal
     /// (whose contents no base backup includes).
     public static let prefetchFolder = "lifeboat-prefetch"
 
-    /// The target must lie after the base backup's end and within the archived WAL.
-    func checkTarget(_ target: RecoveryTarget, base: PostgreSQLFacts) async throws {
+    /// The timeline recovery follows, and what `recovery_target_timeline` says for it.
+    /// Unless told otherwise: a TRANSACTION_LOG snapshot's own timeline (its restore point
+    /// lies on it), else the newest timeline production's snapshots recorded that runs
+    /// through the base's; never PostgreSQL's `latest`, which follows whatever history
+    /// file is newest, a restored copy's too.
+    func followedTimeline(_ requested: String?, base: PostgreSQLFacts, entry: SnapshotEntry) async throws -> (history: TimelineHistory, setting: String) {
         let archive = WalArchive(repository: repository)
-        let entries = try await archive.list()
-        let segmentBytes = base.walSegmentBytes
-        var present: [UInt64: WalFileName] = [:]
-        for e in entries where e.file.timeline >= base.timeline {
-            if let n = e.file.segmentNumber(segmentBytes: segmentBytes) { present[n] = max(present[n] ?? e.file, e.file) }
+        let history: TimelineHistory
+        switch requested {
+        case nil:
+            if entry.snapshot.type == .transactionLog, let facts = entry.snapshot.postgres {
+                history = try await archive.history(of: facts.timeline)
+            } else {
+                history = try await archive.productionTimeline(from: base, recordedBy: try await repository.snapshots().compactMap(\.snapshot.postgres))
+            }
+            return (history, String(history.timeline))
+        case "latest"?:
+            return (try await archive.newestTimeline(from: base), "latest")
+        case "current"?:
+            return (try await archive.history(of: base.timeline), "current")
+        case let text?:
+            guard let number = UInt32(text), number > 0 else { throw PostgreSQLSourceError.timelineNotFromBase(text, baseTimeline: base.timeline) }
+            history = try await archive.history(of: number)
+            guard history.passes(through: base.timeline, upTo: base.stopLSN) else {
+                throw PostgreSQLSourceError.timelineNotFromBase(text, baseTimeline: base.timeline)
+            }
+            return (history, String(number))
         }
+    }
+
+    /// The target must lie after the base backup's end and within the archived WAL, as
+    /// recovery along `history` reads it: each segment from the timeline that is live there.
+    func checkTarget(_ target: RecoveryTarget, base: PostgreSQLFacts, history: TimelineHistory) async throws {
+        let archive = WalArchive(repository: repository)
+        let segmentBytes = base.walSegmentBytes
+        var archived: [UInt64: Set<UInt32>] = [:]
+        for e in try await archive.list() {
+            if let n = e.file.segmentNumber(segmentBytes: segmentBytes) { archived[n, default: []].insert(e.file.timeline) }
+        }
+        func live(_ n: UInt64) -> WalFileName {
+            WalFileName(timeline: max(base.timeline, history.timeline(ofSegment: n, segmentBytes: segmentBytes)), segmentNumber: n, segmentBytes: segmentBytes)
+        }
+        func isPresent(_ n: UInt64) -> Bool { archived[n]?.contains(live(n).timeline) ?? false }
         // The archive as a restore sees it: contiguous from the backup's first segment.
         var segment = base.startLSN.value / segmentBytes
-        guard present[segment] != nil else {
-            throw PostgreSQLSourceError.walNotArchived(missing: [base.startWal], location: repository.location)
+        guard isPresent(segment) else {
+            throw PostgreSQLSourceError.walNotArchived(missing: [live(segment).name], location: repository.location)
         }
-        while present[segment + 1] != nil { segment += 1 }
+        while isPresent(segment + 1) { segment += 1 }
         let archiveEnd = LSN((segment + 1) * segmentBytes)
         guard archiveEnd >= base.stopLSN else {
-            throw PostgreSQLSourceError.walNotArchived(
-                missing: [WalFileName(timeline: base.timeline, segmentNumber: segment + 1, segmentBytes: segmentBytes).name],
-                location: repository.location)
+            throw PostgreSQLSourceError.walNotArchived(missing: [live(segment + 1).name], location: repository.location)
         }
         switch target {
         case .lsn(let l):
@@ -193,7 +259,7 @@ public struct PostgreSQLRestorer: Sendable {
             }
             // A segment is archived once it is full or switched: what it holds happened
             // before it was pushed, and nothing after the newest push is archived yet.
-            let newest = try await archive.read(present[segment]!).pushed
+            let newest = try await archive.read(live(segment)).pushed
             guard t <= newest else {
                 throw PostgreSQLSourceError.targetBeyondArchive(target.description, archiveEnd: "the newest segment, archived at \(Self.timestamp(newest))")
             }
@@ -213,21 +279,16 @@ public struct PostgreSQLRestorer: Sendable {
         }
     }
 
-    /// Writes a small file durably, owned like `ownerLike` (the restored directory, whose
-    /// owner the restore set from the snapshot when running as root).
-    static func writeFile(_ path: String, _ text: String, ownerLike: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FileSystemError("open", RawPath(path), errno: errno) }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        if let e = bytes.withUnsafeBytes({ DurableFile.writeAll(fd, $0, at: 0) }) { throw FileSystemError("write", RawPath(path), errno: e) }
-        guard fsync(fd) == 0 else { throw FileSystemError("fsync", RawPath(path), errno: errno) }
-        var st = stat()
-        if geteuid() == 0 && stat(ownerLike, &st) == 0 { fchown(fd, st.st_uid, st.st_gid) }
+    /// A string literal for postgresql.conf: single quotes, `'` doubled, and backslashes
+    /// doubled too (the configuration parser reads backslash escapes inside quotes: a path ending
+    /// in one would otherwise swallow the closing quote).
+    static func quote(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'"
     }
 
-    /// A string literal for postgresql.conf: single quotes, with `'` doubled.
-    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+    /// One element of a list setting (`unix_socket_directories`), in double quotes with `"`
+    /// doubled: a comma or a space in a path does not split it.
+    static func listElement(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     /// `2026-11-27 13:45:01.123456+00`, as `recovery_target_time` reads it.
     static func timestamp(_ date: Date) -> String {

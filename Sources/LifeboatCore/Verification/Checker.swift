@@ -7,8 +7,8 @@ import Foundation
 /// indexed. Data: every pack is read whole; its SHA-256 must equal its name, its header
 /// must authenticate and agree with the index, and each blob must authenticate,
 /// decompress and hash (HMAC) back to its id. Packs are read by `width` tasks at once.
-/// Archived WAL: names, the segments each PostgreSQL base backup needs, and (with
-/// `readData`) every object opened and hashed.
+/// Archived WAL: names, the segments each PostgreSQL base backup needs, timelines that no
+/// snapshot follows (a restored copy's), and (with `readData`) every object opened and hashed.
 public struct Checker: Sendable {
     public let repository: Repository
     public var width = max(2, ProcessInfo.processInfo.activeProcessorCount)
@@ -113,6 +113,16 @@ public struct Checker: Sendable {
                     report.errors.append("snapshot \(id.shortHex) needs WAL segment \(needed.name), which is not archived")
                 }
             }
+        }
+        do {
+            for (timeline, segments) in try await archive.unfollowedTimelines(snapshots: snapshots.compactMap(\.1.postgres)) {
+                let history = WalFileName.hex8(UInt64(timeline))
+                report.warnings.append(
+                    "timeline \(timeline) (wal/\(history)/\(history).history and \(segments) segments) is followed by no snapshot: a cluster restored beside production may have archived it; restores follow the timelines production's snapshots recorded, not this one (if production was promoted onto it, take a backup)"
+                )
+            }
+        } catch {
+            report.errors.append("the timeline histories in wal/: \(error)")
         }
         guard readData else { return }
         for entry in entries {

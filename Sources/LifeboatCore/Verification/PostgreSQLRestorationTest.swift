@@ -5,13 +5,19 @@ import Glibc
 #endif
 
 /// Proves that a PostgreSQL backup restores: its base backup and the archived WAL go into
-/// a scratch cluster on a free loopback port with archiving off, the cluster is started
-/// and recovered, each table's rows are counted in every database (or a check query is
-/// run), and the cluster is stopped and removed, whatever happened.
+/// a scratch cluster on a free loopback port with archiving off (and the side-copy
+/// marker, so that nothing it does reaches the archive), the cluster is started and
+/// recovered along production's timeline, each table's rows are counted in every database
+/// (or a check query is run), and the cluster is stopped and removed, whatever happened.
+/// A backup that does not restore (damaged data, missing WAL, a server that does not
+/// start or recover, a query that fails) is a result that did not pass, with the reason.
 ///
 /// The scratch cluster listens on 127.0.0.1 and a socket in a 0700 folder; a `local ...
 /// trust` line is put first in its pg_hba.conf so lifeboat can connect without the
-/// production credentials, and only its OS user (or root) can reach that socket.
+/// production credentials, and only its OS user (or root) can reach that socket. Its
+/// configuration files are written through ``RestoredDataDirectory``: a link in the
+/// snapshot (a `pg_hba.conf -> /etc/shadow`) is replaced, never written through, and a
+/// `postgresql.conf` that is not a regular file gives way to an empty one.
 public struct PostgreSQLRestorationTest: Sendable {
     public let repository: Repository
 
@@ -42,38 +48,76 @@ public struct PostgreSQLRestorationTest: Sendable {
         database: String = "postgres", serverEnvironment: [String: String] = [:]
     ) async throws -> Result {
         let sandbox = scratchDirectory + "/lifeboat-restore-test-\(Digest256.random().hex.prefix(12))"
+        let dataDirectory = sandbox + "/data"
+        let log = sandbox + "/recovery.log"
+        try PostgreSQLServer.checkPassable(sandbox)
         guard mkdir(sandbox, 0o755) == 0 else { throw FileSystemError("mkdir", RawPath(sandbox), errno: errno) }
         defer { try? FileManager.default.removeItem(atPath: sandbox) }  // the sandbox is scratch by definition
-        let dataDirectory = sandbox + "/data"
-        let socketDirectory = sandbox + "/socket"
-        guard mkdir(socketDirectory, 0o700) == 0 else { throw FileSystemError("mkdir", RawPath(socketDirectory), errno: errno) }
+        let socketDirectory = try Self.makeSocketFolder(in: sandbox)
+        defer { if !socketDirectory.hasPrefix(sandbox + "/") { rmdir(socketDirectory) } }  // empty once the server stopped
+        do {
+            return try await restoreAndCheck(
+                entry, restoreCommand: restoreCommand, dataDirectory: dataDirectory, socketDirectory: socketDirectory, log: log, checkQuery: checkQuery,
+                database: database, serverEnvironment: serverEnvironment)
+        } catch let error as PostgreSQLSourceError {
+            return failed(entry, error)
+        } catch let error as RestoreDatabaseError {
+            return failed(entry, error)
+        }
+    }
 
+    /// A 0700 folder for the scratch server's socket: in the sandbox when the socket's
+    /// path fits a socket address (107 bytes) and libpq can take it as a `host` (which it
+    /// splits at commas); else a folder of its own in /tmp.
+    static func makeSocketFolder(in sandbox: String) throws -> String {
+        let inside = sandbox + "/socket"
+        if (inside + "/.s.PGSQL.65535").utf8.count <= 107 && !inside.contains(",") {
+            guard mkdir(inside, 0o700) == 0 else { throw FileSystemError("mkdir", RawPath(inside), errno: errno) }
+            return inside
+        }
+        var template = Array("/tmp/lifeboat-socket-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw FileSystemError("mkdtemp", RawPath("/tmp/lifeboat-socket-XXXXXX"), errno: errno)
+        }
+        return String(cString: made)
+    }
+
+    /// A test that ran and found the backup does not restore.
+    private func failed(_ entry: SnapshotEntry, _ error: any Error) -> Result {
+        Result(
+            snapshot: entry.id.hex, baseSnapshot: (entry.snapshot.type == .transactionLog ? entry.snapshot.parent : nil)?.hex ?? entry.id.hex, passed: false,
+            details: "\(error)", restoreSeconds: 0, recoverySeconds: 0, tableRows: [:], checkQueryResult: nil)
+    }
+
+    private func restoreAndCheck(
+        _ entry: SnapshotEntry, restoreCommand: @escaping @Sendable (String) -> String, dataDirectory: String, socketDirectory: String, log: String,
+        checkQuery: String?, database: String, serverEnvironment: [String: String]
+    ) async throws -> Result {
         let port = try PostgreSQLServer.freePort()
         var options = PostgreSQLRestorer.Options(dataDirectory: dataDirectory, restoreCommand: restoreCommand)
-        options.keepsArchiving = false
         options.socketDirectory = socketDirectory
         // Restored, not started: the trust line must be in pg_hba.conf before the start.
         let restorer = PostgreSQLRestorer(repository: repository)
         let restored = try await restorer.restore(entry, options: options)
-        var st = stat()
-        if geteuid() == 0 && stat(dataDirectory, &st) == 0 { chown(socketDirectory, st.st_uid, st.st_gid) }
+        let data = try RestoredDataDirectory(path: dataDirectory)
+        let owner = data.owner
+        if geteuid() == 0 { lchown(socketDirectory, owner.uid, owner.gid) }
         // A cluster whose configuration lives outside its data directory (Debian's
-        // /etc/postgresql) starts here on the defaults plus postgresql.auto.conf.
-        if !FileManager.default.fileExists(atPath: dataDirectory + "/postgresql.conf") {
-            try PostgreSQLRestorer.writeFile(dataDirectory + "/postgresql.conf", "", ownerLike: dataDirectory)
-        }
-        let hba = dataDirectory + "/pg_hba.conf"
-        let original = (try? String(contentsOfFile: hba, encoding: .utf8)) ?? ""
-        try PostgreSQLRestorer.writeFile(hba, "local all all trust\n" + original, ownerLike: dataDirectory)
+        // /etc/postgresql) starts here on the defaults plus postgresql.auto.conf; so does one
+        // whose postgresql.conf is a link (to production's file, or anywhere).
+        if data.read("postgresql.conf") == nil { try data.write("postgresql.conf", "") }
+        try data.write("pg_hba.conf", "local all all trust\n" + (data.read("pg_hba.conf") ?? ""))
+        let replaced = restored.replacedLinks + data.replacedLinks
 
         var server = try PostgreSQLServer(dataDirectory: dataDirectory)
         server.environment.merge(serverEnvironment) { _, added in added }
-        let log = sandbox + "/recovery.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)  // failure shows as pg_ctl failing to write its log
-        if geteuid() == 0 { chown(log, st.st_uid, st.st_gid) }
+        let logFD = open(log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard logFD >= 0 else { throw FileSystemError("open", RawPath(log), errno: errno) }
+        if geteuid() == 0 { fchown(logFD, owner.uid, owner.gid) }
+        close(logFD)
         let clock = ContinuousClock()
         let recoveryStart = clock.now
-        try await server.start(port: port, socketDirectory: socketDirectory, logFile: log)
+        try await server.start(port: port, logFile: log)
         do {
             try await server.waitForRecovery(logFile: log, timeout: .seconds(3600))
             let recoverySeconds = (clock.now - recoveryStart).seconds
@@ -104,7 +148,8 @@ public struct PostgreSQLRestorationTest: Sendable {
                 }
             }
             if result.passed {
-                result.details = "recovered to \(restored.target); \(result.tableRows.count) tables counted in \(databases.count) databases"
+                result.details = "recovered to \(restored.target) on timeline \(restored.timeline); \(result.tableRows.count) tables counted in \(databases.count) databases"
+                if !replaced.isEmpty { result.details += "; links in the snapshot replaced, not followed: \(replaced.joined(separator: ", "))" }
             }
             try await server.stop(mode: "immediate")
             return result

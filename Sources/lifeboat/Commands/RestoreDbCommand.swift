@@ -17,8 +17,16 @@ struct RestoreDbCommand: AsyncParsableCommand {
             wal fetch with this repository and password file) and at most one recovery target \
             with recovery_target_action = 'promote'. A target before the base backup's end or \
             beyond the archived WAL is refused before anything is written. 'latest' picks the \
-            newest base backup that ends before the target. --start starts the cluster and waits \
-            until recovery has finished.
+            newest base backup that ends before the target. Recovery follows the timeline \
+            production's snapshots recorded (never one that only a restored copy made) unless \
+            --timeline says otherwise. The copy is one beside production: archive_mode = off, and \
+            a lifeboat.side-copy file in the data directory makes 'lifeboat wal push' refuse to \
+            archive from it; --as-production keeps the cluster's archive settings and writes no \
+            such file, for the cluster that replaces production. Symbolic links in the snapshot \
+            are never followed: one where lifeboat writes a file is replaced by the file, and \
+            pg_wal and each tablespace are real folders in the data directory. --start starts \
+            the cluster (its socket in the data directory's parent folder, set as \
+            unix_socket_directories) and waits until recovery has finished.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -48,10 +56,13 @@ struct RestoreDbCommand: AsyncParsableCommand {
     @Flag(help: "PostgreSQL: stop recovery as soon as the copy is consistent.")
     var immediate = false
 
-    @Option(name: .long, help: "PostgreSQL: recovery_target_timeline (latest, current or a number; default: PostgreSQL's, latest).")
+    @Option(name: .long, help: "PostgreSQL: recovery_target_timeline (latest, current or a number; default: the timeline production's snapshots recorded).")
     var timeline: String?
 
-    @Flag(help: "PostgreSQL: turn archiving off in the restored cluster (a copy that must not archive into this repository).")
+    @Flag(help: "PostgreSQL: the restored cluster replaces production: keep its archive settings (it archives its new timeline into the repository) and write no side-copy marker.")
+    var asProduction = false
+
+    @Flag(help: "PostgreSQL: archiving off in the restored cluster (the default; kept for scripts).")
     var noArchiving = false
 
     @Flag(help: "PostgreSQL: start the restored cluster and wait until recovery has finished.")
@@ -72,6 +83,11 @@ struct RestoreDbCommand: AsyncParsableCommand {
         if let toTime, Self.parseTime(toTime) == nil { throw ValidationError("--to-time \(toTime) is not a time like 2026-11-27T13:45:00Z") }
         if start && pgdata == nil { throw ValidationError("--start goes with --pgdata") }
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+        if let timeline, timeline != "latest", timeline != "current", (UInt32(timeline) ?? 0) == 0 {
+            throw ValidationError("--timeline \(timeline) is not latest, current or a timeline number")
+        }
+        if asProduction && noArchiving { throw ValidationError("--as-production keeps archiving: it does not go with --no-archiving") }
+        if (asProduction || noArchiving || timeline != nil) && pgdata == nil { throw ValidationError("--timeline, --as-production and --no-archiving go with --pgdata") }
     }
 
     func run() async throws {
@@ -104,19 +120,26 @@ struct RestoreDbCommand: AsyncParsableCommand {
         options.serverEnvironment = walFetch.serverEnvironment(from: repository.environment)
         options.target = target
         options.timeline = timeline
-        options.keepsArchiving = !noArchiving
+        options.isProduction = asProduction
         options.startPort = start ? port : nil
         options.recoveryTimeout = .seconds(recoveryTimeout)
         let result = try await PostgreSQLRestorer(repository: repo).restore(entry, options: options)
+        for link in result.replacedLinks {
+            FileHandle.standardError.write(Data("lifeboat: warning: the snapshot holds the link \(link), replaced by a folder or file of lifeboat's and not followed\n".utf8))
+        }
         if output.json {
             try JSONOutput.print(
                 RestorePgJSON(
                     snapshotId: entry.id.hex, baseSnapshotId: result.base.id.hex, pgdata: options.dataDirectory, target: result.target.description,
-                    filesRestored: result.restore.filesRestored, bytesWritten: result.restore.bytesWritten, restoreSeconds: result.restoreSeconds,
-                    started: result.server != nil, port: result.server != nil ? port : nil, recoverySeconds: result.recoverySeconds))
+                    timeline: result.timeline, asProduction: asProduction, filesRestored: result.restore.filesRestored,
+                    bytesWritten: result.restore.bytesWritten, restoreSeconds: result.restoreSeconds, started: result.server != nil,
+                    port: result.server != nil ? port : nil, recoverySeconds: result.recoverySeconds, replacedLinks: result.replacedLinks))
         } else {
             print(
-                "restored base backup \(result.base.id.shortHex) into \(options.dataDirectory): \(result.restore.filesRestored) files, \(ByteFormat.string(result.restore.bytesWritten)) in \(String(format: "%.1f", result.restoreSeconds)) s; recovery to \(result.target)")
+                "restored base backup \(result.base.id.shortHex) into \(options.dataDirectory): \(result.restore.filesRestored) files, \(ByteFormat.string(result.restore.bytesWritten)) in \(String(format: "%.1f", result.restoreSeconds)) s; recovery to \(result.target) on timeline \(result.timeline)")
+            if !asProduction {
+                print("a copy beside production: archiving is off, and \(SideCopyMarker.fileName) in the data directory keeps 'lifeboat wal push' from archiving from it")
+            }
             if let seconds = result.recoverySeconds {
                 print("started on port \(port); recovery finished and the cluster was promoted in \(String(format: "%.1f", seconds)) s")
             } else {
@@ -153,10 +176,13 @@ struct RestorePgJSON: Encodable {
     let baseSnapshotId: String
     let pgdata: String
     let target: String
+    let timeline: UInt32
+    let asProduction: Bool
     let filesRestored: Int
     let bytesWritten: Int64
     let restoreSeconds: Double
     let started: Bool
     let port: Int?
     let recoverySeconds: Double?
+    let replacedLinks: [String]
 }

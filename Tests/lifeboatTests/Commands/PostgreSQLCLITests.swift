@@ -14,7 +14,7 @@ struct PostgreSQLCLITests {
         let cli: LifeboatCLI
         let cluster: ScratchPostgres
 
-        init(archiving: Bool = true) throws {
+        init(archiving: Bool = true, walOutside: Bool = false) throws {
             scratch = ScratchDirectory("pg")
             var cli = try LifeboatCLI(scratch: scratch)
             cli.osUser = ScratchPostgres.osUserForClusters
@@ -23,7 +23,7 @@ struct PostgreSQLCLITests {
             try cli.initialize()
             self.cli = cli
             let push = "\(cli.binary!) wal push %p --repo \(cli.repository) --password-file \(cli.passwordFile)"
-            cluster = try ScratchPostgres(settings: archiving ? ["archive_mode = on", "archive_command = '\(push)'"] : [])
+            cluster = try ScratchPostgres(settings: archiving ? ["archive_mode = on", "archive_command = '\(push)'"] : [], walOutside: walOutside)
         }
 
         /// A checksum of pgbench's accounts and history: equal data, equal checksum.
