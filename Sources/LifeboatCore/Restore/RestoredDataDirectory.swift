@@ -120,6 +120,16 @@ final class RestoredDataDirectory {
         close(parent)
     }
 
+    /// Removes `path` and what it holds, each folder opened relative to its parent with
+    /// `O_NOFOLLOW`: a folder of the database's user swapped for a link while this runs
+    /// (as root) leads nowhere outside. For sandboxes.
+    static func removeTree(atPath path: String) {
+        let parent = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { return }
+        removeTree((path as NSString).lastPathComponent, in: parent)
+        close(parent)
+    }
+
     /// `name` in `parent` as a real folder owned like the data directory: created when
     /// absent, a link (or a file) replaced by an empty folder. Returns its descriptor.
     private func realFolder(_ name: String, in parent: Int32, shownAs shown: String) throws -> Int32 {

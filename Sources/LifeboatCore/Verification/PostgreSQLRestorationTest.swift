@@ -52,7 +52,8 @@ public struct PostgreSQLRestorationTest: Sendable {
         let log = sandbox + "/recovery.log"
         try PostgreSQLServer.checkPassable(sandbox)
         guard mkdir(sandbox, 0o755) == 0 else { throw FileSystemError("mkdir", RawPath(sandbox), errno: errno) }
-        defer { try? FileManager.default.removeItem(atPath: sandbox) }  // the sandbox is scratch by definition
+        // Scratch by definition; removed without following a link the scratch cluster's user made.
+        defer { RestoredDataDirectory.removeTree(atPath: sandbox) }
         let socketDirectory = try Self.makeSocketFolder(in: sandbox)
         defer { if !socketDirectory.hasPrefix(sandbox + "/") { rmdir(socketDirectory) } }  // empty once the server stopped
         do {
