@@ -8,9 +8,10 @@ import Foundation
 /// Every passphrase has its own key file sealing the same master key. `rotate` makes a new
 /// master key: a new key-encryption key (the blob-ID key is kept, or every blob id would
 /// change and nothing would deduplicate) and re-seals every data key under it; no pack,
-/// index or snapshot is rewritten. It runs under the exclusive lock and writes before it
-/// deletes: new data key files, the new key file, then the old key files and data key
-/// files go. Other passphrases stop working after a rotation: they held the old master
+/// index or snapshot is rewritten. It runs under the exclusive lock, reads `datakeys/`
+/// afresh under it, and writes before it deletes: new data key files, the new key file,
+/// then the old key files and the old copies of the data keys it re-sealed go, nothing
+/// else. Other passphrases stop working after a rotation: they held the old master
 /// key, which is exactly what rotation retires.
 public struct KeyManager: Sendable {
     public let repository: Repository
@@ -78,6 +79,8 @@ public struct KeyManager: Sendable {
         public let dataKeysResealed: Int
         public let keyFilesRetired: Int
         public let newKey: ObjectName
+        /// Data key files that did not open with the master key (damaged, or foreign), left in place.
+        public var dataKeyFilesKept: [ObjectName] = []
         /// One entry per other location, in the order given.
         public var replicas: [ReplicaRotation] = []
     }
@@ -87,6 +90,8 @@ public struct KeyManager: Sendable {
         public var location: String
         public var dataKeysResealed = 0
         public var keyFilesRetired = 0
+        /// As ``RotationReport/dataKeyFilesKept``, at this location.
+        public var dataKeyFilesKept: [ObjectName] = []
         /// Why the rotation is incomplete there: the old key files may still open it.
         public var error: String?
 
@@ -111,7 +116,7 @@ public struct KeyManager: Sendable {
         // One sealed file per data key, shared by every location: replication then finds it present.
         let sealed = SealedDataKeys()
         let here = try await Self.reseal(repository, under: master, keyFile: file, sealed: sealed, host: host, username: username)
-        var report = RotationReport(dataKeysResealed: here.resealed, keyFilesRetired: here.retired, newKey: here.key)
+        var report = RotationReport(dataKeysResealed: here.resealed, keyFilesRetired: here.retired, newKey: here.key, dataKeyFilesKept: here.kept)
         for replica in replicas {
             var outcome = ReplicaRotation(location: replica.backend.locationDescription)
             do {
@@ -121,6 +126,7 @@ public struct KeyManager: Sendable {
                 let done = try await Self.reseal(replica, under: master, keyFile: file, sealed: sealed, host: host, username: username)
                 outcome.dataKeysResealed = done.resealed
                 outcome.keyFilesRetired = done.retired
+                outcome.dataKeyFilesKept = done.kept
             } catch {
                 outcome.error = "\(error)"
             }
@@ -131,14 +137,18 @@ public struct KeyManager: Sendable {
 
     private static func reseal(
         _ repository: Repository, under master: MasterKey, keyFile: KeyFile, sealed: SealedDataKeys, host: String, username: String
-    ) async throws -> (resealed: Int, retired: Int, key: ObjectName) {
+    ) async throws -> Resealing {
         try await RepositoryLock.withLock(repository, exclusive: true, host: host, username: username) {
             let backend = repository.backend
             let oldKeyFiles = try await backend.list(.keys).map(\.name)
-            let oldDataKeyFiles = try await backend.list(.dataKeys).map(\.name)
-            let dataKeys = repository.allDataKeys
+            // Read afresh under the lock: a backup or `wal push` may have added keys since the
+            // repository was opened, and no writer adds one while the exclusive lock is held.
+            let files = try await repository.dataKeyRing.readAll()
+            var dataKeys: [DataKeyID: DataKey] = [:]
+            // Keys this process holds whose files have gone meanwhile are re-sealed too.
+            for key in repository.allDataKeys { dataKeys[key.id] = key }
             var written = Set<ObjectName>()
-            for key in dataKeys {
+            for key in dataKeys.values.sorted(by: { $0.id.hex < $1.id.hex }) {
                 let bytes = sealed.files.withLock { cache in
                     if let b = cache[key.id] { return b }
                     let b = JSONCoding.encode(DataKeyFile.seal(key, under: master, created: key.created ?? Date()))
@@ -164,9 +174,26 @@ public struct KeyManager: Sendable {
                 try await backend.delete(name)
                 retired += 1
             }
-            for name in oldDataKeyFiles where !written.contains(name) { try await backend.delete(name) }
-            return (dataKeys.count, retired, newKey)
+            // Only the old sealed copies of keys just re-sealed go. A file that does not open
+            // (damaged, or sealed under a master key this one is not) is left as it was: the
+            // old master key cannot open it either, and what it holds may still be wanted.
+            var kept: [ObjectName] = []
+            for file in files where !written.contains(file.name) {
+                if let key = file.key, dataKeys[key.id] != nil {
+                    try await backend.delete(file.name)
+                } else {
+                    kept.append(file.name)
+                }
+            }
+            return Resealing(resealed: dataKeys.count, retired: retired, key: newKey, kept: kept)
         }
+    }
+
+    private struct Resealing: Sendable {
+        var resealed: Int
+        var retired: Int
+        var key: ObjectName
+        var kept: [ObjectName]
     }
 }
 

@@ -107,4 +107,61 @@ struct KeyManagerTests {
         let check = try await Checker(repository: rotatedCloud).check(readData: true)
         #expect(check.isOK && check.snapshotsChecked == 2, "\(check.errors)")
     }
+
+    @Test("rotate re-seals, and keeps, the data keys a backup and a wal push wrote after the rotating process opened the repository")
+    func rotateKeepsKeysWrittenSinceOpen() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        var rng = SeededBytes(seed: 93)
+        try FileTree.write(source + "/a.bin", rng.bytes(100_000))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        _ = try await TestRepository.backup(repo, [source])
+        // The rotating process opens the repository first; another process then backs up and
+        // archives WAL through its own handle before the rotation takes the lock.
+        let rotating = try await TestRepository.open(at: scratch.path + "/repo")
+        let other = try await TestRepository.open(at: scratch.path + "/repo")
+        try FileTree.write(source + "/b.bin", rng.bytes(100_000))
+        let later = try await TestRepository.backup(other, [source])
+        let segment = scratch.path + "/000000010000000000000007"
+        try Data(rng.bytes(64 << 10)).write(to: URL(fileURLWithPath: segment))
+        _ = try await WalArchive(repository: other).push(path: segment, host: "h", username: "u")
+        let filesBefore = try await LocalDirectoryBackend(path: scratch.path + "/repo").list(.dataKeys).count
+        #expect(filesBefore == 3)
+
+        let report = try await KeyManager(repository: rotating).rotate(
+            passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        #expect(report.dataKeysResealed == filesBefore)
+        #expect(report.dataKeyFilesKept.isEmpty)
+
+        let rotated = try await TestRepository.open(at: scratch.path + "/repo")
+        #expect(try await rotated.backend.list(.dataKeys).count == filesBefore)
+        let check = try await Checker(repository: rotated).check(readData: true)
+        #expect(check.isOK && check.snapshotsChecked == 2, "\(check.errors)")
+        let target = scratch.path + "/restore"
+        #expect(try await Restorer(repository: rotated).restore(later.snapshot, options: RestoreOptions(target: target)).isComplete)
+        #expect(FileManager.default.contents(atPath: target + source + "/b.bin") == FileManager.default.contents(atPath: source + "/b.bin"))
+        let fetched = scratch.path + "/fetched"
+        _ = try await WalArchive(repository: rotated).fetch(WalFileName("000000010000000000000007")!, to: fetched)
+        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: segment))
+    }
+
+    @Test("rotate leaves a data key file that does not open with the master key in place, and names it")
+    func rotateKeepsUnopenedFiles() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        var rng = SeededBytes(seed: 94)
+        try FileTree.write(source + "/a.bin", rng.bytes(50_000))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        _ = try await TestRepository.backup(repo, [source])
+        // Sealed under another master key: this one cannot open it, so cannot have re-sealed it.
+        let foreign = JSONCoding.encode(DataKeyFile.seal(DataKey.generate(), under: MasterKey.generate(), created: Date()))
+        let foreignName = ObjectName(.dataKeys, Digest256.sha256(foreign).hex)
+        try await repo.backend.write(foreignName, bytes: foreign)
+
+        let report = try await KeyManager(repository: repo).rotate(
+            passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        #expect(report.dataKeyFilesKept == [foreignName])
+        #expect(report.dataKeysResealed == 1)
+        #expect(try await repo.backend.read(foreignName) == foreign)
+    }
 }
