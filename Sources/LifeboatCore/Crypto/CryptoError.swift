@@ -18,7 +18,7 @@ public enum CryptoError: Error, Sendable, CustomStringConvertible {
         case .malformed(let what, let reason):
             return "\(what) is malformed (\(reason))"
         case .unsupportedKDF(let detail):
-            return "unsupported key derivation parameters: \(detail)"
+            return "unsupported key derivation parameters \(detail): lifeboat accepts scrypt with N a power of two up to 2^20, r up to 32, p up to 16, 128·N·r up to 1 GiB and 128·N·r·p up to 2 GiB; make the key again with the standard parameters"
         }
     }
 }

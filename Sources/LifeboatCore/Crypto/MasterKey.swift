@@ -68,9 +68,28 @@ public struct KDFParameters: Codable, Sendable, Equatable {
         self.p = p
     }
 
-    func validate() throws {
-        guard n >= 2, n & (n - 1) == 0, n <= 1 << 22, (1...32).contains(r), (1...16).contains(p) else {
+    /// The most a key file may ask for. Key files come from storage, which a provider
+    /// controls: a reader never derives with parameters beyond these, so a planted file
+    /// cannot make it allocate gigabytes or spin for minutes (docs/repository-format.md 4.1).
+    public static let maxN = 1 << 20
+    public static let maxR = 32
+    public static let maxP = 16
+    /// scrypt's table, 128·N·r bytes: 32 times the standard parameters' 32 MiB.
+    public static let maxMemoryBytes = 1 << 30
+    /// scrypt's work, 128·N·r·p bytes mixed: a few seconds at most on a small server.
+    public static let maxWorkBytes = 1 << 31
+
+    /// 128·N·r, scrypt's table (meaningful once the parameters are within ``maxN`` and ``maxR``).
+    var memoryBytes: Int { 128 * n * r }
+    var workBytes: Int { memoryBytes * p }
+
+    func validate() throws(CryptoError) {
+        guard n >= 2, n & (n - 1) == 0, n <= Self.maxN, (1...Self.maxR).contains(r), (1...Self.maxP).contains(p) else {
             throw CryptoError.unsupportedKDF("N=\(n) r=\(r) p=\(p)")
+        }
+        // Within the ranges above these products cannot overflow.
+        guard memoryBytes <= Self.maxMemoryBytes, workBytes <= Self.maxWorkBytes else {
+            throw CryptoError.unsupportedKDF("N=\(n) r=\(r) p=\(p) needs \(memoryBytes >> 20) MiB and \(workBytes >> 20) MiB of work")
         }
     }
 }
@@ -119,11 +138,14 @@ public struct KeyFile: Codable, Sendable {
     }
 
     static func derive(passphrase: String, salt: [UInt8], parameters: KDFParameters) throws -> SymmetricKey {
+        // Never derive with parameters beyond the caps, whoever the caller is.
+        try parameters.validate()
         do {
             return try KDF.Scrypt.deriveKey(
                 from: Array(passphrase.utf8), salt: salt, outputByteCount: 32, rounds: parameters.n,
                 blockSize: parameters.r, parallelism: parameters.p,
-                maxMemory: 128 * parameters.n * parameters.r * parameters.p + (1 << 20))
+                // BoringSSL's own bound, 128·r·(N + p + 1), with room: validate() has bounded it.
+                maxMemory: 128 * parameters.r * (parameters.n + parameters.p + 1) + (1 << 20))
         } catch {
             throw CryptoError.unsupportedKDF("scrypt failed for N=\(parameters.n) r=\(parameters.r) p=\(parameters.p)")
         }

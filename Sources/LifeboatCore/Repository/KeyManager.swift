@@ -43,6 +43,9 @@ public struct KeyManager: Sendable {
     public func list() async throws -> [KeyInfo] {
         var out: [KeyInfo] = []
         for info in try await repository.backend.list(.keys) {
+            guard info.sizeBytes <= Repository.maxKeyFileBytes else {
+                throw RepositoryError.damaged(info.name, reason: "\(info.sizeBytes) bytes, more than a key file ever holds")
+            }
             let file = try JSONCoding.decode(KeyFile.self, from: try await repository.backend.read(info.name), what: info.name.path)
             out.append(KeyInfo(name: info.name, created: file.created, host: file.host, username: file.username, isCurrent: info.name == repository.keyName))
         }

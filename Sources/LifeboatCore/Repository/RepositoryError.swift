@@ -4,6 +4,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case alreadyInitialized(location: String)
     case unsupportedVersion(Int, location: String)
     case noKeys(location: String)
+    /// Key files exist but none can be tried: each reason names its file.
+    case noUsableKeys([String], location: String)
     case dataKeyMissing(DataKeyID)
     case blobNotInIndex(BlobID)
     case damaged(ObjectName, reason: String)
@@ -26,6 +28,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "the repository in \(l) has format version \(v), which this lifeboat cannot read: upgrade lifeboat"
         case .noKeys(let l):
             return "the repository in \(l) has no key files: restore keys/ from another copy of it"
+        case .noUsableKeys(let reasons, let l):
+            return "no key file of the repository in \(l) can be tried (\(reasons.joined(separator: "; "))): restore keys/ from another copy of it"
         case .dataKeyMissing(let id):
             return "data key \(id.shortHex) is missing from datakeys/: restore it from another location"
         case .blobNotInIndex(let id):

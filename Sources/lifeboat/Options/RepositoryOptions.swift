@@ -105,7 +105,9 @@ struct RepositoryOptions: ParsableArguments {
 
     func open() async throws -> Repository {
         let backend = try await backend()
-        return try await Repository.open(backend: backend, passphrase: try passphrase())
+        let repo = try await Repository.open(backend: backend, passphrase: try passphrase())
+        for w in repo.keyFileWarnings { FileHandle.standardError.write(Data("lifeboat: warning: \(w)\n".utf8)) }
+        return repo
     }
 
     /// How a restored PostgreSQL cluster fetches WAL from `location` (default: the repository).

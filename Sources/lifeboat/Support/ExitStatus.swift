@@ -29,7 +29,7 @@ enum ExitStatus: Int32 {
             self = ExitStatus(for: f.underlying) ?? .failure
         case let e as RepositoryError:
             switch e {
-            case .notARepository, .noKeys: self = .noRepository
+            case .notARepository, .noKeys, .noUsableKeys: self = .noRepository
             case .locked: self = .locked
             case .crypto(.wrongPassphrase): self = .wrongPassphrase
             case .storage(.locationNotFound): self = .noRepository
