@@ -19,7 +19,7 @@ enum ExitStatus: Int32 {
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
         read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending); 10 no repository at the \
         location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
-        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify); 64 usage error; 130 interrupted.
+        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify; 'latest' while a snapshot is damaged); 64 usage error; 130 interrupted.
         """
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
@@ -31,6 +31,7 @@ enum ExitStatus: Int32 {
             switch e {
             case .notARepository, .noKeys, .noUsableKeys: self = .noRepository
             case .locked: self = .locked
+            case .damagedSnapshotsSkipped: self = .verificationFailed
             case .crypto(.wrongPassphrase): self = .wrongPassphrase
             case .storage(.locationNotFound): self = .noRepository
             default: self = .failure
@@ -71,6 +72,7 @@ enum ExitStatus: Int32 {
         case RepositoryError.damaged, RepositoryError.undecodable, StorageError.truncated: return "run 'lifeboat check --read-data'"
         case RepositoryError.blobNotInIndex: return "run 'lifeboat check'"
         case RepositoryError.snapshotNotFound: return "list them with 'lifeboat snapshots'"
+        case RepositoryError.damagedSnapshotsSkipped: return "'lifeboat check' names them; --latest-intact takes the newest intact snapshot"
         case CryptoError.wrongPassphrase: return "check --password-file or LIFEBOAT_PASSWORD"
         case KeyError.notFound: return "list them with 'lifeboat key list'"
         case KeyError.inUse: return "'lifeboat key passwd' changes its passphrase"

@@ -75,6 +75,39 @@ struct RepositoryTests {
         }
     }
 
+    @Test("while a snapshot is damaged, 'latest' is an error naming it and the newest intact one, unless asked for the newest intact; its id is reported damaged, not unknown")
+    func latestWithDamagedSnapshot() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("one".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let older = try await TestRepository.backup(repo, [source])
+        try FileTree.write(source + "/a.txt", Array("two".utf8))
+        let newer = try await TestRepository.backup(repo, [source])
+        #expect(try await repo.findSnapshot("latest").id == newer.snapshotID)
+        // The storage damages (or rolls back into garbage) the newest snapshot.
+        let path = scratch.path + "/repo/snapshots/" + newer.snapshotID.hex
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[bytes.count - 5] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        await #expect {
+            try await repo.findSnapshot("latest")
+        } throws: { error in
+            guard case RepositoryError.damagedSnapshotsSkipped(let damaged, let newestIntact) = error else { return false }
+            return damaged.count == 1 && damaged[0].contains(newer.snapshotID.shortHex) && newestIntact == older.snapshotID.shortHex
+        }
+        await #expect(throws: RepositoryError.self) { try await repo.intactSnapshots(latestIntact: false) }
+        #expect(try await repo.findSnapshot("latest", latestIntact: true).id == older.snapshotID)
+        await #expect {
+            try await repo.findSnapshot(String(newer.snapshotID.hex.prefix(12)))
+        } throws: { error in
+            guard case RepositoryError.damaged(let name, _) = error else { return false }
+            return name == ObjectName(.snapshots, newer.snapshotID.hex)
+        }
+        #expect(try await repo.findSnapshot(String(older.snapshotID.hex.prefix(12))).id == older.snapshotID)
+    }
+
     @Test("init refuses a location that already holds a repository")
     func initTwice() async throws {
         let scratch = ScratchDirectory()
