@@ -81,7 +81,16 @@ public struct SourceBackup: Sendable {
         let requested = checked.type ?? options.type
         let parent = try await parent(of: checked.source, paths: checked.paths, host: options.host, type: requested) { checked.accepts(parent: $0) }
         let type = requested ?? (parent == nil ? .full : .incremental)
-        let index = try await repository.loadIndex()
+        var index = try await repository.loadIndex()
+        // Deduplicating against a blob whose pack is gone would make a snapshot that cannot
+        // be restored: such blobs count as absent, and this run stores them again.
+        var indexWarnings: [String] = []
+        let (missingPacks, blobsDropped) = index.dropEntriesInMissingPacks()
+        if !missingPacks.isEmpty {
+            indexWarnings.append(
+                "\(missingPacks.count) indexed pack\(missingPacks.count == 1 ? " is" : "s are") missing from the location (\(missingPacks.prefix(3).map(\.shortHex).joined(separator: ", "))\(missingPacks.count > 3 ? ", …" : "")): \(blobsDropped) blobs in them were stored again where this backup needed them; check the repository, as older snapshots may need them too"
+            )
+        }
 
         var stored: FileTreeBackup.Stored?
         var writer: BlobWriter?
@@ -111,7 +120,8 @@ public struct SourceBackup: Sendable {
             try await w.flush()
             stored = FileTreeBackup.Stored(root: tree, statistics: Snapshot.Statistics(), warnings: [])
         }
-        guard let stored, let writer else { preconditionFailure("a backup stores a tree before its snapshot") }
+        guard var stored, let writer else { preconditionFailure("a backup stores a tree before its snapshot") }
+        stored.warnings = indexWarnings + stored.warnings
         if options.readsBack { try await assembler.readBack(writer) }
         if let walDetails { assembler.passed(walDetails) }
         return try await assembler.save(
