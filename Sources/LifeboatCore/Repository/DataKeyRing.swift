@@ -8,18 +8,28 @@ import Synchronization
 /// so the ring reads the key files it has not read yet whenever asked to, and looks once
 /// more for a key it is asked for and lacks; a key looked for in vain is remembered, so
 /// that asking again does not list the location again.
+///
+/// Copies of WAL data keys may also be sealed under a WAL key-encryption key (a data key of
+/// purpose ``DataKey/walKeyEncryptionPurpose``): the ring opens them with it once it holds
+/// it. A ring opened through a WAL-only key file holds that key alone, in place of the
+/// master key: it opens those copies and nothing else, and makes only WAL data keys.
 final class DataKeyRing: Sendable {
     let backend: any StorageBackend
     let masterKey: MasterKey
+    /// Set when the ring was opened through a WAL-only key file: then `masterKey` is not the
+    /// repository's and is never used.
+    let walOnlyKey: DataKey?
     private let keys = Mutex<[DataKeyID: DataKey]>([:])
     /// The data key files read so far: a refresh reads only the ones written since.
     private let filesRead = Mutex<Set<ObjectName>>([])
     /// Keys a refresh did not find.
     private let absent = Mutex<Set<DataKeyID>>([])
 
-    init(backend: any StorageBackend, masterKey: MasterKey) {
+    init(backend: any StorageBackend, masterKey: MasterKey, walOnlyKey: DataKey? = nil) {
         self.backend = backend
         self.masterKey = masterKey
+        self.walOnlyKey = walOnlyKey
+        if let walOnlyKey { keys.withLock { $0[walOnlyKey.id] = walOnlyKey } }
     }
 
     /// A data key file is a few hundred bytes: a larger one is not read (a hostile location
@@ -28,17 +38,19 @@ final class DataKeyRing: Sendable {
 
     /// Reads and opens the key files written since the last call.
     func load() async throws {
-        var loaded: [DataKeyID: DataKey] = [:]
         let known = filesRead.withLock { $0 }
         var read: [ObjectName] = []
+        var files: [(ObjectName, DataKeyFile?)] = []
         for info in try await backend.list(.dataKeys) where !known.contains(info.name) {
             read.append(info.name)
             // A damaged data key file costs only the objects sealed with it: they are reported
             // as such (dataKeyMissing) when used, and `check` names them.
             guard let bytes = try? await readFile(info) else { continue }
-            // After an interrupted rotation two files may hold one id: keep the one that opens.
-            if let key = open(bytes, name: info.name) { loaded[key.id] = key }
+            files.append((info.name, decode(bytes, name: info.name)))
         }
+        var loaded: [DataKeyID: DataKey] = [:]
+        // After an interrupted rotation two files may hold one id: keep the one that opens.
+        for (_, key) in open(files) { if let key { loaded[key.id] = key } }
         remember(loaded, files: read)
     }
 
@@ -54,7 +66,7 @@ final class DataKeyRing: Sendable {
     /// file it has not re-sealed. A file that vanished meanwhile is left out.
     /// - Throws: a storage error when the location cannot be listed or a file cannot be read.
     func readAll() async throws -> [FileReading] {
-        var out: [FileReading] = []
+        var files: [(ObjectName, DataKeyFile?)] = []
         for info in try await backend.list(.dataKeys) {
             let bytes: [UInt8]
             do {
@@ -62,11 +74,12 @@ final class DataKeyRing: Sendable {
             } catch StorageError.objectNotFound {
                 continue
             } catch is RepositoryError {
-                out.append(FileReading(name: info.name, key: nil))
+                files.append((info.name, nil))
                 continue
             }
-            out.append(FileReading(name: info.name, key: open(bytes, name: info.name)))
+            files.append((info.name, decode(bytes, name: info.name)))
         }
+        let out = open(files).map { FileReading(name: $0.0, key: $0.1) }
         var loaded: [DataKeyID: DataKey] = [:]
         for r in out { if let key = r.key { loaded[key.id] = key } }
         remember(loaded, files: out.map(\.name))
@@ -84,10 +97,29 @@ final class DataKeyRing: Sendable {
         return bytes
     }
 
-    private func open(_ bytes: [UInt8], name: ObjectName) -> DataKey? {
-        // Damaged or sealed under another master key: the caller treats both as a file that does not open.
-        guard let file = try? JSONCoding.decode(DataKeyFile.self, from: bytes, what: name.path) else { return nil }
-        return try? file.open(with: masterKey)
+    private func decode(_ bytes: [UInt8], name: ObjectName) -> DataKeyFile? {
+        // A damaged file: the caller treats it as one that does not open.
+        try? JSONCoding.decode(DataKeyFile.self, from: bytes, what: name.path)
+    }
+
+    /// Opens what it can of `files`: those sealed under the master key first, then the copies
+    /// sealed under a WAL key-encryption key, which may be among the first.
+    private func open(_ files: [(ObjectName, DataKeyFile?)]) -> [(ObjectName, DataKey?)] {
+        var keyEncryptionKeys = keys.withLock { $0.filter { $0.value.purpose == DataKey.walKeyEncryptionPurpose } }
+        var out: [ObjectName: DataKey?] = [:]
+        for (name, file) in files {
+            guard let file, file.sealedUnder == nil, walOnlyKey == nil else { continue }
+            // Sealed under another master key, or damaged: it does not open.
+            let key = try? file.open(with: masterKey)
+            out[name] = key
+            if let key, key.purpose == DataKey.walKeyEncryptionPurpose { keyEncryptionKeys[key.id] = key }
+        }
+        for (name, file) in files {
+            guard let file, let under = file.sealedUnder else { continue }
+            // A copy under a WAL key-encryption key this ring does not hold does not open.
+            out[name] = keyEncryptionKeys[under].flatMap { try? file.open(withKeyEncryptionKey: $0.key) }
+        }
+        return files.map { ($0.0, out[$0.0] ?? nil) }
     }
 
     private func remember(_ loaded: [DataKeyID: DataKey], files: [ObjectName]) {
@@ -96,14 +128,47 @@ final class DataKeyRing: Sendable {
         if !loaded.isEmpty { absent.withLock { $0.subtract(loaded.keys) } }
     }
 
-    /// Makes, seals and stores a fresh data key.
+    /// Makes, seals and stores a fresh data key. A WAL data key gets a copy sealed under each
+    /// WAL key-encryption key the ring holds, written first: a WAL-only key must open every
+    /// key that seals an archived object.
+    /// - Throws: ``CryptoError/walOnlyKey`` for a key of another purpose in a WAL-only ring;
+    ///   a storage error.
     func create(now: Date, purpose: String?) async throws -> DataKey {
+        guard walOnlyKey == nil || purpose == DataKey.walPurpose else { throw CryptoError.walOnlyKey }
         var key = DataKey.generate(purpose: purpose)
         key.created = now
-        let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: masterKey, created: now))
-        try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
+        if purpose == DataKey.walPurpose {
+            for kek in all where kek.purpose == DataKey.walKeyEncryptionPurpose {
+                let copy = JSONCoding.encode(DataKeyFile.seal(key, underWalKEK: kek, created: now))
+                try await backend.write(ObjectName(.dataKeys, Digest256.sha256(copy).hex), bytes: copy)
+            }
+        }
+        if walOnlyKey == nil {
+            let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: masterKey, created: now))
+            try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
+        }
         keys.withLock { $0[key.id] = key }
         return key
+    }
+
+    /// Stores a copy of `key` sealed under the WAL key-encryption key `kek`.
+    func storeCopy(of key: DataKey, under kek: DataKey) async throws {
+        let copy = JSONCoding.encode(DataKeyFile.seal(key, underWalKEK: kek, created: key.created ?? Date()))
+        do {
+            try await backend.write(ObjectName(.dataKeys, Digest256.sha256(copy).hex), bytes: copy)
+        } catch StorageError.alreadyExists {
+            // The same sealed bytes: nothing to do.
+        }
+    }
+
+    /// The ids of the WAL data keys that have a copy sealed under `kek`, by a fresh listing.
+    func keysWithCopies(under kek: DataKeyID) async throws -> Set<DataKeyID> {
+        var out = Set<DataKeyID>()
+        for info in try await backend.list(.dataKeys) {
+            guard let bytes = try? await readFile(info), let file = decode(bytes, name: info.name), file.sealedUnder == kek else { continue }
+            out.insert(file.id)
+        }
+        return out
     }
 
     var all: [DataKey] { keys.withLock { Array($0.values) } }

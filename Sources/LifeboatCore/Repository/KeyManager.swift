@@ -26,8 +26,10 @@ public struct KeyManager: Sendable {
         public let host: String
         public let username: String
         public let isCurrent: Bool
+        /// A WAL-only key (`key add --wal-only`): it opens archived WAL and nothing else.
+        public var isWalOnly = false
 
-        enum CodingKeys: String, CodingKey { case id, created, host, username, current }
+        enum CodingKeys: String, CodingKey { case id, created, host, username, current, walOnly }
 
         /// As `key list --json` shows it: the key file's name as `id`.
         public func encode(to encoder: any Encoder) throws {
@@ -37,6 +39,7 @@ public struct KeyManager: Sendable {
             try c.encode(host, forKey: .host)
             try c.encode(username, forKey: .username)
             try c.encode(isCurrent, forKey: .current)
+            try c.encode(isWalOnly, forKey: .walOnly)
         }
     }
 
@@ -47,7 +50,9 @@ public struct KeyManager: Sendable {
                 throw RepositoryError.damaged(info.name, reason: "\(info.sizeBytes) bytes, more than a key file ever holds")
             }
             let file = try JSONCoding.decode(KeyFile.self, from: try await repository.backend.read(info.name), what: info.name.path)
-            out.append(KeyInfo(name: info.name, created: file.created, host: file.host, username: file.username, isCurrent: info.name == repository.keyName))
+            var key = KeyInfo(name: info.name, created: file.created, host: file.host, username: file.username, isCurrent: info.name == repository.keyName)
+            key.isWalOnly = file.isWalOnly
+            out.append(key)
         }
         return out.sorted { $0.created < $1.created }
     }
@@ -55,6 +60,8 @@ public struct KeyManager: Sendable {
     /// Adds a passphrase; returns the new key file's name.
     @discardableResult
     public func add(passphrase: String, kdf: KDFParameters = .standard, host: String, username: String) async throws -> ObjectName {
+        // A WAL-only repository's master key is a stand-in: sealing it would make a key that opens nothing.
+        guard !repository.isWalOnly else { throw CryptoError.walOnlyKey }
         let file = try KeyFile.make(masterKey: repository.masterKey, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())
         return try await Repository.writeKeyFile(file, to: repository.backend)
     }
@@ -69,6 +76,36 @@ public struct KeyManager: Sendable {
         guard keys.count > 1 else { throw KeyError.lastKey }
         try await repository.backend.delete(name)
         return name
+    }
+
+    /// Adds a WAL-only passphrase: its key file seals the WAL key-encryption key, not the
+    /// master key, so it opens the WAL data keys and nothing else (no backup's data key, no
+    /// blob-ID key): what `archive_command` and `restore_command` need, and no more.
+    ///
+    /// Under the exclusive lock (so that no `wal push` makes a WAL data key meanwhile): the
+    /// WAL key-encryption key is made if the repository has none (stored like a data key,
+    /// sealed under the master key), every WAL data key gets a copy sealed under it, then the
+    /// key file is written. Returns the key file's name.
+    /// - Throws: ``CryptoError/walOnlyKey`` when this repository was itself opened WAL-only.
+    @discardableResult
+    public func addWalOnly(passphrase: String, kdf: KDFParameters = .standard, host: String, username: String) async throws -> ObjectName {
+        guard !repository.isWalOnly else { throw CryptoError.walOnlyKey }
+        let repository = self.repository
+        return try await RepositoryLock.withLock(repository, exclusive: true, host: host, username: username) {
+            try await repository.refreshDataKeys()
+            let kek: DataKey
+            if let existing = repository.allDataKeys.filter({ $0.purpose == DataKey.walKeyEncryptionPurpose }).min(by: { $0.id < $1.id }) {
+                kek = existing
+            } else {
+                kek = try await repository.createDataKey(now: Date(), purpose: DataKey.walKeyEncryptionPurpose)
+            }
+            let copied = try await repository.dataKeyRing.keysWithCopies(under: kek.id)
+            for key in repository.allDataKeys where key.purpose == DataKey.walPurpose && !copied.contains(key.id) {
+                try await repository.dataKeyRing.storeCopy(of: key, under: kek)
+            }
+            let file = try KeyFile.makeWalOnly(walKEK: kek, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())
+            return try await Repository.writeKeyFile(file, to: repository.backend)
+        }
     }
 
     /// Replaces the passphrase in use: a key file for the new one, then the old one goes.
@@ -114,6 +151,7 @@ public struct KeyManager: Sendable {
     public func rotate(
         passphrase: String, kdf: KDFParameters = .standard, host: String, username: String, replicas: [Repository] = []
     ) async throws -> RotationReport {
+        guard !repository.isWalOnly else { throw CryptoError.walOnlyKey }
         let master = MasterKey(keyEncryptionKey: .init(size: .bits256), blobIDKey: repository.masterKey.blobIDKey)
         let file = try KeyFile.make(masterKey: master, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())
         // One sealed file per data key, shared by every location: replication then finds it present.
@@ -148,8 +186,11 @@ public struct KeyManager: Sendable {
             // repository was opened, and no writer adds one while the exclusive lock is held.
             let files = try await repository.dataKeyRing.readAll()
             var dataKeys: [DataKeyID: DataKey] = [:]
-            // Keys this process holds whose files have gone meanwhile are re-sealed too.
-            for key in repository.allDataKeys { dataKeys[key.id] = key }
+            // Keys this process holds whose files have gone meanwhile are re-sealed too. The
+            // WAL key-encryption key is not: its WAL-only key files are retired with the
+            // others, and with it go the copies sealed under it (`key add --wal-only` makes a
+            // new one).
+            for key in repository.allDataKeys where key.purpose != DataKey.walKeyEncryptionPurpose { dataKeys[key.id] = key }
             var written = Set<ObjectName>()
             for key in dataKeys.values.sorted(by: { $0.id.hex < $1.id.hex }) {
                 let bytes = sealed.files.withLock { cache in
@@ -182,7 +223,7 @@ public struct KeyManager: Sendable {
             // old master key cannot open it either, and what it holds may still be wanted.
             var kept: [ObjectName] = []
             for file in files where !written.contains(file.name) {
-                if let key = file.key, dataKeys[key.id] != nil {
+                if let key = file.key, dataKeys[key.id] != nil || key.purpose == DataKey.walKeyEncryptionPurpose {
                     try await backend.delete(file.name)
                 } else {
                     kept.append(file.name)

@@ -21,7 +21,8 @@ public final class Repository: Sendable {
     public var location: String { backend.locationDescription }
 
     private init(
-        backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, keyName: ObjectName?, keyFileWarnings: [String] = []
+        backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, keyName: ObjectName?, keyFileWarnings: [String] = [],
+        walOnlyKey: DataKey? = nil
     ) {
         self.backend = backend
         self.keyName = keyName
@@ -29,8 +30,21 @@ public final class Repository: Sendable {
         self.config = config
         self.masterKey = masterKey
         self.zstd = Zstd(level: 3)
-        self.dataKeyRing = DataKeyRing(backend: backend, masterKey: masterKey)
+        self.dataKeyRing = DataKeyRing(backend: backend, masterKey: masterKey, walOnlyKey: walOnlyKey)
     }
+
+    /// What a passphrase may open the repository for.
+    public enum Scope: Sendable {
+        /// Everything: a WAL-only key file is refused (``CryptoError/walOnlyKey``).
+        case full
+        /// Archived WAL only (`wal push`, `wal fetch`, `wal list`): a WAL-only key file is
+        /// accepted, and so is a full one.
+        case walArchive
+    }
+
+    /// Whether the repository was opened through a WAL-only key file: it then holds the WAL
+    /// data keys alone, and its ``masterKey`` is a stand-in that opens and names nothing.
+    public var isWalOnly: Bool { dataKeyRing.walOnlyKey != nil }
 
     // MARK: - Creating and opening
 
@@ -68,7 +82,8 @@ public final class Repository: Sendable {
     /// - Throws: ``RepositoryError/notARepository(location:)``, ``CryptoError/wrongPassphrase``,
     ///   ``RepositoryError/unsupportedVersion(_:location:)``, ``RepositoryError/noUsableKeys(_:location:)``
     ///   when no key file can be tried, or a storage error.
-    public static func open(backend: any StorageBackend, passphrase: String) async throws -> Repository {
+    /// - Parameter scope: ``Scope/walArchive`` also accepts a WAL-only key file.
+    public static func open(backend: any StorageBackend, passphrase: String, scope: Scope = .full) async throws -> Repository {
         let config = try await readConfig(backend)
         let keys = try await backend.list(.keys)
         guard !keys.isEmpty else { throw RepositoryError.noKeys(location: backend.locationDescription) }
@@ -82,21 +97,34 @@ public final class Repository: Sendable {
         }
         candidates.sort { ($0.file.kdfParameters.workBytes, $0.name.name) < ($1.file.kdfParameters.workBytes, $1.name.name) }
         var master: MasterKey?
+        var walOnlyKey: DataKey?
         var opened: ObjectName?
+        var opensWalOnly = false
         for candidate in candidates {
             do {
-                master = try candidate.file.open(passphrase: passphrase)
+                if candidate.file.isWalOnly && scope == .walArchive {
+                    walOnlyKey = try candidate.file.openWalKEK(passphrase: passphrase)
+                    // Never used: a WAL-only ring opens its keys with the WAL key-encryption key alone.
+                    master = MasterKey.generate()
+                } else {
+                    master = try candidate.file.open(passphrase: passphrase)
+                }
                 opened = candidate.name
                 break
             } catch CryptoError.wrongPassphrase {
+                continue
+            } catch CryptoError.walOnlyKey {
+                // The passphrase is right for archived WAL only; a full key file may still follow.
+                opensWalOnly = true
                 continue
             }
         }
         guard let master else {
             if candidates.isEmpty { throw RepositoryError.noUsableKeys(warnings, location: backend.locationDescription) }
-            throw CryptoError.wrongPassphrase
+            throw opensWalOnly ? CryptoError.walOnlyKey : CryptoError.wrongPassphrase
         }
-        let repo = Repository(backend: backend, config: config, masterKey: master, keyName: opened, keyFileWarnings: warnings)
+        let repo = Repository(
+            backend: backend, config: config, masterKey: master, keyName: opened, keyFileWarnings: warnings, walOnlyKey: walOnlyKey)
         try await repo.loadDataKeys()
         return repo
     }
@@ -123,6 +151,7 @@ public final class Repository: Sendable {
             return "does not decode"
         }
         guard file.kdf == "scrypt" else { return "uses the key derivation '\(file.kdf)', which lifeboat does not know" }
+        if let scope = file.scope, !file.isWalOnly { return "has the scope '\(scope)', which lifeboat does not know" }
         do {
             try file.kdfParameters.validate()
         } catch {

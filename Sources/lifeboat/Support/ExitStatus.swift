@@ -18,7 +18,7 @@ enum ExitStatus: Int32 {
     static let helpText = """
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
         read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending); 10 no repository at the \
-        location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
+        location; 11 repository locked; 12 wrong passphrase (or a WAL-only one for another verb); 13 verification failed (check, \
         verify, restore --verify, restore-db, restore-test, backup, run, airgap verify; 'latest' while a snapshot is damaged); 64 usage error; 130 interrupted.
         """
 
@@ -74,6 +74,7 @@ enum ExitStatus: Int32 {
         case RepositoryError.snapshotNotFound: return "list them with 'lifeboat snapshots'"
         case RepositoryError.damagedSnapshotsSkipped: return "'lifeboat check' names them; --latest-intact takes the newest intact snapshot"
         case CryptoError.wrongPassphrase: return "check --password-file or LIFEBOAT_PASSWORD"
+        case CryptoError.walOnlyKey: return "a 'key add --wal-only' passphrase serves 'wal push', 'wal fetch' and 'wal list' only"
         case KeyError.notFound: return "list them with 'lifeboat key list'"
         case KeyError.inUse: return "'lifeboat key passwd' changes its passphrase"
         case SQLiteSourceError.targetExists: return "choose another --sqlite-target, or pass --force to replace it"
@@ -90,9 +91,12 @@ enum ExitStatus: Int32 {
 }
 
 extension CryptoError {
+    /// The passphrase does not open what was asked: wrong, or WAL-only.
     var isWrongPassphrase: Bool {
-        if case .wrongPassphrase = self { return true }
-        return false
+        switch self {
+        case .wrongPassphrase, .walOnlyKey: return true
+        default: return false
+        }
     }
 }
 

@@ -164,4 +164,54 @@ struct KeyManagerTests {
         #expect(report.dataKeysResealed == 1)
         #expect(try await repo.backend.read(foreignName) == foreign)
     }
+
+    @Test("a WAL-only key opens the WAL data keys, older ones included, and nothing else; what it archives the full key reads; rotation retires it")
+    func walOnlyKey() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("backup content".utf8))
+        let repoPath = scratch.path + "/repo"
+        let repo = try await TestRepository.create(at: repoPath)
+        let backup = try await TestRepository.backup(repo, [source])
+        var rng = SeededBytes(seed: 98)
+        let early = scratch.path + "/000000010000000000000001"
+        try Data(rng.bytes(20_000)).write(to: URL(fileURLWithPath: early))
+        _ = try await WalArchive(repository: repo).push(path: early, host: "h", username: "u")
+        _ = try await KeyManager(repository: repo).addWalOnly(passphrase: "wal only", kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        let backend = try LocalDirectoryBackend(path: repoPath)
+
+        await #expect(throws: CryptoError.walOnlyKey) { try await Repository.open(backend: backend, passphrase: "wal only") }
+        let walRepo = try await Repository.open(backend: backend, passphrase: "wal only", scope: .walArchive)
+        #expect(walRepo.isWalOnly)
+        #expect(walRepo.allDataKeys.allSatisfy { $0.purpose == DataKey.walPurpose || $0.purpose == DataKey.walKeyEncryptionPurpose })
+        #expect(walRepo.masterKey.blobID(of: [1, 2, 3]) != repo.masterKey.blobID(of: [1, 2, 3]), "the blob-ID key is not given away")
+        await #expect(throws: RepositoryError.self) { try await walRepo.loadSnapshot(backup.snapshotID) }
+        await #expect(throws: CryptoError.walOnlyKey) { try await TestRepository.backup(walRepo, [source]) }
+        await #expect(throws: CryptoError.walOnlyKey) {
+            try await KeyManager(repository: walRepo).add(passphrase: "x", kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        }
+
+        let fetched = scratch.path + "/fetched"
+        _ = try await WalArchive(repository: walRepo).fetch(WalFileName("000000010000000000000001")!, to: fetched)
+        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: early))
+        // Two days later: the push makes a new WAL data key, through the WAL-only key alone.
+        let later = scratch.path + "/000000010000000000000002"
+        try Data(rng.bytes(20_000)).write(to: URL(fileURLWithPath: later))
+        _ = try await WalArchive(repository: walRepo).push(path: later, now: Date() + 2 * 86_400, host: "h", username: "u")
+        let full = try await TestRepository.open(at: repoPath)
+        _ = try await WalArchive(repository: full).fetch(WalFileName("000000010000000000000002")!, to: fetched)
+        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: later))
+
+        let report = try await KeyManager(repository: full).rotate(
+            passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        #expect(report.dataKeyFilesKept.isEmpty, "\(report.dataKeyFilesKept)")
+        await #expect(throws: CryptoError.wrongPassphrase) { try await Repository.open(backend: backend, passphrase: "wal only", scope: .walArchive) }
+        let rotated = try await TestRepository.open(at: repoPath)
+        #expect(!rotated.allDataKeys.contains { $0.purpose == DataKey.walKeyEncryptionPurpose })
+        let check = try await Checker(repository: rotated).check(readData: true)
+        #expect(check.isOK, "\(check.errors)")
+        for name in ["000000010000000000000001", "000000010000000000000002"] {
+            _ = try await WalArchive(repository: rotated).fetch(WalFileName(name)!, to: fetched)
+        }
+    }
 }

@@ -17,7 +17,7 @@ struct WalPushCommand: AsyncParsableCommand {
     var path: String
 
     func run() async throws {
-        let repo = try await repository.open()
+        let repo = try await repository.open(scope: .walArchive)
         _ = try await WalArchive(repository: repo).push(path: path, host: Requester.current.host, username: Requester.current.username)
     }
 }
