@@ -126,4 +126,22 @@ struct SourceBackupTests {
         #expect(restored.isComplete, "\(restored.damagedFiles) \(restored.errors)")
         #expect(FileManager.default.contents(atPath: target + source + "/unchanged.bin") == FileManager.default.contents(atPath: source + "/unchanged.bin"))
     }
+
+    @Test("a damaged snapshot is not passed over silently by a backup: it names it in a warning and follows the newest intact parent")
+    func damagedSnapshotWarns() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("one".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let first = try await TestRepository.backup(repo, [source])
+        let second = try await TestRepository.backup(repo, [source])
+        let path = scratch.path + "/repo/snapshots/" + second.snapshotID.hex
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[bytes.count - 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        let third = try await TestRepository.backup(repo, [source])
+        #expect(third.snapshot.parent == first.snapshotID)
+        #expect(third.snapshot.warnings.contains { $0.contains(second.snapshotID.shortHex) }, "\(third.snapshot.warnings)")
+    }
 }
