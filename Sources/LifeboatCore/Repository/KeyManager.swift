@@ -63,7 +63,12 @@ public struct KeyManager: Sendable {
         // A WAL-only repository's master key is a stand-in: sealing it would make a key that opens nothing.
         guard !repository.isWalOnly else { throw CryptoError.walOnlyKey }
         let file = try KeyFile.make(masterKey: repository.masterKey, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())
-        return try await Repository.writeKeyFile(file, to: repository.backend)
+        // Under a shared lock: a rotation (exclusive) running meanwhile would leave this file
+        // sealing the master key it retires, a passphrase that opens no data key.
+        let backend = repository.backend
+        return try await RepositoryLock.withLock(repository, exclusive: false, host: host, username: username) {
+            try await Repository.writeKeyFile(file, to: backend)
+        }
     }
 
     /// Removes the key file whose name starts with `prefix`; never the one in use, never the last.

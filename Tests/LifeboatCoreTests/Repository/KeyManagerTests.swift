@@ -214,4 +214,17 @@ struct KeyManagerTests {
             _ = try await WalArchive(repository: rotated).fetch(WalFileName(name)!, to: fetched)
         }
     }
+
+    @Test("key add waits for no rotation: while another process holds the exclusive lock it fails and writes no key file")
+    func addRespectsRotationLock() async throws {
+        let scratch = ScratchDirectory()
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        // A rotation running on another host holds the exclusive lock.
+        let lock = RepositoryLock(host: "otherhost", pid: 4242, username: "u", exclusive: true, created: Date(), expires: Date() + 600)
+        try await repo.backend.write(ObjectName(.locks, Digest256.random().hex), bytes: JSONCoding.encode(lock))
+        await #expect(throws: RepositoryError.self) {
+            try await KeyManager(repository: repo).add(passphrase: "late", kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        }
+        #expect(try await repo.backend.list(.keys).count == 1)
+    }
 }
