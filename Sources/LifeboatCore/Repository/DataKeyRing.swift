@@ -24,6 +24,9 @@ final class DataKeyRing: Sendable {
     private let filesRead = Mutex<Set<ObjectName>>([])
     /// Keys a refresh did not find.
     private let absent = Mutex<Set<DataKeyID>>([])
+    /// WAL data keys with a copy sealed under a WAL key-encryption key: only those were made
+    /// as WAL keys while one existed, since only a holder of that key could seal the copy.
+    private let walCopies = Mutex<Set<DataKeyID>>([])
 
     init(backend: any StorageBackend, masterKey: MasterKey, walOnlyKey: DataKey? = nil) {
         self.backend = backend
@@ -114,11 +117,15 @@ final class DataKeyRing: Sendable {
             out[name] = key
             if let key, key.purpose == DataKey.walKeyEncryptionPurpose { keyEncryptionKeys[key.id] = key }
         }
+        var copies = Set<DataKeyID>()
         for (name, file) in files {
             guard let file, let under = file.sealedUnder else { continue }
             // A copy under a WAL key-encryption key this ring does not hold does not open.
-            out[name] = keyEncryptionKeys[under].flatMap { try? file.open(withKeyEncryptionKey: $0.key) }
+            let key = keyEncryptionKeys[under].flatMap { try? file.open(withKeyEncryptionKey: $0.key) }
+            out[name] = key
+            if let key { copies.insert(key.id) }
         }
+        walCopies.withLock { $0.formUnion(copies) }
         return files.map { ($0.0, out[$0.0] ?? nil) }
     }
 
@@ -148,27 +155,20 @@ final class DataKeyRing: Sendable {
             try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
         }
         keys.withLock { $0[key.id] = key }
+        if purpose == DataKey.walPurpose && hasWalKeyEncryptionKey { walCopies.withLock { _ = $0.insert(key.id) } }
         return key
     }
 
-    /// Stores a copy of `key` sealed under the WAL key-encryption key `kek`.
-    func storeCopy(of key: DataKey, under kek: DataKey) async throws {
-        let copy = JSONCoding.encode(DataKeyFile.seal(key, underWalKEK: kek, created: key.created ?? Date()))
-        do {
-            try await backend.write(ObjectName(.dataKeys, Digest256.sha256(copy).hex), bytes: copy)
-        } catch StorageError.alreadyExists {
-            // The same sealed bytes: nothing to do.
-        }
-    }
+    /// Whether the ring holds a WAL key-encryption key (the repository has WAL-only keys).
+    var hasWalKeyEncryptionKey: Bool { all.contains { $0.purpose == DataKey.walKeyEncryptionPurpose } }
 
-    /// The ids of the WAL data keys that have a copy sealed under `kek`, by a fresh listing.
-    func keysWithCopies(under kek: DataKeyID) async throws -> Set<DataKeyID> {
-        var out = Set<DataKeyID>()
-        for info in try await backend.list(.dataKeys) {
-            guard let bytes = try? await readFile(info), let file = decode(bytes, name: info.name), file.sealedUnder == kek else { continue }
-            out.insert(file.id)
-        }
-        return out
+    /// Whether `key` may seal archived WAL: any WAL data key, but once WAL-only keys exist
+    /// only one with a copy under the WAL key-encryption key, which a WAL-only key opens.
+    /// A key's purpose is plaintext that the storage can change; a copy under that key can
+    /// only have been sealed by a holder of it, so no other data key gains a copy this way.
+    func isUsableForWal(_ key: DataKey) -> Bool {
+        guard key.purpose == DataKey.walPurpose else { return false }
+        return !hasWalKeyEncryptionKey || walCopies.withLock { $0.contains(key.id) }
     }
 
     var all: [DataKey] { keys.withLock { Array($0.values) } }

@@ -89,8 +89,10 @@ public struct KeyManager: Sendable {
     ///
     /// Under the exclusive lock (so that no `wal push` makes a WAL data key meanwhile): the
     /// WAL key-encryption key is made if the repository has none (stored like a data key,
-    /// sealed under the master key), every WAL data key gets a copy sealed under it, then the
-    /// key file is written. Returns the key file's name.
+    /// sealed under the master key), then the key file is written. Existing WAL data keys get
+    /// no copy under it: a key's purpose is plaintext the storage could have changed, so a
+    /// copy could hand a backup's data key to the WAL-only key; WAL archived from then on is
+    /// sealed with new WAL data keys that have one. Returns the key file's name.
     /// - Throws: ``CryptoError/walOnlyKey`` when this repository was itself opened WAL-only.
     @discardableResult
     public func addWalOnly(passphrase: String, kdf: KDFParameters = .standard, host: String, username: String) async throws -> ObjectName {
@@ -103,10 +105,6 @@ public struct KeyManager: Sendable {
                 kek = existing
             } else {
                 kek = try await repository.createDataKey(now: Date(), purpose: DataKey.walKeyEncryptionPurpose)
-            }
-            let copied = try await repository.dataKeyRing.keysWithCopies(under: kek.id)
-            for key in repository.allDataKeys where key.purpose == DataKey.walPurpose && !copied.contains(key.id) {
-                try await repository.dataKeyRing.storeCopy(of: key, under: kek)
             }
             let file = try KeyFile.makeWalOnly(walKEK: kek, passphrase: passphrase, parameters: kdf, host: host, username: username, created: Date())
             return try await Repository.writeKeyFile(file, to: repository.backend)

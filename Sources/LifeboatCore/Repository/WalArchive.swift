@@ -291,7 +291,7 @@ public struct WalArchive: Sendable {
 
     private func recentKey(now: Date) -> DataKey? {
         repository.allDataKeys.filter {
-            $0.purpose == DataKey.walPurpose && ($0.created.map { now.timeIntervalSince($0) < Self.keyLifetime && $0 <= now } ?? false)
+            repository.dataKeyRing.isUsableForWal($0) && ($0.created.map { now.timeIntervalSince($0) < Self.keyLifetime && $0 <= now } ?? false)
         }.max { $0.created! < $1.created! }
     }
 }

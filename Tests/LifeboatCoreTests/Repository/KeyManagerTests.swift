@@ -165,7 +165,19 @@ struct KeyManagerTests {
         #expect(try await repo.backend.read(foreignName) == foreign)
     }
 
-    @Test("a WAL-only key opens the WAL data keys, older ones included, and nothing else; what it archives the full key reads; rotation retires it")
+    /// Rewrites the plaintext `purpose` and `created` of a data key file, as whoever holds the storage can.
+    static func relabel(_ name: ObjectName, purpose: String, in backend: any StorageBackend) async throws -> ObjectName {
+        var file = try JSONCoding.decode(DataKeyFile.self, from: try await backend.read(name), what: "data key")
+        file.purpose = purpose
+        file.created = Date()
+        let bytes = JSONCoding.encode(file)
+        let relabelled = ObjectName(.dataKeys, Digest256.sha256(bytes).hex)
+        try await backend.write(relabelled, bytes: bytes)
+        try await backend.delete(name)
+        return relabelled
+    }
+
+    @Test("a WAL-only key opens the WAL data keys made since it exists, and nothing else; what it archives the full key reads; rotation retires it")
     func walOnlyKey() async throws {
         let scratch = ScratchDirectory()
         let source = try scratch.sub("source")
@@ -174,35 +186,54 @@ struct KeyManagerTests {
         let repo = try await TestRepository.create(at: repoPath)
         let backup = try await TestRepository.backup(repo, [source])
         var rng = SeededBytes(seed: 98)
-        let early = scratch.path + "/000000010000000000000001"
-        try Data(rng.bytes(20_000)).write(to: URL(fileURLWithPath: early))
-        _ = try await WalArchive(repository: repo).push(path: early, host: "h", username: "u")
+        func segment(_ n: Int) throws -> (path: String, file: WalFileName) {
+            let name = String(format: "0000000100000000000000%02X", n)
+            try Data(rng.bytes(20_000)).write(to: URL(fileURLWithPath: scratch.path + "/" + name))
+            return (scratch.path + "/" + name, WalFileName(name)!)
+        }
+        let early = try segment(1)
+        _ = try await WalArchive(repository: repo).push(path: early.path, host: "h", username: "u")
         _ = try await KeyManager(repository: repo).addWalOnly(passphrase: "wal only", kdf: TestRepository.cheapKDF, host: "h", username: "u")
         let backend = try LocalDirectoryBackend(path: repoPath)
 
         await #expect(throws: CryptoError.walOnlyKey) { try await Repository.open(backend: backend, passphrase: "wal only") }
         let walRepo = try await Repository.open(backend: backend, passphrase: "wal only", scope: .walArchive)
         #expect(walRepo.isWalOnly)
-        #expect(walRepo.allDataKeys.allSatisfy { $0.purpose == DataKey.walPurpose || $0.purpose == DataKey.walKeyEncryptionPurpose })
         #expect(walRepo.masterKey.blobID(of: [1, 2, 3]) != repo.masterKey.blobID(of: [1, 2, 3]), "the blob-ID key is not given away")
         await #expect(throws: RepositoryError.self) { try await walRepo.loadSnapshot(backup.snapshotID) }
         await #expect(throws: CryptoError.walOnlyKey) { try await TestRepository.backup(walRepo, [source]) }
         await #expect(throws: CryptoError.walOnlyKey) {
             try await KeyManager(repository: walRepo).add(passphrase: "x", kdf: TestRepository.cheapKDF, host: "h", username: "u")
         }
-
         let fetched = scratch.path + "/fetched"
-        _ = try await WalArchive(repository: walRepo).fetch(WalFileName("000000010000000000000001")!, to: fetched)
-        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: early))
-        // Two days later: the push makes a new WAL data key, through the WAL-only key alone.
-        let later = scratch.path + "/000000010000000000000002"
-        try Data(rng.bytes(20_000)).write(to: URL(fileURLWithPath: later))
-        _ = try await WalArchive(repository: walRepo).push(path: later, now: Date() + 2 * 86_400, host: "h", username: "u")
-        let full = try await TestRepository.open(at: repoPath)
-        _ = try await WalArchive(repository: full).fetch(WalFileName("000000010000000000000002")!, to: fetched)
-        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: later))
+        await #expect(throws: RepositoryError.self, "WAL sealed before the WAL-only key existed stays with the full key") {
+            try await WalArchive(repository: walRepo).fetch(early.file, to: fetched)
+        }
 
-        let report = try await KeyManager(repository: full).rotate(
+        // The storage relabels the backup's data key as a fresh WAL key: a full-key push must not take it.
+        var backupKeyFile: ObjectName?
+        for info in try await backend.list(.dataKeys) {
+            let file = try JSONCoding.decode(DataKeyFile.self, from: try await backend.read(info.name), what: "data key")
+            if file.id == backup.snapshot.dataKey { backupKeyFile = info.name }
+        }
+        _ = try await Self.relabel(try #require(backupKeyFile), purpose: DataKey.walPurpose, in: backend)
+        let full = try await TestRepository.open(at: repoPath)
+        let sameDay = try segment(2)
+        _ = try await WalArchive(repository: full).push(path: sameDay.path, host: "h", username: "u")
+        let walRepoAgain = try await Repository.open(backend: backend, passphrase: "wal only", scope: .walArchive)
+        #expect(!walRepoAgain.allDataKeys.contains { $0.id == backup.snapshot.dataKey }, "no copy of the backup's key was made")
+        _ = try await WalArchive(repository: walRepoAgain).fetch(sameDay.file, to: fetched)
+        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: sameDay.path))
+        #expect(walRepoAgain.allDataKeys.allSatisfy { $0.purpose == DataKey.walPurpose || $0.purpose == DataKey.walKeyEncryptionPurpose })
+
+        // Two days later: the push makes a new WAL data key, through the WAL-only key alone.
+        let later = try segment(3)
+        _ = try await WalArchive(repository: walRepoAgain).push(path: later.path, now: Date() + 2 * 86_400, host: "h", username: "u")
+        let fullAgain = try await TestRepository.open(at: repoPath)
+        _ = try await WalArchive(repository: fullAgain).fetch(later.file, to: fetched)
+        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: later.path))
+
+        let report = try await KeyManager(repository: fullAgain).rotate(
             passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u")
         #expect(report.dataKeyFilesKept.isEmpty, "\(report.dataKeyFilesKept)")
         await #expect(throws: CryptoError.wrongPassphrase) { try await Repository.open(backend: backend, passphrase: "wal only", scope: .walArchive) }
@@ -210,9 +241,24 @@ struct KeyManagerTests {
         #expect(!rotated.allDataKeys.contains { $0.purpose == DataKey.walKeyEncryptionPurpose })
         let check = try await Checker(repository: rotated).check(readData: true)
         #expect(check.isOK, "\(check.errors)")
-        for name in ["000000010000000000000001", "000000010000000000000002"] {
-            _ = try await WalArchive(repository: rotated).fetch(WalFileName(name)!, to: fetched)
-        }
+        for segment in [early, sameDay, later] { _ = try await WalArchive(repository: rotated).fetch(segment.file, to: fetched) }
+    }
+
+    @Test("a data key relabelled as the WAL key-encryption key is neither taken for it nor dropped by key rotate")
+    func relabelledWalKEK() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("backup content".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let backup = try await TestRepository.backup(repo, [source])
+        let name = try #require(try await repo.backend.list(.dataKeys).first?.name)
+        let relabelled = try await Self.relabel(name, purpose: DataKey.walKeyEncryptionPurpose, in: repo.backend)
+        let opened = try await TestRepository.open(at: scratch.path + "/repo")
+        #expect(!opened.allDataKeys.contains { $0.id == backup.snapshot.dataKey })
+        let report = try await KeyManager(repository: opened).rotate(
+            passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        #expect(report.dataKeyFilesKept == [relabelled], "left in place, and named")
+        #expect(try await repo.backend.exists(relabelled))
     }
 
     @Test("key add waits for no rotation: while another process holds the exclusive lock it fails and writes no key file")
