@@ -344,6 +344,22 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// The snapshots each location held by the catalog's record (copies VERIFIED there, or
+    /// found there PRESENT by `catalog rebuild`, and not FORGOTTEN since), by location name:
+    /// the catalog as a witness of what a location should still hold.
+    public func snapshotsRecordedByLocation() async throws -> [String: Set<String>] {
+        try await perform("read the BackupLog") {
+            let copies = try await BackupCopyModel.query(on: self.database)
+                .filter(\.$status ~~ [CopyStatus.verified.rawValue, CopyStatus.present.rawValue]).with(\.$backup).all()
+            var out: [String: Set<String>] = [:]
+            for copy in copies {
+                guard let snapshot = copy.backup.snapshotID else { continue }
+                out[copy.location, default: []].insert(snapshot)
+            }
+            return out
+        }
+    }
+
     /// The snapshot ids some row records.
     public func recordedSnapshots() async throws -> Set<String> {
         try await perform("read the BackupLog") {

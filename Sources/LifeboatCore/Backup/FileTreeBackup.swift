@@ -46,7 +46,8 @@ public struct FileTreeBackup: Sendable {
             repository: repository, index: index, writer: writer, selection: selection, options: options, reuseUnchanged: type == .incremental,
             progress: progress)
         var parentTree: Tree?
-        if let parent { parentTree = try await repository.loadTree(parent.snapshot.tree, index: index) }
+        // A parent whose root tree is not indexed (its pack is gone) leaves nothing to reuse: every file is read.
+        if let parent, index.contains(parent.snapshot.tree) { parentTree = try await repository.loadTree(parent.snapshot.tree, index: index) }
         let root = try await walk.run(paths: selection.paths, parentRoot: parentTree)
         try await writer.flush()
         if type == .full {

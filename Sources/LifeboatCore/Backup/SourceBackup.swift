@@ -66,10 +66,20 @@ public struct SourceBackup: Sendable {
         of source: Snapshot.Source, paths: [String], host: String, type: BackupType? = nil,
         accepting accepts: (Snapshot) -> Bool = { _ in true }
     ) async throws -> SnapshotEntry? {
-        try await repository.snapshots().last {
+        try await parentAndDamaged(of: source, paths: paths, host: host, type: type, accepting: accepts).parent
+    }
+
+    /// As ``parent(of:paths:host:type:accepting:)``, with the snapshots that could not be
+    /// considered because they are damaged (any of them may have been the parent).
+    private func parentAndDamaged(
+        of source: Snapshot.Source, paths: [String], host: String, type: BackupType?, accepting accepts: (Snapshot) -> Bool
+    ) async throws -> (parent: SnapshotEntry?, damaged: [String]) {
+        let (all, damaged) = try await repository.listSnapshots()
+        let parent = all.last {
             $0.snapshot.source == source && $0.snapshot.type != .transactionLog
                 && (type == .transactionLog || ($0.snapshot.paths == paths && $0.snapshot.host == host)) && accepts($0.snapshot)
         }
+        return (parent, damaged)
     }
 
     private func run(
@@ -79,9 +89,22 @@ public struct SourceBackup: Sendable {
         try await repository.refreshDataKeys()
         var assembler = SnapshotAssembler(repository: repository, options: options)
         let requested = checked.type ?? options.type
-        let parent = try await parent(of: checked.source, paths: checked.paths, host: options.host, type: requested) { checked.accepts(parent: $0) }
+        let (parent, damaged) = try await parentAndDamaged(of: checked.source, paths: checked.paths, host: options.host, type: requested) {
+            checked.accepts(parent: $0)
+        }
         let type = requested ?? (parent == nil ? .full : .incremental)
-        let index = try await repository.loadIndex()
+        var index = try await repository.loadIndex()
+        // A damaged snapshot cannot be weighed as the parent: the backup goes on without it
+        // (it restores on its own either way), but the damage is reported, not passed over.
+        var runWarnings = damaged.map { "\($0): it was not considered as this backup's parent; check the repository" }
+        // Deduplicating against a blob whose pack is gone would make a snapshot that cannot
+        // be restored: such blobs count as absent, and this run stores them again.
+        let (missingPacks, blobsDropped) = index.dropEntriesInMissingPacks()
+        if !missingPacks.isEmpty {
+            runWarnings.append(
+                "\(missingPacks.count) indexed pack\(missingPacks.count == 1 ? " is" : "s are") missing from the location (\(missingPacks.prefix(3).map(\.shortHex).joined(separator: ", "))\(missingPacks.count > 3 ? ", …" : "")): \(blobsDropped) blobs in them were stored again where this backup needed them; check the repository, as older snapshots may need them too"
+            )
+        }
 
         var stored: FileTreeBackup.Stored?
         var writer: BlobWriter?
@@ -111,7 +134,8 @@ public struct SourceBackup: Sendable {
             try await w.flush()
             stored = FileTreeBackup.Stored(root: tree, statistics: Snapshot.Statistics(), warnings: [])
         }
-        guard let stored, let writer else { preconditionFailure("a backup stores a tree before its snapshot") }
+        guard var stored, let writer else { preconditionFailure("a backup stores a tree before its snapshot") }
+        stored.warnings = runWarnings + stored.warnings
         if options.readsBack { try await assembler.readBack(writer) }
         if let walDetails { assembler.passed(walDetails) }
         return try await assembler.save(

@@ -68,9 +68,28 @@ public struct KDFParameters: Codable, Sendable, Equatable {
         self.p = p
     }
 
-    func validate() throws {
-        guard n >= 2, n & (n - 1) == 0, n <= 1 << 22, (1...32).contains(r), (1...16).contains(p) else {
+    /// The most a key file may ask for. Key files come from storage, which a provider
+    /// controls: a reader never derives with parameters beyond these, so a planted file
+    /// cannot make it allocate gigabytes or spin for minutes (docs/repository-format.md 4.1).
+    public static let maxN = 1 << 20
+    public static let maxR = 32
+    public static let maxP = 16
+    /// scrypt's table, 128·N·r bytes: 32 times the standard parameters' 32 MiB.
+    public static let maxMemoryBytes = 1 << 30
+    /// scrypt's work, 128·N·r·p bytes mixed: a few seconds at most on a small server.
+    public static let maxWorkBytes = 1 << 31
+
+    /// 128·N·r, scrypt's table (meaningful once the parameters are within ``maxN`` and ``maxR``).
+    var memoryBytes: Int { 128 * n * r }
+    var workBytes: Int { memoryBytes * p }
+
+    func validate() throws(CryptoError) {
+        guard n >= 2, n & (n - 1) == 0, n <= Self.maxN, (1...Self.maxR).contains(r), (1...Self.maxP).contains(p) else {
             throw CryptoError.unsupportedKDF("N=\(n) r=\(r) p=\(p)")
+        }
+        // Within the ranges above these products cannot overflow.
+        guard memoryBytes <= Self.maxMemoryBytes, workBytes <= Self.maxWorkBytes else {
+            throw CryptoError.unsupportedKDF("N=\(n) r=\(r) p=\(p) needs \(memoryBytes >> 20) MiB and \(workBytes >> 20) MiB of work")
         }
     }
 }
@@ -84,10 +103,20 @@ public struct KeyFile: Codable, Sendable {
     public var kdf: String
     public var kdfParameters: KDFParameters
     public var salt: Data
-    /// `nonce || ciphertext || tag` of the 64 raw master-key bytes.
+    /// nil: the key file seals the master key. `"wal"`: it seals only the WAL key-encryption
+    /// key (``DataKey/walKeyEncryptionPurpose``), for `archive_command` and `restore_command`.
+    public var scope: String?
+    /// `nonce || ciphertext || tag` of the 64 raw master-key bytes (for a WAL-only key file:
+    /// of the WAL key-encryption key's id and its 32 bytes).
     public var sealedMasterKey: Data
 
     static let additionalData = Array("lifeboat/v1/master-key".utf8)
+    /// A different additional data, so that a reader that does not know WAL-only key files
+    /// can never take one's contents for a master key: to it the passphrase does not open it.
+    static let walAdditionalData = Array("lifeboat/v1/wal-key".utf8)
+    public static let walScope = "wal"
+
+    public var isWalOnly: Bool { scope == Self.walScope }
 
     /// Seals `masterKey` under `passphrase`.
     public static func make(
@@ -104,26 +133,60 @@ public struct KeyFile: Codable, Sendable {
             salt: Data(salt), sealedMasterKey: Data(sealed))
     }
 
-    /// Opens the master key; throws ``CryptoError/wrongPassphrase`` when the passphrase is not this key's.
+    /// Seals the WAL key-encryption key `walKEK` under `passphrase`: a WAL-only key file.
+    public static func makeWalOnly(
+        walKEK: DataKey, passphrase: String, parameters: KDFParameters, host: String, username: String, created: Date
+    ) throws -> KeyFile {
+        var file = try make(masterKey: .generate(), passphrase: passphrase, parameters: parameters, host: host, username: username, created: created)
+        var raw: [UInt8] = []
+        walKEK.id.digest.append(to: &raw)
+        walKEK.key.withUnsafeBytes { raw.append(contentsOf: $0) }
+        let kek = try derive(passphrase: passphrase, salt: Array(file.salt), parameters: parameters)
+        file.scope = walScope
+        file.sealedMasterKey = Data(Sealing.seal(raw, key: kek, additionalData: walAdditionalData))
+        return file
+    }
+
+    /// Opens the master key; throws ``CryptoError/wrongPassphrase`` when the passphrase is not
+    /// this key's, ``CryptoError/walOnlyKey`` when it is but the file is WAL-only.
     public func open(passphrase: String) throws -> MasterKey {
+        if isWalOnly {
+            _ = try openWalKEK(passphrase: passphrase)
+            throw CryptoError.walOnlyKey
+        }
+        guard scope == nil else { throw CryptoError.unsupportedKDF("key scope '\(scope!)'") }
+        return try MasterKey(rawBytes: try unseal(passphrase: passphrase, additionalData: Self.additionalData))
+    }
+
+    /// Opens the WAL key-encryption key of a WAL-only key file.
+    public func openWalKEK(passphrase: String) throws -> DataKey {
+        guard isWalOnly else { throw CryptoError.malformed(what: "key file", reason: "not a WAL-only key") }
+        let raw = try unseal(passphrase: passphrase, additionalData: Self.walAdditionalData)
+        guard raw.count == 64 else { throw CryptoError.malformed(what: "WAL-only key file", reason: "\(raw.count) bytes, expected 64") }
+        let id = DataKeyID(Digest256(Array(raw.prefix(32))))
+        return DataKey(id: id, key: SymmetricKey(data: raw.suffix(32)), purpose: DataKey.walKeyEncryptionPurpose)
+    }
+
+    private func unseal(passphrase: String, additionalData: [UInt8]) throws -> Data {
         guard kdf == "scrypt" else { throw CryptoError.unsupportedKDF(kdf) }
         try kdfParameters.validate()
         let kek = try Self.derive(passphrase: passphrase, salt: Array(salt), parameters: kdfParameters)
-        let raw: Data
         do {
-            raw = try Sealing.open(Array(sealedMasterKey), key: kek, additionalData: Self.additionalData, what: "key file")
+            return try Sealing.open(Array(sealedMasterKey), key: kek, additionalData: additionalData, what: "key file")
         } catch CryptoError.authenticationFailed {
             throw CryptoError.wrongPassphrase
         }
-        return try MasterKey(rawBytes: raw)
     }
 
     static func derive(passphrase: String, salt: [UInt8], parameters: KDFParameters) throws -> SymmetricKey {
+        // Never derive with parameters beyond the caps, whoever the caller is.
+        try parameters.validate()
         do {
             return try KDF.Scrypt.deriveKey(
                 from: Array(passphrase.utf8), salt: salt, outputByteCount: 32, rounds: parameters.n,
                 blockSize: parameters.r, parallelism: parameters.p,
-                maxMemory: 128 * parameters.n * parameters.r * parameters.p + (1 << 20))
+                // BoringSSL's own bound, 128·r·(N + p + 1), with room: validate() has bounded it.
+                maxMemory: 128 * parameters.r * (parameters.n + parameters.p + 1) + (1 << 20))
         } catch {
             throw CryptoError.unsupportedKDF("scrypt failed for N=\(parameters.n) r=\(parameters.r) p=\(parameters.p)")
         }

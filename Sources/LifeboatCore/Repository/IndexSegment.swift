@@ -74,6 +74,15 @@ public struct IndexSegment: Sendable {
 ///
 /// Entries refer to packs through a small table so that each costs about 20 bytes
 /// plus the key, rather than carrying two 32-byte ids.
+///
+/// A blob may be indexed in several packs (two runs stored it at once, a repack, or an
+/// old segment the storage provider replayed after `prune` deleted it). Every copy
+/// holds the same authenticated plaintext, so any present one will do; the rule is that
+/// an entry whose pack is missing from the location is never preferred to one whose pack
+/// is there (``preferPresentPacks(_:)``), and a backup never deduplicates against an
+/// entry whose pack is missing (``dropEntriesInMissingPacks()``). Entries that disagree
+/// about one pack (its size or data key, or where a blob lies in it) cannot both come
+/// from honest writes: they are ``conflicts``, which `check` reports.
 public struct MasterIndex: Sendable {
     struct PackInfo: Sendable {
         let id: PackID
@@ -81,7 +90,7 @@ public struct MasterIndex: Sendable {
         let sizeBytes: Int
     }
 
-    struct Entry: Sendable {
+    struct Entry: Sendable, Equatable {
         let pack: UInt32
         let offset: UInt32
         let sealedBytes: UInt32
@@ -93,8 +102,14 @@ public struct MasterIndex: Sendable {
     private(set) var packs: [PackInfo] = []
     /// Index segments that could not be read, with the reason.
     public var problems: [String] = []
+    /// Entries that contradict each other about one pack, one line each.
+    public private(set) var conflicts: [String] = []
     private var packNumbers: [PackID: UInt32] = [:]
     private var entries: [BlobID: Entry] = [:]
+    /// The copies of blobs indexed in more than one pack, beside the one in `entries`.
+    private var otherCopies: [BlobID: [Entry]] = [:]
+    /// The packs the location holds, with their sizes, once ``preferPresentPacks(_:)`` was told.
+    private var presentPacks: [PackID: Int]?
 
     public init() {}
 
@@ -109,16 +124,67 @@ public struct MasterIndex: Sendable {
         let number: UInt32
         if let n = packNumbers[p.id] {
             number = n
+            let known = packs[Int(n)]
+            if known.sizeBytes != p.sizeBytes || known.dataKey != p.dataKey {
+                conflicts.append(
+                    "pack \(p.id.hex) is indexed as \(known.sizeBytes) bytes under data key \(known.dataKey.shortHex) and as \(p.sizeBytes) bytes under data key \(p.dataKey.shortHex)")
+            }
         } else {
             number = UInt32(packs.count)
             packs.append(PackInfo(id: p.id, dataKey: p.dataKey, sizeBytes: p.sizeBytes))
             packNumbers[p.id] = number
         }
-        for b in p.blobs where entries[b.id] == nil {
-            entries[b.id] = Entry(
+        for b in p.blobs {
+            let entry = Entry(
                 pack: number, offset: UInt32(b.offset), sealedBytes: UInt32(b.sealedBytes), plainBytes: UInt32(b.plainBytes),
                 type: b.type, isCompressed: b.isCompressed)
+            guard let existing = entries[b.id] else {
+                entries[b.id] = entry
+                continue
+            }
+            let copies = [existing] + (otherCopies[b.id] ?? [])
+            if let samePack = copies.first(where: { $0.pack == number }) {
+                if samePack != entry {
+                    conflicts.append("blob \(b.id.hex) is indexed at two different places in pack \(p.id.hex)")
+                }
+                continue
+            }
+            otherCopies[b.id, default: []].append(entry)
         }
+    }
+
+    /// Makes every blob indexed in several packs refer to a copy whose pack the location
+    /// holds with the indexed size, where there is one. Call it with one listing of `data/`.
+    public mutating func preferPresentPacks(_ present: [PackID: Int]) {
+        presentPacks = present
+        for (id, copies) in otherCopies {
+            guard let current = entries[id], !isPresent(current.pack, in: present) else { continue }
+            if let i = copies.firstIndex(where: { isPresent($0.pack, in: present) }) {
+                entries[id] = copies[i]
+                otherCopies[id]![i] = current
+            }
+        }
+    }
+
+    private func isPresent(_ pack: UInt32, in present: [PackID: Int]) -> Bool {
+        let info = packs[Int(pack)]
+        return present[info.id] == info.sizeBytes
+    }
+
+    /// Forgets every blob none of whose packs the location holds (as ``preferPresentPacks(_:)``
+    /// was told): a backup then stores such blobs again instead of referring to them.
+    /// - Returns: the packs indexed but missing (or not of their indexed size), and how many
+    ///   blobs were forgotten; nothing when the location's packs were never given.
+    public mutating func dropEntriesInMissingPacks() -> (missingPacks: [PackID], blobsDropped: Int) {
+        guard let present = presentPacks else { return ([], 0) }
+        let missing = Set(packs.indices.filter { !isPresent(UInt32($0), in: present) }.map { UInt32($0) })
+        guard !missing.isEmpty else { return ([], 0) }
+        let doomed = entries.compactMap { missing.contains($0.value.pack) ? $0.key : nil }
+        for id in doomed {
+            entries[id] = nil
+            otherCopies[id] = nil
+        }
+        return (missing.map { packs[Int($0)].id }.sorted(), doomed.count)
     }
 
     public func contains(_ id: BlobID) -> Bool { entries[id] != nil }

@@ -7,6 +7,10 @@ extension Repository {
     /// Reads and merges every index segment. A damaged segment is left out and named in
     /// `problems`: its blobs count as absent, so a backup stores them again and a restore
     /// reports the files that need them, while everything else keeps working.
+    ///
+    /// One listing of `data/` then makes each blob indexed in several packs refer to a copy
+    /// that is there (``MasterIndex/preferPresentPacks(_:)``): an old index segment replayed
+    /// by the storage provider cannot make a blob look lost while a copy of it exists.
     public func loadIndex() async throws -> MasterIndex {
         var index = MasterIndex()
         for info in try await backend.list(.index) {
@@ -18,7 +22,18 @@ extension Repository {
                 index.problems.append("index \(info.name.name): \(error)")
             }
         }
+        index.preferPresentPacks(try await presentPacks())
         return index
+    }
+
+    /// The packs the location holds, by one listing of `data/`, with their sizes.
+    func presentPacks() async throws -> [PackID: Int] {
+        var present: [PackID: Int] = [:]
+        for info in try await backend.list(.data) {
+            // A name that is not a SHA-256 is not a pack of ours; `check` reports it.
+            if let id = PackID(hex: info.name.name) { present[id] = info.sizeBytes }
+        }
+        return present
     }
 
     /// Reads one blob, authenticates it and returns its plaintext.

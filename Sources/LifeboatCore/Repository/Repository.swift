@@ -14,17 +14,37 @@ public final class Repository: Sendable {
     let dataKeyRing: DataKeyRing
     /// The key file the passphrase opened (nil right after `init`, which wrote the first one).
     public let keyName: ObjectName?
+    /// Key files `open` did not try, one sentence each naming the file: too large, not
+    /// JSON, or asking for key-derivation parameters beyond the caps. The caller shows them.
+    public let keyFileWarnings: [String]
 
     public var location: String { backend.locationDescription }
 
-    private init(backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, keyName: ObjectName?) {
+    private init(
+        backend: any StorageBackend, config: RepositoryConfig, masterKey: MasterKey, keyName: ObjectName?, keyFileWarnings: [String] = [],
+        walOnlyKey: DataKey? = nil
+    ) {
         self.backend = backend
         self.keyName = keyName
+        self.keyFileWarnings = keyFileWarnings
         self.config = config
         self.masterKey = masterKey
         self.zstd = Zstd(level: 3)
-        self.dataKeyRing = DataKeyRing(backend: backend, masterKey: masterKey)
+        self.dataKeyRing = DataKeyRing(backend: backend, masterKey: masterKey, walOnlyKey: walOnlyKey)
     }
+
+    /// What a passphrase may open the repository for.
+    public enum Scope: Sendable {
+        /// Everything: a WAL-only key file is refused (``CryptoError/walOnlyKey``).
+        case full
+        /// Archived WAL only (`wal push`, `wal fetch`, `wal list`): a WAL-only key file is
+        /// accepted, and so is a full one.
+        case walArchive
+    }
+
+    /// Whether the repository was opened through a WAL-only key file: it then holds the WAL
+    /// data keys alone, and its ``masterKey`` is a stand-in that opens and names nothing.
+    public var isWalOnly: Bool { dataKeyRing.walOnlyKey != nil }
 
     // MARK: - Creating and opening
 
@@ -54,40 +74,92 @@ public final class Repository: Sendable {
     /// Opens the repository with a passphrase: reads `config`, finds the key file the
     /// passphrase opens, and unseals every data key.
     ///
+    /// Key files come from storage, which may be hostile: one larger than ``maxKeyFileBytes``,
+    /// one that does not decode and one whose key derivation exceeds the caps of
+    /// ``KDFParameters`` are not tried (each is named in ``keyFileWarnings``); the others are
+    /// tried cheapest first, so a planted costly file cannot delay the real one.
+    ///
     /// - Throws: ``RepositoryError/notARepository(location:)``, ``CryptoError/wrongPassphrase``,
-    ///   ``RepositoryError/unsupportedVersion(_:location:)``, or a storage error.
-    public static func open(backend: any StorageBackend, passphrase: String) async throws -> Repository {
+    ///   ``RepositoryError/unsupportedVersion(_:location:)``, ``RepositoryError/noUsableKeys(_:location:)``
+    ///   when no key file can be tried, or a storage error.
+    /// - Parameter scope: ``Scope/walArchive`` also accepts a WAL-only key file.
+    public static func open(backend: any StorageBackend, passphrase: String, scope: Scope = .full) async throws -> Repository {
         let config = try await readConfig(backend)
         let keys = try await backend.list(.keys)
         guard !keys.isEmpty else { throw RepositoryError.noKeys(location: backend.locationDescription) }
-        var master: MasterKey?
-        var opened: ObjectName?
-        var unreadable: [String] = []
+        var candidates: [(name: ObjectName, file: KeyFile)] = []
+        var warnings: [String] = []
         for key in keys {
-            // One damaged key file must not lock out the passphrases of the others.
-            guard let bytes = try? await backend.read(key.name),
-                let file = try? JSONCoding.decode(KeyFile.self, from: bytes, what: key.name.path)
-            else {
-                unreadable.append(key.name.path)
-                continue
+            // One damaged or hostile key file must not lock out the passphrases of the others.
+            if let problem = await keyFileProblem(key, backend: backend, candidates: &candidates) {
+                warnings.append("key file \(key.name.path) \(problem): it was not tried; remove it if no passphrase needs it")
             }
+        }
+        candidates.sort { ($0.file.kdfParameters.workBytes, $0.name.name) < ($1.file.kdfParameters.workBytes, $1.name.name) }
+        var master: MasterKey?
+        var walOnlyKey: DataKey?
+        var opened: ObjectName?
+        var opensWalOnly = false
+        for candidate in candidates {
             do {
-                master = try file.open(passphrase: passphrase)
-                opened = key.name
+                if candidate.file.isWalOnly && scope == .walArchive {
+                    walOnlyKey = try candidate.file.openWalKEK(passphrase: passphrase)
+                    // Never used: a WAL-only ring opens its keys with the WAL key-encryption key alone.
+                    master = MasterKey.generate()
+                } else {
+                    master = try candidate.file.open(passphrase: passphrase)
+                }
+                opened = candidate.name
                 break
             } catch CryptoError.wrongPassphrase {
+                continue
+            } catch CryptoError.walOnlyKey {
+                // The passphrase is right for archived WAL only; a full key file may still follow.
+                opensWalOnly = true
                 continue
             }
         }
         guard let master else {
-            if unreadable.count == keys.count {
-                throw RepositoryError.undecodable(what: unreadable.joined(separator: ", "), reason: "no key file is readable")
-            }
-            throw CryptoError.wrongPassphrase
+            if candidates.isEmpty { throw RepositoryError.noUsableKeys(warnings, location: backend.locationDescription) }
+            throw opensWalOnly ? CryptoError.walOnlyKey : CryptoError.wrongPassphrase
         }
-        let repo = Repository(backend: backend, config: config, masterKey: master, keyName: opened)
+        let repo = Repository(
+            backend: backend, config: config, masterKey: master, keyName: opened, keyFileWarnings: warnings, walOnlyKey: walOnlyKey)
         try await repo.loadDataKeys()
         return repo
+    }
+
+    /// A key file is a few hundred bytes; one far larger is not read.
+    public static let maxKeyFileBytes = 64 << 10
+
+    /// Reads one key file into `candidates`, or says in a few words why it cannot be tried.
+    private static func keyFileProblem(
+        _ info: ObjectInfo, backend: any StorageBackend, candidates: inout [(name: ObjectName, file: KeyFile)]
+    ) async -> String? {
+        guard info.sizeBytes <= maxKeyFileBytes else { return "is \(info.sizeBytes) bytes, more than a key file ever holds" }
+        let bytes: [UInt8]
+        do {
+            bytes = try await backend.read(info.name)
+        } catch {
+            return "cannot be read (\(error))"
+        }
+        guard bytes.count <= maxKeyFileBytes else { return "is \(bytes.count) bytes, more than a key file ever holds" }
+        let file: KeyFile
+        do {
+            file = try JSONCoding.decode(KeyFile.self, from: bytes, what: info.name.path)
+        } catch {
+            return "does not decode"
+        }
+        guard file.kdf == "scrypt" else { return "uses the key derivation '\(file.kdf)', which lifeboat does not know" }
+        if let scope = file.scope, !file.isWalOnly { return "has the scope '\(scope)', which lifeboat does not know" }
+        do {
+            try file.kdfParameters.validate()
+        } catch {
+            let k = file.kdfParameters
+            return "asks for scrypt N=\(k.n) r=\(k.r) p=\(k.p), beyond what lifeboat derives with (N ≤ 2^20, 128·N·r ≤ 1 GiB, 128·N·r·p ≤ 2 GiB)"
+        }
+        candidates.append((info.name, file))
+        return nil
     }
 
     static func readConfig(_ backend: any StorageBackend) async throws -> RepositoryConfig {

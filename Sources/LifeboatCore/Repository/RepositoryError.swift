@@ -4,6 +4,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case alreadyInitialized(location: String)
     case unsupportedVersion(Int, location: String)
     case noKeys(location: String)
+    /// Key files exist but none can be tried: each reason names its file.
+    case noUsableKeys([String], location: String)
     case dataKeyMissing(DataKeyID)
     case blobNotInIndex(BlobID)
     case damaged(ObjectName, reason: String)
@@ -12,6 +14,9 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case invalidConfig(String, location: String)
     case snapshotNotFound(String)
     case ambiguousSnapshot(String, candidates: Int)
+    /// "The newest snapshot" was asked for, but some snapshots are damaged, and any of them
+    /// may be newer than the newest intact one.
+    case damagedSnapshotsSkipped([String], newestIntact: String?)
     case locked(by: String, location: String)
     case storage(StorageError)
     case crypto(CryptoError)
@@ -26,6 +31,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "the repository in \(l) has format version \(v), which this lifeboat cannot read: upgrade lifeboat"
         case .noKeys(let l):
             return "the repository in \(l) has no key files: restore keys/ from another copy of it"
+        case .noUsableKeys(let reasons, let l):
+            return "no key file of the repository in \(l) can be tried (\(reasons.joined(separator: "; "))): restore keys/ from another copy of it"
         case .dataKeyMissing(let id):
             return "data key \(id.shortHex) is missing from datakeys/: restore it from another location"
         case .blobNotInIndex(let id):
@@ -40,6 +47,9 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "no snapshot matches '\(s)': give a prefix of an existing snapshot's id, or latest"
         case .ambiguousSnapshot(let s, let n):
             return "'\(s)' matches \(n) snapshots: give more digits of the id"
+        case .damagedSnapshotsSkipped(let damaged, let newest):
+            let intact = newest.map { "the newest intact one is \($0)" } ?? "no snapshot is intact"
+            return "\(damaged.count) snapshot\(damaged.count == 1 ? " is" : "s are") damaged and may be newer than any other, so the newest snapshot is not known (\(damaged.joined(separator: "; "))); \(intact): restore the damaged snapshots from another location, or ask explicitly for the newest intact one"
         case .locked(let by, let l):
             return "the repository in \(l) is locked by \(by): wait for it to finish, or remove the lock once that process is surely gone"
         case .storage(let e):

@@ -281,11 +281,18 @@ public struct WalArchive: Sendable {
 
     /// The WAL data key to seal with now: the newest made within ``keyLifetime``, or a new one.
     private func currentKey(now: Date) async throws -> DataKey {
-        let recent = repository.allDataKeys.filter {
-            $0.purpose == DataKey.walPurpose && ($0.created.map { now.timeIntervalSince($0) < Self.keyLifetime && $0 <= now } ?? false)
-        }
-        if let newest = recent.max(by: { $0.created! < $1.created! }) { return newest }
+        if let recent = recentKey(now: now) { return recent }
+        // Before making one, read what was written since this process opened the repository:
+        // another push's key, or a WAL key-encryption key the new key needs a copy under.
+        try await repository.refreshDataKeys()
+        if let recent = recentKey(now: now) { return recent }
         return try await repository.createDataKey(now: now, purpose: DataKey.walPurpose)
+    }
+
+    private func recentKey(now: Date) -> DataKey? {
+        repository.allDataKeys.filter {
+            repository.dataKeyRing.isUsableForWal($0) && ($0.created.map { now.timeIntervalSince($0) < Self.keyLifetime && $0 <= now } ?? false)
+        }.max { $0.created! < $1.created! }
     }
 }
 

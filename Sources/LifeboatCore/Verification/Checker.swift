@@ -35,6 +35,9 @@ public struct Checker: Sendable {
 
         let packs = try await backend.list(.data)
         let present = Dictionary(packs.map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
+        // Entries that contradict each other about a pack cannot all come from honest writes.
+        for conflict in index.conflicts { report.errors.append("conflicting index entries: \(conflict)") }
+        index.preferPresentPacks(Dictionary(packs.compactMap { info in PackID(hex: info.name.name).map { ($0, info.sizeBytes) } }, uniquingKeysWith: { a, _ in a }))
         let expected = index.packSizes
         for (id, size) in expected.sorted(by: { $0.key < $1.key }) {
             guard let actual = present[id.hex] else {

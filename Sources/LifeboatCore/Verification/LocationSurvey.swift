@@ -84,7 +84,13 @@ public struct LocationSurvey: Sendable {
     /// with a passphrase, opens each to date its newest snapshot. Without `verify`, the
     /// verdict's errors are those of each copy's last recorded verification (`previous`, by
     /// location name), or unknown when a copy has none.
-    public func survey(verify: Bool, passphrase: String?, previous: [String: PreviousCheck] = [:]) async -> ([Status], Verdict) {
+    ///
+    /// - Parameter recorded: by location name, the snapshot ids a witness (the catalog)
+    ///   recorded as stored there; with `verify`, each one the location no longer lists is
+    ///   an error: it was deleted or rolled back there.
+    public func survey(
+        verify: Bool, passphrase: String?, previous: [String: PreviousCheck] = [:], recorded: [String: Set<String>] = [:]
+    ) async -> ([Status], Verdict) {
         var statuses: [Status] = []
         var copies: [Location] = []
         var errors = 0
@@ -101,6 +107,7 @@ public struct LocationSurvey: Sendable {
                 if verify {
                     var report = try await ObjectVerifier(backend: l.backend).verify()
                     if let manifest { report.errors.append(contentsOf: try await manifest.verify(l.backend).errors) }
+                    report.errors.append(contentsOf: Self.missingSnapshots(recorded: recorded[l.name] ?? [], listed: snapshotObjects))
                     verificationErrors = report.errors.count
                     details = Array(report.errors.prefix(5))
                     errors += report.errors.count
@@ -132,6 +139,14 @@ public struct LocationSurvey: Sendable {
             offlineOrImmutable: copies.filter(\.isOfflineOrImmutable).count,
             errors: verify ? errors : Self.lastErrors(of: copies, previous))
         return (statuses, verdict)
+    }
+
+    /// One error per snapshot id in `recorded` that `listed` (a listing of `snapshots/`) lacks.
+    public static func missingSnapshots(recorded: Set<String>, listed: [ObjectInfo]) -> [String] {
+        let present = Set(listed.map(\.name.name))
+        return recorded.subtracting(present).sorted().map {
+            "snapshot \($0.prefix(8)) was recorded as stored here but is missing: it was deleted or rolled back; copy it back from another location"
+        }
     }
 
     /// The errors of each copy's last verification; nil when one was never verified.

@@ -18,18 +18,28 @@ public struct KeyRotation: Sendable {
             public let location: String
             public let dataKeysResealed: Int
             public let keyFilesRetired: Int
+            /// Data key files there that did not open with the master key and were left.
+            public var dataKeyFilesKept: [String] = []
             public let error: String?
         }
         public let newKey: String
         public let dataKeysResealed: Int
         public let keyFilesRetired: Int
+        /// Data key files that did not open with the master key (damaged, or foreign) and were left as they were.
+        public let dataKeyFilesKept: [String]
         public let locations: [Location]
 
-        public init(newKey: String, dataKeysResealed: Int, keyFilesRetired: Int, locations: [Location]) {
+        public init(newKey: String, dataKeysResealed: Int, keyFilesRetired: Int, dataKeyFilesKept: [String] = [], locations: [Location]) {
             self.newKey = newKey
             self.dataKeysResealed = dataKeysResealed
             self.keyFilesRetired = keyFilesRetired
+            self.dataKeyFilesKept = dataKeyFilesKept
             self.locations = locations
+        }
+
+        /// Every data key file left because it did not open, with its location when not this one.
+        public var keptEverywhere: [String] {
+            dataKeyFilesKept + locations.flatMap { l in l.dataKeyFilesKept.map { "\($0) at \(l.location)" } }
         }
 
         /// Locations the old master key may still open.
@@ -52,8 +62,11 @@ public struct KeyRotation: Sendable {
         report.replicas += unreachable
         return Report(
             newKey: report.newKey.name, dataKeysResealed: report.dataKeysResealed, keyFilesRetired: report.keyFilesRetired,
+            dataKeyFilesKept: report.dataKeyFilesKept.map(\.path),
             locations: report.replicas.map {
-                Report.Location(location: $0.location, dataKeysResealed: $0.dataKeysResealed, keyFilesRetired: $0.keyFilesRetired, error: $0.error)
+                Report.Location(
+                    location: $0.location, dataKeysResealed: $0.dataKeysResealed, keyFilesRetired: $0.keyFilesRetired,
+                    dataKeyFilesKept: $0.dataKeyFilesKept.map(\.path), error: $0.error)
             })
     }
 }

@@ -6,7 +6,9 @@ import LifeboatCore
 /// 2 media types, 1 off-site, 1 offline or immutable (removable media, AIR_GAPPED copies,
 /// S3 locations with objectLock), 0 errors at the last verification of every copy. With
 /// `verify`, every object of every location is checked and the result recorded in the
-/// catalog, so that a later assessment stands on it.
+/// catalog, so that a later assessment stands on it; the catalog is also the witness of
+/// what each location should hold: a snapshot it recorded there that the location no
+/// longer lists (deleted, or the location rolled back) is a verification error.
 public struct LocationAssessment: Sendable {
     public let context: OperationsContext
 
@@ -32,6 +34,8 @@ public struct LocationAssessment: Sendable {
             /// When a medium's or bundle's manifest was last brought up to date.
             public let manifestUpdated: Date?
             public let verificationErrors: Int?
+            /// The first errors of this assessment's verification.
+            public var verificationDetails: [String] = []
         }
 
         public struct Rule: Sendable, Codable {
@@ -76,15 +80,24 @@ public struct LocationAssessment: Sendable {
             warnings.append("no earlier verifications: \(error)")
         }
         var previous: [String: LocationCheck] = [:]
+        var recorded: [String: Set<String>] = [:]
         if let catalog {
             do {
                 previous = try await catalog.lastLocationChecks()
             } catch {
                 warnings.append("no earlier verifications: \(error)")
             }
+            if verify {
+                do {
+                    recorded = try await catalog.snapshotsRecordedByLocation()
+                } catch {
+                    warnings.append("the snapshots each location should hold are not known, so none missing is reported: \(error)")
+                }
+            }
         }
         let (statuses, verdict) = await LocationSurvey(locations: locations).survey(
-            verify: verify, passphrase: passphrase, previous: previous.mapValues { .init(checkedAt: $0.checkedAt, errors: $0.errors) })
+            verify: verify, passphrase: passphrase, previous: previous.mapValues { .init(checkedAt: $0.checkedAt, errors: $0.errors) },
+            recorded: recorded)
         if verify, let catalog {
             for s in statuses {
                 let errors = s.verificationErrors ?? 1
@@ -104,7 +117,7 @@ public struct LocationAssessment: Sendable {
                     name: $0.name, role: $0.role, location: $0.location, reachable: $0.isReachable, problem: $0.problem, snapshots: $0.snapshots,
                     newestSnapshot: $0.newestSnapshot, newestSnapshotAgeSeconds: $0.newestSnapshot.map { now.timeIntervalSince($0) }, bytes: $0.bytes,
                     lastVerified: $0.lastVerified, lastVerificationErrors: $0.lastVerificationErrors, manifestUpdated: $0.manifestUpdated,
-                    verificationErrors: $0.verificationErrors)
+                    verificationErrors: $0.verificationErrors, verificationDetails: $0.verificationDetails)
             },
             rule: .init(
                 copies: verdict.copies, mediaTypes: verdict.mediaTypes, offsite: verdict.offsite, offlineOrImmutable: verdict.offlineOrImmutable,

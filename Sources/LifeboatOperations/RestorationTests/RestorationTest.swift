@@ -97,9 +97,11 @@ public struct RestorationTest: Sendable {
     }
 
     /// The newest snapshot of a configured source (tagged `source:NAME` by its runs).
-    public static func newestSnapshot(of source: String, in repository: Repository) async throws -> SnapshotEntry? {
+    /// - Throws: ``RepositoryError/damagedSnapshotsSkipped(_:newestIntact:)`` when a snapshot is
+    ///   damaged (it may be the newest of the source) and `latestIntact` is false.
+    public static func newestSnapshot(of source: String, in repository: Repository, latestIntact: Bool = false) async throws -> SnapshotEntry? {
         let tag = "source:\(source)"
-        return try await repository.snapshots().last { $0.snapshot.tags.contains(tag) }
+        return try await repository.intactSnapshots(latestIntact: latestIntact).last { $0.snapshot.tags.contains(tag) }
     }
 
     /// Records a report in the BackupLog rows of its snapshot; returns how many rows.

@@ -44,6 +44,8 @@ public struct OperationsContext: Sendable {
 
     /// Opens the repository in a configured location.
     public func repository(in location: LifeboatConfiguration.Location, passphrase: String) async throws -> Repository {
-        try await Repository.open(backend: try await backends.backend(for: location), passphrase: passphrase)
+        let repo = try await Repository.open(backend: try await backends.backend(for: location), passphrase: passphrase)
+        for w in repo.keyFileWarnings { logger.warning("\(w)", metadata: ["location": "\(location.name)"]) }
+        return repo
     }
 }

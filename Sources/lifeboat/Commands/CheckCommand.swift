@@ -6,7 +6,10 @@ import LifeboatOperations
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Check the repository's structure; with --read-data, every byte of it.",
-        discussion: "Exits 13 when something is damaged or missing, naming each damaged object.")
+        discussion: """
+            Exits 13 when something is damaged or missing, naming each damaged object. With lifeboat.yaml, \
+            each snapshot the catalog recorded in this location that it no longer holds is an error too.
+            """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
@@ -16,8 +19,17 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let report = try await RepositoryLock.withLock(repo, exclusive: false, host: Requester.current.host, username: Requester.current.username) {
+        var report = try await RepositoryLock.withLock(repo, exclusive: false, host: Requester.current.host, username: Requester.current.username) {
             try await Checker(repository: repo).check(readData: readData)
+        }
+        if try repository.configuration() != nil {
+            // The catalog remembers which snapshots this location held: one gone since was deleted or rolled back.
+            do {
+                report.errors += try await CatalogWitness(context: try repository.context(for: "check")).missingSnapshots(
+                    at: try repository.location(), backend: repo.backend)
+            } catch {
+                FileHandle.standardError.write(Data("lifeboat: warning: the catalog could not tell which snapshots this location should hold: \(error)\n".utf8))
+            }
         }
         try ReportOutput.print(report, json: output.json, what: readData ? "check --read-data" : "check")
     }

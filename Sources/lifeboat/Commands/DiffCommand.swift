@@ -9,14 +9,15 @@ struct DiffCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var latest: LatestIntactOptions
 
     @Argument(help: "The older snapshot.") var from: String
     @Argument(help: "The newer snapshot.") var to: String
 
     func run() async throws {
         let repo = try await repository.open()
-        let a = try await repo.findSnapshot(from)
-        let b = try await repo.findSnapshot(to)
+        let a = try await latest.find(from, in: repo)
+        let b = try await latest.find(to, in: repo)
         let index = try await repo.loadIndex()
         let changes = try await SnapshotDiff(repository: repo, index: index).changes(from: a.snapshot.tree, to: b.snapshot.tree)
         if output.json {

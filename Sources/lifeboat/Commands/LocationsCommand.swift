@@ -37,6 +37,7 @@ struct LocationsCommand: AsyncParsableCommand {
                     s.verificationErrors.map { $0 == 0 ? ", verified" : ", \($0) ERRORS" }
                     ?? s.lastVerified.map { ", last verified \(ISO8601.format($0).prefix(16)) (\(s.lastVerificationErrors ?? 0) errors)" } ?? ", never verified"
                 print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(s.location): \(state)\(verified)")
+                for d in s.verificationDetails { print("  error: \(d)") }
             }
             print("3-2-1-1-0: \(report.rule.met ? "met" : "NOT met (\(report.rule.missing.joined(separator: ", ")))")")
         }

@@ -7,6 +7,7 @@ struct LsCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var latest: LatestIntactOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String
@@ -16,7 +17,7 @@ struct LsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let entry = try await repo.findSnapshot(snapshot)
+        let entry = try await latest.find(snapshot, in: repo)
         let index = try await repo.loadIndex()
         var items: [LsJSON] = []
         try await TreeWalker(repository: repo, index: index).walk(entry.snapshot.tree) { path, node in

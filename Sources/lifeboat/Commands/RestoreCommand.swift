@@ -14,6 +14,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var latest: LatestIntactOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String
@@ -32,7 +33,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let entry = try await repo.findSnapshot(snapshot)
+        let entry = try await latest.find(snapshot, in: repo)
         var options = RestoreOptions(target: target)
         options.includes = include
         options.verify = verify

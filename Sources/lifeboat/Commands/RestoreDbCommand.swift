@@ -31,6 +31,7 @@ struct RestoreDbCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var latest: LatestIntactOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest' (the newest snapshot of the kind restored).")
     var snapshot: String
@@ -93,7 +94,8 @@ struct RestoreDbCommand: AsyncParsableCommand {
     func run() async throws {
         let repo = try await repository.open()
         if let pgdata { return try await restorePostgreSQL(repo, into: pgdata) }
-        let entry = try await PointInTimeBase.resolve(snapshot, kind: .sqlite, in: repo)
+        try await latest.warnSkipped(snapshot, in: repo)
+        let entry = try await PointInTimeBase.resolve(snapshot, kind: .sqlite, in: repo, latestIntact: latest.latestIntact)
         let result = try await DatabaseRestorer(repository: repo).restoreSQLite(entry, to: sqliteTarget!, force: force)
         if output.json {
             try JSONOutput.print(
@@ -114,7 +116,10 @@ struct RestoreDbCommand: AsyncParsableCommand {
 
     private func restorePostgreSQL(_ repo: Repository, into pgdata: String) async throws {
         let target = recoveryTarget
-        let entry = snapshot == "latest" ? try await PointInTimeBase.choose(in: repo, for: target) : try await repo.findSnapshot(snapshot)
+        try await latest.warnSkipped(snapshot, in: repo)
+        let entry =
+            snapshot == "latest"
+            ? try await PointInTimeBase.choose(in: repo, for: target, latestIntact: latest.latestIntact) : try await repo.findSnapshot(snapshot)
         let walFetch = try repository.walRestoreCommand()
         var options = PostgreSQLRestorer.Options(dataDirectory: WalRestoreCommand.absolute(pgdata), restoreCommand: walFetch.restoreCommand)
         options.serverEnvironment = walFetch.serverEnvironment(from: repository.environment)

@@ -22,6 +22,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var latest: LatestIntactOptions
 
     @Argument(help: "A source of lifeboat.yaml (its newest snapshot), a snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String = "latest"
@@ -52,12 +53,13 @@ struct RestoreTestCommand: AsyncParsableCommand {
         }
         let entry: SnapshotEntry
         if let source = config?.sources.first(where: { $0.name == snapshot }) {
-            guard let newest = try await RestorationTest.newestSnapshot(of: source.name, in: repo) else {
+            try await latest.warnSkipped("latest", in: repo)
+            guard let newest = try await RestorationTest.newestSnapshot(of: source.name, in: repo, latestIntact: latest.latestIntact) else {
                 throw CLIError("no snapshot of source '\(source.name)' in \(locationName ?? "the repository"): run 'lifeboat run \(source.name)' first")
             }
             entry = newest
         } else {
-            entry = try await repo.findSnapshot(snapshot)
+            entry = try await latest.find(snapshot, in: repo)
         }
         var test = RestorationTest(repository: repo, scratchDirectory: scratch ?? NSTemporaryDirectory())
         test.query = query

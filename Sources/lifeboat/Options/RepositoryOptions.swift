@@ -103,9 +103,13 @@ struct RepositoryOptions: ParsableArguments {
         return phrase
     }
 
-    func open() async throws -> Repository {
+    /// Opens the repository; only the WAL verbs pass ``Repository/Scope/walArchive``, which
+    /// also accepts a WAL-only passphrase.
+    func open(scope: Repository.Scope = .full) async throws -> Repository {
         let backend = try await backend()
-        return try await Repository.open(backend: backend, passphrase: try passphrase())
+        let repo = try await Repository.open(backend: backend, passphrase: try passphrase(), scope: scope)
+        for w in repo.keyFileWarnings { FileHandle.standardError.write(Data("lifeboat: warning: \(w)\n".utf8)) }
+        return repo
     }
 
     /// How a restored PostgreSQL cluster fetches WAL from `location` (default: the repository).

@@ -18,8 +18,8 @@ enum ExitStatus: Int32 {
     static let helpText = """
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
         read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending); 10 no repository at the \
-        location; 11 repository locked; 12 wrong passphrase; 13 verification failed (check, \
-        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify); 64 usage error; 130 interrupted.
+        location; 11 repository locked; 12 wrong passphrase (or a WAL-only one for another verb); 13 verification failed (check, \
+        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify; 'latest' while a snapshot is damaged); 64 usage error; 130 interrupted.
         """
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
@@ -29,8 +29,9 @@ enum ExitStatus: Int32 {
             self = ExitStatus(for: f.underlying) ?? .failure
         case let e as RepositoryError:
             switch e {
-            case .notARepository, .noKeys: self = .noRepository
+            case .notARepository, .noKeys, .noUsableKeys: self = .noRepository
             case .locked: self = .locked
+            case .damagedSnapshotsSkipped: self = .verificationFailed
             case .crypto(.wrongPassphrase): self = .wrongPassphrase
             case .storage(.locationNotFound): self = .noRepository
             default: self = .failure
@@ -71,7 +72,9 @@ enum ExitStatus: Int32 {
         case RepositoryError.damaged, RepositoryError.undecodable, StorageError.truncated: return "run 'lifeboat check --read-data'"
         case RepositoryError.blobNotInIndex: return "run 'lifeboat check'"
         case RepositoryError.snapshotNotFound: return "list them with 'lifeboat snapshots'"
+        case RepositoryError.damagedSnapshotsSkipped: return "'lifeboat check' names them; --latest-intact takes the newest intact snapshot"
         case CryptoError.wrongPassphrase: return "check --password-file or LIFEBOAT_PASSWORD"
+        case CryptoError.walOnlyKey: return "a 'key add --wal-only' passphrase serves 'wal push', 'wal fetch' and 'wal list' only"
         case KeyError.notFound: return "list them with 'lifeboat key list'"
         case KeyError.inUse: return "'lifeboat key passwd' changes its passphrase"
         case SQLiteSourceError.targetExists: return "choose another --sqlite-target, or pass --force to replace it"
@@ -88,9 +91,12 @@ enum ExitStatus: Int32 {
 }
 
 extension CryptoError {
+    /// The passphrase does not open what was asked: wrong, or WAL-only.
     var isWrongPassphrase: Bool {
-        if case .wrongPassphrase = self { return true }
-        return false
+        switch self {
+        case .wrongPassphrase, .walOnlyKey: return true
+        default: return false
+        }
     }
 }
 

@@ -98,4 +98,50 @@ struct SourceBackupTests {
         }
         #expect(TestRepository.allObjects(at: scratch.path + "/repo") == before)
     }
+
+    @Test("an INCREMENTAL backup does not deduplicate against blobs whose packs are gone: it stores them again, warns, and its snapshot restores")
+    func incrementalAfterLostPacks() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        var rng = SeededBytes(seed: 96)
+        try FileTree.write(source + "/unchanged.bin", rng.bytes(400_000))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        _ = try await TestRepository.backup(repo, [source])
+        // The provider loses every pack of file content (the trees stay): the index still names them.
+        let index = try await repo.loadIndex()
+        var lost: [PackID] = []
+        for (pack, blobs) in index.blobsByPack() where blobs.allSatisfy({ $0.type == .data }) {
+            try await repo.backend.delete(ObjectName(.data, pack.hex))
+            lost.append(pack)
+        }
+        try #require(!lost.isEmpty)
+        try FileTree.write(source + "/new.txt", Array("new".utf8))
+
+        let second = try await TestRepository.backup(repo, [source], type: .incremental)
+        #expect(second.snapshot.type == .incremental)
+        #expect(second.snapshot.warnings.contains { $0.contains("missing") && $0.contains(lost[0].shortHex) }, "\(second.snapshot.warnings)")
+        #expect(second.snapshot.statistics.bytesAdded >= 400_000, "the unchanged file's content was stored again")
+        let target = scratch.path + "/restore"
+        let restored = try await Restorer(repository: repo).restore(second.snapshot, options: RestoreOptions(target: target))
+        #expect(restored.isComplete, "\(restored.damagedFiles) \(restored.errors)")
+        #expect(FileManager.default.contents(atPath: target + source + "/unchanged.bin") == FileManager.default.contents(atPath: source + "/unchanged.bin"))
+    }
+
+    @Test("a damaged snapshot is not passed over silently by a backup: it names it in a warning and follows the newest intact parent")
+    func damagedSnapshotWarns() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("one".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let first = try await TestRepository.backup(repo, [source])
+        let second = try await TestRepository.backup(repo, [source])
+        let path = scratch.path + "/repo/snapshots/" + second.snapshotID.hex
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[bytes.count - 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        let third = try await TestRepository.backup(repo, [source])
+        #expect(third.snapshot.parent == first.snapshotID)
+        #expect(third.snapshot.warnings.contains { $0.contains(second.snapshotID.shortHex) }, "\(third.snapshot.warnings)")
+    }
 }

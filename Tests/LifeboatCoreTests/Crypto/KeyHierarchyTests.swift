@@ -34,6 +34,35 @@ struct KeyHierarchyTests {
         }
     }
 
+    static let beyondCaps: [KDFParameters] = [
+        KDFParameters(n: 1 << 22, r: 32, p: 1),  // 16 GiB of table: what a planted key file asked for
+        KDFParameters(n: 1 << 21, r: 8, p: 1),  // N beyond 2^20
+        KDFParameters(n: 1 << 20, r: 16, p: 1),  // 2 GiB of table
+        KDFParameters(n: 1 << 16, r: 32, p: 16),  // 256 MiB of table, but 4 GiB of work
+        KDFParameters(n: 1 << 15, r: 33, p: 1),
+        KDFParameters(n: 1 << 15, r: 8, p: 17),
+        KDFParameters(n: 1 << 15, r: 0, p: 1),
+        KDFParameters(n: 1 << 15, r: 8, p: 0),
+        KDFParameters(n: 1 << 62, r: 8, p: 1),
+        KDFParameters(n: Int.max, r: Int.max, p: Int.max),
+    ]
+
+    static let withinCaps: [KDFParameters] = [
+        KDFParameters.standard, KDFParameters(n: 1 << 20, r: 8, p: 1), KDFParameters(n: 1 << 18, r: 32, p: 1),
+        KDFParameters(n: 1 << 14, r: 8, p: 16),
+    ]
+
+    @Test("scrypt parameters beyond the caps are refused before anything is derived or allocated", arguments: beyondCaps)
+    func kdfCaps(parameters: KDFParameters) {
+        #expect(throws: CryptoError.self) { try parameters.validate() }
+        #expect(throws: CryptoError.self) { try KeyFile.derive(passphrase: "pw", salt: [0], parameters: parameters) }
+    }
+
+    @Test("parameters up to the caps are accepted", arguments: withinCaps)
+    func kdfWithinCaps(parameters: KDFParameters) throws {
+        try parameters.validate()
+    }
+
     @Test("a data key is sealed under the master key and bound to its id")
     func dataKeyBinding() throws {
         let master = MasterKey.generate()

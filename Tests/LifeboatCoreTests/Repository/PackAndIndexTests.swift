@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 @testable import LifeboatCore
@@ -49,4 +50,108 @@ struct PackAndIndexTests {
         #expect(index.packSizes[record.id] == 1234)
         #expect(throws: CryptoError.self) { try IndexSegment.decode(Array(IndexSegment(packs: [record]).encoded().dropLast(3)), what: "t") }
     }
+
+    static func record(_ pack: PackID, size: Int = 1000, key: DataKeyID, _ blobs: [(BlobID, Int)]) -> IndexSegment.PackRecord {
+        IndexSegment.PackRecord(
+            id: pack, dataKey: key, sizeBytes: size,
+            blobs: blobs.map { Pack.Entry(type: .data, id: $0.0, offset: $0.1, sealedBytes: 50, plainBytes: 80, isCompressed: false) })
+    }
+
+    @Test("a blob indexed in a missing pack and a present one resolves to the present one, whichever segment came first; a backup's view drops blobs with no present copy")
+    func preferPresentPacks() throws {
+        let key = DataKeyID(Digest256.random())
+        let (moved, lost, kept) = (BlobID(Digest256.random()), BlobID(Digest256.random()), BlobID(Digest256.random()))
+        let (gone, current) = (PackID(Digest256.random()), PackID(Digest256.random()))
+        var index = MasterIndex()
+        // The replayed old segment first: under "first met wins" it would decide.
+        index.add(Self.record(gone, key: key, [(moved, 0), (lost, 100)]))
+        index.add(Self.record(current, key: key, [(moved, 0), (kept, 100)]))
+        #expect(index.conflicts.isEmpty)
+        #expect(index.location(of: moved)?.pack == gone)
+        index.preferPresentPacks([current: 1000])
+        #expect(index.location(of: moved)?.pack == current)
+        #expect(index.location(of: lost)?.pack == gone, "a restore still names the pack it needs")
+        let dropped = index.dropEntriesInMissingPacks()
+        #expect(dropped.missingPacks == [gone] && dropped.blobsDropped == 1)
+        #expect(!index.contains(lost) && index.contains(moved) && index.contains(kept))
+        // A pack of another size than indexed is not trusted either.
+        var resized = MasterIndex()
+        resized.add(Self.record(current, key: key, [(kept, 0)]))
+        resized.preferPresentPacks([current: 999])
+        #expect(resized.dropEntriesInMissingPacks().blobsDropped == 1)
+    }
+
+    @Test("index records that disagree about one pack are conflicts")
+    func conflicts() {
+        let key = DataKeyID(Digest256.random())
+        let blob = BlobID(Digest256.random())
+        let pack = PackID(Digest256.random())
+        var index = MasterIndex()
+        index.add(Self.record(pack, key: key, [(blob, 0)]))
+        index.add(Self.record(pack, key: key, [(blob, 0)]))
+        #expect(index.conflicts.isEmpty, "the same record twice is no conflict")
+        index.add(Self.record(pack, key: key, [(blob, 64)]))
+        index.add(Self.record(pack, size: 2000, key: key, []))
+        index.add(Self.record(pack, key: DataKeyID(Digest256.random()), []))
+        #expect(index.conflicts.count == 3, "\(index.conflicts)")
+    }
+
+    @Test("an old index segment replayed after a repack cannot make a blob look lost: restores use the present copy, check names the missing pack")
+    func replayedSegment() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        var rng = SeededBytes(seed: 95)
+        try FileTree.write(source + "/keep.bin", rng.bytes(300_000))
+        try FileTree.write(source + "/drop.bin", rng.bytes(3 << 20))
+        let repoPath = scratch.path + "/repo"
+        let repo = try await TestRepository.create(at: repoPath)
+        let first = try await TestRepository.backup(repo, [source])
+        try FileManager.default.removeItem(atPath: source + "/drop.bin")
+        let second = try await TestRepository.backup(repo, [source])
+        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+        var oldSegments: [ObjectName: [UInt8]] = [:]
+        for info in try await repo.backend.list(.index) { oldSegments[info.name] = try await repo.backend.read(info.name) }
+        #expect(try await Pruner(repository: repo).prune(host: "h", username: "u").packsRepacked == 1)
+        // The provider puts the deleted segments back, and lists them first.
+        for (name, bytes) in oldSegments where !(try await repo.backend.exists(name)) {
+            try await repo.backend.write(name, bytes: bytes)
+        }
+        let replaying = ListingFirstBackend(try LocalDirectoryBackend(path: repoPath), first: Set(oldSegments.keys))
+        let opened = try await Repository.open(backend: replaying, passphrase: TestRepository.passphrase)
+
+        let target = scratch.path + "/restore"
+        let restored = try await Restorer(repository: opened).restore(second.snapshot, options: RestoreOptions(target: target))
+        #expect(restored.isComplete, "\(restored.damagedFiles) \(restored.errors)")
+        #expect(FileManager.default.contents(atPath: target + source + "/keep.bin") == FileManager.default.contents(atPath: source + "/keep.bin"))
+        let check = try await Checker(repository: opened).check(readData: false)
+        #expect(check.errors.contains { $0.contains("missing from the location") }, "\(check.errors)")
+        #expect(!check.errors.contains { $0.contains("not in the index") })
+        // Prune rewrites the index from what is present: the replayed segments go.
+        _ = try await Pruner(repository: opened).prune(host: "h", username: "u")
+        let after = try await Checker(repository: opened).check(readData: true)
+        #expect(after.isOK, "\(after.errors)")
+    }
+}
+
+/// Lists the objects `first` before the others, as a location is free to: the order of a
+/// listing is not part of any contract.
+final class ListingFirstBackend: StorageBackend {
+    let inner: any StorageBackend
+    let first: Set<ObjectName>
+
+    init(_ inner: any StorageBackend, first: Set<ObjectName>) {
+        self.inner = inner
+        self.first = first
+    }
+
+    var locationDescription: String { inner.locationDescription }
+    func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws { try await inner.write(name, bytes: bytes, overwrite: overwrite) }
+    func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
+    func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(name, offset: offset, length: length) }
+    func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
+    func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
+        let all = try await inner.list(kind)
+        return all.filter { first.contains($0.name) } + all.filter { !first.contains($0.name) }
+    }
+    func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
 }

@@ -22,6 +22,92 @@ struct RepositoryTests {
         _ = try await TestRepository.open(at: repoPath)
     }
 
+    /// The repository's one key file with other scrypt parameters, stored under a name that sorts first.
+    static func plantKeyFile(in repoPath: String, n: Int, r: Int, p: Int, nameDigit: Character) async throws -> ObjectName {
+        let backend = try LocalDirectoryBackend(path: repoPath)
+        let real = try #require(try await backend.list(.keys).first)
+        var file = try JSONCoding.decode(KeyFile.self, from: try await backend.read(real.name), what: "key file")
+        file.kdfParameters = KDFParameters(n: n, r: r, p: p)
+        let name = ObjectName(.keys, String(repeating: "0", count: 63) + String(nameDigit))
+        try await backend.write(name, bytes: JSONCoding.encode(file))
+        return name
+    }
+
+    @Test("key files asking for scrypt beyond the caps, or too large, are skipped with a warning naming them; the right key still opens the repository, quickly")
+    func hostileKeyFiles() async throws {
+        let scratch = ScratchDirectory()
+        let repoPath = scratch.path + "/repo"
+        let created = try await TestRepository.create(at: repoPath)
+        let realKey = try #require(created.keyName)
+        // 16 GiB of table; 4 GiB of work; 64 KiB and one byte of nothing: all sort before the real key.
+        let huge = try await Self.plantKeyFile(in: repoPath, n: 1 << 22, r: 32, p: 1, nameDigit: "0")
+        let slow = try await Self.plantKeyFile(in: repoPath, n: 1 << 16, r: 32, p: 16, nameDigit: "1")
+        let large = ObjectName(.keys, String(repeating: "0", count: 63) + "2")
+        try await LocalDirectoryBackend(path: repoPath).write(large, bytes: [UInt8](repeating: 0x20, count: (64 << 10) + 1))
+        // Within the caps but costly (256 MiB): tried after the cheap real key, so never derived here.
+        let costly = try await Self.plantKeyFile(in: repoPath, n: 1 << 18, r: 8, p: 1, nameDigit: "3")
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let repo = try await TestRepository.open(at: repoPath)
+        let elapsed = clock.now - start
+        #expect(repo.keyName == realKey)
+        #expect(elapsed < .seconds(3), "opening took \(elapsed)")
+        #expect(repo.keyFileWarnings.count == 3, "\(repo.keyFileWarnings)")
+        for name in [huge, slow, large] {
+            #expect(repo.keyFileWarnings.contains { $0.contains(name.path) }, "\(name.path) is named in \(repo.keyFileWarnings)")
+        }
+        #expect(!repo.keyFileWarnings.contains { $0.contains(costly.path) })
+    }
+
+    @Test("a repository whose key files are all beyond the caps cannot be opened, and the error names them")
+    func onlyHostileKeyFiles() async throws {
+        let scratch = ScratchDirectory()
+        let repoPath = scratch.path + "/repo"
+        let created = try await TestRepository.create(at: repoPath)
+        let huge = try await Self.plantKeyFile(in: repoPath, n: 1 << 22, r: 32, p: 1, nameDigit: "0")
+        try await LocalDirectoryBackend(path: repoPath).delete(try #require(created.keyName))
+        await #expect {
+            try await TestRepository.open(at: repoPath)
+        } throws: { error in
+            guard case RepositoryError.noUsableKeys(let reasons, _) = error else { return false }
+            return reasons.count == 1 && reasons[0].contains(huge.path) && "\(error)".contains(huge.path)
+        }
+    }
+
+    @Test("while a snapshot is damaged, 'latest' is an error naming it and the newest intact one, unless asked for the newest intact; its id is reported damaged, not unknown")
+    func latestWithDamagedSnapshot() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("one".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let older = try await TestRepository.backup(repo, [source])
+        try FileTree.write(source + "/a.txt", Array("two".utf8))
+        let newer = try await TestRepository.backup(repo, [source])
+        #expect(try await repo.findSnapshot("latest").id == newer.snapshotID)
+        // The storage damages (or rolls back into garbage) the newest snapshot.
+        let path = scratch.path + "/repo/snapshots/" + newer.snapshotID.hex
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[bytes.count - 5] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        await #expect {
+            try await repo.findSnapshot("latest")
+        } throws: { error in
+            guard case RepositoryError.damagedSnapshotsSkipped(let damaged, let newestIntact) = error else { return false }
+            return damaged.count == 1 && damaged[0].contains(newer.snapshotID.shortHex) && newestIntact == older.snapshotID.shortHex
+        }
+        await #expect(throws: RepositoryError.self) { try await repo.intactSnapshots(latestIntact: false) }
+        #expect(try await repo.findSnapshot("latest", latestIntact: true).id == older.snapshotID)
+        await #expect {
+            try await repo.findSnapshot(String(newer.snapshotID.hex.prefix(12)))
+        } throws: { error in
+            guard case RepositoryError.damaged(let name, _) = error else { return false }
+            return name == ObjectName(.snapshots, newer.snapshotID.hex)
+        }
+        #expect(try await repo.findSnapshot(String(older.snapshotID.hex.prefix(12))).id == older.snapshotID)
+    }
+
     @Test("init refuses a location that already holds a repository")
     func initTwice() async throws {
         let scratch = ScratchDirectory()

@@ -69,4 +69,52 @@ struct MaintenanceCLITests {
         #expect(try cli.run(["key", "rotate", "--kdf-n", "1024"], environment: third).status == 0)
         #expect(try cli.run(["check", "--read-data"], environment: third).status == 0)
     }
+
+    @Test("a WAL-only passphrase pushes, fetches and lists WAL; backup, ls, restore and key add with it exit 12; key rotate retires it")
+    func walOnlyKey() throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("data")
+        try FileTree.write(source + "/secret.txt", Array("not for the database's user".utf8))
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        let walDir = try scratch.sub("pg_wal")
+        var rng = SeededBytes(seed: 97)
+        let early = walDir + "/000000010000000000000001"
+        try Data(rng.bytes(32 << 10)).write(to: URL(fileURLWithPath: early))
+        #expect(try cli.run(["wal", "push", early]).status == 0, "a segment archived before the WAL-only key exists")
+        try "archiving only".write(toFile: scratch.path + "/wal-pass", atomically: true, encoding: .utf8)
+        let added = try cli.run(["key", "add", "--wal-only", "--new-password-file", scratch.path + "/wal-pass", "--kdf-n", "1024"])
+        #expect(added.status == 0 && added.stdout.contains("WAL-only"), "\(added.stdout) \(added.stderr)")
+        let keys = try #require(try LifeboatCLI.json(try cli.run(["key", "list", "--json"])) as? [[String: Any]])
+        #expect(keys.filter { $0["walOnly"] as? Bool == true }.count == 1)
+
+        var wal = cli.environment
+        wal["LIFEBOAT_PASSWORD_FILE"] = scratch.path + "/wal-pass"
+        let later = walDir + "/000000010000000000000002"
+        try Data(rng.bytes(32 << 10)).write(to: URL(fileURLWithPath: later))
+        let pushed = try cli.run(["wal", "push", later], environment: wal)
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let fetched = try cli.run(["wal", "fetch", "000000010000000000000002", scratch.path + "/fetched"], environment: wal)
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(FileManager.default.contents(atPath: scratch.path + "/fetched") == FileManager.default.contents(atPath: later))
+        // WAL sealed before the WAL-only key existed is fetched with a full passphrase.
+        #expect(try cli.run(["wal", "fetch", "000000010000000000000001", scratch.path + "/early"], environment: wal).status == 1)
+        #expect(try cli.run(["wal", "fetch", "000000010000000000000001", scratch.path + "/early"]).status == 0)
+        #expect(try cli.run(["wal", "list"], environment: wal).status == 0)
+        for arguments in [["backup", source], ["ls", "latest"], ["snapshots"], ["restore", "latest", "--target", scratch.path + "/r"], ["key", "list"]] {
+            let refused = try cli.run(arguments, environment: wal)
+            #expect(refused.status == 12, "\(arguments): \(refused.stderr)")
+            #expect(refused.stderr.contains("WAL-only"), "\(arguments): \(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/r"))
+
+        // The full passphrase reads what the WAL-only one archived.
+        let again = try cli.run(["wal", "fetch", "000000010000000000000002", scratch.path + "/again"])
+        #expect(again.status == 0 && FileManager.default.contents(atPath: scratch.path + "/again") == FileManager.default.contents(atPath: later))
+        #expect(try cli.run(["key", "rotate", "--kdf-n", "1024"]).status == 0)
+        #expect(try cli.run(["wal", "list"], environment: wal).status == 12)
+        let check = try cli.run(["check", "--read-data"])
+        #expect(check.status == 0, "\(check.stdout)")
+    }
 }

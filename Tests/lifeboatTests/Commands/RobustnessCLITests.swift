@@ -233,4 +233,32 @@ struct RobustnessCLITests {
         #expect(restore.stderr.contains("damaged.bin"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/r" + source + "/damaged.bin"))
     }
+
+    @Test("a damaged newest snapshot: restore latest and snapshots exit 13 naming it; --latest-intact restores the newest intact one with a warning")
+    func damagedNewestSnapshot() throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("data")
+        try FileTree.write(source + "/state.txt", Array("old".utf8))
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let older = try cli.run(["backup", source]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try FileTree.write(source + "/state.txt", Array("new".utf8))
+        let newer = try cli.run(["backup", source]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = cli.repository + "/snapshots/" + newer
+        var bytes = Array(try #require(FileManager.default.contents(atPath: path)))
+        bytes[bytes.count - 3] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let refused = try cli.run(["restore", "latest", "--target", scratch.path + "/r"])
+        #expect(refused.status == 13, "\(refused.stderr)")
+        #expect(refused.stderr.contains(String(newer.prefix(8))) && refused.stderr.contains(String(older.prefix(8))), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/r"))
+        let listed = try cli.run(["snapshots"])
+        #expect(listed.status == 13 && listed.stderr.contains(String(newer.prefix(8))), "\(listed.stderr)")
+
+        let intact = try cli.run(["restore", "latest", "--latest-intact", "--target", scratch.path + "/r"])
+        #expect(intact.status == 0, "\(intact.stderr)")
+        #expect(intact.stderr.contains("warning") && intact.stderr.contains(String(newer.prefix(8))), "\(intact.stderr)")
+        #expect(FileManager.default.contents(atPath: scratch.path + "/r" + source + "/state.txt") == Data("old".utf8))
+    }
 }

@@ -95,6 +95,29 @@ struct RunCLITests {
         #expect(try log().count == 2)
     }
 
+    @Test("the catalog is a witness: check and locations --verify report a snapshot it recorded in a location that the location no longer has")
+    func catalogWitness() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        #expect(try run(["run", "app-config"]).status == 0)
+        try FileTree.write(app + "/config/app.yaml", Array("listen: 127.0.0.1:8081\n".utf8))
+        #expect(try run(["run", "app-config"]).status == 0)
+        let clean = try run(["check"])
+        #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
+        let newest = try #require(try log().first?["snapshotId"] as? String)
+        // The provider rolls the primary back to before the newest backup: its snapshot is gone, nothing else is wrong.
+        try FileManager.default.removeItem(atPath: scratch.path + "/primary/snapshots/" + newest)
+
+        let check = try run(["check"])
+        #expect(check.status == 13, "\(check.stdout) \(check.stderr)")
+        #expect(check.stdout.contains("snapshot \(newest.prefix(8)) was recorded as stored here but is missing"), "\(check.stdout)")
+        let verify = try run(["locations", "--verify", "--json"])
+        let primary = try #require(((try LifeboatCLI.json(verify) as? [String: Any])?["locations"] as? [[String: Any]])?.first { $0["name"] as? String == "primary" })
+        #expect(primary["verificationErrors"] as? Int == 1, "\(primary)")
+        #expect((primary["verificationDetails"] as? [String])?.first?.contains(String(newest.prefix(8))) == true, "\(primary)")
+        let usb = try #require(((try LifeboatCLI.json(verify) as? [String: Any])?["locations"] as? [[String: Any]])?.first { $0["name"] as? String == "usb" })
+        #expect(usb["verificationErrors"] as? Int == 0, "\(usb)")
+    }
+
     @Test("the passphrase may come from the file or the environment variable lifeboat.yaml names, never from lifeboat.yaml")
     func configuredPassphrase() throws {
         #expect(try run(["init", "--kdf-n", "1024"]).status == 0)

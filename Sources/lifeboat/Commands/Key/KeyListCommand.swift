@@ -13,7 +13,7 @@ struct KeyListCommand: AsyncParsableCommand {
             try JSONOutput.print(keys)
         } else {
             for k in keys {
-                print("\(k.isCurrent ? "*" : " ") \(k.name.name.prefix(8))  \(ISO8601.format(k.created).prefix(19))  \(k.username)@\(k.host)")
+                print("\(k.isCurrent ? "*" : " ") \(k.name.name.prefix(8))  \(ISO8601.format(k.created).prefix(19))  \(k.username)@\(k.host)\(k.isWalOnly ? "  (WAL only)" : "")")
             }
         }
     }

@@ -10,7 +10,8 @@ struct KeyRotateCommand: AsyncParsableCommand {
             Only the passphrase used for the rotation keeps working; add others again with 'key add'. \
             With lifeboat.yaml, every other location but AIR_GAPPED is rotated too, so that the old \
             master key opens nothing anywhere. A location that cannot be reached, or a write-once \
-            medium (which keeps its old key files), is reported and makes the exit status 3; \
+            medium (which keeps its old key files), is reported and makes the exit status 3, as does a \
+            data key file that does not open with the master key (it is left as it was, never deleted); \
             air-gapped bundles keep the keys they were exported with: export them again.
             """)
     @OptionGroup var repository: RepositoryOptions
@@ -30,7 +31,9 @@ struct KeyRotateCommand: AsyncParsableCommand {
         } else {
             let me = Requester.current
             let here = try await KeyManager(repository: repo).rotate(passphrase: passphrase, kdf: kdf, host: me.host, username: me.username)
-            report = KeyRotation.Report(newKey: here.newKey.name, dataKeysResealed: here.dataKeysResealed, keyFilesRetired: here.keyFilesRetired, locations: [])
+            report = KeyRotation.Report(
+                newKey: here.newKey.name, dataKeysResealed: here.dataKeysResealed, keyFilesRetired: here.keyFilesRetired,
+                dataKeyFilesKept: here.dataKeyFilesKept.map(\.path), locations: [])
         }
         if output.json {
             try JSONOutput.print(report)
@@ -40,6 +43,10 @@ struct KeyRotateCommand: AsyncParsableCommand {
                 print(r.error.map { "  \(r.location): NOT ROTATED: \($0)" } ?? "  \(r.location): \(r.dataKeysResealed) data keys re-sealed, \(r.keyFilesRetired) key files retired")
             }
         }
+        for name in report.keptEverywhere {
+            FileHandle.standardError.write(Data("lifeboat: warning: \(name) does not open with the master key (damaged, or not this repository's): left as it was; check the repository\n".utf8))
+        }
+        if !report.keptEverywhere.isEmpty && report.incomplete.isEmpty { throw ExitCode(ExitStatus.partial.rawValue) }
         if !report.incomplete.isEmpty {
             FileHandle.standardError.write(Data("lifeboat: warning: the old master key still opens \(report.incomplete.joined(separator: ", "))\n".utf8))
             throw ExitCode(ExitStatus.partial.rawValue)

@@ -28,10 +28,10 @@ struct WalFetchCommand: AsyncParsableCommand {
     func run() async throws {
         guard let file = WalFileName(name) else { throw WalArchiveError.notAWalFile(name) }
         if let spool, prefetch > 0 {
-            try await WalArchive.fetchSpooled(file, to: path, spool: spool, count: prefetch) { try await repository.open() }
+            try await WalArchive.fetchSpooled(file, to: path, spool: spool, count: prefetch) { try await repository.open(scope: .walArchive) }
             return
         }
-        let repo = try await repository.open()
+        let repo = try await repository.open(scope: .walArchive)
         _ = try await WalArchive(repository: repo).fetch(file, to: path)
     }
 }

@@ -9,7 +9,7 @@ struct WalListCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let entries = try await WalArchive(repository: try await repository.open()).list()
+        let entries = try await WalArchive(repository: try await repository.open(scope: .walArchive)).list()
         if output.json {
             try JSONOutput.print(entries)
         } else {

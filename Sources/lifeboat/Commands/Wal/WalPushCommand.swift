@@ -21,7 +21,7 @@ struct WalPushCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let marker = SideCopyMarker.find(forWalFile: path) { throw PostgreSQLSourceError.sideCopyMustNotArchive(marker: marker) }
-        let repo = try await repository.open()
+        let repo = try await repository.open(scope: .walArchive)
         _ = try await WalArchive(repository: repo).push(path: path, host: Requester.current.host, username: Requester.current.username)
     }
 }
