@@ -113,14 +113,14 @@ public final class BlobWriter: Sendable {
 
     private func upload(_ pack: inout PackBuilder) async throws {
         var (bytes, id, entries) = pack.finish()
-        try await repository.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        try await repository.backend.write(ObjectName(.data, id), bytes: bytes)
         let size = bytes.count
         packBuffers.give(bytes)
         bytes = []
         let due: [IndexSegment.PackRecord] = state.withLock { s in
             s.unindexed.append(IndexSegment.PackRecord(id: id, dataKey: dataKey.id, sizeBytes: size, blobs: entries))
             s.packsWritten += 1
-            s.written.append(ObjectInfo(name: ObjectName(.data, id.hex), sizeBytes: size))
+            s.written.append(ObjectInfo(name: ObjectName(.data, id), sizeBytes: size))
             s.bytesAdded += Int64(size - entries.reduce(0) { $0 + $1.sealedBytes })
             guard s.unindexed.count >= packsPerIndexSegment else { return [] }
             defer { s.unindexed = [] }

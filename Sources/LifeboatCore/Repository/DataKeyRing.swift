@@ -47,7 +47,7 @@ final class DataKeyRing: Sendable {
         var key = DataKey.generate(purpose: purpose)
         key.created = now
         let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: masterKey, created: now))
-        try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
+        try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes)), bytes: bytes)
         keys.withLock { $0[key.id] = key }
         return key
     }

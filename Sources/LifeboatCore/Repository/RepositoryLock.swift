@@ -62,7 +62,7 @@ public struct RepositoryLock: Codable, Sendable {
         clock: any Clock<Duration> = ContinuousClock(), _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let backend = repository.backend
-        let name = ObjectName(.locks, Digest256.random().hex)
+        let name = ObjectName(.locks, Digest256.random())
         let lock = RepositoryLock(
             holder: .current(host: host), username: username, exclusive: exclusive, created: now(), expires: now() + lifetime)
         try await backend.write(name, bytes: JSONCoding.encode(lock))

@@ -104,7 +104,7 @@ public struct Pruner: Sendable {
                 repack.append((record, wanted))
             }
         }
-        let unindexed = present.keys.filter { name in PackID(hex: name).map { !seenPacks.contains($0) } ?? false }
+        let unindexed = present.keys.compactMap { PackID(hex: $0) }.filter { !seenPacks.contains($0) }
         report.packsKept = keepRecords.count
         report.packsDeleted = delete.count
         report.packsRepacked = repack.count
@@ -145,7 +145,7 @@ public struct Pruner: Sendable {
         var newRecords: [IndexSegment.PackRecord] = []
         var builders: [DataKeyID: PackBuilder] = [:]
         for (record, wanted) in repack {
-            let bytes = try await backend.read(ObjectName(.data, record.id.hex))
+            let bytes = try await backend.read(ObjectName(.data, record.id))
             guard Digest256.sha256(bytes).hex == record.id.hex else {
                 throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name: it is damaged; check the repository reading all its data")
             }
@@ -177,14 +177,14 @@ public struct Pruner: Sendable {
         for name in segmentNames { try await backend.delete(name) }
 
         // 6. Old packs last.
-        for id in delete + repack.map(\.0.id) { try await backend.delete(ObjectName(.data, id.hex)) }
-        for name in unindexed { try await backend.delete(ObjectName(.data, name)) }
+        for id in delete + repack.map(\.0.id) { try await backend.delete(ObjectName(.data, id)) }
+        for id in unindexed { try await backend.delete(ObjectName(.data, id)) }
         return report
     }
 
     private func write(_ builder: inout PackBuilder) async throws -> IndexSegment.PackRecord {
         let (bytes, id, entries) = builder.finish()
-        try await repository.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        try await repository.backend.write(ObjectName(.data, id), bytes: bytes)
         return IndexSegment.PackRecord(id: id, dataKey: builder.dataKey.id, sizeBytes: bytes.count, blobs: entries)
     }
 }

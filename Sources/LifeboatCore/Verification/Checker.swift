@@ -88,6 +88,9 @@ public struct Checker: Sendable {
             try await readAllPacks(packs, index: index, into: &report)
         }
         try await checkWal(readData: readData, snapshots: snapshots, into: &report)
+        // Keys that are no object name were never used above; a location is only clean
+        // when it holds nothing but what the format allows.
+        report.errors += try await backend.rejectedKeys().map(\.description)
         return report
     }
 

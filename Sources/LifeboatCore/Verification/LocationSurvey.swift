@@ -100,7 +100,11 @@ public struct LocationSurvey: Sendable {
                 var details: [String] = []
                 if verify {
                     var report = try await ObjectVerifier(backend: l.backend).verify()
-                    if let manifest { report.errors.append(contentsOf: try await manifest.verify(l.backend).errors) }
+                    if let manifest {
+                        // Both report keys that are no object name: once is enough.
+                        let errors = report.errors
+                        report.errors.append(contentsOf: try await manifest.verify(l.backend).errors.filter { !errors.contains($0) })
+                    }
                     verificationErrors = report.errors.count
                     details = Array(report.errors.prefix(5))
                     errors += report.errors.count

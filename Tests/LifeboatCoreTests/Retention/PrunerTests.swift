@@ -61,13 +61,13 @@ struct PrunerTests {
         let first = try await TestRepository.backup(repo, [source])
         try FileManager.default.removeItem(atPath: source + "/drop.bin")
         let second = try await TestRepository.backup(repo, [source])
-        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID))
         // A pack left by a killed backup.
         let key = try await repo.createDataKey(now: Date())
         var builder = PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)
         _ = builder.append(sealedBlob: rng.bytes(1000), type: .data, id: BlobID(Digest256.random()), plainBytes: 1000, isCompressed: false)
         let (orphan, orphanID, _) = builder.finish()
-        try await repo.backend.write(ObjectName(.data, orphanID.hex), bytes: orphan)
+        try await repo.backend.write(ObjectName(.data, orphanID), bytes: orphan)
 
         let report = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
         #expect(report.packsRepacked == 1)
@@ -113,7 +113,7 @@ struct PrunerTests {
         while true {
             let scratch = ScratchDirectory()
             let (repo, source, first, second) = try await twoSnapshots(scratch)
-            try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+            try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID))
             let faulty = FaultInjectingBackend(repo.backend, failAtMutation: step)
             let broken = try await Repository.open(backend: faulty, passphrase: TestRepository.passphrase)
             do {
@@ -142,7 +142,7 @@ struct PrunerTests {
         let scratch = ScratchDirectory()
         let (repo, source, _, _) = try await twoSnapshots(scratch)
         let lock = RepositoryLock(host: "testhost", pid: getpid(), username: "pruner", exclusive: true, created: Date(), expires: Date() + 600)
-        try await repo.backend.write(ObjectName(.locks, "prune-lock"), bytes: Array(try JSONEncoder.lockEncoder.encode(lock)))
+        try await repo.backend.write(ObjectName.labelled(.locks, "prune-lock"), bytes: Array(try JSONEncoder.lockEncoder.encode(lock)))
         await #expect {
             try await TestRepository.backup(repo, [source])
         } throws: { error in

@@ -69,7 +69,7 @@ struct CheckerTests {
             if path.hasSuffix("/a.bin") { bigFileContent = node.content }
         }
         let damagedPack = try #require(index.location(of: bigFileContent[0])).pack
-        let packPath = scratch.path + "/repo/" + ObjectName(.data, damagedPack.hex).path
+        let packPath = scratch.path + "/repo/" + ObjectName(.data, damagedPack).path
         try flipByte(packPath, at: 100)
 
         let report = try await Checker(repository: repo).check(readData: true)
@@ -123,7 +123,7 @@ struct CheckerTests {
         var builder = PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)
         _ = builder.append(sealedBlob: [1, 2, 3], type: .data, id: BlobID(Digest256.random()), plainBytes: 3, isCompressed: false)
         let (bytes, id, _) = builder.finish()
-        try await repo.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        try await repo.backend.write(ObjectName(.data, id), bytes: bytes)
         let report = try await Checker(repository: repo).check(readData: false)
         #expect(report.isOK)
         #expect(report.warnings.contains { $0.contains(id.hex) })
