@@ -13,6 +13,9 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case snapshotNotFound(String)
     case ambiguousSnapshot(String, candidates: Int)
     case locked(by: String, location: String)
+    /// The lock an operation held was removed or replaced (judged stale by another
+    /// process), or had expired before it could be refreshed: a prune may have run meanwhile.
+    case lockLost(reason: String, location: String)
     case storage(StorageError)
     case crypto(CryptoError)
 
@@ -42,6 +45,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "'\(s)' matches \(n) snapshots: give more digits of the id"
         case .locked(let by, let l):
             return "the repository in \(l) is locked by \(by): wait for it to finish, or remove the lock once that process is surely gone"
+        case .lockLost(let reason, let l):
+            return "the lock on the repository in \(l) was lost (\(reason)), so a prune may have run meanwhile: the operation stopped; check the repository, then run it again"
         case .storage(let e):
             return e.description
         case .crypto(let e):

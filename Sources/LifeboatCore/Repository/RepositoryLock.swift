@@ -12,7 +12,9 @@ import Glibc
 /// when its holder is certainly gone from this host: the host rebooted since (boot id),
 /// or no process runs with its pid and start time (``ProcessIdentity``). A pid alone is
 /// never trusted: locks written before the boot id was recorded fall back to it only
-/// while they have not expired.
+/// while they have not expired. A holder whose lock was removed, replaced or let expire
+/// (a process paused past its lease) stops at its next refresh: the packs it wrote may be
+/// gone, and ``Pruner`` spares packs younger than its grace period for the same reason.
 public struct RepositoryLock: Codable, Sendable {
     public var host: String
     public var pid: Int32
@@ -79,8 +81,7 @@ public struct RepositoryLock: Codable, Sendable {
                     var lock = lock
                     while true {
                         try await clock.sleep(for: refreshInterval)
-                        lock.expires = now() + lifetime
-                        try await backend.write(name, bytes: JSONCoding.encode(lock), overwrite: true)
+                        try await refresh(&lock, name: name, backend: backend, now: now())
                     }
                 }
                 group.addTask { try await body() }
@@ -93,11 +94,38 @@ public struct RepositoryLock: Codable, Sendable {
                 preconditionFailure("the body task always returns a value")
             }
         } catch {
-            try? await backend.delete(name)  // the body's error matters more than a lock left to expire
+            // A lost lock is left alone: the name may hold another process's lock now.
+            if case RepositoryError.lockLost = error {} else {
+                try? await backend.delete(name)  // the body's error matters more than a lock left to expire
+            }
             throw error
         }
         try await backend.delete(name)
         return result
+    }
+
+    /// Extends a held lock, after checking that it is still there, still ours, and was not
+    /// left to expire: any of those means another process may have judged it stale and
+    /// pruned meanwhile, so the operation under it must stop rather than go on writing.
+    /// - Throws: ``RepositoryError/lockLost(reason:location:)``.
+    static func refresh(_ lock: inout RepositoryLock, name: ObjectName, backend: any StorageBackend, now: Date) async throws {
+        let location = backend.locationDescription
+        let stored: [UInt8]
+        do {
+            stored = try await backend.read(name)
+        } catch StorageError.objectNotFound {
+            throw RepositoryError.lockLost(reason: "\(name) was removed", location: location)
+        }
+        guard stored == JSONCoding.encode(lock) else {
+            throw RepositoryError.lockLost(reason: "\(name) now holds another lock", location: location)
+        }
+        guard now <= lock.expires else {
+            throw RepositoryError.lockLost(reason: "it expired at \(ISO8601.format(lock.expires)) before it could be refreshed", location: location)
+        }
+        var next = lock
+        next.expires = now + lifetime
+        try await backend.write(name, bytes: JSONCoding.encode(next), overwrite: true)
+        lock = next
     }
 
     static func checkConflicts(_ repository: Repository, own: ObjectName, exclusive: Bool, host: String, now: Date) async throws {

@@ -201,7 +201,9 @@ struct S3BackendTests {
         let plan = try await forgetter.plan(RetentionPolicy(last: 1))
         #expect(plan.forgotten.map(\.id) == [first.snapshotID])
         try await forgetter.execute(plan, host: "h", username: "u")
-        let pruned = try await Pruner(repository: repo).prune(host: "h", username: "u")
+        var pruner = Pruner(repository: repo)
+        pruner.packGracePeriod = .zero
+        let pruned = try await pruner.prune(host: "h", username: "u")
         #expect(pruned.packsDeleted + pruned.packsRepacked > 0)
 
         for (label, location) in [("repository", backend), ("replica", replica)] {
