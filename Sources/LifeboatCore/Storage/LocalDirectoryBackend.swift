@@ -209,7 +209,8 @@ public final class LocalDirectoryBackend: StorageBackend {
             return out
         }
         func reject(_ key: [UInt8], _ reason: String) {
-            out.rejected.append(RejectedObjectKey(kind: kind, key: Array(kind.rawValue.utf8) + [UInt8(ascii: "/")] + key, reason: reason, location: root))
+            let path = key.isEmpty ? Array(kind.rawValue.utf8) : Array(kind.rawValue.utf8) + [UInt8(ascii: "/")] + key
+            out.rejected.append(RejectedObjectKey(kind: kind, key: path, reason: reason, location: root))
         }
         func add(_ relative: [UInt8], _ file: FileFacts) {
             switch ObjectName.classify(kind, relative: String(decoding: relative, as: UTF8.self)) {
