@@ -156,8 +156,12 @@ public final class BlobWriter: Sendable {
         if !rest.isEmpty { try await writeIndex(rest) }
     }
 
-    /// Seals and stores a snapshot under this run's data key.
+    /// Seals and stores a snapshot under this run's data key, once the run's lock is known to
+    /// be still held: a run paused past its lease stops here rather than write a snapshot
+    /// whose packs a prune may have removed meanwhile.
+    /// - Throws: ``RepositoryError/lockLost(reason:location:)``, or what storing throws.
     public func saveSnapshot(_ snapshot: Snapshot) async throws -> SnapshotID {
-        try await repository.saveSnapshot(snapshot, dataKey: dataKey)
+        try await RepositoryLock.verifyHeld(on: repository.backend)
+        return try await repository.saveSnapshot(snapshot, dataKey: dataKey)
     }
 }

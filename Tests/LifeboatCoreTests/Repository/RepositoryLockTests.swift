@@ -117,4 +117,35 @@ struct RepositoryLockTests {
         h.clock.advance(by: RepositoryLock.refreshInterval)
         await #expect(performing: { try await task.value }, throws: isLockLost)
     }
+
+    @Test("a backup whose lock was removed while it ran (paused past its lease, judged stale) stops before writing its snapshot")
+    func noSnapshotWithoutTheLock() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        var rng = SeededBytes(seed: 141)
+        try FileTree.write(source + "/a.bin", rng.bytes(1 << 20))
+        _ = try await TestRepository.create(at: scratch.path + "/repo")
+        let local = try LocalDirectoryBackend(path: scratch.path + "/repo")
+        // The last thing a backup writes before its snapshot is its index: the lock goes then,
+        // as a prune that found it expired would remove it.
+        let hooked = HookedBackend(local) { name in
+            guard name.kind == .index else { return }
+            for info in try await local.list(.locks) { try await local.delete(info.name) }
+        }
+        let repo = try await Repository.open(backend: hooked, passphrase: TestRepository.passphrase)
+        await #expect(performing: { try await TestRepository.backup(repo, [source]) }, throws: isLockLost)
+        #expect(try await local.list(.snapshots).isEmpty, "no snapshot may refer to packs a prune may have taken")
+    }
+
+    @Test("outside a lock, or with its lock in place, the check at a point of no return passes")
+    func heldLockPasses() async throws {
+        let scratch = ScratchDirectory()
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        try await RepositoryLock.verifyHeld(on: repo.backend)
+        let value = try await RepositoryLock.withLock(repo, exclusive: false, host: "h", username: "u") {
+            try await RepositoryLock.verifyHeld(on: repo.backend)
+            return 7
+        }
+        #expect(value == 7)
+    }
 }
