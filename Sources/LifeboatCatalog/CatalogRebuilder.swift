@@ -21,7 +21,9 @@ public struct CatalogRebuilder: Sendable {
     public func rebuild(from repository: Repository, location: String, role: LocationRole) async throws -> Report {
         let (entries, damaged) = try await repository.listSnapshots()
         let recorded = try await catalog.recordedSnapshots()
-        var report = Report(snapshots: entries.count, damaged: damaged)
+        // Keys under snapshots/ that are no snapshot name were never read: named, not imported.
+        let rejected = try await repository.backend.listing(.snapshots).rejected.map(\.description)
+        var report = Report(snapshots: entries.count, damaged: damaged + rejected)
         for entry in entries {
             guard !recorded.contains(entry.id.hex) else {
                 report.alreadyRecorded += 1

@@ -15,6 +15,6 @@ public final class CorruptingPackBackend: StorageBackend {
     public func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
     public func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(name, offset: offset, length: length) }
     public func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    public func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await inner.listing(kind) }
     public func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
 }

@@ -25,7 +25,7 @@ public final class HookedBackend: StorageBackend {
         try await inner.read(name, offset: offset, length: length)
     }
     public func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    public func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await inner.listing(kind) }
     public func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
     public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
         try await inner.removeStaleTemporaries(olderThan: date)

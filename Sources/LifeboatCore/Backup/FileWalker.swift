@@ -371,7 +371,7 @@ struct FileWalker {
         for id in referencedBlobs {
             guard let loc = index.location(of: id) else { continue }  // written by this run, just flushed
             if !present.contains(loc.pack.hex) {
-                throw RepositoryError.damaged(ObjectName(.data, loc.pack.hex), reason: "missing, but blob \(id.shortHex) refers to it")
+                throw RepositoryError.damaged(ObjectName(.data, loc.pack), reason: "missing, but blob \(id.shortHex) refers to it")
             }
         }
     }

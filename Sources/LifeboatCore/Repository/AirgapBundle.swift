@@ -20,6 +20,8 @@ public struct AirgapBundle: Sendable {
         public let packs: Int
         public let objectsCopied: Int
         public let bytesCopied: Int64
+        /// Keys of the repository that are no valid object name: not carried, reported.
+        public let rejected: [RejectedObjectKey]
     }
 
     /// - Parameter snapshots: the snapshots to carry; nil for all of them.
@@ -61,10 +63,10 @@ public struct AirgapBundle: Sendable {
             }
             let key = DataKey.generate()
             let keyBytes = JSONCoding.encode(DataKeyFile.seal(key, under: repository.masterKey, created: now))
-            try await bundle.write(ObjectName(.dataKeys, Digest256.sha256(keyBytes).hex), bytes: keyBytes)
+            try await bundle.write(ObjectName(.dataKeys, Digest256.sha256(keyBytes)), bytes: keyBytes)
             let sealed = SealedObject.seal(
                 IndexSegment(packs: records.keys.sorted().map { records[$0]! }).encoded(), kind: .index, dataKey: key, zstd: repository.zstd)
-            let indexName = ObjectName(.index, Digest256.sha256(sealed).hex)
+            let indexName = ObjectName(.index, Digest256.sha256(sealed))
             if !(try await bundle.exists(indexName)) { try await bundle.write(indexName, bytes: sealed) }
             // Last, as in every repository: a bundle with a config is complete.
             if !(try await bundle.exists(.config)) { _ = try await replicator.copy(.config) }
@@ -75,7 +77,8 @@ public struct AirgapBundle: Sendable {
         manifest.snapshots = Array(Set(manifest.snapshots).union(selected.map(\.id.hex))).sorted()
         try await manifest.record(bundle, now: now)
         try await manifest.save(to: bundle)
-        return ExportReport(snapshots: selected.map(\.id), packs: packCount, objectsCopied: report.objectsCopied, bytesCopied: report.bytesCopied)
+        return ExportReport(
+            snapshots: selected.map(\.id), packs: packCount, objectsCopied: report.objectsCopied, bytesCopied: report.bytesCopied, rejected: report.rejected)
     }
 
     /// Checks a bundle without any key: object names against their SHA-256, and the manifest.
@@ -86,7 +89,8 @@ public struct AirgapBundle: Sendable {
             return report
         }
         let againstManifest = try await manifest.verify(bundle)
-        report.errors.append(contentsOf: againstManifest.errors)
+        // Both report keys that are no object name: once is enough.
+        report.errors.append(contentsOf: againstManifest.errors.filter { !report.errors.contains($0) })
         report.bytesRead += againstManifest.bytesRead
         return report
     }

@@ -113,14 +113,14 @@ public final class BlobWriter: Sendable {
 
     private func upload(_ pack: inout PackBuilder) async throws {
         var (bytes, id, entries) = pack.finish()
-        try await repository.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        try await repository.backend.write(ObjectName(.data, id), bytes: bytes)
         let size = bytes.count
         packBuffers.give(bytes)
         bytes = []
         let due: [IndexSegment.PackRecord] = state.withLock { s in
             s.unindexed.append(IndexSegment.PackRecord(id: id, dataKey: dataKey.id, sizeBytes: size, blobs: entries))
             s.packsWritten += 1
-            s.written.append(ObjectInfo(name: ObjectName(.data, id.hex), sizeBytes: size))
+            s.written.append(ObjectInfo(name: ObjectName(.data, id), sizeBytes: size))
             s.bytesAdded += Int64(size - entries.reduce(0) { $0 + $1.sealedBytes })
             guard s.unindexed.count >= packsPerIndexSegment else { return [] }
             defer { s.unindexed = [] }
@@ -156,8 +156,12 @@ public final class BlobWriter: Sendable {
         if !rest.isEmpty { try await writeIndex(rest) }
     }
 
-    /// Seals and stores a snapshot under this run's data key.
+    /// Seals and stores a snapshot under this run's data key, once the run's lock is known to
+    /// be still held: a run paused past its lease stops here rather than write a snapshot
+    /// whose packs a prune may have removed meanwhile.
+    /// - Throws: ``RepositoryError/lockLost(reason:location:)``, or what storing throws.
     public func saveSnapshot(_ snapshot: Snapshot) async throws -> SnapshotID {
-        try await repository.saveSnapshot(snapshot, dataKey: dataKey)
+        try await RepositoryLock.verifyHeld(on: repository.backend)
+        return try await repository.saveSnapshot(snapshot, dataKey: dataKey)
     }
 }

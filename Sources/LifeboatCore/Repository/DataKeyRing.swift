@@ -147,12 +147,12 @@ final class DataKeyRing: Sendable {
         if purpose == DataKey.walPurpose {
             for kek in all where kek.purpose == DataKey.walKeyEncryptionPurpose {
                 let copy = JSONCoding.encode(DataKeyFile.seal(key, underWalKEK: kek, created: now))
-                try await backend.write(ObjectName(.dataKeys, Digest256.sha256(copy).hex), bytes: copy)
+                try await backend.write(ObjectName(.dataKeys, Digest256.sha256(copy)), bytes: copy)
             }
         }
         if walOnlyKey == nil {
             let bytes = JSONCoding.encode(DataKeyFile.seal(key, under: masterKey, created: now))
-            try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes).hex), bytes: bytes)
+            try await backend.write(ObjectName(.dataKeys, Digest256.sha256(bytes)), bytes: bytes)
         }
         keys.withLock { $0[key.id] = key }
         if purpose == DataKey.walPurpose && hasWalKeyEncryptionKey { walCopies.withLock { _ = $0.insert(key.id) } }

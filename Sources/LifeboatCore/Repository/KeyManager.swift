@@ -202,7 +202,7 @@ public struct KeyManager: Sendable {
                     cache[key.id] = b
                     return b
                 }
-                let name = ObjectName(.dataKeys, Digest256.sha256(bytes).hex)
+                let name = ObjectName(.dataKeys, Digest256.sha256(bytes))
                 do {
                     try await backend.write(name, bytes: bytes)
                 } catch StorageError.alreadyExists {
@@ -214,7 +214,7 @@ public struct KeyManager: Sendable {
             do {
                 newKey = try await Repository.writeKeyFile(keyFile, to: backend)
             } catch StorageError.alreadyExists {
-                newKey = ObjectName(.keys, Digest256.sha256(JSONCoding.encode(keyFile)).hex)
+                newKey = ObjectName(.keys, Digest256.sha256(JSONCoding.encode(keyFile)))
             }
             var retired = 0
             for name in oldKeyFiles where name != newKey {

@@ -34,24 +34,41 @@ public enum Pack {
     public static func readHeader(of pack: [UInt8], keys: (DataKeyID) throws -> DataKey, name: ObjectName)
         throws -> (DataKeyID, [Entry])
     {
-        guard pack.count >= trailerBytes else { throw RepositoryError.damaged(name, reason: "shorter than its trailer") }
-        var trailer = ByteReader(Array(pack.suffix(trailerBytes)), what: "pack trailer")
+        try readHeader(tail: pack, packBytes: pack.count, keys: keys, name: name)
+    }
+
+    /// The header's sealed length, from a pack's last ``trailerBytes`` (or more) bytes.
+    static func headerLength(tail: [UInt8], name: ObjectName) throws -> Int {
+        guard tail.count >= trailerBytes else { throw RepositoryError.damaged(name, reason: "shorter than its trailer") }
+        var trailer = ByteReader(Array(tail.suffix(4)), what: "pack trailer")
+        return Int(try trailer.u32())
+    }
+
+    /// Parses and authenticates the header from the end of a pack: `tail` is the file's
+    /// last bytes (at least the sealed header and the trailer), `packBytes` its size, so
+    /// that a pack can be checked without holding it whole.
+    static func readHeader(tail: [UInt8], packBytes: Int, keys: (DataKeyID) throws -> DataKey, name: ObjectName)
+        throws -> (DataKeyID, [Entry])
+    {
+        guard tail.count >= trailerBytes, tail.count <= packBytes else { throw RepositoryError.damaged(name, reason: "shorter than its trailer") }
+        var trailer = ByteReader(Array(tail.suffix(trailerBytes)), what: "pack trailer")
         do {
             let keyID = DataKeyID(try trailer.digest())
             let headerLength = Int(try trailer.u32())
-            guard headerLength + trailerBytes <= pack.count, headerLength >= Sealing.overheadBytes else {
+            guard headerLength + trailerBytes <= tail.count, headerLength >= Sealing.overheadBytes else {
                 throw RepositoryError.damaged(name, reason: "header length \(headerLength) does not fit")
             }
-            let start = pack.count - trailerBytes - headerLength
+            let start = tail.count - trailerBytes - headerLength
             let key = try keys(keyID)
-            let plain = try pack.withUnsafeBytes { (p) throws -> Data in
+            let plain = try tail.withUnsafeBytes { (p) throws -> Data in
                 try headerAdditionalData(keyID).withUnsafeBytes { (ad) throws -> Data in
                     try Sealing.open(UnsafeRawBufferPointer(rebasing: p[start..<(start + headerLength)]), key: key.key, additionalData: ad, what: "header of pack \(name.name.prefix(8))")
                 }
             }
             let entries = try parseHeader(Array(plain), name: name)
             guard let last = entries.last else { return (keyID, []) }
-            guard last.offset + last.sealedBytes <= start else { throw RepositoryError.damaged(name, reason: "header lists blobs beyond its start") }
+            let headerStart = packBytes - trailerBytes - headerLength
+            guard last.offset + last.sealedBytes <= headerStart else { throw RepositoryError.damaged(name, reason: "header lists blobs beyond its start") }
             return (keyID, entries)
         } catch let e as RepositoryError {
             throw e

@@ -8,7 +8,10 @@ import Foundation
 /// interrupted replication resumes without sending again what arrived; since every write
 /// is atomic, a half-sent object never exists under its name. Order: keys, data keys,
 /// packs, index, snapshots, and `config` last, so that a destination is a complete
-/// repository only once everything it needs is there. Locks are never copied.
+/// repository only once everything it needs is there. Locks are never copied. Only valid
+/// object names are copied (``ObjectListing``): a source listing a key like
+/// `wal/00000001/../../etc/cron.d/x` gets it reported in ``Report/rejected``, and nothing
+/// is written anywhere for it.
 public struct Replicator: Sendable {
     public let source: any StorageBackend
     public let destination: any StorageBackend
@@ -23,6 +26,9 @@ public struct Replicator: Sendable {
         public var objectsCopied = 0
         public var objectsPresent = 0
         public var bytesCopied: Int64 = 0
+        /// Keys in the source that are no valid object name (a path out of its folder, a
+        /// link): never read nor copied, reported so the source can be looked at.
+        public var rejected: [RejectedObjectKey] = []
     }
 
     public static let order: [ObjectKind] = [.keys, .dataKeys, .data, .index, .snapshots, .wal]
@@ -39,7 +45,9 @@ public struct Replicator: Sendable {
         for kind in Self.order {
             let present = Dictionary(try await destination.list(kind).map { ($0.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
             var todo: [ObjectInfo] = []
-            for info in try await source.list(kind) where include(info.name) {
+            let listing = try await source.listing(kind)
+            report.rejected += listing.rejected
+            for info in listing.objects where include(info.name) {
                 if present[info.name] == info.sizeBytes { report.objectsPresent += 1 } else { todo.append(info) }
             }
             try await withThrowingTaskGroup(of: Int.self) { group in

@@ -38,7 +38,7 @@ extension Repository {
 
     /// Reads one blob, authenticates it and returns its plaintext.
     public func loadBlob(_ location: BlobLocation) async throws -> [UInt8] {
-        let pack = ObjectName(.data, location.pack.hex)
+        let pack = ObjectName(.data, location.pack)
         let sealed = try await backend.read(pack, offset: location.offset, length: location.sealedBytes)
         return try openBlob(sealed, location: location)
     }
@@ -46,7 +46,7 @@ extension Repository {
     /// Authenticates and decompresses a sealed blob read from its pack.
     func openBlob(_ sealed: [UInt8], location: BlobLocation) throws -> [UInt8] {
         let key = try dataKey(location.dataKey)
-        let pack = ObjectName(.data, location.pack.hex)
+        let pack = ObjectName(.data, location.pack)
         let plain: Data
         do {
             plain = try sealed.withUnsafeBytes { (p) throws in

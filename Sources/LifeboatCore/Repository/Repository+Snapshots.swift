@@ -5,7 +5,7 @@ extension Repository {
     /// Reads, authenticates and decodes one snapshot.
     /// - Throws: a storage error, or ``RepositoryError`` when it is damaged.
     public func loadSnapshot(_ id: SnapshotID) async throws -> Snapshot {
-        let name = ObjectName(.snapshots, id.hex)
+        let name = ObjectName(.snapshots, id)
         return try JSONCoding.decode(Snapshot.self, from: try await loadSealed(name), what: name.path)
     }
 

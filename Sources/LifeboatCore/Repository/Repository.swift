@@ -66,7 +66,7 @@ public final class Repository: Sendable {
     @discardableResult
     static func writeKeyFile(_ keyFile: KeyFile, to backend: any StorageBackend) async throws -> ObjectName {
         let bytes = JSONCoding.encode(keyFile)
-        let name = ObjectName(.keys, Digest256.sha256(bytes).hex)
+        let name = ObjectName(.keys, Digest256.sha256(bytes))
         try await backend.write(name, bytes: bytes)
         return name
     }
@@ -227,7 +227,7 @@ public final class Repository: Sendable {
 
     func saveSealed(_ payload: [UInt8], kind: ObjectKind, dataKey: DataKey) async throws -> ObjectName {
         let sealed = SealedObject.seal(payload, kind: kind, dataKey: dataKey, zstd: zstd)
-        let name = ObjectName(kind, Digest256.sha256(sealed).hex)
+        let name = ObjectName(kind, Digest256.sha256(sealed))
         try await backend.write(name, bytes: sealed)
         return name
     }

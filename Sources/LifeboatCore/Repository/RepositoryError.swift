@@ -18,6 +18,9 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     /// may be newer than the newest intact one.
     case damagedSnapshotsSkipped([String], newestIntact: String?)
     case locked(by: String, location: String)
+    /// The lock an operation held was removed or replaced (judged stale by another
+    /// process), or had expired before it could be refreshed: a prune may have run meanwhile.
+    case lockLost(reason: String, location: String)
     case storage(StorageError)
     case crypto(CryptoError)
 
@@ -52,6 +55,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "\(damaged.count) snapshot\(damaged.count == 1 ? " is" : "s are") damaged and may be newer than any other, so the newest snapshot is not known (\(damaged.joined(separator: "; "))); \(intact): restore the damaged snapshots from another location, or ask explicitly for the newest intact one"
         case .locked(let by, let l):
             return "the repository in \(l) is locked by \(by): wait for it to finish, or remove the lock once that process is surely gone"
+        case .lockLost(let reason, let l):
+            return "the lock on the repository in \(l) was lost (\(reason)), so a prune may have run meanwhile: the operation stopped; check the repository, then run it again"
         case .storage(let e):
             return e.description
         case .crypto(let e):

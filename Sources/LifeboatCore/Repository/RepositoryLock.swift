@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,9 @@ import Glibc
 /// when its holder is certainly gone from this host: the host rebooted since (boot id),
 /// or no process runs with its pid and start time (``ProcessIdentity``). A pid alone is
 /// never trusted: locks written before the boot id was recorded fall back to it only
-/// while they have not expired.
+/// while they have not expired. A holder whose lock was removed, replaced or let expire
+/// (a process paused past its lease) stops at its next refresh: the packs it wrote may be
+/// gone, and ``Pruner`` spares packs younger than its grace period for the same reason.
 public struct RepositoryLock: Codable, Sendable {
     public var host: String
     public var pid: Int32
@@ -62,7 +65,7 @@ public struct RepositoryLock: Codable, Sendable {
         clock: any Clock<Duration> = ContinuousClock(), _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let backend = repository.backend
-        let name = ObjectName(.locks, Digest256.random().hex)
+        let name = ObjectName(.locks, Digest256.random())
         let lock = RepositoryLock(
             holder: .current(host: host), username: username, exclusive: exclusive, created: now(), expires: now() + lifetime)
         try await backend.write(name, bytes: JSONCoding.encode(lock))
@@ -74,16 +77,15 @@ public struct RepositoryLock: Codable, Sendable {
         }
         let result: T
         do {
+            let held = HeldLock(name: name, backend: backend, lock: lock, now: now)
             result = try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
-                    var lock = lock
                     while true {
                         try await clock.sleep(for: refreshInterval)
-                        lock.expires = now() + lifetime
-                        try await backend.write(name, bytes: JSONCoding.encode(lock), overwrite: true)
+                        try await refresh(held)
                     }
                 }
-                group.addTask { try await body() }
+                group.addTask { try await $held.withValue(held) { try await body() } }
                 while let next = try await group.next() {
                     if let value = next {
                         group.cancelAll()
@@ -93,11 +95,81 @@ public struct RepositoryLock: Codable, Sendable {
                 preconditionFailure("the body task always returns a value")
             }
         } catch {
-            try? await backend.delete(name)  // the body's error matters more than a lock left to expire
+            // A lost lock is left alone: the name may hold another process's lock now.
+            if case RepositoryError.lockLost = error {} else {
+                try? await backend.delete(name)  // the body's error matters more than a lock left to expire
+            }
             throw error
         }
         try await backend.delete(name)
         return result
+    }
+
+    /// The lock the current task runs under (set by ``withLock(_:exclusive:host:username:now:clock:_:)``).
+    @TaskLocal static var held: HeldLock?
+
+    /// A lock being held: what was last written under its name, and the one before, since a
+    /// check may read the object while a refresh rewrites it.
+    final class HeldLock: Sendable {
+        let name: ObjectName
+        let backend: any StorageBackend
+        let now: @Sendable () -> Date
+        private let written: Mutex<(current: RepositoryLock, previous: RepositoryLock?)>
+
+        init(name: ObjectName, backend: any StorageBackend, lock: RepositoryLock, now: @escaping @Sendable () -> Date) {
+            self.name = name
+            self.backend = backend
+            self.now = now
+            written = Mutex((lock, nil))
+        }
+
+        var current: RepositoryLock { written.withLock { $0.current } }
+
+        func replace(with next: RepositoryLock) {
+            written.withLock { $0 = (next, $0.current) }
+        }
+
+        /// Throws unless the stored lock is one we wrote and had not expired by now.
+        func verify(allowingPrevious: Bool) async throws {
+            let location = backend.locationDescription
+            let stored: [UInt8]
+            do {
+                stored = try await backend.read(name)
+            } catch StorageError.objectNotFound {
+                throw RepositoryError.lockLost(reason: "\(name) was removed", location: location)
+            }
+            let (current, previous) = written.withLock { $0 }
+            let candidates = allowingPrevious ? [current] + (previous.map { [$0] } ?? []) : [current]
+            guard let ours = candidates.first(where: { JSONCoding.encode($0) == stored }) else {
+                throw RepositoryError.lockLost(reason: "\(name) now holds another lock", location: location)
+            }
+            guard now() <= ours.expires else {
+                throw RepositoryError.lockLost(reason: "it expired at \(ISO8601.format(ours.expires)) before it could be refreshed", location: location)
+            }
+        }
+    }
+
+    /// Extends a held lock, after checking that it is still there, still ours, and was not
+    /// left to expire: any of those means another process may have judged it stale and
+    /// pruned meanwhile, so the operation under it must stop rather than go on writing.
+    /// - Throws: ``RepositoryError/lockLost(reason:location:)``.
+    static func refresh(_ held: HeldLock) async throws {
+        try await held.verify(allowingPrevious: false)
+        var next = held.current
+        next.expires = held.now() + lifetime
+        // Recorded before it is written, so that a check reading meanwhile finds either.
+        held.replace(with: next)
+        try await held.backend.write(held.name, bytes: JSONCoding.encode(next), overwrite: true)
+    }
+
+    /// At a point of no return (a snapshot about to be written), checks that the lock this
+    /// task runs under on `backend` is still held: a holder paused past its lease may have
+    /// lost it to a prune that removed packs its snapshot would refer to. Nothing to check
+    /// outside ``withLock(_:exclusive:host:username:now:clock:_:)`` or on another location.
+    /// - Throws: ``RepositoryError/lockLost(reason:location:)``.
+    public static func verifyHeld(on backend: any StorageBackend) async throws {
+        guard let held, held.backend.locationDescription == backend.locationDescription else { return }
+        try await held.verify(allowingPrevious: true)
     }
 
     static func checkConflicts(_ repository: Repository, own: ObjectName, exclusive: Bool, host: String, now: Date) async throws {

@@ -266,7 +266,13 @@ public struct WalArchive: Sendable {
 
     /// Everything archived, in name order (timeline first, then position).
     public func list() async throws -> [Entry] {
-        Self.entries(try await repository.backend.list(.wal))
+        try await listing().entries
+    }
+
+    /// Everything archived, and the keys under `wal/` that are no WAL object (never used).
+    public func listing() async throws -> (entries: [Entry], rejected: [RejectedObjectKey]) {
+        let listing = try await repository.backend.listing(.wal)
+        return (Self.entries(listing.objects), listing.rejected)
     }
 
     /// The archived files among a listing of `wal/`, in order.

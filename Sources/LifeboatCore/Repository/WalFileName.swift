@@ -41,20 +41,10 @@ public struct WalFileName: Hashable, Sendable, Comparable, CustomStringConvertib
     public let timeline: UInt32
 
     /// nil for anything that is not one of PostgreSQL's archive file names, which also
-    /// keeps `/`, `..` and other path tricks out of object names.
+    /// keeps `/`, `..` and other path tricks out of object names (the syntax is
+    /// ``ObjectName/isWalFileName(_:)``, the one every `wal/` listing is checked against).
     public init?(_ name: String) {
-        let hexDigits = Set("0123456789ABCDEF")
-        let chars = Array(name)
-        func isHex(_ range: Range<Int>) -> Bool { range.upperBound <= chars.count && chars[range].allSatisfy(hexDigits.contains) }
-        let valid: Bool
-        switch chars.count {
-        case 24: valid = isHex(0..<24)
-        case 16: valid = isHex(0..<8) && name.hasSuffix(".history")
-        case 32: valid = isHex(0..<24) && name.hasSuffix(".partial")
-        case 40: valid = isHex(0..<24) && chars[24] == "." && isHex(25..<33) && name.hasSuffix(".backup")
-        default: valid = false
-        }
-        guard valid, let timeline = UInt32(String(chars[0..<8]), radix: 16) else { return nil }
+        guard ObjectName.isWalFileName(name), let timeline = UInt32(name.prefix(8), radix: 16) else { return nil }
         self.name = name
         self.timeline = timeline
     }
@@ -75,7 +65,13 @@ public struct WalFileName: Hashable, Sendable, Comparable, CustomStringConvertib
         return high * (0x1_0000_0000 / segmentBytes) + low
     }
 
-    public var objectName: ObjectName { ObjectName(.wal, "\(Self.hex8(UInt64(timeline)))/\(name)") }
+    public var objectName: ObjectName {
+        do {
+            return try ObjectName(.wal, "\(Self.hex8(UInt64(timeline)))/\(name)")
+        } catch {
+            preconditionFailure("a WalFileName is a valid WAL object name by construction: \(error)")
+        }
+    }
 
     public var description: String { name }
 

@@ -26,7 +26,7 @@ public struct Forgetter: Sendable {
         guard !forgotten.isEmpty else { return }
         try await RepositoryLock.withLock(repository, exclusive: false, host: host, username: username) {
             for entry in forgotten {
-                try await repository.backend.delete(ObjectName(.snapshots, entry.id.hex))
+                try await repository.backend.delete(ObjectName(.snapshots, entry.id))
             }
         }
     }

@@ -4,7 +4,7 @@ import Foundation
 extension Pruner.Report: Encodable {
     enum CodingKeys: String, CodingKey {
         case dryRun, packsKept, packsDeleted, packsRepacked, packsWritten, unindexedPacksDeleted, blobsRemoved, bytesBefore, bytesAfter
-        case walFilesDeleted, walBytesDeleted, temporariesRemoved
+        case walFilesDeleted, walBytesDeleted, temporariesRemoved, youngPacksSpared
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -21,5 +21,6 @@ extension Pruner.Report: Encodable {
         try c.encode(walFilesDeleted, forKey: .walFilesDeleted)
         try c.encode(walBytesDeleted, forKey: .walBytesDeleted)
         try c.encode(temporariesRemoved, forKey: .temporariesRemoved)
+        try c.encode(youngPacksSpared, forKey: .youngPacksSpared)
     }
 }

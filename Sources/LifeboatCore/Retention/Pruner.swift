@@ -14,9 +14,20 @@ import Foundation
 /// still has all its blobs indexed; what is left over is unreferenced and removed by the
 /// next prune. Prune refuses to run when a snapshot or index segment cannot be read,
 /// since it could not know what those refer to.
+///
+/// Young packs are left alone: none is deleted or repacked that the location changed
+/// after the older of `now - packGracePeriod` and the creation of the oldest lock whose
+/// holder may still run (``protectedSince(host:)``). A backup paused past its lock's expiry
+/// (its lock then judged stale and removed) has written packs that no index or snapshot
+/// names yet: they are spared, and its next lock refresh stops it.
 public struct Pruner: Sendable {
     public let repository: Repository
     public var maxUnusedFraction = 0.1
+    /// How long a pack is spared after it was written (see above); an hour by default.
+    public var packGracePeriod: Duration = Self.defaultPackGracePeriod
+    public static let defaultPackGracePeriod: Duration = .seconds(3600)
+    /// The time prune goes by (its lock, the grace period, stale temporaries).
+    public var now: @Sendable () -> Date = Date.init
 
     public init(repository: Repository) {
         self.repository = repository
@@ -37,19 +48,42 @@ public struct Pruner: Sendable {
         public var walBytesDeleted: Int64 = 0
         /// Half-written files of writers killed more than an hour ago.
         public var temporariesRemoved = 0
+        /// Packs left as they were because they are younger than the grace period or the
+        /// oldest live lock (they may belong to a backup still running).
+        public var youngPacksSpared = 0
         public var isDryRun = false
     }
 
     public func prune(dryRun: Bool = false, host: String, username: String) async throws -> Report {
-        try await RepositoryLock.withLock(repository, exclusive: true, host: host, username: username) {
-            var report = try await run(dryRun: dryRun)
+        // Before the lock: taking it removes the expired locks, whose holders may only be paused.
+        let protectedSince = try await protectedSince(host: host)
+        return try await RepositoryLock.withLock(repository, exclusive: true, host: host, username: username, now: now) {
+            var report = try await run(dryRun: dryRun, protectedSince: protectedSince)
             // An hour: no write keeps its temporary file that long, and `wal push` takes no lock.
-            if !dryRun { report.temporariesRemoved = try await repository.backend.removeStaleTemporaries(olderThan: Date().addingTimeInterval(-3600)) }
+            if !dryRun { report.temporariesRemoved = try await repository.backend.removeStaleTemporaries(olderThan: now().addingTimeInterval(-3600)) }
             return report
         }
     }
 
-    private func run(dryRun: Bool) async throws -> Report {
+    /// Packs the location changed after this are spared: the older of `now - packGracePeriod`
+    /// and the creation of the oldest lock whose holder may still run. That includes a lock
+    /// that expired (a backup paused past its lease: prune removes the lock, and the backup
+    /// stops at its next refresh), but not one whose holder is certainly gone from this host.
+    func protectedSince(host: String) async throws -> Date {
+        var since = now().addingTimeInterval(-packGracePeriod.seconds)
+        let backend = repository.backend
+        for info in try await backend.list(.locks) {
+            // Unreadable or undecodable locks are skipped, as when a lock is taken.
+            guard let bytes = try? await backend.read(info.name),
+                let lock = try? JSONCoding.decode(RepositoryLock.self, from: bytes, what: info.name.path),
+                !lock.holderProcess.isCertainlyGone(localHost: host)
+            else { continue }
+            since = min(since, lock.created)
+        }
+        return since
+    }
+
+    private func run(dryRun: Bool, protectedSince: Date) async throws -> Report {
         let backend = repository.backend
         var report = Report()
         report.isDryRun = dryRun
@@ -81,7 +115,10 @@ public struct Pruner: Sendable {
         }
 
         // 3. Decide per pack; the first copy of a blob is the one kept.
-        let present = Dictionary(try await backend.list(.data).map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
+        let listedPacks = try await backend.list(.data)
+        let present = Dictionary(listedPacks.map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
+        // A pack whose age the location cannot tell is taken as young: sparing it costs space, deleting it could cost a backup.
+        let young = Set(listedPacks.filter { ($0.modified ?? .distantFuture) > protectedSince }.map(\.name.name))
         var kept = Set<BlobID>()
         var keepRecords: [IndexSegment.PackRecord] = []
         var repack: [(IndexSegment.PackRecord, [Pack.Entry])] = []
@@ -89,6 +126,14 @@ public struct Pruner: Sendable {
         var seenPacks = Set<PackID>()
         for record in records where seenPacks.insert(record.id).inserted && present[record.id.hex] != nil {
             report.bytesBefore += Int64(record.sizeBytes)
+            if young.contains(record.id.hex) {
+                // Kept whole, as it is: what it holds may be meant for a snapshot not written yet.
+                for b in record.blobs where used.contains(b.id) { kept.insert(b.id) }
+                keepRecords.append(record)
+                report.bytesAfter += Int64(record.sizeBytes)
+                report.youngPacksSpared += 1
+                continue
+            }
             let wanted = record.blobs.filter { used.contains($0.id) && !kept.contains($0.id) }
             for b in wanted { kept.insert(b.id) }
             report.blobsRemoved += record.blobs.count - wanted.count
@@ -104,7 +149,9 @@ public struct Pruner: Sendable {
                 repack.append((record, wanted))
             }
         }
-        let unindexed = present.keys.filter { name in PackID(hex: name).map { !seenPacks.contains($0) } ?? false }
+        let unindexedOld = present.keys.filter { !young.contains($0) }
+        let unindexed = unindexedOld.compactMap { PackID(hex: $0) }.filter { !seenPacks.contains($0) }
+        report.youngPacksSpared += present.keys.filter { young.contains($0) && PackID(hex: $0).map { !seenPacks.contains($0) } == true }.count
         report.packsKept = keepRecords.count
         report.packsDeleted = delete.count
         report.packsRepacked = repack.count
@@ -145,7 +192,7 @@ public struct Pruner: Sendable {
         var newRecords: [IndexSegment.PackRecord] = []
         var builders: [DataKeyID: PackBuilder] = [:]
         for (record, wanted) in repack {
-            let bytes = try await backend.read(ObjectName(.data, record.id.hex))
+            let bytes = try await backend.read(ObjectName(.data, record.id))
             guard Digest256.sha256(bytes).hex == record.id.hex else {
                 throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name: it is damaged; check the repository reading all its data")
             }
@@ -168,7 +215,7 @@ public struct Pruner: Sendable {
         report.bytesAfter += newRecords.reduce(0) { $0 + Int64($1.sizeBytes) }
 
         // 5. The new index, sealed under a data key of its own, then the old one goes.
-        let indexKey = try await repository.createDataKey(now: Date())
+        let indexKey = try await repository.createDataKey(now: now())
         let all = keepRecords + newRecords
         for start in stride(from: 0, to: max(all.count, 1), by: 64) {
             let part = Array(all[start..<min(all.count, start + 64)])
@@ -177,14 +224,14 @@ public struct Pruner: Sendable {
         for name in segmentNames { try await backend.delete(name) }
 
         // 6. Old packs last.
-        for id in delete + repack.map(\.0.id) { try await backend.delete(ObjectName(.data, id.hex)) }
-        for name in unindexed { try await backend.delete(ObjectName(.data, name)) }
+        for id in delete + repack.map(\.0.id) { try await backend.delete(ObjectName(.data, id)) }
+        for id in unindexed { try await backend.delete(ObjectName(.data, id)) }
         return report
     }
 
     private func write(_ builder: inout PackBuilder) async throws -> IndexSegment.PackRecord {
         let (bytes, id, entries) = builder.finish()
-        try await repository.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        try await repository.backend.write(ObjectName(.data, id), bytes: bytes)
         return IndexSegment.PackRecord(id: id, dataKey: builder.dataKey.id, sizeBytes: bytes.count, blobs: entries)
     }
 }

@@ -103,21 +103,31 @@ public struct RetentionPolicy: Sendable, Equatable, Codable {
         var total: Int64 = 0
         var number: Int64 = 0
         var sawDigit = false
-        for c in text {
-            if let d = c.wholeNumberValue {
-                number = number * 10 + Int64(d)
+        // Every step checks for overflow: a duration is user input, and too many digits
+        // must be refused, not trap.
+        for c in text.unicodeScalars {
+            if c.isASCII, let d = Int64(String(c)) {
+                let (times10, o1) = number.multipliedReportingOverflow(by: 10)
+                let (next, o2) = times10.addingReportingOverflow(d)
+                guard !o1, !o2 else { return nil }
+                number = next
                 sawDigit = true
                 continue
             }
             guard sawDigit else { return nil }
+            let unit: Int64
             switch c {
-            case "y": total += number * 365 * 86400
-            case "m": total += number * 30 * 86400
-            case "w": total += number * 7 * 86400
-            case "d": total += number * 86400
-            case "h": total += number * 3600
+            case "y": unit = 365 * 86400
+            case "m": unit = 30 * 86400
+            case "w": unit = 7 * 86400
+            case "d": unit = 86400
+            case "h": unit = 3600
             default: return nil
             }
+            let (seconds, o1) = number.multipliedReportingOverflow(by: unit)
+            let (sum, o2) = total.addingReportingOverflow(seconds)
+            guard !o1, !o2 else { return nil }
+            total = sum
             number = 0
             sawDigit = false
         }

@@ -11,11 +11,16 @@ import Glibc
 /// place and the folder is fsynced, so a crash leaves either nothing or the whole
 /// object under its name. Reads keep a small cache of open descriptors because a
 /// restore reads many blobs from the same packs.
+///
+/// A location may have been filled by someone else (a medium, a bundle, a shared disk):
+/// every folder below the root is opened with `O_NOFOLLOW` and every file by a name
+/// relative to its open folder, so no symbolic link inside the location, planted before or
+/// swapped in during a run, leads a read, a write or a `mkdir` outside the root; and a
+/// listing names only regular files under valid object names (``ObjectListing``).
 public final class LocalDirectoryBackend: StorageBackend {
     public let root: String
     public var locationDescription: String { root }
     private let openFiles = Mutex<[String: OpenFile]>([:])
-    private let createdFolders = Mutex<Set<String>>([])
     private static let maxOpenFiles = 64
 
     /// - Throws: ``StorageError/locationNotFound(location:)`` unless `create` is set.
@@ -32,48 +37,52 @@ public final class LocalDirectoryBackend: StorageBackend {
         }
     }
 
-    private func fullPath(_ name: ObjectName) -> String { "\(root)/\(name.path)" }
+    /// The folders below the root and the file name an object lives at.
+    private static func place(of name: ObjectName) -> (folders: [String], file: String) {
+        // `path` is made of a valid name's parts only: no `..`, no empty or absolute part.
+        var parts = name.path.split(separator: "/").map(String.init)
+        let file = parts.removeLast()
+        return (parts, file)
+    }
 
     public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
-        let root = self.root
-        let target = fullPath(name)
-        let folder = String(target[..<target.lastIndex(of: "/")!])
-        let known = createdFolders.withLock { $0.contains(folder) }
-        if !known {
-            try Self.ensureFolder(folder, root: root)
-            createdFolders.withLock { _ = $0.insert(folder) }
-        }
+        let (folders, file) = Self.place(of: name)
         try await BlockingIOQueue.run {
-            try Self.writeAtomically(bytes, to: target, folder: folder, name: name, overwrite: overwrite, location: root)
+            let folder = try self.openFolder(folders, create: true, name: name)
+            defer { close(folder) }
+            try self.writeAtomically(bytes, in: folder, file: file, name: name, overwrite: overwrite)
         }
     }
 
-    static func writeAtomically(
-        _ bytes: [UInt8], to target: String, folder: String, name: ObjectName, overwrite: Bool, location: String
-    ) throws {
-        if !overwrite && access(target, F_OK) == 0 { throw StorageError.alreadyExists(name, location: location) }
-        let tmp = "\(folder)/.tmp-\(Digest256.random().hex.prefix(16))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw mapErrno(errno, what: tmp, name: name, location: location) }
+    /// Writes `file` in the open `folder`, by names relative to it: a folder swapped for a
+    /// link after it was opened cannot redirect the write.
+    private func writeAtomically(_ bytes: [UInt8], in folder: Int32, file: String, name: ObjectName, overwrite: Bool) throws {
+        let location = root
+        var st = stat()
+        if !overwrite && fstatat(folder, file, &st, AT_SYMLINK_NOFOLLOW) == 0 { throw StorageError.alreadyExists(name, location: location) }
+        let tmp = ".tmp-\(Digest256.random().hex.prefix(16))"
+        let fd = openat(folder, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw Self.mapErrno(errno, what: tmp, name: name, location: location) }
         var failure: StorageError?
         let error = bytes.withUnsafeBytes { p in
-            p.count >= directWriteThreshold ? writeDirect(fd, p) : DurableFile.writeAll(fd, p, at: 0)
+            p.count >= Self.directWriteThreshold ? Self.writeDirect(fd, p) : DurableFile.writeAll(fd, p, at: 0)
         }
-        if let error { failure = mapErrno(error, what: tmp, name: name, location: location) }
-        if failure == nil && fsync(fd) != 0 { failure = mapErrno(errno, what: tmp, name: name, location: location) }
+        if let error { failure = Self.mapErrno(error, what: tmp, name: name, location: location) }
+        if failure == nil && fsync(fd) != 0 { failure = Self.mapErrno(errno, what: tmp, name: name, location: location) }
         close(fd)
         if failure == nil {
             if overwrite {
-                if rename(tmp, target) != 0 { failure = mapErrno(errno, what: target, name: name, location: location) }
-            } else if link(tmp, target) != 0 {
+                // renameat(2) replaces the name itself, never what a link there points to.
+                if renameat(folder, tmp, folder, file) != 0 { failure = Self.mapErrno(errno, what: name.path, name: name, location: location) }
+            } else if linkat(folder, tmp, folder, file, 0) != 0 {
                 // link(2) instead of rename(2): it fails on an existing name, so two writers of
                 // one name can never replace each other's object.
-                failure = errno == EEXIST ? .alreadyExists(name, location: location) : mapErrno(errno, what: target, name: name, location: location)
+                failure = errno == EEXIST ? .alreadyExists(name, location: location) : Self.mapErrno(errno, what: name.path, name: name, location: location)
             }
         }
-        unlink(tmp)
+        unlinkat(folder, tmp, 0)
         if let failure { throw failure }
-        try fsyncFolder(folder, location: location)
+        try syncFolder(folder, what: name.path)
     }
 
     /// Objects at least this large (packs) bypass the page cache.
@@ -115,7 +124,10 @@ public final class LocalDirectoryBackend: StorageBackend {
     public func read(_ name: ObjectName) async throws -> [UInt8] {
         let file = try openFile(name)
         var st = stat()
-        guard fstat(file.fd, &st) == 0 else { throw Self.mapErrno(errno, what: fullPath(name), name: name, location: root) }
+        guard fstat(file.fd, &st) == 0 else { throw Self.mapErrno(errno, what: name.path, name: name, location: root) }
+        guard st.st_size <= ObjectKind.maxObjectBytes else {
+            throw StorageError.oversizedAnswer("reading \(name)", limitBytes: ObjectKind.maxObjectBytes, location: root)
+        }
         return try readRange(file, name: name, offset: 0, length: Int(st.st_size))
     }
 
@@ -139,17 +151,25 @@ public final class LocalDirectoryBackend: StorageBackend {
                 done += n
             }
         }
-        if failure != 0 { throw Self.mapErrno(failure, what: fullPath(name), name: name, location: root) }
+        if failure != 0 { throw Self.mapErrno(failure, what: name.path, name: name, location: root) }
         if done < length { throw StorageError.truncated(name, location: root) }
         return out
     }
 
     private func openFile(_ name: ObjectName) throws -> OpenFile {
-        let path = fullPath(name)
+        let path = name.path
         if let f = openFiles.withLock({ $0[path] }) { return f }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let (folders, fileName) = Self.place(of: name)
+        let folder = try openFolder(folders, create: false, name: name)
+        defer { close(folder) }
+        // O_NONBLOCK: a FIFO planted under an object's name must not hang the open; it is
+        // refused below, and a regular file ignores the flag.
+        let fd = openat(folder, fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
         let file = OpenFile(fd: fd)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw StorageError.notOwnFile(path, what: "not a regular file", location: root) }
         // Only packs are worth caching: they are read many times, a range at a time.
         if name.kind == .data {
             // Readers go through a pack from start to end, a blob at a time: ask the kernel
@@ -164,100 +184,218 @@ public final class LocalDirectoryBackend: StorageBackend {
     }
 
     public func size(of name: ObjectName) async throws -> Int {
+        let (folders, file) = Self.place(of: name)
+        let folder = try openFolder(folders, create: false, name: name)
+        defer { close(folder) }
         var st = stat()
-        guard stat(fullPath(name), &st) == 0 else { throw Self.mapErrno(errno, what: fullPath(name), name: name, location: root) }
+        guard fstatat(folder, file, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Self.mapErrno(errno, what: name.path, name: name, location: root) }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw StorageError.notOwnFile(name.path, what: "not a regular file", location: root) }
         return Int(st.st_size)
     }
 
-    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
-        if kind == .config || kind == .manifest {
+    public func listing(_ kind: ObjectKind) async throws -> ObjectListing {
+        let rootFolder = try openFolder([], create: false, name: nil)
+        defer { close(rootFolder) }
+        var out = ObjectListing()
+        guard kind.isFolder else {
             let name = kind == .config ? ObjectName.config : .manifest
-            guard let size = try? await size(of: name) else { return [] }  // a missing one lists as nothing
-            return [ObjectInfo(name: name, sizeBytes: size)]
-        }
-        let folder = "\(root)/\(kind.rawValue)"
-        var out: [ObjectInfo] = []
-        if kind == .wal {
-            // wal/<timeline>/<segment>: one level of folders.
-            for timeline in try Self.entries(of: folder, location: root) where !timeline.hasPrefix(".") {
-                for name in try Self.entries(of: "\(folder)/\(timeline)", location: root) where !name.hasPrefix(".") {
-                    out.append(ObjectInfo(name: ObjectName(.wal, "\(timeline)/\(name)"), sizeBytes: Self.fileSize("\(folder)/\(timeline)/\(name)")))
+            if let entry = try entry(name.path, in: rootFolder, relative: name.path) {
+                switch entry {
+                case .file(let info): out.objects.append(ObjectInfo(name: name, sizeBytes: info.sizeBytes, modified: info.modified))
+                case .notAFile(let reason): out.rejected.append(RejectedObjectKey(kind: kind, key: name.path.utf8, reason: reason, location: root))
+                case .folder: out.rejected.append(RejectedObjectKey(kind: kind, key: name.path.utf8, reason: "a folder, not a file", location: root))
                 }
             }
-        } else if kind == .data {
-            for sub in try Self.entries(of: folder, location: root) where sub.count == 2 {
-                for name in try Self.entries(of: "\(folder)/\(sub)", location: root) where !name.hasPrefix(".") {
-                    out.append(ObjectInfo(name: ObjectName(.data, name), sizeBytes: Self.fileSize("\(folder)/\(sub)/\(name)")))
-                }
-            }
-        } else {
-            for name in try Self.entries(of: folder, location: root) where !name.hasPrefix(".") {
-                out.append(ObjectInfo(name: ObjectName(kind, name), sizeBytes: Self.fileSize("\(folder)/\(name)")))
+            return out
+        }
+        func reject(_ key: [UInt8], _ reason: String) {
+            let path = key.isEmpty ? Array(kind.rawValue.utf8) : Array(kind.rawValue.utf8) + [UInt8(ascii: "/")] + key
+            out.rejected.append(RejectedObjectKey(kind: kind, key: path, reason: reason, location: root))
+        }
+        func add(_ relative: [UInt8], _ file: FileFacts) {
+            switch ObjectName.classify(kind, relative: String(decoding: relative, as: UTF8.self)) {
+            case .object(let name): out.objects.append(ObjectInfo(name: name, sizeBytes: file.sizeBytes, modified: file.modified))
+            case .temporary: break
+            case .invalid(let reason): reject(relative, reason)
             }
         }
-        return out.sorted { $0.name < $1.name }
+        guard let kindFolder = try openChild(kind.rawValue, of: rootFolder, relative: kind.rawValue, rejected: { reject([], $0) }) else { return out }
+        defer { close(kindFolder) }
+        // wal/<timeline>/<file> and data/<xx>/<hex> are one folder level deeper than the rest.
+        let nested = kind == .wal || kind == .data
+        for first in try Self.entries(of: kindFolder, location: root) where first.first != UInt8(ascii: ".") {
+            let firstName = String(decoding: first, as: UTF8.self)
+            guard let facts = try entry(firstName, in: kindFolder, relative: kind.rawValue + "/" + firstName) else { continue }
+            switch facts {
+            case .file(let file):
+                if nested { reject(first, "a file where a folder belongs") } else { add(first, file) }
+            case .notAFile(let reason):
+                reject(first, reason)
+            case .folder:
+                guard nested else {
+                    reject(first, "a folder where \(kind.rawValue) has none")
+                    continue
+                }
+                guard let sub = try openChild(firstName, of: kindFolder, relative: kind.rawValue + "/" + firstName, rejected: { reject(first, $0) }) else { continue }
+                defer { close(sub) }
+                for second in try Self.entries(of: sub, location: root) where second.first != UInt8(ascii: ".") {
+                    let relative = first + [UInt8(ascii: "/")] + second
+                    let secondName = String(decoding: second, as: UTF8.self)
+                    switch try entry(secondName, in: sub, relative: kind.rawValue + "/" + firstName + "/" + secondName) {
+                    case .file(let file): add(relative, file)
+                    case .notAFile(let reason): reject(relative, reason)
+                    case .folder: reject(relative, "a folder where a file belongs")
+                    case nil: continue  // removed meanwhile
+                    }
+                }
+            }
+        }
+        out.objects.sort { $0.name < $1.name }
+        return out
     }
 
     public func delete(_ name: ObjectName) async throws {
-        let path = fullPath(name)
-        _ = openFiles.withLock { $0.removeValue(forKey: path) }
-        guard unlink(path) == 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
-        try Self.fsyncFolder(String(path[..<path.lastIndex(of: "/")!]), location: root)
+        let (folders, file) = Self.place(of: name)
+        _ = openFiles.withLock { $0.removeValue(forKey: name.path) }
+        let folder = try openFolder(folders, create: false, name: name)
+        defer { close(folder) }
+        guard unlinkat(folder, file, 0) == 0 else { throw Self.mapErrno(errno, what: name.path, name: name, location: root) }
+        try syncFolder(folder, what: name.path)
     }
 
     // MARK: - helpers
 
     public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
-        var folders: [String] = []
-        for kind in ObjectKind.allCases where kind != .config && kind != .manifest {
-            let folder = "\(root)/\(kind.rawValue)"
+        let rootFolder = try openFolder([], create: false, name: nil)
+        var folders: [Int32] = [rootFolder]  // `config` and `manifest.json` are written beside the folders
+        defer { for fd in folders { close(fd) } }
+        for kind in ObjectKind.allCases where kind.isFolder {
+            guard let folder = try openChild(kind.rawValue, of: rootFolder, relative: kind.rawValue, rejected: { _ in }) else { continue }
             folders.append(folder)
-            if kind == .data || kind == .wal {
-                folders += try Self.entries(of: folder, location: root).filter { !$0.hasPrefix(".") }.map { "\(folder)/\($0)" }
+            guard kind == .data || kind == .wal else { continue }
+            for sub in try Self.entries(of: folder, location: root) where sub.first != UInt8(ascii: ".") {
+                let subName = String(decoding: sub, as: UTF8.self)
+                // Links and files are not folders of ours: nothing of ours to clear there.
+                if let fd = try openChild(subName, of: folder, relative: kind.rawValue + "/" + subName, rejected: { _ in }) { folders.append(fd) }
             }
         }
-        folders.append(root)  // `config` and `manifest.json` are written beside the folders
         var removed = 0
         let limit = date.timeIntervalSince1970
+        let prefix = Array(".tmp-".utf8)
         for folder in folders {
-            for name in try Self.entries(of: folder, location: root) where name.hasPrefix(".tmp-") {
+            for name in try Self.entries(of: folder, location: root) where name.starts(with: prefix) {
                 var st = stat()
-                guard lstat("\(folder)/\(name)", &st) == 0, Double(st.st_mtim.tv_sec) < limit else { continue }
-                if unlink("\(folder)/\(name)") == 0 { removed += 1 }
+                let text = String(decoding: name, as: UTF8.self)
+                guard fstatat(folder, text, &st, AT_SYMLINK_NOFOLLOW) == 0, Double(st.st_mtim.tv_sec) < limit else { continue }
+                if unlinkat(folder, text, 0) == 0 { removed += 1 }
             }
         }
         return removed
     }
 
-    private static func entries(of folder: String, location: String) throws -> [String] {
-        guard let dir = opendir(folder) else {
-            // Missing, or a stray file where a folder was expected: nothing of ours is there.
-            if errno == ENOENT || errno == ENOTDIR { return [] }
-            throw mapErrno(errno, what: folder, name: nil, location: location)
+    // MARK: - Folders, opened without following links
+
+    /// Opens the folder `folders` below the root, each part with `O_NOFOLLOW`, so that no
+    /// link inside the location leads a read or a write out of it; with `create`, makes
+    /// the missing ones (0700) and fsyncs their parents. The root itself may be a link.
+    /// - Returns: a descriptor the caller closes.
+    private func openFolder(_ folders: [String], create: Bool, name: ObjectName?) throws -> Int32 {
+        var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw errno == ENOENT ? StorageError.locationNotFound(location: root) : Self.mapErrno(errno, what: root, name: nil, location: root) }
+        var relative = ""
+        for part in folders {
+            relative += relative.isEmpty ? part : "/" + part
+            var next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT && create {
+                if mkdirat(fd, part, 0o700) != 0 && errno != EEXIST {
+                    let e = errno
+                    close(fd)
+                    throw Self.mapErrno(e, what: relative, name: nil, location: root)
+                }
+                if fsync(fd) != 0 && errno != EINVAL {
+                    let e = errno
+                    close(fd)
+                    throw Self.mapErrno(e, what: relative, name: nil, location: root)
+                }
+                next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            let e = errno
+            close(fd)
+            guard next >= 0 else {
+                if e == ELOOP || e == ENOTDIR { throw StorageError.notOwnFile(relative, what: "a symbolic link or a file where a folder belongs", location: root) }
+                throw Self.mapErrno(e, what: relative, name: name, location: root)
+            }
+            fd = next
+        }
+        return fd
+    }
+
+    /// Opens the folder `child` of `parent` without following a link; nil when it does not
+    /// exist, or when it is no folder (then `rejected` hears why).
+    private func openChild(_ child: String, of parent: Int32, relative: String, rejected: (String) -> Void) throws -> Int32? {
+        let fd = openat(parent, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 { return fd }
+        switch errno {
+        case ENOENT: return nil
+        case ELOOP, ENOTDIR:
+            rejected("a symbolic link or a file where a folder belongs")
+            return nil
+        default: throw Self.mapErrno(errno, what: relative, name: nil, location: root)
+        }
+    }
+
+    private struct FileFacts {
+        let sizeBytes: Int
+        let modified: Date
+    }
+
+    private enum EntryFacts {
+        case file(FileFacts)
+        case folder
+        case notAFile(String)
+    }
+
+    /// What `name` in `folder` is, without following a link; nil when it is gone.
+    private func entry(_ name: String, in folder: Int32, relative: String) throws -> EntryFacts? {
+        var st = stat()
+        guard fstatat(folder, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { return nil }
+            throw Self.mapErrno(errno, what: relative, name: nil, location: root)
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+            return .file(FileFacts(sizeBytes: Int(st.st_size), modified: modified))
+        case S_IFDIR: return .folder
+        case S_IFLNK: return .notAFile("a symbolic link")
+        default: return .notAFile("not a regular file")
+        }
+    }
+
+    /// The names in an open folder, as raw bytes (a hostile name need not be UTF-8).
+    private static func entries(of folder: Int32, location: String) throws -> [[UInt8]] {
+        let fd = dup(folder)
+        guard fd >= 0, let dir = fdopendir(fd) else {
+            let e = errno
+            if fd >= 0 { close(fd) }
+            throw mapErrno(e, what: "a folder", name: nil, location: location)
         }
         defer { closedir(dir) }
-        var names: [String] = []
+        // A dup shares the offset: start from the first entry whoever read this folder before.
+        rewinddir(dir)
+        var names: [[UInt8]] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
+                let p = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+                return Array(UnsafeRawBufferPointer(start: raw.baseAddress!, count: strlen(p)))
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != [0x2e] && name != [0x2e, 0x2e] { names.append(name) }
         }
         return names
     }
 
-    private static func fileSize(_ path: String) -> Int {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : 0
-    }
-
-    private static func ensureFolder(_ folder: String, root: String) throws {
-        var st = stat()
-        if stat(folder, &st) == 0 { return }
-        let parent = String(folder[..<folder.lastIndex(of: "/")!])
-        if parent.count > root.count { try ensureFolder(parent, root: root) }
-        try makeDirectory(folder, location: root)
-        try fsyncFolder(parent, location: root)
+    private func syncFolder(_ folder: Int32, what: String) throws {
+        if fsync(folder) != 0 && errno != EINVAL { throw Self.mapErrno(errno, what: what, name: nil, location: root) }
     }
 
     private static func makeDirectory(_ path: String, location: String) throws {
@@ -266,16 +404,13 @@ public final class LocalDirectoryBackend: StorageBackend {
         }
     }
 
-    static func fsyncFolder(_ folder: String, location: String) throws {
-        if let e = DurableFile.syncFolder(folder) { throw mapErrno(e, what: folder, name: nil, location: location) }
-    }
-
     static func mapErrno(_ e: Int32, what: String, name: ObjectName?, location: String) -> StorageError {
         switch e {
         case ENOENT: return name.map { .objectNotFound($0, location: location) } ?? .locationNotFound(location: location)
         case ENOSPC, EDQUOT: return .noSpace(name ?? .config, location: location)
         case EROFS: return .readOnly(location: location)
         case EACCES, EPERM: return .permissionDenied(what, location: location)
+        case ELOOP: return .notOwnFile(what, what: "a symbolic link", location: location)
         default: return .io(what, errno: e, location: location)
         }
     }

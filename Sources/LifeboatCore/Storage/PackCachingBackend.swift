@@ -89,7 +89,7 @@ public final class PackCachingBackend: StorageBackend {
 
     public func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
     public func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    public func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await inner.listing(kind) }
 
     public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
         try await inner.write(name, bytes: bytes, overwrite: overwrite)

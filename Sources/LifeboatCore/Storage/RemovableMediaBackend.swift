@@ -25,7 +25,7 @@ public final class RemovableMediaBackend: StorageBackend {
         try await inner.read(name, offset: offset, length: length)
     }
     public func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    public func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await inner.listing(kind) }
 
     /// A temporary file is not an object: clearing one does not break the write-once promise.
     public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {

@@ -60,7 +60,7 @@ public struct RetryingBackend: StorageBackend {
         try await retrying { try await inner.read(name, offset: offset, length: length) }
     }
     public func size(of name: ObjectName) async throws -> Int { try await retrying { try await inner.size(of: name) } }
-    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await retrying { try await inner.list(kind) } }
+    public func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await retrying { try await inner.listing(kind) } }
     public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
         try await inner.removeStaleTemporaries(olderThan: date)
     }

@@ -6,7 +6,7 @@ import NIOHTTP1
 /// Objects above `multipartThresholdBytes` go up in parts of `partBytes`, each with its
 /// own SHA-256 checksum, so a damaged part is refused alone; a failed upload is aborted.
 extension S3Backend {
-    func writeMultipart(_ name: ObjectName, bytes: [UInt8]) async throws {
+    func writeMultipart(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
         let objectKey = key(name)
         let created = try await send(
             .POST, key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "SHA256")] + lockHeaders(),
@@ -30,7 +30,10 @@ extension S3Backend {
             }
             let xml = "<CompleteMultipartUpload>" + parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\($0.1)</ETag></Part>" }.joined()
                 + "</CompleteMultipartUpload>"
-            let done = try await send(.POST, key: objectKey, query: [("uploadId", uploadID)], body: Array(xml.utf8), what: "complete upload of \(name)")
+            // The condition goes on the completion: that is when the object would appear.
+            let done = try await send(
+                .POST, key: objectKey, query: [("uploadId", uploadID)], headers: Self.conditionHeaders(overwrite: overwrite), body: Array(xml.utf8),
+                what: "complete upload of \(name)")
             // S3 can answer 200 with an error document inside.
             guard done.status == .ok, S3XML.errorCode(done.body) == nil else { throw failure(done, name, what: "complete upload of \(name)") }
         } catch {

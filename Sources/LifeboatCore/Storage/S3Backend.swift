@@ -31,6 +31,11 @@ public final class S3Backend: StorageBackend {
         public var requestTimeout: TimeAmount = .seconds(120)
         /// Keys per ListObjectsV2 page (S3's maximum is 1000).
         public var listPageSize = 1000
+        /// Whether a write that must not replace an object first asks (HEAD) whether it
+        /// exists. Every such write is also conditional (`If-None-Match: *`), which servers
+        /// that honour it (AWS S3, MinIO, moto) enforce without a race; the HEAD is for those
+        /// that ignore the condition, and costs a request per object on the others.
+        public var checksAbsenceFirst = true
 
         public init(endpoint: URL, region: String, bucket: String, prefix: String, credentials: S3Signer.Credentials) {
             self.endpoint = endpoint
@@ -76,9 +81,20 @@ public final class S3Backend: StorageBackend {
         let body: ByteBuffer
     }
 
+    /// The most an answer without an object in it may hold (an error document, a PUT's answer).
+    static let smallAnswerLimitBytes = 1 << 20
+    /// The most a ListObjectsV2 page may hold: 1000 keys of S3's maximum length are 1 MiB,
+    /// with their XML a few more.
+    static let listingLimitBytes = 8 << 20
+    /// The most a whole object may be (``ObjectKind/maxObjectBytes``).
+    static let objectLimitBytes = ObjectKind.maxObjectBytes
+
+    /// Sends one request and collects its answer, never more than `limitBytes` of a
+    /// successful answer's body, nor more than ``smallAnswerLimitBytes`` of an error
+    /// document: a server cannot make us hold more memory than the request can justify.
     func send(
         _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers extra: [(String, String)] = [], body: [UInt8] = [],
-        what: String
+        limitBytes: Int = smallAnswerLimitBytes, what: String
     ) async throws -> Response {
         let path = "/\(configuration.bucket)" + (key.map { "/\($0)" } ?? "")
         let host = configuration.endpoint.host.map { h in configuration.endpoint.port.map { "\(h):\($0)" } ?? h } ?? ""
@@ -97,10 +113,22 @@ public final class S3Backend: StorageBackend {
         if !body.isEmpty || method == .PUT || method == .POST {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
+        let response: HTTPClientResponse
         do {
-            let response = try await client.execute(request, timeout: configuration.requestTimeout)
-            let collected = try await response.body.collect(upTo: 1 << 30)
+            response = try await client.execute(request, timeout: configuration.requestTimeout)
+        } catch {
+            throw StorageError.transient("\(what): \(error)", location: locationDescription)
+        }
+        let limit = (200..<300).contains(response.status.code) ? limitBytes : Self.smallAnswerLimitBytes
+        // A HEAD's Content-Length is the object's, and it carries no body.
+        if method != .HEAD, let declared = response.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
+            throw StorageError.oversizedAnswer(what, limitBytes: limit, location: locationDescription)
+        }
+        do {
+            let collected = try await response.body.collect(upTo: limit)
             return Response(status: response.status, headers: response.headers, body: collected)
+        } catch is NIOTooManyBytesError {
+            throw StorageError.oversizedAnswer(what, limitBytes: limit, location: locationDescription)
         } catch {
             throw StorageError.transient("\(what): \(error)", location: locationDescription)
         }
@@ -120,19 +148,27 @@ public final class S3Backend: StorageBackend {
     // MARK: - StorageBackend
 
     public func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws {
-        if !overwrite, try await exists(name) { throw StorageError.alreadyExists(name, location: locationDescription) }
+        // The conditional write (`If-None-Match: *`) is what keeps two writers of one name
+        // from replacing each other; the HEAD before it only stands in for it on servers
+        // that ignore the condition, and catches there the writes that do not race.
+        if !overwrite, configuration.checksAbsenceFirst, try await exists(name) { throw StorageError.alreadyExists(name, location: locationDescription) }
         if bytes.count > configuration.multipartThresholdBytes {
-            try await writeMultipart(name, bytes: bytes)
+            try await writeMultipart(name, bytes: bytes, overwrite: overwrite)
             return
         }
         var headers = [("x-amz-checksum-sha256", Data(SHA256.hash(data: bytes)).base64EncodedString()), ("content-length", "\(bytes.count)")]
-        headers += lockHeaders() + lockedUploadMD5(bytes)
+        headers += lockHeaders() + lockedUploadMD5(bytes) + Self.conditionHeaders(overwrite: overwrite)
         let r = try await send(.PUT, key: key(name), headers: headers, body: bytes, what: "PUT \(name)")
         guard r.status == .ok else { throw failure(r, name, what: "PUT \(name)") }
     }
 
+    /// `If-None-Match: *` on every write that must not replace an object.
+    static func conditionHeaders(overwrite: Bool) -> [(String, String)] {
+        overwrite ? [] : [("if-none-match", "*")]
+    }
+
     public func read(_ name: ObjectName) async throws -> [UInt8] {
-        let r = try await send(.GET, key: key(name), what: "GET \(name)")
+        let r = try await send(.GET, key: key(name), limitBytes: Self.objectLimitBytes, what: "GET \(name)")
         guard r.status == .ok else { throw failure(r, name, what: "GET \(name)") }
         if let length = r.headers.first(name: "content-length").flatMap(Int.init), length != r.body.readableBytes {
             throw StorageError.transient("GET \(name): body cut short (\(r.body.readableBytes) of \(length) bytes)", location: locationDescription)
@@ -142,7 +178,13 @@ public final class S3Backend: StorageBackend {
 
     public func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] {
         guard length > 0 else { return [] }
-        let r = try await send(.GET, key: key(name), headers: [("range", "bytes=\(offset)-\(offset + length - 1)")], what: "GET \(name)")
+        // A range answer holds `length` bytes; a server that ignores the range sends the
+        // object from its start, of which the first `offset + length` bytes are all we use.
+        let (limit, overflow) = offset.addingReportingOverflow(length)
+        guard offset >= 0, !overflow else { throw StorageError.truncated(name, location: locationDescription) }
+        let r = try await send(
+            .GET, key: key(name), headers: [("range", "bytes=\(offset)-\(offset + length - 1)")], limitBytes: min(limit, Self.objectLimitBytes),
+            what: "GET \(name)")
         guard r.status == .partialContent || r.status == .ok else {
             if r.status.code == 416 { throw StorageError.truncated(name, location: locationDescription) }
             throw failure(r, name, what: "GET \(name)")
@@ -162,38 +204,59 @@ public final class S3Backend: StorageBackend {
         return r.headers.first(name: "content-length").flatMap(Int.init) ?? 0
     }
 
-    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
-        if kind == .config || kind == .manifest {
+    public func listing(_ kind: ObjectKind) async throws -> ObjectListing {
+        guard kind.isFolder else {
             let name: ObjectName = kind == .config ? .config : .manifest
             do {
-                return [ObjectInfo(name: name, sizeBytes: try await size(of: name))]
+                return ObjectListing(objects: [ObjectInfo(name: name, sizeBytes: try await size(of: name))])
             } catch StorageError.objectNotFound {
-                return []
+                return ObjectListing()
             }
         }
         let folder = configuration.prefix.isEmpty ? "\(kind.rawValue)/" : "\(configuration.prefix)/\(kind.rawValue)/"
-        var out: [ObjectInfo] = []
+        var out = ObjectListing()
         var token: String?
+        var tokensSeen = Set<String>()
         repeat {
-            var query = [("list-type", "2"), ("max-keys", "\(configuration.listPageSize)"), ("prefix", folder)]
+            // encoding-type=url: a key may hold bytes XML 1.0 cannot carry (control characters).
+            var query = [("encoding-type", "url"), ("list-type", "2"), ("max-keys", "\(configuration.listPageSize)"), ("prefix", folder)]
             if let token { query.append(("continuation-token", token)) }
-            let r = try await send(.GET, key: nil, query: query, what: "list \(folder)")
+            let r = try await send(.GET, key: nil, query: query, limitBytes: Self.listingLimitBytes, what: "list \(folder)")
             guard r.status == .ok else { throw failure(r, nil, what: "list \(folder)") }
-            let page = S3XML.ListPage.parse(r.body)
-            for (k, size) in page.objects {
-                let rest = String(k.dropFirst(folder.count))
-                let name: String
-                switch kind {
-                case .data: name = String(rest.split(separator: "/").last ?? "")
-                case .wal: name = rest
-                default: name = rest
+            guard let page = S3XML.ListPage.parse(r.body) else {
+                throw StorageError.transient("list \(folder): the answer is not a ListObjectsV2 page", location: locationDescription)
+            }
+            let folderBytes = Array(folder.utf8)
+            for object in page.objects {
+                guard let key = S3XML.percentDecoded(object.key) else {
+                    out.rejected.append(RejectedObjectKey(kind: kind, key: object.key.utf8, reason: "not percent-encoded", location: locationDescription))
+                    continue
                 }
-                guard !name.isEmpty, !name.hasPrefix(".") else { continue }
-                out.append(ObjectInfo(name: ObjectName(kind, name), sizeBytes: size))
+                // The server chooses what it lists: a key outside the prefix asked for is as
+                // hostile as one that leads out of its folder.
+                guard key.starts(with: folderBytes) else {
+                    out.rejected.append(RejectedObjectKey(kind: kind, key: key, reason: "outside the prefix listed", location: locationDescription))
+                    continue
+                }
+                let relative = Array(key.dropFirst(folderBytes.count))
+                switch ObjectName.classify(kind, relative: String(decoding: relative, as: UTF8.self)) {
+                case .object(let name): out.objects.append(ObjectInfo(name: name, sizeBytes: object.sizeBytes, modified: object.modified))
+                case .temporary: break
+                case .invalid(let reason):
+                    out.rejected.append(
+                        RejectedObjectKey(kind: kind, key: Array("\(kind.rawValue)/".utf8) + relative, reason: reason, location: locationDescription))
+                }
             }
             token = page.isTruncated ? page.nextToken : nil
+            if page.isTruncated {
+                // A page that says more follows must say where, and never send us back.
+                guard let next = token, tokensSeen.insert(next).inserted else {
+                    throw StorageError.transient("list \(folder): a truncated page without a new continuation token", location: locationDescription)
+                }
+            }
         } while token != nil
-        return out.sorted { $0.name < $1.name }
+        out.objects.sort { $0.name < $1.name }
+        return out
     }
 
     public func delete(_ name: ObjectName) async throws {

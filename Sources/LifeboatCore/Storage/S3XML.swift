@@ -22,31 +22,81 @@ enum S3XML {
         return String(text[start.upperBound..<end.lowerBound])
     }
 
+    /// The bytes of a key listed with `encoding-type=url` (form encoding, as botocore reads
+    /// it: `+` is a space); nil when a `%` is not followed by two hex digits.
+    static func percentDecoded(_ text: String) -> [UInt8]? {
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        let utf8 = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var i = 0
+        while i < utf8.count {
+            switch utf8[i] {
+            case UInt8(ascii: "%"):
+                guard i + 2 < utf8.count, let high = nibble(utf8[i + 1]), let low = nibble(utf8[i + 2]) else { return nil }
+                out.append(high << 4 | low)
+                i += 3
+            case UInt8(ascii: "+"):
+                out.append(UInt8(ascii: " "))
+                i += 1
+            default:
+                out.append(utf8[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
     /// One page of a ListObjectsV2 answer.
     struct ListPage {
-        var objects: [(String, Int)] = []
+        struct Object {
+            let key: String
+            let sizeBytes: Int
+            let modified: Date?
+        }
+
+        var objects: [Object] = []
         var isTruncated = false
         var nextToken: String?
 
-        static func parse(_ body: ByteBuffer) -> ListPage {
+        /// nil when the body is not a well-formed listing: a page read in part would make
+        /// objects look absent.
+        static func parse(_ body: ByteBuffer) -> ListPage? {
             let delegate = Delegate()
             let parser = XMLParser(data: Data(Array(buffer: body)))
             parser.delegate = delegate
-            parser.parse()
+            guard parser.parse(), delegate.sawRoot, !delegate.isBroken else { return nil }
             return delegate.page
+        }
+
+        static func date(_ text: String) -> Date? {
+            if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).parse(text) { return d }
+            return try? Date.ISO8601FormatStyle(timeZone: .gmt).parse(text)  // some servers leave the fraction out
         }
 
         private final class Delegate: NSObject, XMLParserDelegate {
             var page = ListPage()
             var text = ""
             var key: String?
-            var size = 0
+            var size: Int?
+            var modified: Date?
+            var sawRoot = false
+            var isBroken = false
 
             func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
                 text = ""
+                if name == "ListBucketResult" { sawRoot = true }
                 if name == "Contents" {
                     key = nil
-                    size = 0
+                    size = nil
+                    modified = nil
                 }
             }
 
@@ -55,8 +105,15 @@ enum S3XML {
             func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
                 switch name {
                 case "Key": key = text
-                case "Size": size = Int(text) ?? 0
-                case "Contents": if let key { page.objects.append((key, size)) }
+                case "Size": size = Int(text)
+                case "LastModified": modified = ListPage.date(text)
+                case "Contents":
+                    // An entry without a key or a sane size is a broken page, not an empty object.
+                    guard let key, let size, size >= 0 else {
+                        isBroken = true
+                        return
+                    }
+                    page.objects.append(Object(key: key, sizeBytes: size, modified: modified))
                 case "IsTruncated": page.isTruncated = text == "true"
                 case "NextContinuationToken": page.nextToken = text
                 default: break

@@ -7,7 +7,11 @@ import Foundation
 ///   holds exactly the bytes written; when it returns, the object is durable.
 /// - an object is never changed in place; `write` of an existing name fails with
 ///   ``StorageError/alreadyExists(_:location:)`` unless `overwrite` is true (locks only).
-/// - `list` of a kind returns every object durably written before the call.
+/// - `listing` of a kind returns every object durably written before the call, and only
+///   keys that are valid names of the kind become objects (``ObjectName``): any other key
+///   it finds there is in `rejected`, never used.
+/// - a local backend never reads, writes or creates anything outside its root: no path
+///   below the root is followed through a symbolic link.
 public protocol StorageBackend: Sendable {
     /// A human-readable name for messages: a path or URL, never a credential.
     var locationDescription: String { get }
@@ -17,7 +21,8 @@ public protocol StorageBackend: Sendable {
     /// Reads `length` bytes at `offset`; fewer bytes than asked is ``StorageError/truncated(_:location:)``.
     func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8]
     func size(of name: ObjectName) async throws -> Int
-    func list(_ kind: ObjectKind) async throws -> [ObjectInfo]
+    /// The objects of `kind` and the keys under its folder that are not valid names of it.
+    func listing(_ kind: ObjectKind) async throws -> ObjectListing
     func delete(_ name: ObjectName) async throws
     /// Removes the half-written temporary files that writers killed mid-write left behind
     /// (never objects), last changed before `date`; returns how many. Backends without
@@ -26,6 +31,20 @@ public protocol StorageBackend: Sendable {
 }
 
 extension StorageBackend {
+    /// The objects of `kind`; keys that are not valid names of it are left out (verbs that
+    /// survey a whole location report them from ``listing(_:)``).
+    public func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
+        try await listing(kind).objects
+    }
+
+    /// The keys under `kinds` that are not valid object names of their kind, for the verbs
+    /// that survey a whole location.
+    public func rejectedKeys(_ kinds: [ObjectKind] = ObjectKind.allCases) async throws -> [RejectedObjectKey] {
+        var out: [RejectedObjectKey] = []
+        for kind in kinds { out += try await listing(kind).rejected }
+        return out
+    }
+
     public func removeStaleTemporaries(olderThan date: Date) async throws -> Int { 0 }
 
     public func write(_ name: ObjectName, bytes: [UInt8]) async throws {

@@ -11,6 +11,14 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     /// A failure worth retrying (network, 5xx); the only case a retrying backend retries.
     case transient(String, location: String)
     case io(String, errno: Int32, location: String)
+    /// A name that is not valid for its kind (``ObjectName``): never used as a path or key.
+    case invalidName(ObjectKind, String, reason: String)
+    /// A symbolic link (or another non-folder) where a local location must have a folder
+    /// or a file of its own: links are never followed below a location's root.
+    case notOwnFile(String, what: String, location: String)
+    /// An answer (or a local object) larger than the request can justify: a hostile or
+    /// broken server, a planted sparse file.
+    case oversizedAnswer(String, limitBytes: Int, location: String)
 
     public var description: String {
         switch self {
@@ -32,6 +40,12 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
             return "temporary failure on \(l): \(what)"
         case .io(let what, let e, let l):
             return "I/O error on \(l): \(what): \(String(cString: strerror(e)))"
+        case .invalidName(let kind, let name, let reason):
+            return "'\(ObjectName.escaped(name.utf8))' is not a valid name for a \(kind.rawValue) object (\(reason)): it is not used"
+        case .notOwnFile(let path, let what, let l):
+            return "\(ObjectName.escaped(path.utf8)) in \(l) is \(what), and Lifeboat follows no link inside a location: replace it with a plain folder or file of the location's own"
+        case .oversizedAnswer(let what, let limit, let l):
+            return "\(l) offers more than \(limit) bytes for \(what), more than the request can justify: nothing of it was used; check the location"
         }
     }
 }

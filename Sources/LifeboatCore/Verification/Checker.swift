@@ -1,3 +1,4 @@
+@preconcurrency import Crypto
 import Foundation
 
 /// `lifeboat check`: the structure of a repository and, with `readData`, every byte.
@@ -12,6 +13,10 @@ import Foundation
 public struct Checker: Sendable {
     public let repository: Repository
     public var width = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// How much of a pack is read and held at once: the blobs of a window, or one blob when
+    /// it is larger. A pack of any size (up to 1 GiB and a blob) is checked within it, so
+    /// `check --read-data` holds at most `width` windows.
+    public var packWindowBytes = 32 << 20
 
     public init(repository: Repository) {
         self.repository = repository
@@ -91,6 +96,9 @@ public struct Checker: Sendable {
             try await readAllPacks(packs, index: index, into: &report)
         }
         try await checkWal(readData: readData, snapshots: snapshots, into: &report)
+        // Keys that are no object name were never used above; a location is only clean
+        // when it holds nothing but what the format allows.
+        report.errors += try await backend.rejectedKeys().map(\.description)
         return report
     }
 
@@ -188,50 +196,93 @@ public struct Checker: Sendable {
         var errors: [String] = []
     }
 
+    /// The first read from a pack's end: its trailer and, nearly always, its whole header
+    /// (at most 64 KiB of padding and 42 bytes a blob).
+    static let packTailBytes = 256 << 10
+
     private func readPack(_ info: ObjectInfo, expected: [BlobLocation]) async -> PackResult {
         var result = PackResult()
         let name = info.name
-        let bytes: [UInt8]
-        do {
-            bytes = try await repository.backend.read(name)
-        } catch {
-            result.errors.append("pack \(name.name): \(error)")
-            return result
-        }
-        result.bytes = Int64(bytes.count)
-        guard Digest256.sha256(bytes).hex == name.name else {
-            result.errors.append("pack \(name.name): its SHA-256 does not match its name: the file is damaged")
-            return result
-        }
+        let backend = repository.backend
+        guard let packID = PackID(hex: name.name) else { return result }  // a data object's name is its id by construction
+        // The pack is read from its end (header), then its blobs a window at a time, each
+        // window fed to the SHA-256 of the whole file: memory stays within a window, not a pack.
+        let size: Int
+        var tail: [UInt8]
         let entries: [Pack.Entry]
         let keyID: DataKeyID
         do {
-            (keyID, entries) = try Pack.readHeader(of: bytes, keys: { try repository.dataKey($0) }, name: name)
+            size = info.sizeBytes > 0 ? info.sizeBytes : try await backend.size(of: name)
+            guard size >= Pack.trailerBytes else { throw RepositoryError.damaged(name, reason: "shorter than its trailer") }
+            tail = try await backend.read(name, offset: size - min(size, Self.packTailBytes), length: min(size, Self.packTailBytes))
+            let needed = try Pack.headerLength(tail: tail, name: name) + Pack.trailerBytes
+            if needed > tail.count && needed <= size {
+                tail = try await backend.read(name, offset: size - needed, length: needed)
+            } else if needed <= tail.count {
+                // Blob bytes the first read took along are read again with their window.
+                tail = Array(tail.suffix(needed))
+            }
+            (keyID, entries) = try Pack.readHeader(tail: tail, packBytes: size, keys: { try repository.dataKey($0) }, name: name)
         } catch {
             result.errors.append("pack \(name.name): \(error)")
             return result
         }
+        var hasher = SHA256()
+        var blobErrors: [String] = []
+        var offset = 0
+        var next = 0
+        let blobsEnd = size - tail.count
+        let expectedByID = Dictionary(expected.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        while offset < blobsEnd {
+            // Whole blobs up to the window (at least one); bytes no entry covers are hashed all the same.
+            var end = offset
+            var last = next
+            while last < entries.count, entries[last].offset + entries[last].sealedBytes <= blobsEnd,
+                end == offset || entries[last].offset + entries[last].sealedBytes - offset <= packWindowBytes
+            {
+                end = entries[last].offset + entries[last].sealedBytes
+                last += 1
+            }
+            if last == next { end = min(blobsEnd, offset + packWindowBytes) }
+            let window: [UInt8]
+            do {
+                window = try await backend.read(name, offset: offset, length: end - offset)
+            } catch {
+                result.errors.append("pack \(name.name): \(error)")
+                return result
+            }
+            hasher.update(data: window)
+            for e in entries[next..<last] {
+                let loc = BlobLocation(
+                    type: e.type, id: e.id, pack: packID, dataKey: keyID,
+                    offset: e.offset, sealedBytes: e.sealedBytes, plainBytes: e.plainBytes, isCompressed: e.isCompressed)
+                if let indexed = expectedByID[e.id], indexed.offset != e.offset || indexed.sealedBytes != e.sealedBytes {
+                    blobErrors.append("pack \(name.name): blob \(e.id.shortHex) is at a different place than the index says")
+                }
+                do {
+                    let plain = try repository.openBlob(Array(window[(e.offset - offset)..<(e.offset - offset + e.sealedBytes)]), location: loc)
+                    if repository.masterKey.blobID(of: plain) != e.id {
+                        blobErrors.append("pack \(name.name): blob \(e.id.shortHex) does not hash to its id")
+                    }
+                } catch {
+                    blobErrors.append("pack \(name.name): blob \(e.id.shortHex): \(error)")
+                }
+                result.blobs += 1
+            }
+            result.bytes += Int64(window.count)
+            offset = end
+            next = last
+        }
+        hasher.update(data: tail)
+        result.bytes += Int64(tail.count)
+        guard Digest256(hasher.finalize()).hex == name.name else {
+            result.errors.append("pack \(name.name): its SHA-256 does not match its name: the file is damaged")
+            return result
+        }
+        result.errors += blobErrors
         let inHeader = Set(entries.map(\.id))
         for loc in expected where !inHeader.contains(loc.id) {
             result.errors.append("pack \(name.name): blob \(loc.id.shortHex) is indexed here but not in the pack's header")
-        }
-        let expectedByID = Dictionary(expected.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for e in entries {
-            let loc = BlobLocation(
-                type: e.type, id: e.id, pack: PackID(hex: name.name)!, dataKey: keyID, offset: e.offset, sealedBytes: e.sealedBytes,
-                plainBytes: e.plainBytes, isCompressed: e.isCompressed)
-            if let indexed = expectedByID[e.id], indexed.offset != e.offset || indexed.sealedBytes != e.sealedBytes {
-                result.errors.append("pack \(name.name): blob \(e.id.shortHex) is at a different place than the index says")
-            }
-            do {
-                let plain = try repository.openBlob(Array(bytes[e.offset..<(e.offset + e.sealedBytes)]), location: loc)
-                if repository.masterKey.blobID(of: plain) != e.id {
-                    result.errors.append("pack \(name.name): blob \(e.id.shortHex) does not hash to its id")
-                }
-            } catch {
-                result.errors.append("pack \(name.name): blob \(e.id.shortHex): \(error)")
-            }
-            result.blobs += 1
         }
         return result
     }

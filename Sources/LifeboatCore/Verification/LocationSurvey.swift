@@ -106,7 +106,11 @@ public struct LocationSurvey: Sendable {
                 var details: [String] = []
                 if verify {
                     var report = try await ObjectVerifier(backend: l.backend).verify()
-                    if let manifest { report.errors.append(contentsOf: try await manifest.verify(l.backend).errors) }
+                    if let manifest {
+                        // Both report keys that are no object name: once is enough.
+                        let errors = report.errors
+                        report.errors.append(contentsOf: try await manifest.verify(l.backend).errors.filter { !errors.contains($0) })
+                    }
                     report.errors.append(contentsOf: Self.missingSnapshots(recorded: recorded[l.name] ?? [], listed: snapshotObjects))
                     verificationErrors = report.errors.count
                     details = Array(report.errors.prefix(5))

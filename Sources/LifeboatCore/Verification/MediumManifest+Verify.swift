@@ -1,11 +1,14 @@
 extension MediumManifest {
     /// Checks the medium against the manifest, reading every object: each listed object is
-    /// there with its size and SHA-256, and nothing is there unlisted.
+    /// there with its size and SHA-256, and nothing is there unlisted (a key that is no object
+    /// name is an error too, and never read).
     public func verify(_ backend: any StorageBackend) async throws -> CheckReport {
         var report = CheckReport()
         var seen = Set<String>()
         for kind in Self.kinds {
-            for info in try await backend.list(kind) {
+            let listing = try await backend.listing(kind)
+            report.errors += listing.rejected.map(\.description)
+            for info in listing.objects {
                 seen.insert(info.name.path)
                 report.objectsChecked += 1
                 guard let entry = objects[info.name.path] else {

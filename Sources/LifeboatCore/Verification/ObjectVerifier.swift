@@ -1,6 +1,7 @@
 /// `lifeboat verify --no-key`: checks, without any key, that every content-addressed
 /// object's SHA-256 equals its name and that `config` is readable. Meant for media
-/// checked far from the passphrase (removable and air-gapped copies).
+/// checked far from the passphrase (removable and air-gapped copies). Keys that are not
+/// valid object names of their kind are errors.
 public struct ObjectVerifier: Sendable {
     public let backend: any StorageBackend
 
@@ -16,8 +17,13 @@ public struct ObjectVerifier: Sendable {
         } catch {
             report.errors.append("config: \(error)")
         }
+        // A key that is no object name is never read or copied; on a medium it is a sign of
+        // tampering, so it fails the check.
+        report.errors += try await backend.rejectedKeys([.config, .locks, .wal, .manifest]).map(\.description)
         for kind in ObjectKind.contentAddressed {
-            for info in try await backend.list(kind) {
+            let listing = try await backend.listing(kind)
+            report.errors += listing.rejected.map(\.description)
+            for info in listing.objects {
                 report.objectsChecked += 1
                 do {
                     let bytes = try await backend.read(info.name)

@@ -141,6 +141,6 @@ final class UnreachableBackend: StorageBackend {
     func read(_ name: ObjectName) async throws -> [UInt8] { throw fail() }
     func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { throw fail() }
     func size(of name: ObjectName) async throws -> Int { throw fail() }
-    func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { throw fail() }
+    func listing(_ kind: ObjectKind) async throws -> ObjectListing { throw fail() }
     func delete(_ name: ObjectName) async throws { throw fail() }
 }

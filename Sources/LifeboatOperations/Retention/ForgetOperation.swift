@@ -19,13 +19,18 @@ public struct ForgetOperation: Sendable {
 
     /// Plans `policy` over `repository`, forgets what it says unless `dryRun`, and prunes
     /// after when `prune` and something was forgotten (a dry-run prune with a dry run).
-    public func run(_ repository: Repository, policy: RetentionPolicy, dryRun: Bool, prune: Bool) async throws -> Outcome {
+    /// - Parameter packGracePeriod: packs younger than this are spared (``Pruner/packGracePeriod``).
+    public func run(
+        _ repository: Repository, policy: RetentionPolicy, dryRun: Bool, prune: Bool, packGracePeriod: Duration = Pruner.defaultPackGracePeriod
+    ) async throws -> Outcome {
         let forgetter = Forgetter(repository: repository)
         let plan = try await forgetter.plan(policy)
         if !dryRun { try await forgetter.execute(plan, host: requester.host, username: requester.username) }
         var report: Pruner.Report?
         if prune && !plan.forgotten.isEmpty {
-            report = try await Pruner(repository: repository).prune(dryRun: dryRun, host: requester.host, username: requester.username)
+            var pruner = Pruner(repository: repository)
+            pruner.packGracePeriod = packGracePeriod
+            report = try await pruner.prune(dryRun: dryRun, host: requester.host, username: requester.username)
         }
         return Outcome(plan: plan, prune: report)
     }

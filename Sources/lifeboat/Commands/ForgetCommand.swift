@@ -14,6 +14,7 @@ struct ForgetCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pruneOptions: PruneOptions
 
     @Option(help: "Keep the N newest snapshots.") var keepLast = 0
     @Option(help: "Keep the newest snapshot of each of the last N hours.") var keepHourly = 0
@@ -49,7 +50,8 @@ struct ForgetCommand: AsyncParsableCommand {
         } else {
             repo = try await repository.open()
         }
-        let outcome = try await ForgetOperation(requester: .current).run(repo, policy: policy, dryRun: dryRun, prune: prune)
+        let outcome = try await ForgetOperation(requester: .current).run(
+            repo, policy: policy, dryRun: dryRun, prune: prune, packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod)
         let plan = outcome.plan
         let pruneReport = outcome.prune
         if output.json {

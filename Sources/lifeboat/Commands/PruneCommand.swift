@@ -11,12 +11,13 @@ struct PruneCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pruneOptions: PruneOptions
 
     @Flag(help: "Show what would be removed; change nothing.") var dryRun = false
 
     func run() async throws {
         let repo = try await repository.open()
-        let report = try await Pruner(repository: repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
+        let report = try await pruneOptions.pruner(repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
         if output.json {
             try JSONOutput.print(report)
         } else {
@@ -27,6 +28,7 @@ struct PruneCommand: AsyncParsableCommand {
     static func printText(_ r: Pruner.Report) {
         print("\(r.isDryRun ? "would delete" : "deleted") \(r.packsDeleted) unused packs and \(r.unindexedPacksDeleted) unindexed ones, \(r.isDryRun ? "would repack" : "repacked") \(r.packsRepacked) into \(r.packsWritten), kept \(r.packsKept); \(r.blobsRemoved) blobs removed")
         print("packs: \(ByteFormat.string(r.bytesBefore)) before, \(ByteFormat.string(r.bytesAfter)) after")
+        if r.youngPacksSpared > 0 { print("spared \(r.youngPacksSpared) packs younger than the grace period or the oldest live lock") }
         if r.temporariesRemoved > 0 { print("removed \(r.temporariesRemoved) half-written files of interrupted writers") }
         if r.walFilesDeleted > 0 {
             print("WAL: \(r.isDryRun ? "would delete" : "deleted") \(r.walFilesDeleted) files older than every base backup (\(ByteFormat.string(r.walBytesDeleted)))")

@@ -10,7 +10,9 @@ struct ReplicateCommand: AsyncParsableCommand {
         discussion: """
             An interrupted replication resumes without sending again what arrived. With --medium \
             the destination is a write-once removable medium whose manifest.json (label, objects, \
-            SHA-256, dates) is brought up to date afterwards, so it can be checked alone later.
+            SHA-256, dates) is brought up to date afterwards, so it can be checked alone later. \
+            Keys in the repository that are no valid object name are not copied: each is a \
+            warning, and the exit status is 3.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -34,9 +36,18 @@ struct ReplicateCommand: AsyncParsableCommand {
         }
         let report = try await Replicator.copy(repo, to: destination, medium: medium, host: Requester.current.host, username: Requester.current.username)
         if output.json {
-            try JSONOutput.print(["objectsCopied": report.objectsCopied, "objectsPresent": report.objectsPresent, "bytesCopied": Int(report.bytesCopied)])
+            try JSONOutput.print(
+                Output(objectsCopied: report.objectsCopied, objectsPresent: report.objectsPresent, bytesCopied: Int(report.bytesCopied), rejected: report.rejected))
         } else {
             print("replicated to \(to): \(report.objectsCopied) objects copied (\(ByteFormat.string(report.bytesCopied))), \(report.objectsPresent) already there, all verified")
         }
+        try RejectedKeysOutput.warn(report.rejected)
+    }
+
+    struct Output: Encodable {
+        let objectsCopied: Int
+        let objectsPresent: Int
+        let bytesCopied: Int
+        let rejected: [RejectedObjectKey]
     }
 }

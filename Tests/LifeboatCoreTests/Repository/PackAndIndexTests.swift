@@ -19,7 +19,7 @@ struct PackAndIndexTests {
         }
         let (bytes, packID, entries) = builder.finish()
         #expect(packID == PackID(Digest256.sha256(bytes)))
-        let (keyID, parsed) = try Pack.readHeader(of: bytes, keys: { _ in key }, name: ObjectName(.data, packID.hex))
+        let (keyID, parsed) = try Pack.readHeader(of: bytes, keys: { _ in key }, name: ObjectName(.data, packID))
         #expect(keyID == key.id)
         #expect(parsed == entries)
         #expect(parsed.map(\.id) == ids)
@@ -33,7 +33,7 @@ struct PackAndIndexTests {
         _ = builder.append(sealedBlob: [1, 2, 3], type: .data, id: BlobID(Digest256.random()), plainBytes: 3, isCompressed: false)
         var (bytes, packID, _) = builder.finish()
         bytes[bytes.count - 40] ^= 1
-        #expect(throws: RepositoryError.self) { try Pack.readHeader(of: bytes, keys: { _ in key }, name: ObjectName(.data, packID.hex)) }
+        #expect(throws: RepositoryError.self) { try Pack.readHeader(of: bytes, keys: { _ in key }, name: ObjectName(.data, packID)) }
     }
 
     @Test("index segments round-trip and merge into the master index")

@@ -120,4 +120,83 @@ struct ReplicationTests {
         try Data(bytes).write(to: URL(fileURLWithPath: scratch.path + "/bundle/" + pack.path))
         #expect(try await AirgapBundle.verifyWithoutKey(bundle).errors.contains { $0.contains(pack.name) })
     }
+
+    /// A WAL object the source repository holds under a valid name.
+    static let walName = try! ObjectName(.wal, "00000001/000000010000000000000001")  // a valid name by its format
+
+    @Test("a source whose WAL folder is a link out of it is not followed: replicate and a full airgap export copy nothing of it and report it")
+    func linkedSourceFolder() async throws {
+        let scratch = ScratchDirectory()
+        let (repo, _, _) = try await backedUp(scratch)
+        let outside = try scratch.sub("outside")
+        try FileTree.write(outside + "/000000010000000000000001", Array("not the repository's".utf8))
+        try FileTree.mkdir(scratch.path + "/repo/wal")
+        try FileTree.symlink(outside, at: scratch.path + "/repo/wal/00000001")
+
+        let destination = try LocalDirectoryBackend(path: scratch.path + "/replica", create: true)
+        let report = try await Replicator(source: repo.backend, destination: destination).replicate()
+        #expect(report.rejected.map(\.key) == ["wal/00000001"], "\(report.rejected)")
+        #expect(report.rejected.first?.reason.contains("symbolic link") == true)
+        #expect(try await destination.list(.wal).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/replica/wal/00000001/000000010000000000000001"))
+
+        let bundle = try LocalDirectoryBackend(path: scratch.path + "/bundle", create: true)
+        let exported = try await AirgapBundle(repository: repo).export(to: bundle, snapshots: nil, label: "Q4")
+        #expect(exported.rejected.map(\.key) == ["wal/00000001"])
+        #expect(try await bundle.list(.wal).isEmpty)
+        #expect(try await AirgapBundle.verifyWithoutKey(bundle).isOK)
+        // And check names it.
+        let check = try await Checker(repository: repo).check(readData: false)
+        #expect(check.errors.contains { $0.contains("'wal/00000001'") && $0.contains("symbolic link") }, "\(check.errors)")
+    }
+
+    @Test("a destination whose folder is a link out of it is refused: nothing is written through it")
+    func linkedDestinationFolder() async throws {
+        let scratch = ScratchDirectory()
+        let (repo, _, _) = try await backedUp(scratch)
+        try await repo.backend.write(Self.walName, bytes: [1, 2, 3])
+        let elsewhere = try scratch.sub("elsewhere")
+        try FileTree.mkdir(scratch.path + "/medium")
+        try FileTree.symlink(elsewhere, at: scratch.path + "/medium/wal")
+        let medium = try RemovableMediaBackend(path: scratch.path + "/medium")
+        await #expect {
+            try await Replicator(source: repo.backend, destination: medium).replicate()
+        } throws: { error in
+            if case StorageError.notOwnFile(let path, _, _) = error { return path == "wal" }
+            return false
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty, "nothing may be made through the link")
+    }
+
+    @Test(
+        "an S3 source listing 'wal/00000001/../../../../x' has it refused by replicate and a full airgap export, and nothing lands outside the destination",
+        .enabled(if: S3TestServer.isAvailable, "scripts/test starts moto_server"))
+    func hostileS3Listing() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("hello".utf8))
+        let s3 = try await S3TestServer.backend(endpoint: S3TestServer.endpoint!)
+        let repo = try await Repository.initialize(
+            backend: s3, passphrase: TestRepository.passphrase, kdf: TestRepository.cheapKDF, host: "h", username: "u")
+        _ = try await TestRepository.backup(repo, [source])
+        try await s3.write(Self.walName, bytes: [1, 2, 3])
+        let hostile = "wal/00000001/../../../../x"
+        let put = try await s3.send(.PUT, key: s3.configuration.prefix + "/" + hostile, headers: [("content-length", "7")], body: Array("planted".utf8), what: "plant")
+        #expect(put.status == .ok)
+        // The key is stored as it was sent, and listed back so: the attack is real.
+        #expect(try await s3.listing(.wal).rejected.map(\.key) == [hostile])
+
+        let nest = try scratch.sub("a/b")
+        let destination = try LocalDirectoryBackend(path: nest + "/replica", create: true)
+        let report = try await Replicator(source: s3, destination: destination).replicate()
+        #expect(report.rejected.map(\.key) == [hostile])
+        #expect(try await destination.list(.wal).map(\.name) == [Self.walName])
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/a/x"), "written outside the destination")
+
+        let bundle = try LocalDirectoryBackend(path: nest + "/bundle", create: true)
+        let exported = try await AirgapBundle(repository: repo).export(to: bundle, snapshots: nil, label: "Q4")
+        #expect(exported.rejected.map(\.key) == [hostile])
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/a/x"), "written outside the bundle")
+        #expect(try await AirgapBundle.verifyWithoutKey(bundle).isOK)
+    }
 }

@@ -20,6 +20,13 @@ struct PrunerTests {
         return (repo, source, first, second)
     }
 
+    /// A pruner that spares no pack for its age: these tests prune right after backing up.
+    func eager(_ repo: Repository) -> Pruner {
+        var pruner = Pruner(repository: repo)
+        pruner.packGracePeriod = .zero
+        return pruner
+    }
+
     func packBytes(_ path: String) -> Int {
         TestRepository.allObjects(at: path).filter { $0.key.hasPrefix("data/") }.values.reduce(0) { $0 + $1.count }
     }
@@ -35,7 +42,7 @@ struct PrunerTests {
         #expect(try await repo.snapshots().map(\.id) == [second.snapshotID])
 
         let before = packBytes(scratch.path + "/repo")
-        let report = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+        let report = try await eager(repo).prune(host: "testhost", username: "tester")
         #expect(report.blobsRemoved >= 3)
         let after = packBytes(scratch.path + "/repo")
         #expect(before - after > 2 << 20, "prune freed \(before - after) bytes")
@@ -61,15 +68,15 @@ struct PrunerTests {
         let first = try await TestRepository.backup(repo, [source])
         try FileManager.default.removeItem(atPath: source + "/drop.bin")
         let second = try await TestRepository.backup(repo, [source])
-        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID))
         // A pack left by a killed backup.
         let key = try await repo.createDataKey(now: Date())
         var builder = PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)
         _ = builder.append(sealedBlob: rng.bytes(1000), type: .data, id: BlobID(Digest256.random()), plainBytes: 1000, isCompressed: false)
         let (orphan, orphanID, _) = builder.finish()
-        try await repo.backend.write(ObjectName(.data, orphanID.hex), bytes: orphan)
+        try await repo.backend.write(ObjectName(.data, orphanID), bytes: orphan)
 
-        let report = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+        let report = try await eager(repo).prune(host: "testhost", username: "tester")
         #expect(report.packsRepacked == 1)
         #expect(report.unindexedPacksDeleted == 1)
         let check = try await Checker(repository: repo).check(readData: true)
@@ -113,11 +120,11 @@ struct PrunerTests {
         while true {
             let scratch = ScratchDirectory()
             let (repo, source, first, second) = try await twoSnapshots(scratch)
-            try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+            try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID))
             let faulty = FaultInjectingBackend(repo.backend, failAtMutation: step)
             let broken = try await Repository.open(backend: faulty, passphrase: TestRepository.passphrase)
             do {
-                _ = try await Pruner(repository: broken).prune(host: "testhost", username: "tester")
+                _ = try await eager(broken).prune(host: "testhost", username: "tester")
             } catch {
                 // Interrupted at `step`: the repository must still be whole, as a new process sees it.
                 let repo = try await TestRepository.open(at: scratch.path + "/repo")
@@ -126,7 +133,7 @@ struct PrunerTests {
                 let restored = try await Restorer(repository: repo).restore(second.snapshot, options: RestoreOptions(target: scratch.path + "/r\(step)"))
                 #expect(restored.isComplete, "after a failure at mutation \(step)")
                 #expect(DirectoryComparison.differences(source, scratch.path + "/r\(step)" + source, compareDirectoryTimes: false) == [])
-                _ = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+                _ = try await eager(repo).prune(host: "testhost", username: "tester")
                 let again = try await Checker(repository: repo).check(readData: true)
                 #expect(again.isOK && again.warnings.isEmpty, "after the second prune: \(again.errors) \(again.warnings)")
                 step += 1
@@ -137,12 +144,90 @@ struct PrunerTests {
         }
     }
 
+    /// A pack no index names, as a killed or paused backup leaves; returns its id.
+    func orphanPack(_ repo: Repository, seed: UInt64) async throws -> PackID {
+        var rng = SeededBytes(seed: seed)
+        let key = try await repo.createDataKey(now: Date())
+        var builder = PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)
+        _ = builder.append(sealedBlob: rng.bytes(1000), type: .data, id: BlobID(Digest256.random()), plainBytes: 1000, isCompressed: false)
+        let (bytes, id, _) = builder.finish()
+        try await repo.backend.write(ObjectName(.data, id), bytes: bytes)
+        return id
+    }
+
+    func packFiles(_ root: String) -> Set<String> {
+        Set(TestRepository.allObjects(at: root).keys.filter { $0.hasPrefix("data/") })
+    }
+
+    @Test("prune spares packs younger than its grace period (an hour), used or not, and removes them once they are older")
+    func gracePeriod() async throws {
+        let scratch = ScratchDirectory()
+        let root = scratch.path + "/repo"
+        let (repo, source, first, second) = try await twoSnapshots(scratch)
+        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID))
+        let orphan = try await orphanPack(repo, seed: 83)
+        let before = packFiles(root)
+
+        var pruner = Pruner(repository: repo)
+        let young = try await pruner.prune(host: "testhost", username: "tester")
+        #expect(young.packsDeleted == 0 && young.packsRepacked == 0 && young.unindexedPacksDeleted == 0, "\(young)")
+        #expect(young.youngPacksSpared == before.count)
+        #expect(packFiles(root) == before)
+        // Structure only: the orphan's blob is random bytes, which reading it would call damaged.
+        let check = try await Checker(repository: repo).check(readData: false)
+        #expect(check.isOK, "\(check.errors)")
+
+        // Two hours later the same packs are old: what no snapshot uses goes.
+        pruner.now = { Date() + 2 * 3600 }
+        let later = try await pruner.prune(host: "testhost", username: "tester")
+        #expect(later.unindexedPacksDeleted == 1)
+        #expect(later.packsDeleted + later.packsRepacked > 0, "\(later)")
+        #expect(!packFiles(root).contains(ObjectName(.data, orphan).path))
+        let after = try await Checker(repository: repo).check(readData: true)
+        #expect(after.isOK && after.warnings.isEmpty, "\(after.errors) \(after.warnings)")
+        let target = scratch.path + "/restore"
+        let restored = try await Restorer(repository: repo).restore(second.snapshot, options: RestoreOptions(target: target))
+        #expect(restored.isComplete)
+        #expect(DirectoryComparison.differences(source, target + source, compareDirectoryTimes: false) == [])
+    }
+
+    @Test("a pack written after the lock of a backup paused past its expiry is spared, though the lock is removed as stale; one written before it is not")
+    func pausedBackup() async throws {
+        let scratch = ScratchDirectory()
+        let root = scratch.path + "/repo"
+        let repo = try await TestRepository.create(at: root)
+        let now = Int(Date().timeIntervalSince1970)
+        // The paused backup's lock: taken three hours ago on another host, expired 150 minutes ago.
+        let paused = RepositoryLock(
+            host: "otherhost", pid: 4242, username: "backup", exclusive: false, created: Date(timeIntervalSince1970: Double(now - 3 * 3600)),
+            expires: Date(timeIntervalSince1970: Double(now - 3 * 3600 + 1800)))
+        let pausedLock = ObjectName.labelled(.locks, "paused backup")
+        try await repo.backend.write(pausedLock, bytes: Array(try JSONEncoder.lockEncoder.encode(paused)))
+        let itsPack = try await orphanPack(repo, seed: 84)
+        try FileTree.setMtime(root + "/" + ObjectName(.data, itsPack).path, seconds: now - 2 * 3600, nanoseconds: 0)
+        let olderPack = try await orphanPack(repo, seed: 85)
+        try FileTree.setMtime(root + "/" + ObjectName(.data, olderPack).path, seconds: now - 4 * 3600, nanoseconds: 0)
+
+        let report = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+        #expect(report.unindexedPacksDeleted == 1)
+        #expect(report.youngPacksSpared == 1)
+        let left = packFiles(root)
+        #expect(left.contains(ObjectName(.data, itsPack).path), "the paused backup's pack must survive")
+        #expect(!left.contains(ObjectName(.data, olderPack).path))
+        #expect(!(try await repo.backend.exists(pausedLock)), "the stale lock is removed")
+
+        // With the lock gone, the next prune no longer spares it.
+        let next = try await Pruner(repository: repo).prune(host: "testhost", username: "tester")
+        #expect(next.unindexedPacksDeleted == 1)
+        #expect(packFiles(root).isEmpty)
+    }
+
     @Test("a backup that starts while a prune holds the exclusive lock fails clearly")
     func backupDuringPrune() async throws {
         let scratch = ScratchDirectory()
         let (repo, source, _, _) = try await twoSnapshots(scratch)
         let lock = RepositoryLock(host: "testhost", pid: getpid(), username: "pruner", exclusive: true, created: Date(), expires: Date() + 600)
-        try await repo.backend.write(ObjectName(.locks, "prune-lock"), bytes: Array(try JSONEncoder.lockEncoder.encode(lock)))
+        try await repo.backend.write(ObjectName.labelled(.locks, "prune-lock"), bytes: Array(try JSONEncoder.lockEncoder.encode(lock)))
         await #expect {
             try await TestRepository.backup(repo, [source])
         } throws: { error in

@@ -10,7 +10,7 @@ struct LocalDirectoryBackendTests {
     func basics() async throws {
         let scratch = ScratchDirectory()
         let backend = try LocalDirectoryBackend(path: scratch.path + "/repo", create: true)
-        let name = ObjectName(.data, String(repeating: "ab", count: 32))
+        let name = try ObjectName(.data, String(repeating: "ab", count: 32))
         try await backend.write(name, bytes: Array(0..<100))
         #expect(try await backend.read(name) == Array(0..<100))
         #expect(try await backend.read(name, offset: 10, length: 5) == [10, 11, 12, 13, 14])
@@ -24,7 +24,7 @@ struct LocalDirectoryBackendTests {
     func noOverwrite() async throws {
         let scratch = ScratchDirectory()
         let backend = try LocalDirectoryBackend(path: scratch.path, create: true)
-        let name = ObjectName(.snapshots, "x")
+        let name = ObjectName.labelled(.snapshots, "x")
         try await backend.write(name, bytes: [1])
         await #expect(throws: StorageError.self) { try await backend.write(name, bytes: [2]) }
         #expect(try await backend.read(name) == [1])
@@ -36,7 +36,7 @@ struct LocalDirectoryBackendTests {
     func atomicWrites() async throws {
         let scratch = ScratchDirectory()
         let backend = try LocalDirectoryBackend(path: scratch.path, create: true)
-        for i in 0..<20 { try await backend.write(ObjectName(.index, "obj\(i)"), bytes: [UInt8](repeating: UInt8(i), count: 100_000)) }
+        for i in 0..<20 { try await backend.write(ObjectName.labelled(.index, "obj\(i)"), bytes: [UInt8](repeating: UInt8(i), count: 100_000)) }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/index").filter { $0.hasPrefix(".tmp") }
         #expect(leftovers.isEmpty)
     }
@@ -46,14 +46,14 @@ struct LocalDirectoryBackendTests {
         let scratch = ScratchDirectory()
         let backend = try LocalDirectoryBackend(path: scratch.path, create: true)
         await #expect {
-            try await backend.read(ObjectName(.index, "nope"))
+            try await backend.read(ObjectName.labelled(.index, "nope"))
         } throws: { error in
             if case StorageError.objectNotFound = error { return true }
             return false
         }
-        try await backend.write(ObjectName(.index, "short"), bytes: [1, 2, 3])
+        try await backend.write(ObjectName.labelled(.index, "short"), bytes: [1, 2, 3])
         await #expect {
-            try await backend.read(ObjectName(.index, "short"), offset: 1, length: 10)
+            try await backend.read(ObjectName.labelled(.index, "short"), offset: 1, length: 10)
         } throws: { error in
             if case StorageError.truncated = error { return true }
             return false

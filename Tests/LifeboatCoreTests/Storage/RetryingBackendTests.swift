@@ -22,7 +22,7 @@ final class AnswerLosingBackend: StorageBackend {
     func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
     func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(name, offset: offset, length: length) }
     func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-    func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+    func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await inner.listing(kind) }
     func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
 }
 
@@ -33,8 +33,8 @@ struct RetryingBackendTests {
         let scratch = ScratchDirectory()
         let local = try LocalDirectoryBackend(path: scratch.path, create: true)
         let backend = RetryingBackend(AnswerLosingBackend(local), attempts: 3, baseDelay: .milliseconds(1))
-        try await backend.write(ObjectName(.index, "a"), bytes: [1, 2, 3])
-        #expect(try await local.read(ObjectName(.index, "a")) == [1, 2, 3])
+        try await backend.write(ObjectName.labelled(.index, "a"), bytes: [1, 2, 3])
+        #expect(try await local.read(ObjectName.labelled(.index, "a")) == [1, 2, 3])
     }
 
     @Test("transient failures are retried a bounded number of times; other errors pass at once")
@@ -42,9 +42,9 @@ struct RetryingBackendTests {
         let scratch = ScratchDirectory()
         let faulty = FaultInjectingBackend(try LocalDirectoryBackend(path: scratch.path, create: true), failAtMutation: 1)
         let backend = RetryingBackend(faulty, attempts: 3, baseDelay: .milliseconds(1))
-        try await backend.write(ObjectName(.index, "b"), bytes: [1])
+        try await backend.write(ObjectName.labelled(.index, "b"), bytes: [1])
         #expect(faulty.mutations == 2)
-        await #expect(throws: StorageError.self) { try await backend.read(ObjectName(.index, "missing")) }
+        await #expect(throws: StorageError.self) { try await backend.read(ObjectName.labelled(.index, "missing")) }
     }
 }
 
@@ -66,7 +66,7 @@ struct PackCachingBackendTests {
             return try await inner.read(name, offset: offset, length: length)
         }
         func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-        func list(_ kind: ObjectKind) async throws -> [ObjectInfo] { try await inner.list(kind) }
+        func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await inner.listing(kind) }
         func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
     }
 
@@ -74,7 +74,7 @@ struct PackCachingBackendTests {
     func oneReadPerPack() async throws {
         let scratch = ScratchDirectory()
         let counting = CountingBackend(try LocalDirectoryBackend(path: scratch.path, create: true))
-        let name = ObjectName(.data, String(repeating: "ef", count: 32))
+        let name = try ObjectName(.data, String(repeating: "ef", count: 32))
         try await counting.write(name, bytes: Array(0..<200))
         let cached = PackCachingBackend(counting)
         for i in 0..<10 { #expect(try await cached.read(name, offset: i * 10, length: 10) == Array(UInt8(i * 10)..<UInt8(i * 10 + 10))) }

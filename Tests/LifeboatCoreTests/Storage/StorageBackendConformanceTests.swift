@@ -49,11 +49,13 @@ enum BackendKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             return BackendHarness(PackCachingBackend(try LocalDirectoryBackend(path: root, create: true)), scratch: scratch, localRoot: root)
         case .s3:
             let (backend, proxy) = try await s3()
-            return BackendHarness(backend, scratch: scratch, keepAlive: proxy)
+            return BackendHarness(backend, scratch: scratch, s3: backend, keepAlive: proxy)
         case .retryingS3:
-            return BackendHarness(RetryingBackend(try await s3().0), scratch: scratch)
+            let s3 = try await s3().0
+            return BackendHarness(RetryingBackend(s3), scratch: scratch, s3: s3)
         case .packCachingS3:
-            return BackendHarness(PackCachingBackend(try await s3().0), scratch: scratch)
+            let s3 = try await s3().0
+            return BackendHarness(PackCachingBackend(s3), scratch: scratch, s3: s3)
         }
     }
 }
@@ -64,13 +66,29 @@ struct BackendHarness {
     let scratch: ScratchDirectory
     /// The folder the objects are files in, for backends that keep them in one.
     let localRoot: String?
+    /// The bucket's backend underneath any wrapper, for keys put with the raw S3 API.
+    let s3: S3Backend?
     let keepAlive: AnyObject?
 
-    init(_ backend: any StorageBackend, scratch: ScratchDirectory, localRoot: String? = nil, keepAlive: AnyObject? = nil) {
+    init(_ backend: any StorageBackend, scratch: ScratchDirectory, localRoot: String? = nil, s3: S3Backend? = nil, keepAlive: AnyObject? = nil) {
         self.backend = backend
         self.scratch = scratch
         self.localRoot = localRoot
+        self.s3 = s3
         self.keepAlive = keepAlive
+    }
+
+    /// Puts bytes under a key relative to the location, bypassing every check of the
+    /// backend: as a hostile provider (or whoever filled a medium) would.
+    func plant(_ key: String, _ bytes: [UInt8] = [0x42]) async throws {
+        if let s3 {
+            let r = try await s3.send(.PUT, key: s3.configuration.prefix + "/" + key, headers: [("content-length", "\(bytes.count)")], body: bytes, what: "plant")
+            #expect(r.status == .ok, "planting \(key): HTTP \(r.status.code)")
+        } else if let localRoot {
+            let path = localRoot + "/" + key
+            try FileManager.default.createDirectory(atPath: String(path[..<path.lastIndex(of: "/")!]), withIntermediateDirectories: true)
+            try FileTree.write(path, bytes)
+        }
     }
 }
 
@@ -85,8 +103,8 @@ enum ConformanceNames {
         switch kind {
         case .config: return .config
         case .manifest: return .manifest
-        case .wal: return ObjectName(.wal, String(format: "%08X/%08X%016X", 1, 1, seed))
-        default: return ObjectName(kind, hex(seed))
+        case .wal: return try! ObjectName(.wal, String(format: "%08X/%08X%016X", 1, 1, seed))  // a valid name by its format
+        default: return try! ObjectName(kind, hex(seed))  // 64 lowercase hex digits
         }
     }
 }
@@ -116,6 +134,11 @@ func isTruncated(_ error: any Error) -> Bool {
 func isTransient(_ error: any Error) -> Bool {
     if case StorageError.transient = error { return true }
     return false
+}
+
+extension ObjectInfo {
+    /// What a listing must agree on; when the location last changed an object is its own.
+    var nameAndSize: String { "\(name.path) \(sizeBytes)" }
 }
 
 func isAlreadyExists(_ error: any Error) -> Bool {
@@ -181,6 +204,9 @@ struct StorageBackendConformanceTests {
     @Test("a writer's temporary files are not objects: never listed, and removed once stale", arguments: Self.kinds)
     func temporaries(kind: BackendKind) async throws { try await ConformanceChecks.temporaries(kind) }
 
+    @Test("keys that are no object name of their kind are rejected with their reason, never listed as objects", arguments: Self.kinds)
+    func hostileKeys(kind: BackendKind) async throws { try await ConformanceChecks.hostileKeys(kind) }
+
     @Test("the location is described without credentials", arguments: Self.kinds)
     func description(kind: BackendKind) async throws { try await ConformanceChecks.description(kind) }
 }
@@ -207,7 +233,7 @@ enum ConformanceChecks {
         try await h.backend.write(name, bytes: [])
         #expect(try await h.backend.read(name) == [])
         #expect(try await h.backend.size(of: name) == 0)
-        #expect(try await h.backend.list(.index) == [ObjectInfo(name: name, sizeBytes: 0)])
+        #expect(try await h.backend.list(.index).map(\.nameAndSize) == [ObjectInfo(name: name, sizeBytes: 0).nameAndSize])
     }
 
     static func emptyLocation(_ kind: BackendKind) async throws {
@@ -229,7 +255,7 @@ enum ConformanceChecks {
         }
         for k in ObjectKind.allCases {
             let (name, bytes) = try #require(written[k])
-            #expect(try await h.backend.list(k) == [ObjectInfo(name: name, sizeBytes: bytes.count)], "\(k)")
+            #expect(try await h.backend.list(k).map(\.nameAndSize) == [ObjectInfo(name: name, sizeBytes: bytes.count).nameAndSize], "\(k)")
             #expect(try await h.backend.read(name) == bytes, "\(k)")
             #expect(try await h.backend.size(of: name) == bytes.count, "\(k)")
         }
@@ -250,16 +276,16 @@ enum ConformanceChecks {
                 let seed = UInt64(1000 + i)
                 let name: ObjectName
                 if kind == .wal {
-                    name = ObjectName(.wal, String(format: "%08X/%08X%016X", 1 + i % 2, 1 + i % 2, seed))
+                    name = try ObjectName(.wal, String(format: "%08X/%08X%016X", 1 + i % 2, 1 + i % 2, seed))
                 } else {
-                    name = ObjectName(kind, ConformanceNames.hex(seed + (kind == .data ? 0 : 500)))
+                    name = try ObjectName(kind, ConformanceNames.hex(seed + (kind == .data ? 0 : 500)))
                 }
                 try await h.backend.write(name, bytes: [UInt8](repeating: 7, count: i))
                 expected[kind, default: []].append(ObjectInfo(name: name, sizeBytes: i))
             }
         }
         for (k, infos) in expected {
-            #expect(Set(try await h.backend.list(k)) == Set(infos), "\(k)")
+            #expect(Set(try await h.backend.list(k).map(\.nameAndSize)) == Set(infos.map(\.nameAndSize)), "\(k)")
         }
     }
 
@@ -352,7 +378,7 @@ enum ConformanceChecks {
         let name = ConformanceNames.one(of: .data, 402)
         try await h.backend.write(name, bytes: bytes)
         #expect(try await h.backend.size(of: name) == bytes.count)
-        #expect(try await h.backend.list(.data) == [ObjectInfo(name: name, sizeBytes: bytes.count)])
+        #expect(try await h.backend.list(.data).map(\.nameAndSize) == [ObjectInfo(name: name, sizeBytes: bytes.count).nameAndSize])
         let whole = try await h.backend.read(name)
         #expect(whole.count == bytes.count)
         #expect(whole == bytes)
@@ -413,6 +439,49 @@ enum ConformanceChecks {
         #expect(try await h.backend.removeStaleTemporaries(olderThan: Date() + 3600) == leftovers.count)
         for path in leftovers { #expect(!FileManager.default.fileExists(atPath: path)) }
         #expect(try await h.backend.read(data) == [1], "objects are not temporaries")
+    }
+
+    static func hostileKeys(_ kind: BackendKind) async throws {
+        let h = try await kind.make()
+        let hex = ConformanceNames.hex(600)
+        // One valid object per kind, which must stay listed beside the hostile keys.
+        var valid: [ObjectKind: ObjectName] = [:]
+        for k in [ObjectKind.data, .index, .snapshots, .keys, .locks, .wal] {
+            valid[k] = ConformanceNames.one(of: k, 601)
+            try await h.backend.write(valid[k]!, bytes: [1])
+        }
+        var planted: [ObjectKind: [String]] = [
+            .data: ["data/zz/\(hex)", "data/\(hex.prefix(2))/\(hex.uppercased())", "data/\(hex.prefix(2))/sub/\(hex)"],
+            .index: ["index/NOTHEX", "index/\(hex.uppercased())", "index/\u{1b}[31mred"],
+            .snapshots: ["snapshots/sub/\(hex)"],
+            .locks: ["locks/prune-lock"],
+            .wal: ["wal/00000001/000000020000000000000001", "wal/00000001/junk", "wal/0000000a/0000000A.history"],
+        ]
+        if kind.isS3 {
+            // Keys no file system can hold, which only object storage lists.
+            planted[.wal]! += ["wal/00000001/../../../../x", "wal/00000001/./000000010000000000000009"]
+            planted[.data]! += ["data/\(hex.prefix(2))/../../../x", "data/\(hex.prefix(2))//\(hex)"]
+            planted[.index]! += ["index/../config"]
+        }
+        for keys in planted.values {
+            for key in keys { try await h.plant(key) }
+        }
+        for (k, keys) in planted {
+            let listing = try await h.backend.listing(k)
+            #expect(listing.objects.map(\.name) == [valid[k]!], "\(k): \(listing.objects)")
+            let rejected = Set(listing.rejected.map(\.key))
+            // A local listing rejects a folder where a file belongs as the folder, before its contents.
+            for key in keys.map({ ObjectName.escaped($0.utf8) }) {
+                #expect(rejected.contains { key == $0 || key.hasPrefix($0 + "/") }, "\(k): \(key) not rejected: \(rejected)")
+            }
+            for r in listing.rejected {
+                #expect(!r.reason.isEmpty)
+                #expect(r.location == h.backend.locationDescription)
+                #expect(!r.description.contains("\u{1b}"), "a rejected key is printed escaped")
+            }
+            #expect(try await h.backend.list(k).map(\.name) == [valid[k]!])
+        }
+        #expect(try await h.backend.read(valid[.wal]!) == [1])
     }
 
     static func description(_ kind: BackendKind) async throws {

@@ -1,8 +1,33 @@
 import Foundation
 import LifeboatTestSupport
+import Synchronization
 import Testing
 
 @testable import LifeboatCore
+
+/// Notes the longest single read through it: how much of an object a reader held at once.
+final class ReadMeasuringBackend: StorageBackend {
+    let inner: any StorageBackend
+    private let longest = Mutex(0)
+    var longestRead: Int { longest.withLock { $0 } }
+
+    init(_ inner: any StorageBackend) { self.inner = inner }
+
+    var locationDescription: String { inner.locationDescription }
+    func write(_ name: ObjectName, bytes: [UInt8], overwrite: Bool) async throws { try await inner.write(name, bytes: bytes, overwrite: overwrite) }
+    func read(_ name: ObjectName) async throws -> [UInt8] {
+        let bytes = try await inner.read(name)
+        longest.withLock { $0 = max($0, bytes.count) }
+        return bytes
+    }
+    func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] {
+        longest.withLock { $0 = max($0, length) }
+        return try await inner.read(name, offset: offset, length: length)
+    }
+    func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
+    func listing(_ kind: ObjectKind) async throws -> ObjectListing { try await inner.listing(kind) }
+    func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
+}
 
 @Suite("Checker and ObjectVerifier")
 struct CheckerTests {
@@ -69,7 +94,7 @@ struct CheckerTests {
             if path.hasSuffix("/a.bin") { bigFileContent = node.content }
         }
         let damagedPack = try #require(index.location(of: bigFileContent[0])).pack
-        let packPath = scratch.path + "/repo/" + ObjectName(.data, damagedPack.hex).path
+        let packPath = scratch.path + "/repo/" + ObjectName(.data, damagedPack).path
         try flipByte(packPath, at: 100)
 
         let report = try await Checker(repository: repo).check(readData: true)
@@ -92,6 +117,35 @@ struct CheckerTests {
         } else {
             #expect(result.damagedFiles.contains { $0.contains("b.txt") })
         }
+    }
+
+    @Test("check --read-data reads a pack a window at a time, never whole, and still finds damage in its last blob")
+    func boundedPackReads() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        var rng = SeededBytes(seed: 32)
+        try FileTree.write(source + "/big.bin", rng.bytes(12 << 20))
+        let root = scratch.path + "/repo"
+        _ = try await TestRepository.backup(try await TestRepository.create(at: root), [source])
+        let measuring = ReadMeasuringBackend(try LocalDirectoryBackend(path: root))
+        let repo = try await Repository.open(backend: measuring, passphrase: TestRepository.passphrase)
+        var checker = Checker(repository: repo)
+        checker.packWindowBytes = 256 << 10
+        let largest = try #require(try await repo.backend.list(.data).max { $0.sizeBytes < $1.sizeBytes })
+        let (_, entries) = try Pack.readHeader(of: try await LocalDirectoryBackend(path: root).read(largest.name), keys: { try repo.dataKey($0) }, name: largest.name)
+        let largestBlob = try #require(entries.map(\.sealedBytes).max())
+        #expect(largest.sizeBytes > 4 * max(checker.packWindowBytes, largestBlob), "the test needs a pack of several windows")
+        let clean = try await checker.check(readData: true)
+        #expect(clean.isOK, "\(clean.errors)")
+        #expect(clean.bytesRead >= Int64(largest.sizeBytes))
+        // A window, or one blob when it is larger.
+        #expect(measuring.longestRead <= max(checker.packWindowBytes, largestBlob), "a read of \(measuring.longestRead) bytes of a \(largest.sizeBytes)-byte pack")
+
+        // The last blob byte before the header: only a check that reaches the end finds it.
+        let lastBlob = try #require(entries.last)
+        try flipByte(root + "/" + largest.name.path, at: lastBlob.offset + lastBlob.sealedBytes - 1)
+        let damaged = try await checker.check(readData: true)
+        #expect(damaged.errors.contains { $0.contains(largest.name.name) }, "\(damaged.errors)")
     }
 
     @Test("a missing pack is a structural error")
@@ -123,7 +177,7 @@ struct CheckerTests {
         var builder = PackBuilder(dataKey: key, nominalTargetBytes: 1 << 20)
         _ = builder.append(sealedBlob: [1, 2, 3], type: .data, id: BlobID(Digest256.random()), plainBytes: 3, isCompressed: false)
         let (bytes, id, _) = builder.finish()
-        try await repo.backend.write(ObjectName(.data, id.hex), bytes: bytes)
+        try await repo.backend.write(ObjectName(.data, id), bytes: bytes)
         let report = try await Checker(repository: repo).check(readData: false)
         #expect(report.isOK)
         #expect(report.warnings.contains { $0.contains(id.hex) })

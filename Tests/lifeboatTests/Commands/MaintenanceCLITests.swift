@@ -21,7 +21,7 @@ struct MaintenanceCLITests {
         #expect((dry["snapshots"] as? [[String: Any]])?.filter { $0["keep"] as? Bool == false }.count == 1)
         #expect((try LifeboatCLI.json(try cli.run(["snapshots", "--json"])) as? [Any])?.count == 2)
 
-        let out = try cli.run(["forget", "--keep-last", "1", "--prune", "--json"])
+        let out = try cli.run(["forget", "--keep-last", "1", "--prune", "--pack-grace", "0", "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         let result = try #require(try LifeboatCLI.json(out) as? [String: Any])
         let prune = try #require(result["prune"] as? [String: Any])

@@ -15,9 +15,21 @@ struct AirgapExportCommand: AsyncParsableCommand {
     func run() async throws {
         let report = try await AirgapTransfer(requester: .current).export(try await repository.open(), snapshots: snapshots, to: to, label: label)
         if output.json {
-            try JSONOutput.print(["snapshots": report.snapshots.count, "packs": report.packs, "objectsCopied": report.objectsCopied, "bytesCopied": Int(report.bytesCopied)])
+            try JSONOutput.print(
+                Output(
+                    snapshots: report.snapshots.count, packs: report.packs, objectsCopied: report.objectsCopied, bytesCopied: Int(report.bytesCopied),
+                    rejected: report.rejected))
         } else {
             print("exported \(report.snapshots.count) snapshots (\(report.packs) packs, \(ByteFormat.string(report.bytesCopied)) copied) to \(to); verify it offline with 'lifeboat airgap verify \(to)'")
         }
+        try RejectedKeysOutput.warn(report.rejected)
+    }
+
+    struct Output: Encodable {
+        let snapshots: Int
+        let packs: Int
+        let objectsCopied: Int
+        let bytesCopied: Int
+        let rejected: [RejectedObjectKey]
     }
 }
