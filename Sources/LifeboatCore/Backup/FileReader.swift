@@ -76,6 +76,25 @@ struct FileReader: Sendable {
         var fd = attempt(flags | O_NOATIME)
         // O_NOATIME is only for the file's owner (or root).
         if fd == -EPERM { fd = attempt(flags) }
+        if fd == -EWOULDBLOCK {
+            // A lease (Samba, an NFS server) makes a non-blocking open fail while it is broken;
+            // wait for it as a blocking open would, on the very file found: an O_PATH
+            // descriptor opens nothing, and reopening it through /proc cannot reach a FIFO
+            // that took the name meanwhile.
+            let handle = attempt(O_PATH | O_CLOEXEC | O_NOFOLLOW)
+            guard handle >= 0 else { throw FileSystemError("open", source.path, errno: -handle) }
+            defer { close(handle) }
+            let found = try FileStatus.fstat(handle, path: source.path)
+            guard found.type == .file else {
+                throw FileSystemError("read", source.path, reason: "was replaced by a \(found.type.rawValue) after it was listed; not backed up")
+            }
+            let reopen = { (flags: Int32) -> Int32 in
+                let fd = Glibc.open("/proc/self/fd/\(handle)", flags)
+                return fd >= 0 ? fd : -errno
+            }
+            fd = reopen(O_RDONLY | O_CLOEXEC | O_NOATIME)
+            if fd == -EPERM { fd = reopen(O_RDONLY | O_CLOEXEC) }
+        }
         guard fd >= 0 else { throw FileSystemError("open", source.path, errno: -fd) }
         return fd
     }
