@@ -67,6 +67,26 @@ struct RestorerTests {
         #expect(try FileStatus.lstat(RawPath(target + source + "/pipe")).type == .fifo)
     }
 
+    @Test("a restore over an earlier restore of the same snapshot reproduces it again, hardlinks included, and leaves no temporary file")
+    func restoreInPlaceTwice() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.path + "/source"
+        try makeFidelityTree(source)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let backup = try await TestRepository.backup(repo, [source])
+        let target = scratch.path + "/restore"
+        for _ in 0..<2 {
+            let result = try await Restorer(repository: repo).restore(backup.snapshot, options: RestoreOptions(target: target))
+            #expect(result.isComplete, "\(result.errors) \(result.damagedFiles)")
+        }
+        #expect(DirectoryComparison.differences(source, target + source) == [])
+        let a = try FileStatus.lstat(RawPath(target + source + "/original"))
+        let b = try FileStatus.lstat(RawPath(target + source + "/hardlink"))
+        #expect(a.inode == b.inode && a.linkCount == 2, "links: \(a.linkCount)")
+        let leftovers = FileManager.default.enumerator(atPath: target)?.compactMap { $0 as? String }.filter { $0.contains(".lifeboat-restore-") } ?? []
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
     // Only root may give a file to another user, in the source and in the restore: CI runs
     // as root; anyone else sees this test reported as skipped.
     @Test("a restore by root gives files and folders the owners they had", .enabled(if: FileTree.isRoot, "only root can give files to other users"))
