@@ -89,17 +89,25 @@ enum RestoreContentWriter {
         }
         let problem = RestoreMetadata.apply(fd: fd, path: path, node: job.node, options: options)
         if let temporary = job.temporaryName {
-            // Durable before it replaces anything: a crash must not trade the old file for an empty one.
-            if fsync(fd) != 0 {
-                let e = errno
-                discard()
-                return .failed("fsync: \(String(cString: strerror(e)))")
+            // Durable before it replaces anything: a crash must not trade the old file for an
+            // empty one. The fsync waits for the disk, so it runs on the blocking pool (one
+            // hop per replaced file, with the rename), not on a core of the cooperative pool.
+            let directory = job.directory
+            let name = job.name
+            let failure: String?
+            do {
+                failure = try await BlockingIOQueue.run { () -> String? in
+                    if fsync(fd) != 0 { return "fsync: \(String(cString: strerror(errno)))" }
+                    let r = DirectoryHandle.withName(temporary) { t in DirectoryHandle.withName(name) { renameat(directory.fd, t, directory.fd, $0) } }
+                    if r != 0 { return "cannot replace what the target holds there: \(String(cString: strerror(errno)))" }
+                    return nil
+                }
+            } catch {
+                failure = "\(error)"
             }
-            let r = DirectoryHandle.withName(temporary) { t in DirectoryHandle.withName(job.name) { renameat(job.directory.fd, t, job.directory.fd, $0) } }
-            if r != 0 {
-                let e = errno
+            if let failure {
                 discard()
-                return .failed("cannot replace what the target holds there: \(String(cString: strerror(e)))")
+                return .failed(failure)
             }
         }
         close(fd)

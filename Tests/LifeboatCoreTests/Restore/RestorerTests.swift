@@ -167,7 +167,7 @@ struct RestorerTests {
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/target/escaped"))
     }
 
-    @Test("a restore into a target where a directory is swapped for a symlink to outside writes nothing outside", .timeLimit(.minutes(1)))
+    @Test("a restore into a target where a directory is swapped for a symlink to outside writes nothing outside", .timeLimit(.minutes(3)))
     func directorySwappedDuringRestore() async throws {
         let scratch = ScratchDirectory()
         let source = try scratch.sub("source")
