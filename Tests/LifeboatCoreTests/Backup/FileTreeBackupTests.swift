@@ -252,7 +252,7 @@ struct FileTreeBackupSwapTests {
         #expect(node.mode == 0o644 && node.inode == now.inode && node.sizeBytes == UInt64(content.count), "mode \(String(node.mode, radix: 8)), inode \(node.inode) vs \(now.inode)")
     }
 
-    @Test("a directory swapped for a symlink after the walk looked at it is not followed", .timeLimit(.minutes(1)))
+    @Test("a directory swapped for a symlink after the walk looked at it is not followed", .timeLimit(.minutes(3)))
     func directorySwappedForSymlink() async throws {
         let scratch = ScratchDirectory()
         let source = try scratch.sub("source")
@@ -275,7 +275,7 @@ struct FileTreeBackupSwapTests {
         #expect(!paths.contains { $0.hasSuffix("/secret") }, "\(paths)")
     }
 
-    @Test("a FIFO or a symlink that took a file's name after the walk looked is skipped with a warning, never read", .timeLimit(.minutes(1)))
+    @Test("a FIFO or a symlink that took a file's name after the walk looked is skipped with a warning, never read", .timeLimit(.minutes(3)))
     func fileSwappedForFifoOrSymlink() async throws {
         let scratch = ScratchDirectory()
         let source = try scratch.sub("source")
