@@ -29,6 +29,9 @@ public struct BackupOptions: Sendable {
     public var scratchDirectory: String = NSTemporaryDirectory()
     /// PostgreSQL: how long to wait for the WAL a backup needs to reach this repository's archive.
     public var archiveTimeout: Duration = .seconds(300)
+    /// Tests only: called with each entry's path after the walk looked at it and before it
+    /// is opened (a directory listed, a file read), to change the tree at that moment.
+    var afterLook: (@Sendable (RawPath) -> Void)?
 
     /// Options for a backup of `paths`; `type` nil lets the backup choose.
     public init(paths: [String], type: BackupType? = nil, host: String, username: String) {

@@ -37,18 +37,85 @@ struct FileReader: Sendable {
         var status: FileStatus
         /// Set when the file's size or times changed while it was read.
         var changedWhileRead: Bool
+        /// Set when the name led to another file than the walk's `lstat` saw (replaced in
+        /// between): `status` and `xattrs` are then those of the file read.
+        var isReplacement = false
+        var xattrs: [ExtendedAttribute] = []
     }
 
-    func read(_ path: RawPath, expected: FileStatus) async throws -> Outcome {
-        var fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOATIME | O_NOFOLLOW) }
-        if fd < 0 && errno == EPERM {
-            // O_NOATIME is only for the file's owner (or root).
-            fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+    /// Where a file to read is.
+    enum Source: Sendable {
+        /// The entry `name` of an open directory of the walk (`path` for messages).
+        case entry(DirectoryHandle, name: [UInt8], path: RawPath)
+        /// A file Lifeboat made itself (a database's checked copy standing in for a live file).
+        case ownFile(RawPath)
+
+        var path: RawPath {
+            switch self {
+            case .entry(_, _, let path): path
+            case .ownFile(let path): path
+            }
         }
-        guard fd >= 0 else { throw FileSystemError("open", path, errno: errno) }
+    }
+
+    /// Opens the file without following a symlink and without blocking on a FIFO (either
+    /// may have taken the name since the walk looked); only a regular file is read.
+    private static func open(_ source: Source) throws -> Int32 {
+        // O_NONBLOCK: a FIFO swapped in opens at once (and is refused below); regular files ignore it.
+        let flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
+        func attempt(_ flags: Int32) -> Int32 {
+            switch source {
+            case .entry(let dir, let name, _): dir.openEntry(name, flags: flags)
+            case .ownFile(let path):
+                path.withCString { p in
+                    let fd = Glibc.open(p, flags)
+                    return fd >= 0 ? fd : -errno
+                }
+            }
+        }
+        var fd = attempt(flags | O_NOATIME)
+        // O_NOATIME is only for the file's owner (or root).
+        if fd == -EPERM { fd = attempt(flags) }
+        if fd == -EWOULDBLOCK {
+            // A lease (Samba, an NFS server) makes a non-blocking open fail while it is broken;
+            // wait for it as a blocking open would, on the very file found: an O_PATH
+            // descriptor opens nothing, and reopening it through /proc cannot reach a FIFO
+            // that took the name meanwhile.
+            let handle = attempt(O_PATH | O_CLOEXEC | O_NOFOLLOW)
+            guard handle >= 0 else { throw FileSystemError("open", source.path, errno: -handle) }
+            defer { close(handle) }
+            let found = try FileStatus.fstat(handle, path: source.path)
+            guard found.type == .file else {
+                throw FileSystemError("read", source.path, reason: "was replaced by a \(found.type.rawValue) after it was listed; not backed up")
+            }
+            let reopen = { (flags: Int32) -> Int32 in
+                let fd = Glibc.open("/proc/self/fd/\(handle)", flags)
+                return fd >= 0 ? fd : -errno
+            }
+            fd = reopen(O_RDONLY | O_CLOEXEC | O_NOATIME)
+            if fd == -EPERM { fd = reopen(O_RDONLY | O_CLOEXEC) }
+        }
+        guard fd >= 0 else { throw FileSystemError("open", source.path, errno: -fd) }
+        return fd
+    }
+
+    /// Reads `source`, which the walk found as `expected`.
+    /// - Throws: ``FileSystemError`` when it cannot be opened or read, or is no longer a regular file.
+    func read(_ source: Source, expected: FileStatus) async throws -> Outcome {
+        let path = source.path
+        let fd = try Self.open(source)
         defer { close(fd) }
         let before = try FileStatus.fstat(fd, path: path)
-        guard before.type == .file else { throw FileSystemError("open", path, errno: EISDIR) }
+        guard before.type == .file else {
+            throw FileSystemError("read", path, reason: "was replaced by a \(before.type.rawValue) after it was listed; not backed up")
+        }
+        // Whatever has the name now is what is read: never its content under the walk's metadata.
+        var isReplacement = false
+        var xattrs: [ExtendedAttribute] = []
+        if case .entry = source, before.device != expected.device || before.inode != expected.inode {
+            isReplacement = true
+            xattrs = (try? Directory.extendedAttributes(fd: fd, shownAs: path)) ?? []  // unreadable: recorded without, as for a vanished attribute
+        }
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
 
         let maxChunk = fileChunker.maxChunkBytes
@@ -131,6 +198,8 @@ struct FileReader: Sendable {
         }
         let content = slots.map { $0! }
         let after = try FileStatus.fstat(fd, path: path)
-        return Outcome(content: content, bytesRead: bytesRead, status: after, changedWhileRead: after.differsInContent(from: before) || UInt64(bytesRead) != after.sizeBytes)
+        return Outcome(
+            content: content, bytesRead: bytesRead, status: after,
+            changedWhileRead: after.differsInContent(from: before) || UInt64(bytesRead) != after.sizeBytes, isReplacement: isReplacement, xattrs: xattrs)
     }
 }

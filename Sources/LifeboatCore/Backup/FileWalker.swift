@@ -7,7 +7,11 @@ import Glibc
 /// Walks the paths of a ``FileSelection`` and stores them: file content through file
 /// workers and the ``BlobWriter``, then one tree blob per directory.
 ///
-/// The walk runs on the calling task, depth first, in name order. Each regular file that
+/// The walk runs on the calling task, depth first, in name order, relative to open
+/// directories (``DirectoryHandle``): an entry is looked at, opened and read through its
+/// directory's descriptor and never by a path looked up again, so a component swapped for
+/// a symlink meanwhile is not followed; a file read is `fstat`-ed and, if another file
+/// took its name since the walk looked, recorded with that file's metadata. Each regular file that
 /// must be read becomes a child task (at most `fileWorkers` at once); its chunks are
 /// hashed, compressed, sealed and packed by that task. A directory's tree blob is written
 /// as soon as its last entry is known, so only the directories on the current path and
@@ -73,11 +77,14 @@ struct FileWalker {
 
     /// What the walk still has to visit.
     enum Item {
-        /// A path given to back up, or a directory inside one.
-        case real(path: RawPath, old: Node?, parent: PendingDirectory, slot: Int)
+        /// A path given to back up, or an entry inside one: `name` in `dir` (`path` for
+        /// messages and exclusions).
+        case real(dir: DirectoryHandle, name: [UInt8], path: RawPath, old: Node?, parent: PendingDirectory, slot: Int)
         /// A directory above a backed-up path: only the named children are included.
-        /// The root (no parent) carries the parent snapshot's root tree in `oldRoot`.
-        case virtual(path: RawPath, children: [[UInt8]: VirtualEntry], old: Node?, oldRoot: Tree?, parent: PendingDirectory?, slot: Int)
+        /// The root (no parent, no container) carries the parent snapshot's root tree in `oldRoot`.
+        case virtual(
+            container: DirectoryHandle?, path: RawPath, children: [[UInt8]: VirtualEntry], old: Node?, oldRoot: Tree?, parent: PendingDirectory?,
+            slot: Int)
     }
 
     final class VirtualEntry {
@@ -87,7 +94,7 @@ struct FileWalker {
 
     struct FileJob: Sendable {
         let number: Int
-        let path: RawPath
+        let source: FileReader.Source
         let status: FileStatus
     }
 
@@ -101,7 +108,8 @@ struct FileWalker {
         let old: Node?
         let directory: PendingDirectory
         let slot: Int
-        let path: RawPath
+        let source: FileReader.Source
+        var path: RawPath { source.path }
         var attempts: Int
         /// Content read from a stand-in; the node keeps the original file's times.
         var isSubstitute = false
@@ -122,7 +130,7 @@ struct FileWalker {
         }
         var rootTree: BlobID?
         try await withThrowingTaskGroup(of: FileJobResult.self) { group in
-            var stack: [Item] = [.virtual(path: RawPath("/"), children: top.children, old: nil, oldRoot: parentRoot, parent: nil, slot: 0)]
+            var stack: [Item] = [.virtual(container: nil, path: RawPath("/"), children: top.children, old: nil, oldRoot: parentRoot, parent: nil, slot: 0)]
             var waiting: [Int: WaitingFile] = [:]
             var nextJob = 0
             var running = 0
@@ -131,17 +139,24 @@ struct FileWalker {
                 while running < options.fileWorkers, let item = stack.popLast() {
                     try Task.checkCancellation()
                     switch item {
-                    case .virtual(let path, let children, let old, let oldRoot, let parent, let slot):
+                    case .virtual(let container, let path, let children, let old, let oldRoot, let parent, let slot):
                         let oldTree = parent == nil ? oldRoot : try await loadOld(old)
                         var node: Node?
-                        if parent != nil {
+                        let handle: DirectoryHandle
+                        if let container, let parent {
                             do {
-                                node = try makeNode(path: path, status: try FileStatus.lstat(path))
+                                // The folders above a backed-up path are the operator's choice: a symlink
+                                // among them is followed, and the folder it leads to is recorded (a symlink
+                                // node would restore without what lies below it).
+                                handle = try container.openDirectory(path.lastComponent, followingLinks: true)
+                                node = try makeNode(path: path, status: try handle.status(), parent: container, opened: handle)
                             } catch {
                                 warn("cannot back up: \(error)")
-                                try await complete(parent!, slot: slot, with: nil, root: &rootTree)
+                                try await complete(parent, slot: slot, with: nil, root: &rootTree)
                                 continue
                             }
+                        } else {
+                            handle = try DirectoryHandle.open(path)
                         }
                         let names = children.keys.sorted { $0.lexicographicallyPrecedes($1) }
                         let dir = PendingDirectory(node: node, count: names.count, parent: parent, slot: slot)
@@ -149,16 +164,18 @@ struct FileWalker {
                             let childPath = path.appending(name)
                             let childOld = oldTree?.node(named: name)
                             if children[name]!.isTarget {
-                                stack.append(.real(path: childPath, old: childOld, parent: dir, slot: i))
+                                stack.append(.real(dir: handle, name: name, path: childPath, old: childOld, parent: dir, slot: i))
                             } else {
-                                stack.append(.virtual(path: childPath, children: children[name]!.children, old: childOld, oldRoot: nil, parent: dir, slot: i))
+                                stack.append(
+                                    .virtual(
+                                        container: handle, path: childPath, children: children[name]!.children, old: childOld, oldRoot: nil, parent: dir, slot: i))
                             }
                         }
                         if names.isEmpty { try await finish(dir, root: &rootTree) }
-                    case .real(let path, let old, let parent, let slot):
-                        let status: FileStatus
+                    case .real(let container, let name, let path, let old, let parent, let slot):
+                        var status: FileStatus
                         do {
-                            status = try FileStatus.lstat(path)
+                            status = try container.status(of: name)
                         } catch let error as FileSystemError where error.errno == ENOENT && selection.isLiveDatabaseDirectory {
                             try await complete(parent, slot: slot, with: nil, root: &rootTree)
                             continue
@@ -171,9 +188,30 @@ struct FileWalker {
                             try await complete(parent, slot: slot, with: nil, root: &rootTree)
                             continue
                         }
+                        options.afterLook?(path)
+                        // A directory is opened first and recorded as opened: what is listed is
+                        // what the node describes, even if the name changed hands meanwhile.
+                        var opened: DirectoryHandle?
+                        if status.type == .directory {
+                            do {
+                                let sub = try container.openDirectory(name)
+                                status = try sub.status()
+                                opened = sub
+                            } catch let error as FileSystemError where error.errno == ENOENT && selection.isLiveDatabaseDirectory {
+                                try await complete(parent, slot: slot, with: nil, root: &rootTree)
+                                continue
+                            } catch let error as FileSystemError where error.errno == ELOOP || error.errno == ENOTDIR || error.errno == ENOENT {
+                                warn("\(path) was replaced or removed after it was listed; not backed up")
+                                try await complete(parent, slot: slot, with: nil, root: &rootTree)
+                                continue
+                            } catch {
+                                // Unreadable (EACCES): recorded from lstat, without its entries, as before.
+                                warn("cannot back up: \(error)")
+                            }
+                        }
                         let node: Node
                         do {
-                            node = try makeNode(path: path, status: status)
+                            node = try makeNode(path: path, status: status, parent: container, opened: opened)
                         } catch {
                             warn("cannot back up: \(error)")
                             try await complete(parent, slot: slot, with: nil, root: &rootTree)
@@ -181,20 +219,22 @@ struct FileWalker {
                         }
                         switch status.type {
                         case .directory:
-                            let names: [[UInt8]]
-                            do {
-                                names = try Directory.entries(of: path)
-                            } catch let error as FileSystemError where error.errno == ENOENT && selection.isLiveDatabaseDirectory {
-                                names = []
-                            } catch {
-                                warn("cannot back up: \(error)")
-                                names = []
+                            var names: [[UInt8]] = []
+                            if let opened {
+                                do {
+                                    names = try opened.entries()
+                                } catch let error as FileSystemError where error.errno == ENOENT && selection.isLiveDatabaseDirectory {
+                                    names = []
+                                } catch {
+                                    warn("cannot back up: \(error)")
+                                    names = []
+                                }
                             }
                             statistics.directories += 1
                             let oldTree = old?.type == .directory ? try await loadOld(old) : nil
                             let dir = PendingDirectory(node: node, count: names.count, parent: parent, slot: slot)
                             for (i, name) in names.enumerated().reversed() {
-                                stack.append(.real(path: path.appending(name), old: oldTree?.node(named: name), parent: dir, slot: i))
+                                stack.append(.real(dir: opened!, name: name, path: path.appending(name), old: oldTree?.node(named: name), parent: dir, slot: i))
                             }
                             if names.isEmpty { try await finish(dir, root: &rootTree) }
                         case .file:
@@ -220,8 +260,9 @@ struct FileWalker {
                                 fileDone(path, bytesRead: 0)
                                 try await complete(parent, slot: slot, with: n, root: &rootTree)
                             } else {
-                                let job = FileJob(number: nextJob, path: substitute ?? path, status: status)
-                                waiting[nextJob] = WaitingFile(node: node, old: old, directory: parent, slot: slot, path: substitute ?? path, attempts: 1, isSubstitute: substitute != nil)
+                                let source = substitute.map(FileReader.Source.ownFile) ?? .entry(container, name: name, path: path)
+                                let job = FileJob(number: nextJob, source: source, status: status)
+                                waiting[nextJob] = WaitingFile(node: node, old: old, directory: parent, slot: slot, source: source, attempts: 1, isSubstitute: substitute != nil)
                                 nextJob += 1
                                 running += 1
                                 let reader = self.reader
@@ -246,7 +287,7 @@ struct FileWalker {
                     statistics.bytesRead += outcome.bytesRead
                     if outcome.changedWhileRead && file.attempts <= options.changedFileRetries && !selection.isLiveDatabaseDirectory {
                         file.attempts += 1
-                        let job = FileJob(number: done.number, path: file.path, status: outcome.status)
+                        let job = FileJob(number: done.number, source: file.source, status: outcome.status)
                         waiting[done.number] = file
                         running += 1
                         let reader = self.reader
@@ -260,8 +301,14 @@ struct FileWalker {
                     n.content = outcome.content
                     n.sizeBytes = UInt64(outcome.bytesRead)
                     if !file.isSubstitute {
-                        n.mtime = outcome.status.mtime
-                        n.ctime = outcome.status.ctime
+                        if outcome.isReplacement {
+                            // Another file took the name after the walk looked: record the file read.
+                            let s = outcome.status
+                            (n.mode, n.uid, n.gid, n.inode, n.device, n.linkCount) = (s.mode, s.uid, s.gid, s.inode, s.device, s.linkCount)
+                            n.xattrs = outcome.xattrs
+                        }
+                        n.mtime = recordable(outcome.status.mtime, "mtime", of: file.path, alreadyStoredAs: file.node.mtime)
+                        n.ctime = recordable(outcome.status.ctime, "ctime", of: file.path, alreadyStoredAs: file.node.ctime)
                     }
                     if let old = file.old, old.type == .file {
                         if old.content == n.content { statistics.filesUnmodified += 1 } else { statistics.filesChanged += 1 }
@@ -284,7 +331,7 @@ struct FileWalker {
     /// (the repository failing, cancellation) is the backup's and ends it.
     private static func runJob(_ job: FileJob, reader: FileReader) async throws -> FileJobResult {
         do {
-            return FileJobResult(number: job.number, outcome: .success(try await reader.read(job.path, expected: job.status)))
+            return FileJobResult(number: job.number, outcome: .success(try await reader.read(job.source, expected: job.status)))
         } catch let e as FileSystemError {
             return FileJobResult(number: job.number, outcome: .failure(e))
         }
@@ -318,24 +365,45 @@ struct FileWalker {
 
     // MARK: - Entries
 
-    private mutating func makeNode(path: RawPath, status: FileStatus) throws -> Node {
+    /// The node of the entry `path` in `parent`; `opened` is the entry itself when it is a
+    /// directory the walk opened (its attributes are read through it).
+    private mutating func makeNode(path: RawPath, status: FileStatus, parent: DirectoryHandle, opened: DirectoryHandle?) throws -> Node {
+        let name = path.lastComponent
         var node = Node(
-            nameBytes: path.lastComponent, type: status.type, mode: status.mode, uid: status.uid, gid: status.gid,
-            mtime: status.mtime, ctime: status.ctime, sizeBytes: status.type == .file ? status.sizeBytes : 0, inode: status.inode,
-            device: status.device, linkCount: status.linkCount)
+            nameBytes: name, type: status.type, mode: status.mode, uid: status.uid, gid: status.gid,
+            mtime: recordable(status.mtime, "mtime", of: path), ctime: recordable(status.ctime, "ctime", of: path),
+            sizeBytes: status.type == .file ? status.sizeBytes : 0, inode: status.inode, device: status.device, linkCount: status.linkCount)
         switch status.type {
-        case .symlink: node.linkTarget = try Directory.linkTarget(of: path)
+        case .symlink: node.linkTarget = try parent.linkTarget(of: name)
         case .characterDevice, .blockDevice: node.deviceNumber = status.deviceNumber
         default: break
         }
         if status.type != .symlink {
             do {
-                node.xattrs = try Directory.extendedAttributes(of: path)
+                if let opened {
+                    node.xattrs = try Directory.extendedAttributes(fd: opened.fd, shownAs: path)
+                } else {
+                    node.xattrs = try parent.extendedAttributes(of: name)
+                }
             } catch {
                 warn("cannot read the extended attributes of \(path): \(error)")
             }
         }
         return node
+    }
+
+    /// `time` if a tree can hold it, else the nearest time it can, with a warning (a tree
+    /// records nanoseconds in an `i64`: 1677 to 2262); `alreadyStoredAs` is what the
+    /// walk stored before reading the file, so that one file is warned about once.
+    private mutating func recordable(_ time: FileTime, _ which: String, of path: RawPath, alreadyStoredAs stored: FileTime? = nil) -> FileTime {
+        guard !time.isRecordable else { return time }
+        let clamped = time.clampedToRecordable
+        if clamped != stored {
+            warn(
+                "\(path): its \(which) (\(time.seconds) s and \(time.nanoseconds) ns after 1970) lies outside what a snapshot records "
+                    + "(1677-09-21 to 2262-04-11); stored as the nearest time it holds")
+        }
+        return clamped
     }
 
     /// The parent's content for an unchanged file, when INCREMENTAL may reuse it.

@@ -33,26 +33,45 @@ public enum Directory {
 
     /// The `user.*` (and, as root, `trusted.*` and `security.*`) attributes of a path, not following links.
     public static func extendedAttributes(of path: RawPath) throws -> [ExtendedAttribute] {
-        let size = path.withCString { llistxattr($0, nil, 0) }
+        try extendedAttributes(of: path, shownAs: path)
+    }
+
+    /// The same, reached through `path` (a `/proc/self/fd` path) and named `shown` in errors.
+    static func extendedAttributes(of path: RawPath, shownAs shown: RawPath) throws -> [ExtendedAttribute] {
+        try path.withCString { p in
+            try readAttributes(
+                shownAs: shown, list: { llistxattr(p, $0, $1) }, get: { lgetxattr(p, $0, $1, $2) })
+        }
+    }
+
+    /// The same through an open descriptor (a directory or a file being read).
+    static func extendedAttributes(fd: Int32, shownAs shown: RawPath) throws -> [ExtendedAttribute] {
+        try readAttributes(shownAs: shown, list: { flistxattr(fd, $0, $1) }, get: { fgetxattr(fd, $0, $1, $2) })
+    }
+
+    private static func readAttributes(
+        shownAs path: RawPath, list: (UnsafeMutablePointer<CChar>?, Int) -> Int, get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
+    ) throws -> [ExtendedAttribute] {
+        let size = list(nil, 0)
         if size < 0 {
             if errno == ENOTSUP || errno == ENOSYS { return [] }
             throw FileSystemError("llistxattr", path, errno: errno)
         }
         if size == 0 { return [] }
-        var list = [UInt8](repeating: 0, count: size)
-        let n = path.withCString { p in list.withUnsafeMutableBufferPointer { llistxattr(p, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), size) } }
+        var names = [UInt8](repeating: 0, count: size)
+        let n = names.withUnsafeMutableBufferPointer { list(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), size) }
         guard n >= 0 else { throw FileSystemError("llistxattr", path, errno: errno) }
         var out: [ExtendedAttribute] = []
-        for raw in list[0..<n].split(separator: 0) {
+        for raw in names[0..<min(n, size)].split(separator: 0) {
             let name = String(decoding: raw, as: UTF8.self)
             // system.* holds ACLs and the like, which are rebuilt from the mode on restore.
             guard !name.hasPrefix("system.") else { continue }
-            let vsize = path.withCString { p in name.withCString { lgetxattr(p, $0, nil, 0) } }
+            let vsize = name.withCString { get($0, nil, 0) }
             guard vsize >= 0 else { continue }  // removed meanwhile: nothing to record
             var value = [UInt8](repeating: 0, count: vsize)
-            let got = path.withCString { p in name.withCString { nm in value.withUnsafeMutableBytes { lgetxattr(p, nm, $0.baseAddress, vsize) } } }
-            guard got >= 0 else { continue }  // removed meanwhile: nothing to record
-            out.append(ExtendedAttribute(name: name, value: Data(value[0..<got])))
+            let got = name.withCString { nm in value.withUnsafeMutableBytes { get(nm, $0.baseAddress, vsize) } }
+            guard got >= 0 else { continue }  // removed (or grown) meanwhile: nothing to record
+            out.append(ExtendedAttribute(name: name, value: Data(value[0..<min(got, vsize)])))
         }
         return out.sorted { $0.name < $1.name }
     }

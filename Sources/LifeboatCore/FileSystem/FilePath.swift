@@ -35,6 +35,8 @@ public struct RawPath: Hashable, Sendable, CustomStringConvertible {
 
 /// Not exported by Glibc's module without _GNU_SOURCE; the value is the same on every Linux architecture we build for.
 let O_NOATIME: Int32 = 0o1000000
+/// Not exported by Glibc's module without _GNU_SOURCE; the same on x86_64 and aarch64.
+let O_PATH: Int32 = 0o10000000
 /// Not exported by Glibc's module without _GNU_SOURCE (x86_64 and aarch64 differ; this is x86_64's).
 #if arch(x86_64)
 let O_DIRECT: Int32 = 0o40000

@@ -38,7 +38,8 @@ public struct FileStatus: Sendable, Equatable {
         device = UInt64(st.st_dev)
         linkCount = UInt64(st.st_nlink)
         deviceNumber = UInt64(st.st_rdev)
-        allocatedBytes = UInt64(max(0, st.st_blocks)) * 512
+        // Saturated: a filesystem reporting nonsense must not trap the walk.
+        allocatedBytes = min(UInt64(max(0, st.st_blocks)), UInt64.max / 512) * 512
     }
 
     public static func lstat(_ path: RawPath) throws -> FileStatus {

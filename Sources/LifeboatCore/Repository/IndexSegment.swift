@@ -50,7 +50,7 @@ public struct IndexSegment: Sendable {
         for _ in 0..<packCount {
             let id = PackID(try r.digest())
             let key = DataKeyID(try r.digest())
-            let size = Int(try r.u64())
+            guard let size = Int(exactly: try r.u64()) else { throw CryptoError.malformed(what: what, reason: "pack size out of range") }
             let n = Int(try r.u32())
             guard n <= r.remaining / 46 else { throw CryptoError.malformed(what: what, reason: "blob count \(n) too large") }
             var blobs: [Pack.Entry] = []

@@ -137,10 +137,39 @@ extension NodeType {
 }
 
 extension FileTime {
-    var totalNanoseconds: Int64 { seconds &* 1_000_000_000 &+ nanoseconds }
+    /// The earliest and latest times a tree holds: nanoseconds since the epoch in an
+    /// `i64`, 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z.
+    static let earliestRecordable = FileTime(totalNanoseconds: .min)
+    static let latestRecordable = FileTime(totalNanoseconds: .max)
 
+    /// Whether the tree encoding holds this time exactly.
+    var isRecordable: Bool { self >= Self.earliestRecordable && self <= Self.latestRecordable && (0..<1_000_000_000).contains(nanoseconds) }
+
+    /// The nearest time the tree encoding holds: a backup stores this (with a warning)
+    /// for a file dated outside the encoding's range instead of a wrapped value.
+    var clampedToRecordable: FileTime {
+        let inSecond = FileTime(seconds: seconds, nanoseconds: min(max(nanoseconds, 0), 999_999_999))
+        return min(max(inSecond, Self.earliestRecordable), Self.latestRecordable)
+    }
+
+    /// Saturates instead of wrapping: a time outside the range encodes as its nearest end.
+    var totalNanoseconds: Int64 {
+        let clamped = clampedToRecordable
+        // In range, seconds * 1e9 + nanoseconds fits; only the earliest second's product
+        // does not fit on its own, so add the nanoseconds before the last second.
+        let (product, overflow) = clamped.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if !overflow { return product.addingReportingOverflow(clamped.nanoseconds).overflow ? .max : product + clamped.nanoseconds }
+        return (clamped.seconds + 1) * 1_000_000_000 + (clamped.nanoseconds - 1_000_000_000)
+    }
+
+    /// Total over every `Int64`: floor division without the `total - 999_999_999` that
+    /// overflowed on the earliest values (a file dated past 2262 wrapped to `Int64.min`).
     init(totalNanoseconds total: Int64) {
-        let s = total >= 0 ? total / 1_000_000_000 : (total - 999_999_999) / 1_000_000_000
-        self.init(seconds: s, nanoseconds: total - s * 1_000_000_000)
+        let (q, r) = total.quotientAndRemainder(dividingBy: 1_000_000_000)
+        if r < 0 {
+            self.init(seconds: q - 1, nanoseconds: r + 1_000_000_000)
+        } else {
+            self.init(seconds: q, nanoseconds: r)
+        }
     }
 }

@@ -97,15 +97,13 @@ public struct FileTime: Codable, Sendable, Hashable, Comparable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let total = try decoder.singleValueContainer().decode(Int64.self)
-        seconds = total >= 0 ? total / 1_000_000_000 : (total - 999_999_999) / 1_000_000_000
-        nanoseconds = total - seconds * 1_000_000_000
+        self.init(totalNanoseconds: try decoder.singleValueContainer().decode(Int64.self))
     }
 
-    /// Nanoseconds since the epoch, one integer.
+    /// Nanoseconds since the epoch, one integer (saturated at the ends of `Int64`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
-        try c.encode(seconds &* 1_000_000_000 &+ nanoseconds)
+        try c.encode(totalNanoseconds)
     }
 
     public var date: Date { Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1e9) }

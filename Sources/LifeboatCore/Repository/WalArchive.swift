@@ -118,7 +118,8 @@ public struct WalArchive: Sendable {
             let inner = String(decoding: try r.raw(nameBytes), as: UTF8.self)
             guard inner == file.name else { throw RepositoryError.damaged(name, reason: "it holds \(inner), not \(file.name)") }
             let pushed = Date(timeIntervalSince1970: Double(try r.u64()) / 1000)
-            let length = Int(try r.u64())
+            // Beyond what remains is refused by raw(_:) below; beyond Int must not trap first.
+            let length = Int(exactly: try r.u64()) ?? Int.max
             let digest = try r.digest()
             let bytes = Array(try r.raw(length))
             guard Digest256.sha256(bytes) == digest else { throw RepositoryError.damaged(name, reason: "its SHA-256 does not match") }

@@ -9,15 +9,25 @@ import Glibc
 /// Every blob is authenticated before a byte of it is written; a file whose blob is
 /// damaged or missing, or whose bytes read back differently (`verify`), is removed, never
 /// left with wrong bytes. Sparse restores write only the non-zero 4 KiB blocks. The
-/// metadata is set last, through the open descriptor.
+/// metadata is set last, through the open descriptor. A file written under a temporary
+/// name (an entry may exist under its own) is synced and renamed over it only then, so
+/// that what it replaces stays as it was if it cannot be restored, even across a crash.
 enum RestoreContentWriter {
     /// One file to fill, opened by the walk.
     struct Job: Sendable {
-        let path: RawPath
+        /// The directory the file goes in, and its name there.
+        let directory: DirectoryHandle
+        let name: [UInt8]
+        /// Where the walk created it when not under `name`: renamed over `name` when complete.
+        let temporaryName: [UInt8]?
+        /// `name`'s place below the target (for hardlinks to it).
+        let components: [[UInt8]]
         let snapshotPath: String
         let node: Node
-        /// Opened for writing by the walk; the job closes it.
+        /// Opened for reading and writing by the walk; the job closes it.
         let fd: Int32
+
+        var path: RawPath { directory.path.appending(name) }
     }
 
     /// What became of one file.
@@ -34,6 +44,13 @@ enum RestoreContentWriter {
     static func write(_ job: Job, repository: Repository, index: MasterIndex, options: RestoreOptions) async -> Outcome {
         let path = job.path
         let fd = job.fd
+        let madeAs = job.temporaryName ?? job.name
+        // Never leave a file with wrong or missing bytes where the right one should be; the
+        // name removed is the one this restore created (O_EXCL), in the directory it holds open.
+        func discard() {
+            close(fd)
+            DirectoryHandle.withName(madeAs) { _ = unlinkat(job.directory.fd, $0, 0) }
+        }
         var offset = 0
         var failure: Outcome?
         for id in job.node.content {
@@ -59,21 +76,40 @@ enum RestoreContentWriter {
             failure = .failed("truncate: \(String(cString: strerror(errno)))")
         }
         if let failure {
-            close(fd)
-            // Never leave a file with wrong or missing bytes where the right one should be.
-            path.withCString { _ = unlink($0) }
+            discard()
             return failure
         }
         var verified = false
         if options.verify {
-            if let problem = verifyFile(path, content: job.node.content, index: index, repository: repository) {
-                close(fd)
-                path.withCString { _ = unlink($0) }
+            if let problem = verifyFile(fd, content: job.node.content, index: index, repository: repository) {
+                discard()
                 return .verificationFailed(problem)
             }
             verified = true
         }
         let problem = RestoreMetadata.apply(fd: fd, path: path, node: job.node, options: options)
+        if let temporary = job.temporaryName {
+            // Durable before it replaces anything: a crash must not trade the old file for an
+            // empty one. The fsync waits for the disk, so it runs on the blocking pool (one
+            // hop per replaced file, with the rename), not on a core of the cooperative pool.
+            let directory = job.directory
+            let name = job.name
+            let failure: String?
+            do {
+                failure = try await BlockingIOQueue.run { () -> String? in
+                    if fsync(fd) != 0 { return "fsync: \(String(cString: strerror(errno)))" }
+                    let r = DirectoryHandle.withName(temporary) { t in DirectoryHandle.withName(name) { renameat(directory.fd, t, directory.fd, $0) } }
+                    if r != 0 { return "cannot replace what the target holds there: \(String(cString: strerror(errno)))" }
+                    return nil
+                }
+            } catch {
+                failure = "\(error)"
+            }
+            if let failure {
+                discard()
+                return .failed(failure)
+            }
+        }
         close(fd)
         if let problem { return .failed(problem) }
         return .written(bytes: Int64(offset), verified: verified)
@@ -117,10 +153,7 @@ enum RestoreContentWriter {
     }
 
     /// Reads the file back in the snapshot's blob lengths and compares each blob id.
-    private static func verifyFile(_ path: RawPath, content: [BlobID], index: MasterIndex, repository: Repository) -> String? {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return "cannot reopen: \(String(cString: strerror(errno)))" }
-        defer { close(fd) }
+    private static func verifyFile(_ fd: Int32, content: [BlobID], index: MasterIndex, repository: Repository) -> String? {
         var offset = 0
         for id in content {
             guard let length = index.location(of: id)?.plainBytes else { return "blob \(id.shortHex) not indexed" }

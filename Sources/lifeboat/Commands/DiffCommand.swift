@@ -23,7 +23,7 @@ struct DiffCommand: AsyncParsableCommand {
         if output.json {
             try JSONOutput.print(changes.map { ["change": $0.kind.rawValue, "path": $0.path] })
         } else {
-            for c in changes { print("\(c.kind.rawValue)    \(c.path)") }
+            for c in changes { print("\(c.kind.rawValue)    \(TerminalText.escaped(c.path))") }
             let added = changes.filter { $0.kind == .added }.count
             let removed = changes.filter { $0.kind == .removed }.count
             print("\(added) added, \(removed) removed, \(changes.count - added - removed) changed")

@@ -28,9 +28,11 @@ struct LsCommand: AsyncParsableCommand {
             if output.json {
                 items.append(item)
             } else if long {
-                print("\(node.type.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(item.mode.padding(toLength: 5, withPad: " ", startingAt: 0)) \(String(node.sizeBytes).padding(toLength: 12, withPad: " ", startingAt: 0)) \(item.mtime.prefix(19))  \(path)\(item.linkTarget.map { " -> \($0)" } ?? "")")
+                print(
+                    "\(node.type.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(item.mode.padding(toLength: 5, withPad: " ", startingAt: 0)) \(String(node.sizeBytes).padding(toLength: 12, withPad: " ", startingAt: 0)) \(item.mtime.prefix(19))  \(TerminalText.escaped(path))\(item.linkTarget.map { " -> \(TerminalText.escaped($0))" } ?? "")"
+                )
             } else {
-                print(path)
+                print(TerminalText.escaped(path))
             }
         }
         if output.json { try JSONOutput.print(items) }

@@ -4,7 +4,10 @@ import Foundation
 import LifeboatCatalog
 import LifeboatCore
 import LifeboatOperations
-import LifeboatOperations
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The whole story on the embedded default, in a scratch directory: a sample application
 /// (a SQLite database and a configuration folder) and a lifeboat.yaml with a PRIMARY and a
@@ -61,9 +64,7 @@ struct QuickstartCommand: AsyncParsableCommand {
             backends: LocationBackends(environment: environment, sharing: CLIResources.httpClient), programVersion: Lifeboat.version,
             logger: CLILogging.logger)
         let passphrase = Digest256.random().hex
-        guard fm.createFile(atPath: base + "/passphrase", contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CLIError("cannot write the passphrase file in \(base)")
-        }
+        try Self.writeSecret(passphrase, to: base + "/passphrase")
         let primaryBackend = try LocalDirectoryBackend(path: base + "/primary", create: true)
         let primary = try await Repository.initialize(
             backend: primaryBackend, passphrase: passphrase, host: context.requester.host, username: context.requester.username)
@@ -150,6 +151,27 @@ enum SampleApplication {
         guard sqlite3_exec(db, sql, nil, nil, &message) == SQLITE_OK else {
             defer { sqlite3_free(message) }
             throw CLIError("the sample database: \(message.map { String(cString: $0) } ?? "error")")
+        }
+    }
+}
+
+extension QuickstartCommand {
+    /// Writes a secret to a new file that is 0600 from its creation (a file written first
+    /// and chmod-ed after is readable by anyone in between); an existing file or symlink
+    /// of that name is refused, never followed or overwritten.
+    static func writeSecret(_ secret: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CLIError("cannot create the passphrase file \(path): \(String(cString: strerror(errno))) (choose an empty --directory)")
+        }
+        defer { close(fd) }
+        let bytes = Array(secret.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw CLIError("cannot write the passphrase file \(path): \(String(cString: strerror(errno)))") }
+            done += n
         }
     }
 }

@@ -206,3 +206,122 @@ struct FileTreeBackupReadBackTests {
         #expect(written.isEmpty)
     }
 }
+
+@Suite("FileTreeBackup against a tree that changes under the walk")
+struct FileTreeBackupSwapTests {
+    /// A backup of `source` whose `afterLook` hook runs `swap` once, when the walk has
+    /// looked at `victim` and not yet opened it.
+    func backup(_ scratch: ScratchDirectory, _ source: String, swapping victims: [String: @Sendable () -> Void]) async throws -> BackupResult {
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        var options = BackupOptions(paths: [source], host: "testhost", username: "tester")
+        let pending = Mutex(victims)
+        options.afterLook = { path in
+            let swap = pending.withLock { $0.removeValue(forKey: path.description) }
+            swap?()
+        }
+        let result = try await FileTreeBackup(repository: repo).backup(options)
+        #expect(pending.withLock { $0.isEmpty }, "every swap ran")
+        return result
+    }
+
+    @Test("a file replaced after the walk looked at it is stored with the metadata of the file read, not the walk's")
+    func replacedFile() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/victim", Array("walked content".utf8))
+        try FileTree.chmod(source + "/victim", 0o600)
+        let kept = scratch.path + "/kept"
+        let result = try await backup(
+            scratch, source,
+            swapping: [
+                source + "/victim": {
+                    // The walked file stays alive under another name, so its inode is not reused.
+                    try? FileTree.hardlink(source + "/victim", at: kept)
+                    try? FileTree.write(source + "/.new", Array("replacement content".utf8))
+                    try? FileTree.chmod(source + "/.new", 0o644)
+                    _ = rename(source + "/.new", source + "/victim")
+                }
+            ])
+        let repo = try await TestRepository.open(at: scratch.path + "/repo")
+        let index = try await repo.loadIndex()
+        let node = try await repo.node(at: source + "/victim", in: result.snapshot.tree, index: index)
+        var content: [UInt8] = []
+        for id in node.content { content += try await repo.loadBlob(try #require(index.location(of: id))) }
+        let now = try FileStatus.lstat(RawPath(source + "/victim"))
+        #expect(String(decoding: content, as: UTF8.self) == "replacement content")
+        #expect(node.mode == 0o644 && node.inode == now.inode && node.sizeBytes == UInt64(content.count), "mode \(String(node.mode, radix: 8)), inode \(node.inode) vs \(now.inode)")
+    }
+
+    @Test("a directory swapped for a symlink after the walk looked at it is not followed", .timeLimit(.minutes(3)))
+    func directorySwappedForSymlink() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        let outside = try scratch.sub("outside")
+        try FileTree.write(outside + "/secret", Array("not to be backed up".utf8))
+        try FileTree.mkdir(source + "/dir")
+        try FileTree.write(source + "/dir/inside", [1])
+        let result = try await backup(
+            scratch, source,
+            swapping: [
+                source + "/dir": {
+                    _ = rename(source + "/dir", scratch.path + "/dir-moved")
+                    try? FileTree.symlink(outside, at: source + "/dir")
+                }
+            ])
+        #expect(result.warnings.contains { $0.contains(source + "/dir was replaced or removed after it was listed") }, "\(result.warnings)")
+        let repo = try await TestRepository.open(at: scratch.path + "/repo")
+        var paths: [String] = []
+        try await TreeWalker(repository: repo, index: try await repo.loadIndex()).walk(result.snapshot.tree) { path, _ in paths.append(path) }
+        #expect(!paths.contains { $0.hasSuffix("/secret") }, "\(paths)")
+    }
+
+    @Test("a FIFO or a symlink that took a file's name after the walk looked is skipped with a warning, never read", .timeLimit(.minutes(3)))
+    func fileSwappedForFifoOrSymlink() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        let secret = scratch.path + "/secret"
+        try FileTree.write(secret, Array("not to be backed up".utf8))
+        try FileTree.write(source + "/fifo-victim", [1])
+        try FileTree.write(source + "/link-victim", [2])
+        let result = try await backup(
+            scratch, source,
+            swapping: [
+                source + "/fifo-victim": {
+                    _ = unlink(source + "/fifo-victim")
+                    try? FileTree.fifo(source + "/fifo-victim")
+                },
+                source + "/link-victim": {
+                    _ = unlink(source + "/link-victim")
+                    try? FileTree.symlink(secret, at: source + "/link-victim")
+                },
+            ])
+        #expect(result.warnings.contains { $0.contains(source + "/fifo-victim: was replaced by a fifo after it was listed") }, "\(result.warnings)")
+        #expect(result.warnings.contains { $0.contains(source + "/link-victim") }, "\(result.warnings)")
+        let repo = try await TestRepository.open(at: scratch.path + "/repo")
+        let index = try await repo.loadIndex()
+        for name in ["fifo-victim", "link-victim"] {
+            await #expect(throws: RepositoryError.self) { _ = try await repo.node(at: source + "/" + name, in: result.snapshot.tree, index: index) }
+        }
+    }
+
+    @Test("a file dated past 2262 backs up with a warning, stored at the latest time a tree holds; the snapshot restores and checks")
+    func timeBeyondTheFormat() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/future", Array("from the future".utf8))
+        // 2262-04-11T23:47:16.854775808Z: one nanosecond past what an i64 of nanoseconds holds.
+        try FileTree.setMtime(source + "/future", seconds: 9_223_372_036, nanoseconds: 854_775_808)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let first = try await TestRepository.backup(repo, [source])
+        #expect(first.warnings.contains { $0.contains(source + "/future: its mtime") && $0.contains("outside what a snapshot records") }, "\(first.warnings)")
+        let second = try await TestRepository.backup(repo, [source])
+        #expect(second.snapshot.statistics.filesUnmodified == 1, "the clamped time compares equal to itself in the next run")
+
+        let result = try await Restorer(repository: repo).restore(second.snapshot, options: RestoreOptions(target: scratch.path + "/restore"))
+        #expect(result.isComplete, "\(result.errors) \(result.damagedFiles)")
+        let restored = try FileStatus.lstat(RawPath(scratch.path + "/restore" + source + "/future"))
+        #expect(restored.mtime == FileTime(seconds: 9_223_372_036, nanoseconds: 854_775_807))
+        let report = try await Checker(repository: repo).check(readData: true)
+        #expect(report.isOK, "\(report.errors)")
+    }
+}

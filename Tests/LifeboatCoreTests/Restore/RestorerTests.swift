@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import LifeboatTestSupport
+import Synchronization
 import Testing
 
 @testable import LifeboatCore
@@ -64,6 +65,26 @@ struct RestorerTests {
         #expect(sparse.allocatedBytes < 1 << 20, "sparse file took \(sparse.allocatedBytes) bytes")
         #expect(try FileStatus.lstat(RawPath(target + source + "/setuid")).mode == 0o4755)
         #expect(try FileStatus.lstat(RawPath(target + source + "/pipe")).type == .fifo)
+    }
+
+    @Test("a restore over an earlier restore of the same snapshot reproduces it again, hardlinks included, and leaves no temporary file")
+    func restoreInPlaceTwice() async throws {
+        let scratch = ScratchDirectory()
+        let source = scratch.path + "/source"
+        try makeFidelityTree(source)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        let backup = try await TestRepository.backup(repo, [source])
+        let target = scratch.path + "/restore"
+        for _ in 0..<2 {
+            let result = try await Restorer(repository: repo).restore(backup.snapshot, options: RestoreOptions(target: target))
+            #expect(result.isComplete, "\(result.errors) \(result.damagedFiles)")
+        }
+        #expect(DirectoryComparison.differences(source, target + source) == [])
+        let a = try FileStatus.lstat(RawPath(target + source + "/original"))
+        let b = try FileStatus.lstat(RawPath(target + source + "/hardlink"))
+        #expect(a.inode == b.inode && a.linkCount == 2, "links: \(a.linkCount)")
+        let leftovers = FileManager.default.enumerator(atPath: target)?.compactMap { $0 as? String }.filter { $0.contains(".lifeboat-restore-") } ?? []
+        #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
     // Only root may give a file to another user, in the source and in the restore: CI runs
@@ -145,5 +166,75 @@ struct RestorerTests {
         #expect(FileManager.default.fileExists(atPath: target + "/fine"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/target/escaped"))
     }
-}
 
+    @Test("a restore into a target where a directory is swapped for a symlink to outside writes nothing outside", .timeLimit(.minutes(3)))
+    func directorySwappedDuringRestore() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.mkdir(source + "/d")
+        try FileTree.write(source + "/d/a.txt", Array("first".utf8))
+        try FileTree.write(source + "/d/b.txt", Array("second".utf8))
+        try FileTree.write(source + "/d/c.txt", Array("third".utf8))
+        try FileTree.symlink("a.txt", at: source + "/d/link")
+        try FileTree.chmod(source + "/d", 0o711)
+        let created = try await TestRepository.create(at: scratch.path + "/repo")
+        let backup = try await TestRepository.backup(created, [source])
+        let index = try await created.loadIndex()
+        let a = try await created.node(at: source + "/d/a.txt", in: backup.snapshot.tree, index: index)
+        let aBlob = try #require(a.content.first)
+        let pack = ObjectName(.data, try #require(index.location(of: aBlob)).pack.hex)
+
+        let outside = try scratch.sub("outside")
+        try FileTree.chmod(outside, 0o755)
+        let target = scratch.path + "/restore"
+        let d = target + source + "/d"
+        // The first read of a.txt's pack happens while the walk waits for a.txt (one file
+        // worker), after it checked d and before it makes b.txt: then d becomes a symlink.
+        let swapped = Mutex(false)
+        let backend = HookedBackend(
+            try LocalDirectoryBackend(path: scratch.path + "/repo"),
+            beforeRead: { name in
+                guard name == pack, swapped.withLock({ done in defer { done = true }; return !done }) else { return }
+                _ = rename(d, target + source + "/d-moved")
+                try FileTree.symlink(outside, at: d)
+            })
+        let repo = try await Repository.open(backend: backend, passphrase: TestRepository.passphrase)
+        var options = RestoreOptions(target: target)
+        options.fileWorkers = 1
+        let result = try await Restorer(repository: repo).restore(backup.snapshot, options: options)
+        #expect(swapped.withLock { $0 })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == [], "nothing is made through the symlink")
+        #expect(try FileStatus.lstat(RawPath(outside)).mode == 0o755, "the final chmod does not follow the symlink")
+        // What followed went where the walk's directory went: still inside the target.
+        #expect(FileManager.default.contents(atPath: target + source + "/d-moved/c.txt") == Data("third".utf8))
+        #expect(result.errors.contains { $0.contains(d) }, "the directory that became a symlink is reported: \(result.errors)")
+    }
+
+    @Test("a restore over existing files keeps one it cannot restore as it was, and leaves no temporary file")
+    func missingPackKeepsTheExistingFile() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("source")
+        try FileTree.write(source + "/a.txt", Array("snapshot a".utf8))
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        _ = try await TestRepository.backup(repo, [source])
+        // b.txt's content goes into a pack of its own (the second run reuses a.txt's).
+        try FileTree.write(source + "/b.txt", Array("snapshot b".utf8))
+        let backup = try await TestRepository.backup(repo, [source])
+        let index = try await repo.loadIndex()
+        let b = try await repo.node(at: source + "/b.txt", in: backup.snapshot.tree, index: index)
+        let bBlob = try #require(b.content.first)
+        let pack = try #require(index.location(of: bBlob)).pack.hex
+        try FileManager.default.removeItem(atPath: scratch.path + "/repo/data/\(pack.prefix(2))/\(pack)")
+
+        let target = scratch.path + "/restore"
+        try FileTree.mkdir(target + source)
+        try FileTree.write(target + source + "/a.txt", Array("local a".utf8))
+        try FileTree.write(target + source + "/b.txt", Array("local b, the only good copy".utf8))
+        let result = try await Restorer(repository: repo).restore(backup.snapshot, options: RestoreOptions(target: target))
+        #expect(result.damagedFiles.contains { $0.hasPrefix(source + "/b.txt:") }, "\(result.damagedFiles)")
+        #expect(FileManager.default.contents(atPath: target + source + "/b.txt") == Data("local b, the only good copy".utf8))
+        #expect(FileManager.default.contents(atPath: target + source + "/a.txt") == Data("snapshot a".utf8))
+        let left = try FileManager.default.contentsOfDirectory(atPath: target + source)
+        #expect(left.sorted() == ["a.txt", "b.txt"], "no temporary file is left: \(left)")
+    }
+}

@@ -131,5 +131,89 @@ struct BackupRestoreCLITests {
         #expect((rows[1]["restoreTest"] as? [String: Any])?["result"] as? String == "PASSED")
         let copies = rows.flatMap { ($0["locations"] as? [[String: Any]]) ?? [] }
         #expect(copies.count == 6 && copies.allSatisfy { $0["status"] as? String == "VERIFIED" })
+        #expect(try FileStatus.lstat(RawPath(scratch.path + "/qs/passphrase")).mode == 0o600)
+    }
+
+    @Test("ls and diff print control characters in names escaped; --json carries the exact names")
+    func controlCharactersInNames() throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("data")
+        try FileTree.write(source + "/plain", [1])
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let first = try cli.run(["backup", source]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let evil = "evil\n\u{1b}[31mred\\x"
+        try FileTree.write(source + "/" + evil, [2])
+        try FileTree.symlink("\u{1b}]0;title\u{07}", at: source + "/link")
+        let second = try cli.run(["backup", source]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        for out in [try cli.run(["ls", "latest"]), try cli.run(["ls", "--long", "latest"]), try cli.run(["diff", first, second])] {
+            #expect(out.status == 0, "\(out.stderr)")
+            #expect(!out.stdout.contains("\u{1b}") && !out.stdout.contains("\u{07}"), "\(out.stdout)")
+            #expect(out.stdout.contains(source + "/evil\\n\\x1b[31mred\\\\x"), "\(out.stdout)")
+        }
+        #expect(try cli.run(["ls", "--long", "latest"]).stdout.contains("-> \\x1b]0;title\\x07"))
+        let json = try #require(try LifeboatCLI.json(try cli.run(["ls", "latest", "--json"])) as? [[String: Any]])
+        #expect(json.contains { $0["path"] as? String == source + "/" + evil })
+    }
+
+    @Test("a file dated past 2262 backs up with a warning (exit 3); ls, restore, check and prune work on the snapshot")
+    func timeBeyondTheFormat() throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("data")
+        try FileTree.write(source + "/future", Array("from the future".utf8))
+        try FileTree.write(source + "/present", Array("from now".utf8))
+        // 2262-04-11T23:47:16.854775808Z: the time that wrapped to Int64.min and trapped every later reader.
+        try FileTree.setMtime(source + "/future", seconds: 9_223_372_036, nanoseconds: 854_775_808)
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let backup = try cli.run(["backup", source])
+        #expect(backup.status == 3, "\(backup.stderr)")
+        #expect(backup.stderr.contains(source + "/future: its mtime"), "\(backup.stderr)")
+        #expect(try cli.run(["backup", source]).status == 3)
+
+        let ls = try cli.run(["ls", "--long", "latest"])
+        #expect(ls.status == 0, "\(ls.stderr)")
+        #expect(ls.stdout.contains("2262-04-11T23:47:16"), "\(ls.stdout)")
+        let target = scratch.path + "/restore"
+        let restore = try cli.run(["restore", "latest", "--target", target, "--verify"])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(FileManager.default.contents(atPath: target + source + "/future") == Data("from the future".utf8))
+        #expect(try cli.run(["check", "--read-data"]).status == 0)
+        let prune = try cli.run(["forget", "--keep-last", "1", "--prune"])
+        #expect(prune.status == 0, "\(prune.stderr)")
+        #expect(try cli.run(["check", "--read-data"]).status == 0)
+    }
+
+    @Test("a restore over existing data keeps a file whose pack is missing as it was, and exits non-zero naming it")
+    func restoreOverExistingKeepsWhatItCannotRestore() async throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("data")
+        try FileTree.write(source + "/kept.txt", Array("snapshot kept".utf8))
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        // lost.txt's content goes into a pack of its own: the second run reuses kept.txt's.
+        try FileTree.write(source + "/lost.txt", Array("snapshot lost".utf8))
+        #expect(try cli.run(["backup", source]).status == 0)
+        let repo = try await TestRepository.open(at: cli.repository)
+        let index = try await repo.loadIndex()
+        let latest = try #require(try await repo.snapshots().max { $0.snapshot.time < $1.snapshot.time })
+        let lost = try await repo.node(at: source + "/lost.txt", in: latest.snapshot.tree, index: index)
+        let lostBlob = try #require(lost.content.first)
+        let pack = try #require(index.location(of: lostBlob)).pack.hex
+        try FileManager.default.removeItem(atPath: cli.repository + "/data/\(pack.prefix(2))/\(pack)")
+
+        // Restoring over existing data, where lost.txt is the only good copy left.
+        let target = scratch.path + "/restore"
+        try FileTree.mkdir(target + source)
+        try FileTree.write(target + source + "/lost.txt", Array("live, newer than any snapshot".utf8))
+        try FileTree.write(target + source + "/kept.txt", Array("live kept".utf8))
+        let restore = try cli.run(["restore", "latest", "--target", target])
+        #expect(restore.status == 3, "\(restore.stderr)")
+        #expect(restore.stderr.contains(source + "/lost.txt"), "\(restore.stderr)")
+        #expect(FileManager.default.contents(atPath: target + source + "/lost.txt") == Data("live, newer than any snapshot".utf8))
+        #expect(FileManager.default.contents(atPath: target + source + "/kept.txt") == Data("snapshot kept".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target + source).sorted() == ["kept.txt", "lost.txt"])
     }
 }

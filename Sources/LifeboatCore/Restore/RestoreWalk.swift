@@ -1,0 +1,336 @@
+import CLinux
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One restore of a tree into a target (see ``Restorer``); it lives on the restore's own
+/// task only.
+///
+/// Entries are named by the directory handle they live in and their name; what must be
+/// found again later (directories' metadata, hardlinks) is kept as components below the
+/// target and reopened from the target's handle one component at a time, never following
+/// a symlink.
+struct RestoreWalk {
+    let repository: Repository
+    let index: MasterIndex
+    let options: RestoreOptions
+    /// The target directory, opened once.
+    let root: DirectoryHandle
+    var result = RestoreResult()
+    /// Directories restored, in the order made, as components below the target; their
+    /// metadata is set in reverse.
+    private var directories: [(components: [[UInt8]], node: Node)] = []
+    private var hardlinks: [(existing: [[UInt8]], new: [[UInt8]], snapshotPath: String)] = []
+    private var firstOfInode: [HardlinkKey: [[UInt8]]] = [:]
+    private var damaged = Set<[[UInt8]]>()
+    /// The chain of directories last reopened by ``reopen(_:)``, from the target down.
+    private var reopened: [(name: [UInt8], handle: DirectoryHandle)] = []
+
+    struct HardlinkKey: Hashable { let device: UInt64; let inode: UInt64 }
+
+    /// A directory still to restore the entries of.
+    private struct PendingTree {
+        let tree: BlobID
+        let directory: DirectoryHandle
+        let components: [[UInt8]]
+        let snapshotPath: String
+        /// Whether an include already matched above.
+        let isIncluded: Bool
+        /// Whether this run made the directory, so that nothing in it can exist yet.
+        let isFresh: Bool
+    }
+
+    init(repository: Repository, index: MasterIndex, options: RestoreOptions, root: DirectoryHandle) {
+        self.repository = repository
+        self.index = index
+        self.options = options
+        self.root = root
+    }
+
+    mutating func run(tree rootTree: BlobID) async throws {
+        let options = self.options
+        try await withThrowingTaskGroup(of: (RestoreContentWriter.Job, RestoreContentWriter.Outcome).self) { group in
+            var running = 0
+            var stack = [
+                PendingTree(tree: rootTree, directory: root, components: [], snapshotPath: "", isIncluded: options.includes.isEmpty, isFresh: false)
+            ]
+            while let pending = stack.popLast() {
+                try Task.checkCancellation()
+                let tree: Tree
+                do {
+                    tree = try await repository.loadTree(pending.tree, index: index)
+                } catch {
+                    result.errors.append("\(pending.snapshotPath.isEmpty ? "/" : pending.snapshotPath): directory listing is unreadable: \(error)")
+                    continue
+                }
+                let dir = pending.directory
+                var seen = Set<[UInt8]>()
+                for node in tree.nodes {
+                    let name = node.nameBytes
+                    guard Restorer.isSafeName(name), seen.insert(name).inserted else {
+                        result.errors.append("\(pending.snapshotPath)/\(node.name): unsafe or duplicate name in the snapshot, skipped")
+                        continue
+                    }
+                    let components = pending.components + [name]
+                    let snapshotPath = pending.snapshotPath + "/" + node.name
+                    let isIncluded = pending.isIncluded || matches(snapshotPath, name: node.name)
+                    switch node.type {
+                    case .directory:
+                        if isIncluded || hasIncludeBelow(snapshotPath) {
+                            guard let (handle, made) = makeDirectory(name, in: dir, node: node, components: components, snapshotPath: snapshotPath) else { continue }
+                            if let sub = node.subtree {
+                                stack.append(
+                                    PendingTree(
+                                        tree: sub, directory: handle, components: components, snapshotPath: snapshotPath, isIncluded: isIncluded, isFresh: made))
+                            }
+                        }
+                    case .file where isIncluded:
+                        if node.linkCount > 1 {
+                            let key = HardlinkKey(device: node.device, inode: node.inode)
+                            if let first = firstOfInode[key] {
+                                hardlinks.append((first, components, snapshotPath))
+                                continue
+                            }
+                            firstOfInode[key] = components
+                        }
+                        if running >= options.fileWorkers, let (job, outcome) = try await group.next() {
+                            running -= 1
+                            record(job, outcome)
+                        }
+                        // Files are created here, one at a time: creating them from several
+                        // tasks at once makes them contend for the directory's lock in the kernel.
+                        // Where a file may exist already, the new one gets a temporary name until it is complete.
+                        let created = create(name, in: dir, replacing: !pending.isFresh) { dir, name in
+                            dir.openEntry(name, flags: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+                        }
+                        guard case .success(let (fd, temporaryName)) = created else {
+                            if case .failure(let e) = created { result.errors.append("\(snapshotPath): open: \(String(cString: strerror(e.code)))") }
+                            damaged.insert(components)
+                            continue
+                        }
+                        running += 1
+                        let job = RestoreContentWriter.Job(
+                            directory: dir, name: name, temporaryName: temporaryName, components: components, snapshotPath: snapshotPath, node: node,
+                            fd: fd)
+                        let (repository, index) = (self.repository, self.index)
+                        group.addTask {
+                            (job, await RestoreContentWriter.write(job, repository: repository, index: index, options: options))
+                        }
+                    case .file:
+                        continue
+                    default:
+                        if isIncluded { makeSpecial(name, in: dir, node: node, snapshotPath: snapshotPath, replacing: !pending.isFresh) }
+                    }
+                }
+            }
+            while let (job, outcome) = try await group.next() { record(job, outcome) }
+        }
+        for link in hardlinks { makeHardlink(link.existing, at: link.new, snapshotPath: link.snapshotPath) }
+        for (components, node) in directories.reversed() {
+            do {
+                let handle = try reopen(components)
+                if let problem = RestoreMetadata.apply(fd: handle.fd, path: handle.path, node: node, options: options) { result.errors.append(problem) }
+            } catch {
+                result.errors.append("\(display(components)): cannot set its owner, mode and times: \(error)")
+            }
+        }
+    }
+
+    private mutating func record(_ job: RestoreContentWriter.Job, _ outcome: RestoreContentWriter.Outcome) {
+        switch outcome {
+        case .written(let bytes, let verified):
+            result.filesRestored += 1
+            result.bytesWritten += bytes
+            if verified { result.filesVerified += 1 }
+        case .damaged(let reason):
+            damaged.insert(job.components)
+            result.damagedFiles.append("\(job.snapshotPath): \(reason)")
+        case .verificationFailed(let reason):
+            damaged.insert(job.components)
+            result.verificationFailures += 1
+            result.damagedFiles.append("\(job.snapshotPath): verification failed: \(reason)")
+        case .failed(let reason):
+            damaged.insert(job.components)
+            result.errors.append("\(job.snapshotPath): \(reason)")
+        }
+    }
+
+    private func matches(_ snapshotPath: String, name: String) -> Bool {
+        options.includes.contains { pattern in
+            fnmatch(pattern, pattern.contains("/") ? snapshotPath : name, 0) == 0
+        }
+    }
+
+    /// Whether an include pattern could match something below this directory.
+    private func hasIncludeBelow(_ snapshotPath: String) -> Bool {
+        options.includes.contains { pattern in
+            // A pattern on names can match anywhere; one on paths only where its prefix matches.
+            guard pattern.contains("/") else { return true }
+            let depth = snapshotPath.split(separator: "/").count
+            let prefix = "/" + pattern.split(separator: "/", omittingEmptySubsequences: true).prefix(depth).joined(separator: "/")
+            return fnmatch(prefix, snapshotPath, 0) == 0
+        }
+    }
+
+    private func display(_ components: [[UInt8]]) -> RawPath {
+        components.reduce(root.path) { $0.appending($1) }
+    }
+
+    // MARK: - Entries
+
+    struct Errno: Error { let code: Int32 }
+
+    /// Creates an entry with `make` (which returns a descriptor, 0 or -errno): under `name`
+    /// itself, or, when `replacing`, under a fresh hidden name beside it, to be renamed
+    /// over `name` once complete. Returns what `make` returned and the temporary name.
+    private func create(
+        _ name: [UInt8], in dir: DirectoryHandle, replacing: Bool, _ make: (DirectoryHandle, [UInt8]) -> Int32
+    ) -> Result<(Int32, [UInt8]?), Errno> {
+        guard replacing else {
+            let r = make(dir, name)
+            return r >= 0 ? .success((r, nil)) : .failure(Errno(code: -r))
+        }
+        while true {
+            let temporary = Self.temporaryName()
+            let r = make(dir, temporary)
+            if r == -EEXIST { continue }  // another entry has this random name: draw again
+            return r >= 0 ? .success((r, temporary)) : .failure(Errno(code: -r))
+        }
+    }
+
+    /// `.lifeboat-restore-` and 16 random hex digits: hidden, and made with O_EXCL (or
+    /// the like), so that it names nothing but what this restore made.
+    static func temporaryName() -> [UInt8] {
+        Array(".lifeboat-restore-".utf8) + Array(String(UInt64.random(in: .min ... .max), radix: 16).utf8)
+    }
+
+    /// Makes (or reuses) a directory and opens it; returns it and whether it is new, nil on failure.
+    private mutating func makeDirectory(
+        _ name: [UInt8], in dir: DirectoryHandle, node: Node, components: [[UInt8]], snapshotPath: String
+    ) -> (DirectoryHandle, Bool)? {
+        let made = DirectoryHandle.withName(name) { mkdirat(dir.fd, $0, 0o700) } == 0
+        if !made && errno != EEXIST {
+            result.errors.append("mkdir \(snapshotPath): \(String(cString: strerror(errno)))")
+            return nil
+        }
+        let handle: DirectoryHandle
+        do {
+            // O_NOFOLLOW: whatever holds the name must be a directory itself, not a symlink to one.
+            handle = try dir.openDirectory(name)
+        } catch let error as FileSystemError where error.errno == ELOOP || error.errno == ENOTDIR {
+            result.errors.append("\(snapshotPath): exists in the target and is not a directory")
+            return nil
+        } catch {
+            result.errors.append("\(snapshotPath): \(error)")
+            return nil
+        }
+        // Usable by its owner until the end, when the recorded mode is set; an existing
+        // directory that already is keeps its mode meanwhile (a restore in place must not
+        // shut others out of /var while it runs).
+        // (A status that cannot be read leaves the mode alone: fchmod would fail the same way.)
+        if !made, let status = try? handle.status(), status.mode & 0o700 != 0o700 { _ = fchmod(handle.fd, mode_t(status.mode | 0o700)) }
+        directories.append((components, node))
+        result.directoriesRestored += 1
+        return (handle, made)
+    }
+
+    private mutating func makeSpecial(_ name: [UInt8], in dir: DirectoryHandle, node: Node, snapshotPath: String, replacing: Bool) {
+        let make: (DirectoryHandle, [UInt8]) -> Int32
+        switch node.type {
+        case .symlink:
+            var target = node.linkTarget ?? []
+            target.append(0)
+            make = { dir, name in
+                let r = target.withUnsafeBufferPointer { t in
+                    DirectoryHandle.withName(name) { symlinkat(UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: CChar.self), dir.fd, $0) }
+                }
+                return r == 0 ? 0 : -errno
+            }
+        case .fifo:
+            make = { dir, name in DirectoryHandle.withName(name) { mknodat(dir.fd, $0, S_IFIFO | 0o600, 0) } == 0 ? 0 : -errno }
+        case .characterDevice, .blockDevice:
+            guard options.restoreOwnership else {
+                result.errors.append("\(snapshotPath): device nodes can only be made by root, skipped")
+                return
+            }
+            let kind = node.type == .characterDevice ? S_IFCHR : S_IFBLK
+            let device = dev_t(node.deviceNumber ?? 0)
+            make = { dir, name in DirectoryHandle.withName(name) { mknodat(dir.fd, $0, kind | 0o600, device) } == 0 ? 0 : -errno }
+        case .socket:
+            // A socket belongs to the process that made it; there is nothing to restore.
+            return
+        default:
+            return
+        }
+        switch create(name, in: dir, replacing: replacing, make) {
+        case .failure(let e):
+            result.errors.append("\(snapshotPath): \(String(cString: strerror(e.code)))")
+        case .success(let (_, temporary)):
+            let made = temporary ?? name
+            if let problem = RestoreMetadata.apply(in: dir, name: made, shownAs: dir.path.appending(name), node: node, options: options) {
+                result.errors.append(problem)
+            }
+            if let temporary, !rename(temporary, over: name, in: dir, snapshotPath: snapshotPath) { return }
+            result.otherEntriesRestored += 1
+        }
+    }
+
+    /// Renames what this restore made under `temporary` over `name`; on failure removes
+    /// it, reports it and returns false.
+    private mutating func rename(_ temporary: [UInt8], over name: [UInt8], in dir: DirectoryHandle, snapshotPath: String) -> Bool {
+        let r = DirectoryHandle.withName(temporary) { t in DirectoryHandle.withName(name) { renameat(dir.fd, t, dir.fd, $0) } }
+        if r != 0 {
+            let e = errno
+            DirectoryHandle.withName(temporary) { _ = unlinkat(dir.fd, $0, 0) }
+            result.errors.append("\(snapshotPath): cannot replace what the target holds there: \(String(cString: strerror(e)))")
+            return false
+        }
+        return true
+    }
+
+    private mutating func makeHardlink(_ existing: [[UInt8]], at new: [[UInt8]], snapshotPath: String) {
+        if damaged.contains(existing) {
+            result.damagedFiles.append("\(snapshotPath): hardlink to a file that could not be restored")
+            return
+        }
+        do {
+            let from = try reopen(existing.dropLast())
+            let to = try reopen(new.dropLast())
+            let (existingName, newName) = (existing.last!, new.last!)
+            // linkat without AT_SYMLINK_FOLLOW links the entry itself, never what a symlink there names.
+            let made = create(newName, in: to, replacing: true) { to, name in
+                DirectoryHandle.withName(existingName) { e in DirectoryHandle.withName(name) { linkat(from.fd, e, to.fd, $0, 0) } } == 0 ? 0 : -errno
+            }
+            switch made {
+            case .failure(let e):
+                result.errors.append("link \(display(new)): \(String(cString: strerror(e.code)))")
+            case .success(let (_, temporary)):
+                guard rename(temporary!, over: newName, in: to, snapshotPath: snapshotPath) else { return }
+                // Renaming a link over another link of the same file does nothing and keeps both.
+                DirectoryHandle.withName(temporary!) { _ = unlinkat(to.fd, $0, 0) }
+                result.filesRestored += 1
+            }
+        } catch {
+            result.errors.append("link \(display(new)): \(error)")
+        }
+    }
+
+    /// Opens the directory at `components` below the target, one component at a time
+    /// without following symlinks, reusing the chain opened last time (directories are
+    /// revisited in an order where neighbours share most of their path).
+    private mutating func reopen(_ components: some Collection<[UInt8]>) throws -> DirectoryHandle {
+        var shared = 0
+        for (a, b) in zip(reopened, components) {
+            guard a.name == b else { break }
+            shared += 1
+        }
+        reopened.removeLast(reopened.count - shared)
+        for name in components.dropFirst(shared) {
+            let handle = try (reopened.last?.handle ?? root).openDirectory(name)
+            reopened.append((name, handle))
+        }
+        return reopened.last?.handle ?? root
+    }
+}
