@@ -68,7 +68,7 @@ public struct KDFParameters: Codable, Sendable, Equatable {
         self.p = p
     }
 
-    func validate() throws {
+    package func validate() throws {
         guard n >= 2, n & (n - 1) == 0, n <= 1 << 22, (1...32).contains(r), (1...16).contains(p) else {
             throw CryptoError.unsupportedKDF("N=\(n) r=\(r) p=\(p)")
         }

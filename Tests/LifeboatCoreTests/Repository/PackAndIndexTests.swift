@@ -49,4 +49,13 @@ struct PackAndIndexTests {
         #expect(index.packSizes[record.id] == 1234)
         #expect(throws: CryptoError.self) { try IndexSegment.decode(Array(IndexSegment(packs: [record]).encoded().dropLast(3)), what: "t") }
     }
+
+    @Test("an index segment declaring a pack size beyond Int is refused, not trapped on")
+    func impossiblePackSize() throws {
+        let record = IndexSegment.PackRecord(id: PackID(Digest256.random()), dataKey: DataKeyID(Digest256.random()), sizeBytes: 0, blobs: [])
+        var bytes = IndexSegment(packs: [record]).encoded()
+        // magic (4), version (1), pack count (4), pack id (32), data key id (32), then the size.
+        bytes.replaceSubrange(73..<81, with: repeatElement(0xFF, count: 8))
+        #expect(throws: CryptoError.self) { try IndexSegment.decode(bytes, what: "t") }
+    }
 }
