@@ -112,8 +112,10 @@ let package = Package(
         // replayer of inputs and the writer of the seed corpus.
         .executableTarget(
             name: "lifeboat-fuzz",
-            dependencies: ["LifeboatFuzzTargets"]
+            dependencies: ["LifeboatFuzzTargets", "CLibFuzzer"]
         ),
+        // libFuzzer's driver entry, declared only (its library comes with -sanitize=fuzzer).
+        .systemLibrary(name: "CLibFuzzer"),
         // Fixtures shared by the test targets: scratch directories, sample trees, the CLI runner.
         .target(
             name: "LifeboatTestSupport",

@@ -2,28 +2,32 @@ import Foundation
 import LifeboatFuzzTargets
 
 #if LIFEBOAT_FUZZING
-// Built by scripts/fuzz with `-sanitize=fuzzer`: libFuzzer owns `main` and calls these.
+// Built by scripts/fuzz with `-sanitize=fuzzer`: `main` hands the process to libFuzzer's
+// driver (libFuzzer's own `main` would clash with the entry point SwiftPM links).
+import CLibFuzzer
 
-/// The target this process fuzzes, named by LIFEBOAT_FUZZ_TARGET (libFuzzer keeps argv).
-let fuzzedTarget: FuzzTarget = {
-    let name = ProcessInfo.processInfo.environment["LIFEBOAT_FUZZ_TARGET"] ?? ""
-    guard let target = FuzzTarget(rawValue: name) else {
-        FileHandle.standardError.write(Data("lifeboat-fuzz: set LIFEBOAT_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
-        exit(64)
+@main
+struct LifeboatFuzz {
+    /// The target this process fuzzes, named by LIFEBOAT_FUZZ_TARGET (libFuzzer owns argv).
+    static let target: FuzzTarget = {
+        let name = ProcessInfo.processInfo.environment["LIFEBOAT_FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTarget(rawValue: name) else {
+            FileHandle.standardError.write(
+                Data("lifeboat-fuzz: set LIFEBOAT_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
+            exit(64)
+        }
+        return target
+    }()
+
+    static func main() {
+        _ = target
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in
+            LifeboatFuzz.target.run(data.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? [])
+            return 0
+        })
     }
-    return target
-}()
-
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    _ = fuzzedTarget
-    return 0
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    fuzzedTarget.run(data.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? [])
-    return 0
 }
 
 #else
