@@ -102,6 +102,20 @@ let package = Package(
             ],
             path: "Benchmarks/LifeboatBenchmarks"
         ),
+        // The parsers of bytes from storage and users, as fuzz targets (DESIGN §2: no engine
+        // code here, only calls into it). `package` access, not @testable: release builds too.
+        .target(
+            name: "LifeboatFuzzTargets",
+            dependencies: ["LifeboatCore", "LifeboatOperations", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // libFuzzer's driver when scripts/fuzz builds it with -sanitize=fuzzer; otherwise a
+        // replayer of inputs and the writer of the seed corpus.
+        .executableTarget(
+            name: "lifeboat-fuzz",
+            dependencies: ["LifeboatFuzzTargets", "CLibFuzzer"]
+        ),
+        // libFuzzer's driver entry, declared only (its library comes with -sanitize=fuzzer).
+        .systemLibrary(name: "CLibFuzzer"),
         // Fixtures shared by the test targets: scratch directories, sample trees, the CLI runner.
         .target(
             name: "LifeboatTestSupport",
@@ -121,6 +135,11 @@ let package = Package(
         .testTarget(
             name: "LifeboatOperationsTests",
             dependencies: ["LifeboatOperations", "LifeboatCatalog", "LifeboatCore", "LifeboatTestSupport"]
+        ),
+        // Every committed fuzz input (seeds and past findings) through its target, at every test run.
+        .testTarget(
+            name: "LifeboatFuzzTargetsTests",
+            dependencies: ["LifeboatFuzzTargets"]
         ),
         // Runs the built `lifeboat` binary; the dependency makes sure it is built first.
         .testTarget(

@@ -95,11 +95,22 @@ public final class Zstd: Sendable {
         return out
     }
 
-    /// Decompresses a frame of unknown size (sealed index segments and snapshots).
-    public func decompress(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+    /// The most a zstd frame can expand: a block of at most 128 KiB takes at least 4 bytes
+    /// (an RLE block's 3-byte header and its byte), so a declared size beyond this many
+    /// times the frame's length is a lie, refused before anything is allocated for it.
+    static let maxExpansion = (128 << 10) / 4
+
+    /// Decompresses a frame of unknown size (sealed index segments, snapshots, WAL objects).
+    /// - Parameter maxPlainBytes: the largest content the caller can use; a frame declaring
+    ///   more is refused before anything is allocated, so a hostile frame cannot make the
+    ///   caller allocate more than its own limit and the frame's length justify.
+    public func decompress(_ input: UnsafeRawBufferPointer, maxPlainBytes: Int) throws -> [UInt8] {
         let size = ZSTD_getFrameContentSize(input.baseAddress, input.count)
-        guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size < 1 << 34 else {
+        guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN else {
             throw CompressionError.corrupt("frame without a readable content size")
+        }
+        guard size <= UInt64(maxPlainBytes), size <= UInt64(input.count) * UInt64(Self.maxExpansion) else {
+            throw CompressionError.corrupt("frame declares \(size) bytes, more than \(min(maxPlainBytes, input.count * Self.maxExpansion)) its length and kind allow")
         }
         return try decompress(input, plainBytes: Int(size))
     }

@@ -83,7 +83,7 @@ public struct KDFParameters: Codable, Sendable, Equatable {
     var memoryBytes: Int { 128 * n * r }
     var workBytes: Int { memoryBytes * p }
 
-    func validate() throws(CryptoError) {
+    package func validate() throws(CryptoError) {
         guard n >= 2, n & (n - 1) == 0, n <= Self.maxN, (1...Self.maxR).contains(r), (1...Self.maxP).contains(p) else {
             throw CryptoError.unsupportedKDF("N=\(n) r=\(r) p=\(p)")
         }

@@ -10,6 +10,13 @@ public struct IndexSegment: Sendable {
         public var dataKey: DataKeyID
         public var sizeBytes: Int
         public var blobs: [Pack.Entry]
+
+        package init(id: PackID, dataKey: DataKeyID, sizeBytes: Int, blobs: [Pack.Entry]) {
+            self.id = id
+            self.dataKey = dataKey
+            self.sizeBytes = sizeBytes
+            self.blobs = blobs
+        }
     }
 
     public var packs: [PackRecord] = []
@@ -19,7 +26,7 @@ public struct IndexSegment: Sendable {
         self.packs = packs
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.raw(Self.magic)
         w.u8(1)
@@ -41,7 +48,7 @@ public struct IndexSegment: Sendable {
         return w.bytes
     }
 
-    static func decode(_ bytes: [UInt8], what: String) throws -> IndexSegment {
+    package static func decode(_ bytes: [UInt8], what: String) throws -> IndexSegment {
         var r = ByteReader(bytes, what: what)
         guard Array(try r.raw(4)) == magic, try r.u8() == 1 else { throw CryptoError.malformed(what: what, reason: "not an index segment of version 1") }
         let packCount = Int(try r.u32())

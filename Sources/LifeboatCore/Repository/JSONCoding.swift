@@ -2,7 +2,7 @@ import Foundation
 
 /// The one JSON dialect of the repository: sorted keys (so equal values encode to equal
 /// bytes, which makes tree blobs deduplicate), ISO 8601 dates with fractional seconds.
-enum JSONCoding {
+package enum JSONCoding {
     static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -26,12 +26,12 @@ enum JSONCoding {
         return d
     }
 
-    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+    package static func encode<T: Encodable>(_ value: T) -> [UInt8] {
         // `try!`: our Codable types encode plain values only, which cannot fail.
         Array(try! encoder().encode(value))
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>, what: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>, what: String) throws -> T {
         do {
             return try decoder().decode(T.self, from: Data(bytes))
         } catch {

@@ -10,8 +10,8 @@ import Foundation
 /// blobs nor their sizes can be read from outside. See docs/repository-format.md.
 public enum Pack {
     public static let trailerBytes = 32 + 4
-    static let headerEntryBytes = 1 + 1 + 32 + 4 + 4
-    static let headerMagic = Array("LBPH".utf8)
+    package static let headerEntryBytes = 1 + 1 + 32 + 4 + 4
+    package static let headerMagic = Array("LBPH".utf8)
     static let maxHeaderPaddingBytes = 64 << 10
 
     static func headerAdditionalData(_ key: DataKeyID) -> [UInt8] {
@@ -79,7 +79,7 @@ public enum Pack {
         }
     }
 
-    static func parseHeader(_ plain: [UInt8], name: ObjectName) throws -> [Entry] {
+    package static func parseHeader(_ plain: [UInt8], name: ObjectName) throws -> [Entry] {
         var r = ByteReader(plain, what: "header of pack \(name.name.prefix(8))")
         guard Array(try r.raw(4)) == headerMagic else { throw CryptoError.malformed(what: "pack header", reason: "bad magic") }
         let count = Int(try r.u32())

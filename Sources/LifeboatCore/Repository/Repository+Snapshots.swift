@@ -76,7 +76,7 @@ extension Repository {
             throw RepositoryError.ambiguousSnapshot(reference, candidates: matches.count + damagedMatches.count)
         }
         if let broken = damagedMatches.first {
-            throw RepositoryError.damaged(ObjectName(.snapshots, broken.id.hex), reason: broken.reason)
+            throw RepositoryError.damaged(ObjectName(.snapshots, broken.id), reason: broken.reason)
         }
         return matches[0]
     }

@@ -232,7 +232,7 @@ public final class Repository: Sendable {
         return name
     }
 
-    func loadSealed(_ name: ObjectName) async throws -> [UInt8] {
+    package func loadSealed(_ name: ObjectName) async throws -> [UInt8] {
         let sealed = try await backend.read(name)
         guard Digest256.sha256(sealed).hex == name.name else {
             throw RepositoryError.damaged(name, reason: "its SHA-256 does not match its name")

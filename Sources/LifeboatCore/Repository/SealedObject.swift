@@ -5,8 +5,15 @@
 /// little-endian u32, the encoded payload, then zero padding: the plaintext size is rounded
 /// up to a multiple of 256 bytes after a random 0 to 255 are added, so that the size of an
 /// index segment does not give away how many blobs its packs hold.
-enum SealedObject {
+package enum SealedObject {
     static let paddingGranule = 256
+
+    /// The largest payload a sealed object of `kind` may decode to: a WAL object holds one
+    /// segment (PostgreSQL allows up to 1 GiB) and its header; index segments and snapshots
+    /// are far smaller. A hostile frame cannot make a reader allocate more.
+    package static func maxPayloadBytes(_ kind: ObjectKind) -> Int {
+        kind == .wal ? (1 << 30) + (64 << 10) : 256 << 20
+    }
     static func additionalData(kind: ObjectKind, key: DataKeyID) -> [UInt8] {
         var ad = Array("lifeboat/v1/\(kind.rawValue)".utf8)
         key.digest.append(to: &ad)
@@ -52,6 +59,12 @@ enum SealedObject {
         } catch {
             throw RepositoryError.damaged(name, reason: "\(error)")
         }
+        return try payload(ofPlaintext: plain, name: name, zstd: zstd)
+    }
+
+    /// The payload framed in an authenticated plaintext (encoding byte, length, payload,
+    /// padding). Total on any input: a malformed frame is ``RepositoryError/damaged(_:reason:)``.
+    package static func payload(ofPlaintext plain: [UInt8], name: ObjectName, zstd: Zstd) throws -> [UInt8] {
         guard plain.count >= 5 else { throw RepositoryError.damaged(name, reason: "plaintext too short") }
         let encoding = plain[0]
         let length = Int(plain.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 1, as: UInt32.self)) })
@@ -62,7 +75,9 @@ enum SealedObject {
             return Array(plain[payload])
         case 1:
             do {
-                return try plain.withUnsafeBytes { (p) throws in try zstd.decompress(UnsafeRawBufferPointer(rebasing: p[payload])) }
+                return try plain.withUnsafeBytes { (p) throws in
+                    try zstd.decompress(UnsafeRawBufferPointer(rebasing: p[payload]), maxPlainBytes: maxPayloadBytes(name.kind))
+                }
             } catch {
                 throw RepositoryError.damaged(name, reason: "\(error)")
             }

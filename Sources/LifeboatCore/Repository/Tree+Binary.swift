@@ -19,7 +19,7 @@ import Foundation
 extension Tree {
     static let magic = Array("LBTR".utf8)
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.bytes.reserveCapacity(16 + nodes.count * 120)
         w.raw(Self.magic)
@@ -59,7 +59,7 @@ extension Tree {
         return w.bytes
     }
 
-    static func decode(_ bytes: [UInt8], id: BlobID) throws -> Tree {
+    package static func decode(_ bytes: [UInt8], id: BlobID) throws -> Tree {
         var r = ByteReader(bytes, what: "tree \(id.shortHex)")
         do {
             guard Array(try r.raw(4)) == magic, try r.u8() == 1 else { throw CryptoError.malformed(what: r.what, reason: "not a version-1 tree") }

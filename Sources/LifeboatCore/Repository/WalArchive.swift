@@ -15,7 +15,7 @@ import Foundation
 /// `datakeys/` small, and `key rotate` re-seals these keys like any other.
 public struct WalArchive: Sendable {
     public let repository: Repository
-    static let magic = Array("LBWAL1".utf8)
+    package static let magic = Array("LBWAL1".utf8)
     /// How long one WAL data key is used for new objects.
     public static let keyLifetime: TimeInterval = 24 * 3600
 
@@ -111,15 +111,26 @@ public struct WalArchive: Sendable {
         let sealed = try await repository.backend.read(name)
         let key = try await repository.dataKeyRefreshing(try SealedObject.keyID(of: sealed, name: name))
         let payload = try SealedObject.open(sealed, name: name, dataKey: key, zstd: repository.zstd)
+        return try Self.contents(ofPayload: payload, file: file)
+    }
+
+    /// Decodes an authenticated WAL object's payload: magic, the file's own name, when it
+    /// was pushed, its length and SHA-256, its bytes. Total on any input.
+    /// - Throws: ``RepositoryError/damaged(_:reason:)`` when the payload is malformed, names
+    ///   another file or does not match its SHA-256.
+    package static func contents(ofPayload payload: [UInt8], file: WalFileName) throws -> Contents {
+        let name = file.objectName
         do {
             var r = ByteReader(payload, what: name.path)
             guard Array(try r.raw(Self.magic.count)) == Self.magic else { throw RepositoryError.damaged(name, reason: "not a WAL object") }
             let nameBytes = Int(try r.u16())
             let inner = String(decoding: try r.raw(nameBytes), as: UTF8.self)
             guard inner == file.name else { throw RepositoryError.damaged(name, reason: "it holds \(inner), not \(file.name)") }
+            // Milliseconds since 1970 as written by `push`; any u64 converts to a Double.
             let pushed = Date(timeIntervalSince1970: Double(try r.u64()) / 1000)
-            // Beyond what remains is refused by raw(_:) below; beyond Int must not trap first.
-            let length = Int(exactly: try r.u64()) ?? Int.max
+            let declared = try r.u64()
+            guard declared <= UInt64(r.remaining) else { throw RepositoryError.damaged(name, reason: "it declares \(declared) bytes, more than it holds") }
+            let length = Int(declared)
             let digest = try r.digest()
             let bytes = Array(try r.raw(length))
             guard Digest256.sha256(bytes) == digest else { throw RepositoryError.damaged(name, reason: "its SHA-256 does not match") }

@@ -101,6 +101,9 @@ public struct Pruner: Sendable {
                 throw PruneError.unreadable("index segment \(name.name)", reason: "\(error)")
             }
         }
+        // As every reader: a blob indexed in several packs is read from one that is present,
+        // so a replayed old segment cannot send the walk of the snapshots' trees to a lost pack.
+        index.preferPresentPacks(try await repository.presentPacks())
 
         // 2. What the snapshots use.
         let (snapshots, damaged) = try await repository.listSnapshots()

@@ -7,9 +7,9 @@ import FoundationXML
 
 /// The little of S3's XML that Lifeboat reads: an error document's code, one element of
 /// an answer, and ListObjectsV2 pages.
-enum S3XML {
+package enum S3XML {
     /// The `<Code>` of an S3 error document, or nil when the body holds none.
-    static func errorCode(_ body: ByteBuffer) -> String? {
+    package static func errorCode(_ body: ByteBuffer) -> String? {
         let text = String(buffer: body)
         guard let start = text.range(of: "<Code>"), let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex) else { return nil }
         return String(text[start.upperBound..<end.lowerBound])
@@ -55,7 +55,7 @@ enum S3XML {
     }
 
     /// One page of a ListObjectsV2 answer.
-    struct ListPage {
+    package struct ListPage {
         struct Object {
             let key: String
             let sizeBytes: Int
@@ -68,7 +68,7 @@ enum S3XML {
 
         /// nil when the body is not a well-formed listing: a page read in part would make
         /// objects look absent.
-        static func parse(_ body: ByteBuffer) -> ListPage? {
+        package static func parse(_ body: ByteBuffer) -> ListPage? {
             let delegate = Delegate()
             let parser = XMLParser(data: Data(Array(buffer: body)))
             parser.delegate = delegate

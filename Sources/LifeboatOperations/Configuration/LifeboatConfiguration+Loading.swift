@@ -7,7 +7,14 @@ extension LifeboatConfiguration {
     ///   what was expected.
     public static func load(_ path: String) throws -> LifeboatConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigurationError.unreadable(file: path) }
-        let text = String(decoding: data, as: UTF8.self)
+        return try decode(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Decodes and validates a configuration's text, as read from `path` (named in errors;
+    /// relative paths in it are taken relative to the current directory).
+    /// - Throws: ``ConfigurationError`` naming the file, the line when YAML gives one, and
+    ///   what was expected.
+    public static func decode(_ text: String, file path: String) throws -> LifeboatConfiguration {
         var config: LifeboatConfiguration
         do {
             config = try YAMLDecoder().decode(LifeboatConfiguration.self, from: text)

@@ -38,6 +38,28 @@ struct ZstdTests {
             if back != text { throw CompressionError.corrupt("mismatch") }
         }
     }
+
+    /// A frame header declaring `contentBytes`, then one empty raw block: 16 bytes.
+    static func frame(declaring contentBytes: UInt64) -> [UInt8] {
+        var f: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0xE0]  // magic, single segment, 8-byte content size
+        withUnsafeBytes(of: contentBytes.littleEndian) { f.append(contentsOf: $0) }
+        f.append(contentsOf: [0x01, 0x00, 0x00])  // last block, raw, empty
+        return f
+    }
+
+    @Test("a frame declaring more than its length can expand to is refused before allocating")
+    func refusesImpossibleExpansion() throws {
+        let lie = Self.frame(declaring: 1 << 40)
+        #expect(throws: CompressionError.self) { try lie.withUnsafeBytes { try zstd.decompress($0, maxPlainBytes: .max) } }
+    }
+
+    @Test("a frame declaring more than the caller's limit is refused; one within it decompresses")
+    func honoursTheCallersLimit() throws {
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        let frame = try #require(zeros.withUnsafeBytes { zstd.compressed($0, prefixBytes: 0) })
+        #expect(try frame.withUnsafeBytes { try zstd.decompress($0, maxPlainBytes: 1 << 20) } == zeros)
+        #expect(throws: CompressionError.self) { try frame.withUnsafeBytes { try zstd.decompress($0, maxPlainBytes: (1 << 20) - 1) } }
+    }
 }
 
 /// Local so that this file needs no support target.
@@ -53,4 +75,5 @@ struct SeededBytesLocal {
             return UInt8(truncatingIfNeeded: z ^ (z >> 31))
         }
     }
+
 }

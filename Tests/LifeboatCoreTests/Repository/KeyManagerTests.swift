@@ -155,7 +155,7 @@ struct KeyManagerTests {
         _ = try await TestRepository.backup(repo, [source])
         // Sealed under another master key: this one cannot open it, so cannot have re-sealed it.
         let foreign = JSONCoding.encode(DataKeyFile.seal(DataKey.generate(), under: MasterKey.generate(), created: Date()))
-        let foreignName = ObjectName(.dataKeys, Digest256.sha256(foreign).hex)
+        let foreignName = ObjectName(.dataKeys, Digest256.sha256(foreign))
         try await repo.backend.write(foreignName, bytes: foreign)
 
         let report = try await KeyManager(repository: repo).rotate(
@@ -171,7 +171,7 @@ struct KeyManagerTests {
         file.purpose = purpose
         file.created = Date()
         let bytes = JSONCoding.encode(file)
-        let relabelled = ObjectName(.dataKeys, Digest256.sha256(bytes).hex)
+        let relabelled = ObjectName(.dataKeys, Digest256.sha256(bytes))
         try await backend.write(relabelled, bytes: bytes)
         try await backend.delete(name)
         return relabelled

@@ -131,6 +131,15 @@ struct PackAndIndexTests {
         let after = try await Checker(repository: opened).check(readData: true)
         #expect(after.isOK, "\(after.errors)")
     }
+
+    @Test("an index segment declaring a pack size beyond Int is refused, not trapped on")
+    func impossiblePackSize() throws {
+        let record = IndexSegment.PackRecord(id: PackID(Digest256.random()), dataKey: DataKeyID(Digest256.random()), sizeBytes: 0, blobs: [])
+        var bytes = IndexSegment(packs: [record]).encoded()
+        // magic (4), version (1), pack count (4), pack id (32), data key id (32), then the size.
+        bytes.replaceSubrange(73..<81, with: repeatElement(0xFF, count: 8))
+        #expect(throws: CryptoError.self) { try IndexSegment.decode(bytes, what: "t") }
+    }
 }
 
 /// Lists the objects `first` before the others, as a location is free to: the order of a
@@ -149,9 +158,10 @@ final class ListingFirstBackend: StorageBackend {
     func read(_ name: ObjectName) async throws -> [UInt8] { try await inner.read(name) }
     func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(name, offset: offset, length: length) }
     func size(of name: ObjectName) async throws -> Int { try await inner.size(of: name) }
-    func list(_ kind: ObjectKind) async throws -> [ObjectInfo] {
-        let all = try await inner.list(kind)
-        return all.filter { first.contains($0.name) } + all.filter { !first.contains($0.name) }
+    func listing(_ kind: ObjectKind) async throws -> ObjectListing {
+        var listing = try await inner.listing(kind)
+        listing.objects = listing.objects.filter { first.contains($0.name) } + listing.objects.filter { !first.contains($0.name) }
+        return listing
     }
     func delete(_ name: ObjectName) async throws { try await inner.delete(name) }
 }

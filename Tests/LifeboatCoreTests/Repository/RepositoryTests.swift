@@ -28,7 +28,7 @@ struct RepositoryTests {
         let real = try #require(try await backend.list(.keys).first)
         var file = try JSONCoding.decode(KeyFile.self, from: try await backend.read(real.name), what: "key file")
         file.kdfParameters = KDFParameters(n: n, r: r, p: p)
-        let name = ObjectName(.keys, String(repeating: "0", count: 63) + String(nameDigit))
+        let name = try ObjectName(.keys, String(repeating: "0", count: 63) + String(nameDigit))
         try await backend.write(name, bytes: JSONCoding.encode(file))
         return name
     }
@@ -42,7 +42,7 @@ struct RepositoryTests {
         // 16 GiB of table; 4 GiB of work; 64 KiB and one byte of nothing: all sort before the real key.
         let huge = try await Self.plantKeyFile(in: repoPath, n: 1 << 22, r: 32, p: 1, nameDigit: "0")
         let slow = try await Self.plantKeyFile(in: repoPath, n: 1 << 16, r: 32, p: 16, nameDigit: "1")
-        let large = ObjectName(.keys, String(repeating: "0", count: 63) + "2")
+        let large = try ObjectName(.keys, String(repeating: "0", count: 63) + "2")
         try await LocalDirectoryBackend(path: repoPath).write(large, bytes: [UInt8](repeating: 0x20, count: (64 << 10) + 1))
         // Within the caps but costly (256 MiB): tried after the cheap real key, so never derived here.
         let costly = try await Self.plantKeyFile(in: repoPath, n: 1 << 18, r: 8, p: 1, nameDigit: "3")
@@ -103,7 +103,7 @@ struct RepositoryTests {
             try await repo.findSnapshot(String(newer.snapshotID.hex.prefix(12)))
         } throws: { error in
             guard case RepositoryError.damaged(let name, _) = error else { return false }
-            return name == ObjectName(.snapshots, newer.snapshotID.hex)
+            return name == ObjectName(.snapshots, newer.snapshotID)
         }
         #expect(try await repo.findSnapshot(String(older.snapshotID.hex.prefix(12))).id == older.snapshotID)
     }

@@ -153,4 +153,18 @@ struct WalFileNameTests {
         #expect(LSN("x/1") == nil)
         #expect(LSN("1") == nil)
     }
+
+    @Test("a WAL object declaring more bytes than it holds is damaged, not trapped on")
+    func declaredLengthBeyondTheObject() throws {
+        let file = try #require(WalFileName("000000010000000000000001"))
+        var payload = WalArchive.magic
+        payload += [UInt8(file.name.utf8.count), 0] + Array(file.name.utf8)
+        payload += [UInt8](repeating: 0, count: 8)  // pushed at 1970
+        for declared in [UInt64.max, 1 << 20] {
+            var object = payload
+            withUnsafeBytes(of: declared.littleEndian) { object.append(contentsOf: $0) }
+            object += [UInt8](repeating: 0, count: 32 + 16)
+            #expect(throws: RepositoryError.self) { try WalArchive.contents(ofPayload: object, file: file) }
+        }
+    }
 }

@@ -182,7 +182,7 @@ struct RestorerTests {
         let index = try await created.loadIndex()
         let a = try await created.node(at: source + "/d/a.txt", in: backup.snapshot.tree, index: index)
         let aBlob = try #require(a.content.first)
-        let pack = ObjectName(.data, try #require(index.location(of: aBlob)).pack.hex)
+        let pack = ObjectName(.data, try #require(index.location(of: aBlob)).pack)
 
         let outside = try scratch.sub("outside")
         try FileTree.chmod(outside, 0o755)
