@@ -69,8 +69,13 @@ package enum S3XML {
         /// nil when the body is not a well-formed listing: a page read in part would make
         /// objects look absent.
         package static func parse(_ body: ByteBuffer) -> ListPage? {
+            let bytes = Array(buffer: body)
+            // Foundation's XMLParser traps on an element name that is not UTF-8 (found by the
+            // s3-listing fuzz target): a hostile or broken endpoint must not crash a backup.
+            // S3 answers in UTF-8, so anything else is no listing.
+            guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
             let delegate = Delegate()
-            let parser = XMLParser(data: Data(Array(buffer: body)))
+            let parser = XMLParser(data: Data(bytes))
             parser.delegate = delegate
             guard parser.parse(), delegate.sawRoot, !delegate.isBroken else { return nil }
             return delegate.page
