@@ -1,10 +1,6 @@
 import Foundation
 import NIOCore
 
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
 /// The little of S3's XML that Lifeboat reads: an error document's code, one element of
 /// an answer, and ListObjectsV2 pages.
 package enum S3XML {
@@ -66,64 +62,84 @@ package enum S3XML {
         var isTruncated = false
         var nextToken: String?
 
-        /// nil when the body is not a well-formed listing: a page read in part would make
-        /// objects look absent.
+        /// nil when the body is not a whole listing: a page read in part would make objects
+        /// look absent.
+        ///
+        /// A scan for the few elements a listing has, not Foundation's XMLParser: that one
+        /// traps or reads through a null pointer on some malformed documents (an element name
+        /// that is not UTF-8, a processing instruction without data; found by the s3-listing
+        /// fuzz target), and a hostile or broken endpoint must not crash a backup. Keys come
+        /// percent-encoded (`encoding-type=url`), so no element of a listing nests text the
+        /// scan could mistake for a tag.
         package static func parse(_ body: ByteBuffer) -> ListPage? {
-            let bytes = Array(buffer: body)
-            // Foundation's XMLParser traps on an element name that is not UTF-8 (found by the
-            // s3-listing fuzz target): a hostile or broken endpoint must not crash a backup.
-            // S3 answers in UTF-8, so anything else is no listing.
-            guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
-            let delegate = Delegate()
-            let parser = XMLParser(data: Data(bytes))
-            parser.delegate = delegate
-            guard parser.parse(), delegate.sawRoot, !delegate.isBroken else { return nil }
-            return delegate.page
+            guard let text = String(validating: Array(buffer: body), as: UTF8.self), text.contains("<ListBucketResult") else { return nil }
+            var page = ListPage()
+            var outside = ""
+            var rest = text[...]
+            while let open = rest.range(of: "<Contents>") {
+                outside += rest[..<open.lowerBound]
+                guard let close = rest.range(of: "</Contents>", range: open.upperBound..<rest.endIndex) else { return nil }
+                let entry = rest[open.upperBound..<close.lowerBound]
+                // An entry without a key or a sane size is a broken page, not an empty object.
+                guard let key = element("Key", in: entry).flatMap(unescaped), let size = element("Size", in: entry).flatMap({ Int($0) }), size >= 0
+                else { return nil }
+                let modified = element("LastModified", in: entry).flatMap(unescaped).flatMap(date)
+                page.objects.append(Object(key: key, sizeBytes: size, modified: modified))
+                rest = rest[close.upperBound...]
+            }
+            outside += rest
+            guard outside.contains("</ListBucketResult>") else { return nil }
+            let top = outside[...]
+            page.isTruncated = element("IsTruncated", in: top) == "true"
+            if let token = element("NextContinuationToken", in: top) {
+                guard let decoded = unescaped(token) else { return nil }
+                page.nextToken = decoded
+            }
+            return page
+        }
+
+        /// The text between the first `<name>` and the `</name>` after it.
+        static func element(_ name: String, in text: Substring) -> Substring? {
+            guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex) else { return nil }
+            return text[start.upperBound..<end.lowerBound]
+        }
+
+        /// Character data with XML's five named entities and numeric references replaced; nil
+        /// when it holds markup or an entity XML does not define.
+        static func unescaped(_ text: Substring) -> String? {
+            guard !text.contains("<") else { return nil }
+            guard text.contains("&") else { return String(text) }
+            var out = ""
+            var i = text.startIndex
+            while i < text.endIndex {
+                guard text[i] == "&" else {
+                    out.append(text[i])
+                    i = text.index(after: i)
+                    continue
+                }
+                guard let semicolon = text[i...].firstIndex(of: ";") else { return nil }
+                let entity = text[text.index(after: i)..<semicolon]
+                switch entity {
+                case "amp": out.append("&")
+                case "lt": out.append("<")
+                case "gt": out.append(">")
+                case "quot": out.append("\"")
+                case "apos": out.append("'")
+                default:
+                    guard entity.hasPrefix("#"), entity.count <= 9 else { return nil }
+                    let digits = entity.dropFirst()
+                    let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
+                    guard let value, let scalar = Unicode.Scalar(value) else { return nil }
+                    out.unicodeScalars.append(scalar)
+                }
+                i = text.index(after: semicolon)
+            }
+            return out
         }
 
         static func date(_ text: String) -> Date? {
             if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).parse(text) { return d }
             return try? Date.ISO8601FormatStyle(timeZone: .gmt).parse(text)  // some servers leave the fraction out
-        }
-
-        private final class Delegate: NSObject, XMLParserDelegate {
-            var page = ListPage()
-            var text = ""
-            var key: String?
-            var size: Int?
-            var modified: Date?
-            var sawRoot = false
-            var isBroken = false
-
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-                text = ""
-                if name == "ListBucketResult" { sawRoot = true }
-                if name == "Contents" {
-                    key = nil
-                    size = nil
-                    modified = nil
-                }
-            }
-
-            func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-            func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-                switch name {
-                case "Key": key = text
-                case "Size": size = Int(text)
-                case "LastModified": modified = ListPage.date(text)
-                case "Contents":
-                    // An entry without a key or a sane size is a broken page, not an empty object.
-                    guard let key, let size, size >= 0 else {
-                        isBroken = true
-                        return
-                    }
-                    page.objects.append(Object(key: key, sizeBytes: size, modified: modified))
-                case "IsTruncated": page.isTruncated = text == "true"
-                case "NextContinuationToken": page.nextToken = text
-                default: break
-                }
-            }
         }
     }
 }
