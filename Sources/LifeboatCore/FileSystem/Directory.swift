@@ -11,6 +11,12 @@ public enum Directory {
     public static func entries(of path: RawPath) throws -> [[UInt8]] {
         guard let dir = path.withCString({ opendir($0) }) else { throw FileSystemError("opendir", path, errno: errno) }
         defer { closedir(dir) }
+        return try names(in: dir, path: path)
+    }
+
+    /// The names `readdir` gives from the open stream `dir` (without `.` and `..`), sorted by
+    /// their bytes; `path` names it in errors.
+    static func names(in dir: OpaquePointer, path: RawPath) throws -> [[UInt8]] {
         var names: [[UInt8]] = []
         errno = 0
         while let entry = readdir(dir) {

@@ -78,17 +78,7 @@ final class DirectoryHandle: Sendable {
         }
         defer { closedir(dir) }
         rewinddir(dir)
-        var names: [[UInt8]] = []
-        errno = 0
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
-                let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                return Array(UnsafeBufferPointer(start: p, count: strlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self))))
-            }
-            if name != [0x2e] && name != [0x2e, 0x2e] { names.append(name) }
-        }
-        if errno != 0 { throw FileSystemError("readdir", path, errno: errno) }
-        return names.sorted { $0.lexicographicallyPrecedes($1) }
+        return try Directory.names(in: dir, path: path)
     }
 
     /// The target of the symlink `name`.
