@@ -11,7 +11,7 @@ extension FuzzTarget {
         case .tree:
             return [Self.sampleTree().encoded(), Tree(nodes: []).encoded()]
         case .packHeader:
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.raw(Pack.headerMagic)
             w.u32(2)
             for (type, sealed, plain) in [(UInt8(0), UInt32(1_200), UInt32(4_096)), (1, 300, 250)] {
@@ -23,7 +23,7 @@ extension FuzzTarget {
             }
             return [w.bytes]
         case .indexSegment:
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.raw(Array("LBIX".utf8))
             w.u8(1)
             w.u32(1)
@@ -52,7 +52,7 @@ extension FuzzTarget {
             return [plain, compressed]
         case .walObject:
             let segment = Array(repeating: UInt8(0x5a), count: 512)
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.raw(WalArchive.magic)
             let name = Array("000000010000000000000001".utf8)
             w.u16(UInt16(name.count))
@@ -127,16 +127,6 @@ extension FuzzTarget {
         catalog: { sqlite: /var/lib/lifeboat/catalog.sqlite }
         passphrase: { file: /etc/lifeboat/passphrase }
         """
-}
-
-/// Little-endian fields for hand-made seeds of the binary formats.
-struct LittleEndianBytes {
-    var bytes: [UInt8] = []
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func raw(_ b: some Sequence<UInt8>) { bytes.append(contentsOf: b) }
 }
 
 extension Sequence {

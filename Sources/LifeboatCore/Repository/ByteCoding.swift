@@ -1,14 +1,16 @@
 /// Little-endian fixed-width integers for the binary parts of the format (pack
 /// headers, index segments), written and read without per-field allocations.
-struct ByteWriter {
-    var bytes: [UInt8] = []
+package struct ByteWriter {
+    package var bytes: [UInt8] = []
 
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func digest(_ d: Digest256) { d.append(to: &bytes) }
-    mutating func raw(_ b: some Sequence<UInt8>) { bytes.append(contentsOf: b) }
+    package init() {}
+
+    package mutating func u8(_ v: UInt8) { bytes.append(v) }
+    package mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    package mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    package mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    package mutating func digest(_ d: Digest256) { d.append(to: &bytes) }
+    package mutating func raw(_ b: some Sequence<UInt8>) { bytes.append(contentsOf: b) }
 }
 
 struct ByteReader {
