@@ -28,8 +28,13 @@ extension Repository {
 
     /// The packs the location holds, by one listing of `data/`, with their sizes.
     func presentPacks() async throws -> [PackID: Int] {
+        Self.presentPacks(in: try await backend.list(.data))
+    }
+
+    /// The packs a listing of `data/` names, with their sizes.
+    static func presentPacks(in listing: [ObjectInfo]) -> [PackID: Int] {
         var present: [PackID: Int] = [:]
-        for info in try await backend.list(.data) {
+        for info in listing {
             // A name that is not a SHA-256 is not a pack of ours; `check` reports it.
             if let id = PackID(hex: info.name.name) { present[id] = info.sizeBytes }
         }

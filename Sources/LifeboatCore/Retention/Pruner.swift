@@ -103,7 +103,9 @@ public struct Pruner: Sendable {
         }
         // As every reader: a blob indexed in several packs is read from one that is present,
         // so a replayed old segment cannot send the walk of the snapshots' trees to a lost pack.
-        index.preferPresentPacks(try await repository.presentPacks())
+        // One listing of data/ serves this and the decisions of step 3.
+        let listedPacks = try await backend.list(.data)
+        index.preferPresentPacks(Repository.presentPacks(in: listedPacks))
 
         // 2. What the snapshots use.
         let (snapshots, damaged) = try await repository.listSnapshots()
@@ -118,7 +120,6 @@ public struct Pruner: Sendable {
         }
 
         // 3. Decide per pack; the first copy of a blob is the one kept.
-        let listedPacks = try await backend.list(.data)
         let present = Dictionary(listedPacks.map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
         // A pack whose age the location cannot tell is taken as young: sparing it costs space, deleting it could cost a backup.
         let young = Set(listedPacks.filter { ($0.modified ?? .distantFuture) > protectedSince }.map(\.name.name))
