@@ -102,6 +102,7 @@ struct FileReader: Sendable {
     /// Reads `source`, which the walk found as `expected`.
     /// - Throws: ``FileSystemError`` when it cannot be opened or read, or is no longer a regular file.
     func read(_ source: Source, expected: FileStatus) async throws -> Outcome {
+        assert(BlockingIOExecutor.isCurrentThreadInPool, "file reads belong on the blocking pool (FileTreeBackup.store)")
         let path = source.path
         let fd = try Self.open(source)
         defer { close(fd) }

@@ -48,7 +48,8 @@ public struct FileTreeBackup: Sendable {
         var parentTree: Tree?
         // A parent whose root tree is not indexed (its pack is gone) leaves nothing to reuse: every file is read.
         if let parent, index.contains(parent.snapshot.tree) { parentTree = try await repository.loadTree(parent.snapshot.tree, index: index) }
-        let root = try await walk.run(paths: selection.paths, parentRoot: parentTree)
+        // The walk lists, opens and reads files: on the blocking pool, with its readers (BlockingIOQueue).
+        let root = try await BlockingIOQueue.withExecutor { [parentTree] in try await walk.run(paths: selection.paths, parentRoot: parentTree) }
         try await writer.flush()
         if type == .full {
             try await walk.confirmReferencedPacksExist()

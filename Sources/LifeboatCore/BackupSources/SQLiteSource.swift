@@ -64,7 +64,8 @@ public struct SQLiteSource: BackupSource {
         let scratch = context.scratchDirectory + "/lifeboat-sqlite-\(Digest256.random().hex.prefix(12))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         do {
-            let copy = try SQLiteSource(path: path).consistentCopy(in: scratch, thorough: type == .full)
+            // SQLite's online backup and its integrity check read the whole file: on the blocking pool.
+            let copy = try await BlockingIOQueue.run { try SQLiteSource(path: path).consistentCopy(in: scratch, thorough: type == .full) }
             return CheckedCopy(path: path, copy: copy, scratch: scratch, type: type)
         } catch {
             try? FileManager.default.removeItem(atPath: scratch)  // scratch copy: nothing to keep

@@ -24,6 +24,11 @@ public struct DatabaseRestorer: Sendable {
     /// - Parameter force: replace an existing file, even one that is open (its `-wal` and
     ///   `-shm` files are removed too: they belong to the old database).
     public func restoreSQLite(_ entry: SnapshotEntry, to target: String, force: Bool) async throws -> Result {
+        // Writes, syncs and checks a database file: on the blocking pool (BlockingIOQueue).
+        try await BlockingIOQueue.withExecutor { try await restoreSQLiteOnPool(entry, to: target, force: force) }
+    }
+
+    private func restoreSQLiteOnPool(_ entry: SnapshotEntry, to target: String, force: Bool) async throws -> Result {
         let clock = ContinuousClock()
         let start = clock.now
         guard entry.snapshot.source.kind == .sqlite, let original = entry.snapshot.source.name else {

@@ -42,6 +42,7 @@ enum RestoreContentWriter {
 
     /// Fills `job.fd`, checks it when asked, sets its metadata and closes it.
     static func write(_ job: Job, repository: Repository, index: MasterIndex, options: RestoreOptions) async -> Outcome {
+        assert(BlockingIOExecutor.isCurrentThreadInPool, "restore writes belong on the blocking pool (Restorer.restore)")
         let path = job.path
         let fd = job.fd
         let madeAs = job.temporaryName ?? job.name

@@ -47,15 +47,18 @@ public struct Restorer: Sendable {
         try await repository.refreshDataKeys()
         let index: MasterIndex
         if let loaded { index = loaded } else { index = try await repository.loadIndex() }
-        let target = RawPath(options.target)
-        guard target.withCString({ mkdir($0, 0o755) }) == 0 || errno == EEXIST else {
-            throw FileSystemError("mkdir", target, errno: errno)
+        // Every step of the walk creates, writes or syncs files: on the blocking pool, with its writers (BlockingIOQueue).
+        return try await BlockingIOQueue.withExecutor {
+            let target = RawPath(options.target)
+            guard target.withCString({ mkdir($0, 0o755) }) == 0 || errno == EEXIST else {
+                throw FileSystemError("mkdir", target, errno: errno)
+            }
+            // The target is the operator's: a symlink naming it is followed, once.
+            let root = try DirectoryHandle.open(target)
+            var walk = RestoreWalk(repository: repository, index: index, options: options, root: root)
+            try await walk.run(tree: tree)
+            return walk.result
         }
-        // The target is the operator's: a symlink naming it is followed, once.
-        let root = try DirectoryHandle.open(target)
-        var walk = RestoreWalk(repository: repository, index: index, options: options, root: root)
-        try await walk.run(tree: tree)
-        return walk.result
     }
 }
 

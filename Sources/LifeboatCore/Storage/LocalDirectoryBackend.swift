@@ -121,7 +121,13 @@ public final class LocalDirectoryBackend: StorageBackend {
         return result
     }
 
+    // Every call below blocks on the disk: each runs on the blocking pool (inline when a
+    // restore's or a check's walk already runs there).
     public func read(_ name: ObjectName) async throws -> [UInt8] {
+        try await BlockingIOQueue.run { try self.readWhole(name) }
+    }
+
+    private func readWhole(_ name: ObjectName) throws -> [UInt8] {
         let file = try openFile(name)
         var st = stat()
         guard fstat(file.fd, &st) == 0 else { throw Self.mapErrno(errno, what: name.path, name: name, location: root) }
@@ -132,7 +138,7 @@ public final class LocalDirectoryBackend: StorageBackend {
     }
 
     public func read(_ name: ObjectName, offset: Int, length: Int) async throws -> [UInt8] {
-        try readRange(try openFile(name), name: name, offset: offset, length: length)
+        try await BlockingIOQueue.run { try self.readRange(try self.openFile(name), name: name, offset: offset, length: length) }
     }
 
     private func readRange(_ file: OpenFile, name: ObjectName, offset: Int, length: Int) throws -> [UInt8] {
@@ -184,6 +190,10 @@ public final class LocalDirectoryBackend: StorageBackend {
     }
 
     public func size(of name: ObjectName) async throws -> Int {
+        try await BlockingIOQueue.run { try self.sizeNow(of: name) }
+    }
+
+    private func sizeNow(of name: ObjectName) throws -> Int {
         let (folders, file) = Self.place(of: name)
         let folder = try openFolder(folders, create: false, name: name)
         defer { close(folder) }
@@ -194,6 +204,10 @@ public final class LocalDirectoryBackend: StorageBackend {
     }
 
     public func listing(_ kind: ObjectKind) async throws -> ObjectListing {
+        try await BlockingIOQueue.run { try self.listingNow(kind) }
+    }
+
+    private func listingNow(_ kind: ObjectKind) throws -> ObjectListing {
         let rootFolder = try openFolder([], create: false, name: nil)
         defer { close(rootFolder) }
         var out = ObjectListing()
@@ -255,6 +269,10 @@ public final class LocalDirectoryBackend: StorageBackend {
     }
 
     public func delete(_ name: ObjectName) async throws {
+        try await BlockingIOQueue.run { try self.deleteNow(name) }
+    }
+
+    private func deleteNow(_ name: ObjectName) throws {
         let (folders, file) = Self.place(of: name)
         _ = openFiles.withLock { $0.removeValue(forKey: name.path) }
         let folder = try openFolder(folders, create: false, name: name)
@@ -266,6 +284,10 @@ public final class LocalDirectoryBackend: StorageBackend {
     // MARK: - helpers
 
     public func removeStaleTemporaries(olderThan date: Date) async throws -> Int {
+        try await BlockingIOQueue.run { try self.removeStaleTemporariesNow(olderThan: date) }
+    }
+
+    private func removeStaleTemporariesNow(olderThan date: Date) throws -> Int {
         let rootFolder = try openFolder([], create: false, name: nil)
         var folders: [Int32] = [rootFolder]  // `config` and `manifest.json` are written beside the folders
         defer { for fd in folders { close(fd) } }
