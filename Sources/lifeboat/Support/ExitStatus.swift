@@ -44,10 +44,11 @@ enum ExitStatus: Int32 {
             self = .verificationFailed
         case is CancellationError:
             self = .interrupted
-        case is RestorationTestFailure, BackupError.readBackFailed:
+        case is RestorationTestFailure, BackupError.readBackFailed, DumpError.sizeMismatch:
             self = .verificationFailed
         case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError,
-            is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError, is CatalogError, is ConfigurationError, is LocationError, is AirgapError:
+            is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError, is CatalogError, is ConfigurationError, is LocationError, is AirgapError,
+            is DumpError:
             self = .failure
         default:
             // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.
