@@ -22,7 +22,8 @@ public struct Checker: Sendable {
         self.repository = repository
     }
 
-    public func check(readData: Bool) async throws -> CheckReport {
+    /// - Parameter subset: with `readData`, read only these packs and WAL objects (the structure is checked in full).
+    public func check(readData: Bool, subset: ReadDataSubset? = nil) async throws -> CheckReport {
         var report = CheckReport()
         let backend = repository.backend
         // Pack headers name their key synchronously: every key written so far must be known.
@@ -93,9 +94,9 @@ public struct Checker: Sendable {
         }
 
         if readData {
-            try await readAllPacks(packs, index: index, into: &report)
+            try await readAllPacks(subset.map { $0.select(packs) { $0.name.name } } ?? packs, index: index, into: &report)
         }
-        try await checkWal(readData: readData, snapshots: snapshots, into: &report)
+        try await checkWal(readData: readData, subset: subset, snapshots: snapshots, into: &report)
         // Keys that are no object name were never used above; a location is only clean
         // when it holds nothing but what the format allows.
         report.errors += try await backend.rejectedKeys().map(\.description)
@@ -105,7 +106,7 @@ public struct Checker: Sendable {
     /// Archived WAL: every object in `wal/` has a name PostgreSQL archives; every PostgreSQL
     /// base backup's segments, from its first to its last, are there; with `readData`
     /// each object opens, holds the file its name says, and hashes to its recorded SHA-256.
-    private func checkWal(readData: Bool, snapshots: [(SnapshotID, Snapshot)], into report: inout CheckReport) async throws {
+    private func checkWal(readData: Bool, subset: ReadDataSubset?, snapshots: [(SnapshotID, Snapshot)], into report: inout CheckReport) async throws {
         let archive = WalArchive(repository: repository)
         let objects = try await repository.backend.list(.wal)
         let entries = WalArchive.entries(objects)
@@ -136,7 +137,7 @@ public struct Checker: Sendable {
             report.errors.append("the timeline histories in wal/: \(error)")
         }
         guard readData else { return }
-        for entry in entries {
+        for entry in subset.map({ $0.select(entries) { $0.file.objectName.name } }) ?? entries {
             try Task.checkCancellation()
             do {
                 _ = try await archive.read(entry.file)  // opening checks the seal, the name inside and the SHA-256

@@ -17,10 +17,23 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Read every pack and authenticate every blob.")
     var readData = false
 
+    @Option(help: "Read only part of the data: 'n/m' (group n of m, the same each run: 1/7 to 7/7 reads all in a week) or 'x%' (a random share).")
+    var readDataSubset: String?
+
+    // A mistyped subset is a usage error (64), found before the repository is opened.
+    func validate() throws {
+        do {
+            _ = try readDataSubset.map { text throws(ReadDataSubsetError) in try ReadDataSubset(parsing: text) }
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() async throws {
+        let subset = try readDataSubset.map { text throws(ReadDataSubsetError) in try ReadDataSubset(parsing: text) }
         let repo = try await repository.open()
         var report = try await RepositoryLock.withLock(repo, exclusive: false, host: Requester.current.host, username: Requester.current.username) {
-            try await Checker(repository: repo).check(readData: readData)
+            try await Checker(repository: repo).check(readData: readData || subset != nil, subset: subset)
         }
         if try repository.configuration() != nil {
             // The catalog remembers which snapshots this location held: one gone since was deleted or rolled back.
@@ -31,7 +44,8 @@ struct CheckCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("lifeboat: warning: the catalog could not tell which snapshots this location should hold: \(error)\n".utf8))
             }
         }
-        try ReportOutput.print(report, json: output.json, what: readData ? "check --read-data" : "check")
+        let what = subset.map { "check --read-data-subset \($0)" } ?? (readData ? "check --read-data" : "check")
+        try ReportOutput.print(report, json: output.json, what: what)
     }
 }
 
