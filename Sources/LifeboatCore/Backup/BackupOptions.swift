@@ -11,6 +11,8 @@ public struct BackupOptions: Sendable {
     /// Glob patterns: a pattern with a `/` matches whole paths, one without matches names;
     /// they add to those of the source.
     public var excludes: [String] = []
+    /// Case-insensitive excludes, marker files, caches, other file systems.
+    public var filters = FileFilters()
     /// The host the snapshot and the lock name.
     public var host: String
     /// The user the snapshot and the lock name.

@@ -92,6 +92,8 @@ public struct BackupPipeline: Sendable {
         public var tags: [String] = []
         /// Glob patterns left out, added to the source's own.
         public var excludes: [String] = []
+        /// Case-insensitive excludes, marker files, caches, other file systems (file sources).
+        public var filters = FileFilters()
         /// Files read at once; nil for the default (cores + 1).
         public var fileWorkers: Int?
         /// PostgreSQL: how long to wait for the WAL to be archived.
@@ -277,6 +279,7 @@ public struct BackupPipeline: Sendable {
         options.programVersion = request.programVersion
         options.tags = (request.sourceTag.map { [$0] } ?? []) + request.tags
         options.excludes = request.excludes
+        options.filters = request.filters
         if let workers = request.fileWorkers { options.fileWorkers = max(1, workers) }
         options.archiveTimeout = request.archiveTimeout
         options.readsBack = true

@@ -66,6 +66,8 @@ struct FileWalker {
         var pending: Int
         let parent: PendingDirectory?
         let slot: Int
+        /// A folder above the paths named for backup: its children are those paths.
+        var isAboveTargets = false
         init(node: Node?, count: Int, parent: PendingDirectory?, slot: Int) {
             self.node = node
             self.slots = Array(repeating: nil, count: count)
@@ -160,6 +162,7 @@ struct FileWalker {
                         }
                         let names = children.keys.sorted { $0.lexicographicallyPrecedes($1) }
                         let dir = PendingDirectory(node: node, count: names.count, parent: parent, slot: slot)
+                        dir.isAboveTargets = true
                         for (i, name) in names.enumerated().reversed() {
                             let childPath = path.appending(name)
                             let childOld = oldTree?.node(named: name)
@@ -230,6 +233,7 @@ struct FileWalker {
                                     names = []
                                 }
                             }
+                            if let opened { names = filtered(names, in: opened, node: node, parent: parent) }
                             statistics.directories += 1
                             let oldTree = old?.type == .directory ? try await loadOld(old) : nil
                             let dir = PendingDirectory(node: node, count: names.count, parent: parent, slot: slot)
@@ -417,14 +421,49 @@ struct FileWalker {
     }
 
     private func isExcluded(_ path: RawPath) -> Bool {
-        guard !excludes.isEmpty else { return false }
+        let ignoringCase = options.filters.excludesIgnoringCase
+        guard !excludes.isEmpty || !ignoringCase.isEmpty else { return false }
         let full = path.description
         let name = String(decoding: path.lastComponent, as: UTF8.self)
         for pattern in excludes {
             let subject = pattern.contains("/") ? full : name
             if fnmatch(pattern, subject, 0) == 0 { return true }
         }
+        for pattern in ignoringCase {
+            let subject = pattern.contains("/") ? full : name
+            if fnmatch(pattern, subject, Self.caseFold) == 0 { return true }
+        }
         return false
+    }
+
+    /// glibc's FNM_CASEFOLD, a GNU extension its Swift module leaves out.
+    private static let caseFold: Int32 = 1 << 4
+
+    /// The entries of a listed folder that the filters keep: none below a mount point
+    /// (one file system), only the marker in a folder that holds one.
+    private func filtered(_ names: [[UInt8]], in folder: DirectoryHandle, node: Node, parent: PendingDirectory) -> [[UInt8]] {
+        let filters = options.filters
+        if filters.oneFileSystem, !parent.isAboveTargets, let outer = parent.node, outer.device != node.device {
+            return []
+        }
+        for marker in filters.excludeIfPresent.map({ Array($0.utf8) }) where names.contains(marker) {
+            return [marker]
+        }
+        if filters.excludeCaches, names.contains(FileFilters.cacheTagName), Self.isCacheTag(FileFilters.cacheTagName, in: folder) {
+            return [FileFilters.cacheTagName]
+        }
+        return names
+    }
+
+    /// A cache tag counts only with its signature: a file that merely has the name does not hide a folder.
+    private static func isCacheTag(_ name: [UInt8], in folder: DirectoryHandle) -> Bool {
+        let fd = folder.openEntry(name, flags: O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let signature = FileFilters.cacheTagSignature
+        var head = [UInt8](repeating: 0, count: signature.count)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, signature.count) }
+        return n == signature.count && head == signature
     }
 
     private mutating func noteReferenced(_ content: [BlobID]) {

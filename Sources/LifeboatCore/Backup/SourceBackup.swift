@@ -115,7 +115,7 @@ public struct SourceBackup: Sendable {
             progress?.yield(.started(paths: checked.paths, type: type, parent: parent?.id))
             let w = try await BlobWriter(repository: repository, index: index, now: assembler.started)
             writer = w
-            excludes = options.excludes + selection.excludes
+            excludes = options.excludes + selection.excludes + options.filters.recorded
             database = selection.database
             stored = try await FileTreeBackup(repository: repository).store(
                 selection, type: type, parent: parent, index: index, writer: w, options: options, progress: progress)

@@ -53,6 +53,27 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Skip paths matching a glob (repeatable; with a '/' it matches whole paths, else names).")
     var exclude: [String] = []
 
+    @Option(name: .long, help: "Read exclude patterns from a file, one per line ('#' starts a comment; repeatable).")
+    var excludeFile: [String] = []
+
+    @Option(name: .long, help: "Skip paths matching a glob regardless of case (repeatable).")
+    var iexclude: [String] = []
+
+    @Flag(name: .long, help: "Keep only the tag of folders holding a valid CACHEDIR.TAG (caches need no backup).")
+    var excludeCaches = false
+
+    @Option(name: .long, help: "Keep only this file of folders that hold it (repeatable), e.g. .nobackup.")
+    var excludeIfPresent: [String] = []
+
+    @Flag(name: [.customShort("x"), .long], help: "Do not descend into other file systems (mount points are kept empty).")
+    var oneFileSystem = false
+
+    @Option(name: .long, help: "Read paths to back up from a file, one per line ('#' starts a comment; repeatable).")
+    var filesFrom: [String] = []
+
+    @Option(name: .long, help: "Record this host name in the snapshot instead of this machine's.")
+    var host: String?
+
     @Flag(name: .long, help: "Accepted for compatibility; the post-backup verification is always on: every pack and index segment a backup wrote is read back, and each SHA-256 and blob checked, before the snapshot is written (exit 13 and no snapshot on damage).")
     var readBack = false
 
@@ -60,8 +81,13 @@ struct BackupCommand: AsyncParsableCommand {
     var fileWorkers: Int?
 
     func validate() throws {
-        let sources = (paths.isEmpty ? 0 : 1) + (sqlite == nil ? 0 : 1) + (postgres == nil ? 0 : 1)
-        if sources == 0 { throw ValidationError("name at least one path to back up, or --sqlite PATH, or --postgres URL") }
+        let sources = (paths.isEmpty && filesFrom.isEmpty ? 0 : 1) + (sqlite == nil ? 0 : 1) + (postgres == nil ? 0 : 1)
+        if sources == 0 { throw ValidationError("name at least one path to back up (or --files-from FILE), or --sqlite PATH, or --postgres URL") }
+        let filters = !excludeFile.isEmpty || !iexclude.isEmpty || excludeCaches || !excludeIfPresent.isEmpty || oneFileSystem
+        if filters && (sqlite != nil || postgres != nil) {
+            throw ValidationError("--exclude-file, --iexclude, --exclude-caches, --exclude-if-present and --one-file-system are for paths")
+        }
+        if host?.isEmpty == true { throw ValidationError("--host needs a name") }
         if sources > 1 { throw ValidationError("give one source: paths, --sqlite or --postgres") }
         if type == .transactionLog && postgres == nil { throw ValidationError("--type transaction-log is for --postgres sources") }
         if type == .configuration && paths.isEmpty { throw ValidationError("--type configuration is for paths (a configuration folder)") }
@@ -82,11 +108,16 @@ struct BackupCommand: AsyncParsableCommand {
             pg.checkpoint = checkpoint == .fast ? .fast : .spread
             source = .source(pg)
         } else {
-            source = .files(paths: paths, excludes: [])
+            source = .files(paths: paths + (try filesFrom.flatMap { try Self.lines(of: $0, what: "--files-from") }), excludes: [])
         }
-        var request = BackupPipeline.Request(sourceName: "", source: source, type: type?.backupType, host: Requester.current.host, username: Requester.current.username)
+        var request = BackupPipeline.Request(
+            sourceName: "", source: source, type: type?.backupType, host: host ?? Requester.current.host, username: Requester.current.username)
         request.tags = tag
-        request.excludes = exclude
+        request.excludes = exclude + (try excludeFile.flatMap { try Self.lines(of: $0, what: "--exclude-file") })
+        request.filters.excludesIgnoringCase = iexclude
+        request.filters.excludeIfPresent = excludeIfPresent
+        request.filters.excludeCaches = excludeCaches
+        request.filters.oneFileSystem = oneFileSystem
         request.programVersion = Lifeboat.version
         request.archiveTimeout = .seconds(archiveTimeout)
         request.fileWorkers = fileWorkers
@@ -121,6 +152,19 @@ struct BackupCommand: AsyncParsableCommand {
             for w in s.warnings { FileHandle.standardError.write(Data("lifeboat: warning: \(w)\n".utf8)) }
             throw ExitCode(ExitStatus.partial.rawValue)
         }
+    }
+}
+
+extension BackupCommand {
+    /// The lines of a list file (paths or patterns): blank lines and '#' comments left out,
+    /// surrounding spaces kept (a name may have them), a trailing CR dropped.
+    static func lines(of file: String, what: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError("\(what) \(file): cannot be read (\(String(cString: strerror(errno))))")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(what) \(file): is not UTF-8 text") }
+        return text.split(separator: "\n", omittingEmptySubsequences: true).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
     }
 }
 
