@@ -52,31 +52,54 @@ public enum BlockingIOQueue {
 
 /// A fixed set of threads taking jobs (tasks' partial runs and plain closures) from one
 /// first-in first-out queue.
+///
+/// A job that a pool thread enqueues while no thread is idle goes to that thread's "next"
+/// slot instead (as Go's scheduler does): it runs as soon as the current job ends, with no
+/// lock and no wake-up. That is the common case of a walk: a file's task ends and resumes
+/// the walk, the walk starts the next file's task. Without it every such switch woke a
+/// sleeping thread: five times the context switches of Swift's own pool, 10% slower backups.
 public final class BlockingIOExecutor: TaskExecutor, @unchecked Sendable {
     private enum Work {
         case job(UnownedJob)
         case call(@Sendable () -> Void)
     }
 
-    // NSCondition guards `queue`: threads sleep on it while the queue is empty.
+    /// One pool thread's own state, touched only from that thread.
+    private final class Worker {
+        unowned let executor: BlockingIOExecutor
+        var next: Work?
+        init(executor: BlockingIOExecutor) { self.executor = executor }
+    }
+
+    // NSCondition guards `queue` and `head`: threads sleep on it while the queue is empty.
     private let condition = NSCondition()
     private var queue: [Work] = []
     private var head = 0
+    /// Threads asleep on `condition`; read without the lock to choose between slot and queue.
+    private let idle = Atomic<Int>(0)
 
-    /// Marks the pool's threads, so that ``BlockingIOQueue/run(_:)`` can run inline there.
-    private static let poolThreadKey: pthread_key_t = {
+    /// The pool thread's ``Worker``, so that ``BlockingIOQueue/run(_:)`` can run inline there.
+    private static let workerKey: pthread_key_t = {
         var key = pthread_key_t()
         precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
         return key
     }()
 
-    static var isCurrentThreadInPool: Bool { pthread_getspecific(poolThreadKey) != nil }
+    static var isCurrentThreadInPool: Bool { pthread_getspecific(workerKey) != nil }
 
     init(threads: Int) {
         for number in 0..<threads {
             let thread = Thread { [self] in
-                pthread_setspecific(Self.poolThreadKey, UnsafeRawPointer(bitPattern: 1))
-                while true { perform(next()) }
+                let worker = Worker(executor: self)
+                pthread_setspecific(Self.workerKey, Unmanaged.passRetained(worker).toOpaque())
+                while true {
+                    if let work = worker.next {
+                        worker.next = nil
+                        perform(work)
+                    } else {
+                        perform(takeFromQueue())
+                    }
+                }
             }
             thread.name = "lifeboat-io-\(number)"
             thread.start()
@@ -84,24 +107,44 @@ public final class BlockingIOExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        append(.job(UnownedJob(job)))
+        schedule(.job(UnownedJob(job)))
     }
 
     func submit(_ call: @escaping @Sendable () -> Void) {
-        append(.call(call))
+        schedule(.call(call))
     }
 
-    private func append(_ work: Work) {
+    private func schedule(_ work: Work) {
+        if idle.load(ordering: .relaxed) == 0, let raw = pthread_getspecific(Self.workerKey) {
+            let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+            if worker.executor === self {
+                // Every thread is busy: nobody could start it sooner than this thread will.
+                let displaced = worker.next
+                worker.next = work
+                if let displaced { appendToQueue(displaced) }
+                return
+            }
+        }
+        appendToQueue(work)
+    }
+
+    private func appendToQueue(_ work: Work) {
         condition.lock()
         queue.append(work)
-        condition.signal()
+        let wake = idle.load(ordering: .relaxed) > 0
         condition.unlock()
+        // Signalled after unlocking: the woken thread does not wake into a held lock.
+        if wake { condition.signal() }
     }
 
-    private func next() -> Work {
+    private func takeFromQueue() -> Work {
         condition.lock()
         defer { condition.unlock() }
-        while head == queue.count { condition.wait() }
+        while head == queue.count {
+            idle.add(1, ordering: .relaxed)
+            condition.wait()
+            idle.subtract(1, ordering: .relaxed)
+        }
         let work = queue[head]
         head += 1
         // Drop what was taken once it is most of the array: appends stay amortized O(1).
