@@ -158,12 +158,16 @@ struct RestoreDbCommand: AsyncParsableCommand {
         var s = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "T")
         let hasZone = s.hasSuffix("Z") || s.range(of: #"[+-]\d\d(:?\d\d)?$"#, options: .regularExpression) != nil
         if !hasZone { s += "Z" }
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            let f = ISO8601DateFormatter()
-            f.formatOptions = options
-            if let d = f.date(from: s) { return d }
+        // The fraction is read here, every digit of it: the formatter keeps milliseconds only,
+        // and recovery_target_time takes microseconds.
+        var fraction = 0.0
+        if let range = s.range(of: #"\.\d+"#, options: .regularExpression) {
+            fraction = Double("0" + s[range]) ?? 0
+            s.removeSubrange(range)
         }
-        return nil
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s).map { $0.addingTimeInterval(fraction) }
     }
 }
 

@@ -132,6 +132,99 @@ struct BackupRestoreCLITests {
         let copies = rows.flatMap { ($0["locations"] as? [[String: Any]]) ?? [] }
         #expect(copies.count == 6 && copies.allSatisfy { $0["status"] as? String == "VERIFIED" })
         #expect(try FileStatus.lstat(RawPath(scratch.path + "/qs/passphrase")).mode == 0o600)
+        // In its folder, with no flag and no environment: lifeboat.yaml names the passphrase file.
+        var bare = ProcessInfo.processInfo.environment
+        for key in ["LIFEBOAT_CONFIG", "LIFEBOAT_REPOSITORY", "LIFEBOAT_PASSWORD", "LIFEBOAT_PASSWORD_FILE"] { bare.removeValue(forKey: key) }
+        let snapshots = try Shell.run("/usr/bin/env", ["-C", scratch.path + "/qs", LifeboatCLI.executable, "snapshots", "--json"], environment: bare)
+        #expect(snapshots.status == 0, "\(snapshots.stderr)")
+        #expect((try LifeboatCLI.json(snapshots) as? [Any])?.count == 3)
+        // Both locations were verified, and `locations` says so.
+        let locations = try Shell.run("/usr/bin/env", ["-C", scratch.path + "/qs", LifeboatCLI.executable, "locations"], environment: bare)
+        #expect(!locations.stdout.contains("never verified") && locations.stdout.contains("last verified"), "\(locations.stdout)")
+        #expect(out.stdout.contains("Files kept in \(scratch.path)/qs"))
+    }
+
+    @Test("quickstart without --directory points to no command in the folder it removes")
+    func quickstartScratchFolder() throws {
+        let scratch = ScratchDirectory("quickstart-tmp")
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = scratch.path + "/"
+        let out = try Shell.run(LifeboatCLI.executable, ["quickstart"], environment: env)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let base = try #require(out.stdout.split(separator: "\n").first?.components(separatedBy: " in ").last)
+        #expect(!FileManager.default.fileExists(atPath: base), "the scratch folder \(base) is removed")
+        #expect(!out.stdout.contains("--config \(base)"), "\(out.stdout)")
+        #expect(out.stdout.contains("is removed now") && out.stdout.contains("--keep"), "\(out.stdout)")
+    }
+
+    @Test("restore into a folder with files: never (the default) keeps an edited file and says so, if-changed replaces only what differs, always replaces")
+    func overwritePolicy() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        try FileTree.symlink("docs/readme.txt", at: source + "/link")
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        let target = scratch.path + "/restored"
+        #expect(try cli.run(["restore", "latest", "--target", target]).status == 0)
+        let readme = target + source + "/docs/readme.txt"
+        let x = target + source + "/x.bin"
+        let original = try #require(FileManager.default.contents(atPath: x))
+        // A local edit, after the first restore.
+        try FileTree.write(readme, Array("edited here\n".utf8))
+
+        let never = try cli.run(["restore", "latest", "--target", target, "--json"])
+        #expect(never.status == 3, "\(never.stdout) \(never.stderr)")
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == "edited here\n", "the edited file is kept")
+        let report = try #require(try LifeboatCLI.json(never) as? [String: Any])
+        #expect(report["keptFiles"] as? [String] == [readme], "\(report)")
+        #expect(report["filesUnchanged"] as? Int == 2, "x.bin and skip.tmp hold the snapshot's content: \(report)")
+        #expect(report["filesRestored"] as? Int == 0)
+        #expect(never.stderr.contains("kept, differs from the snapshot: \(readme)"), "\(never.stderr)")
+        let text = try cli.run(["restore", "latest", "--target", target])
+        #expect(text.status == 3 && text.stdout.contains("2 files already there unchanged"), "\(text.stdout)")
+
+        // if-changed: only the edited file is written again; the unchanged one keeps its inode.
+        let inode = try FileStatus.lstat(RawPath(x)).inode
+        let ifChanged = try cli.run(["restore", "latest", "--target", target, "--overwrite", "if-changed", "--json"])
+        #expect(ifChanged.status == 0, "\(ifChanged.stderr)")
+        let changedReport = try #require(try LifeboatCLI.json(ifChanged) as? [String: Any])
+        #expect(changedReport["filesRestored"] as? Int == 1 && changedReport["filesUnchanged"] as? Int == 2, "\(changedReport)")
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == "read me\n")
+        #expect(try FileStatus.lstat(RawPath(x)).inode == inode)
+
+        // always: every file is written again.
+        try FileTree.write(readme, Array("edited again\n".utf8))
+        let always = try cli.run(["restore", "latest", "--target", target, "--overwrite", "always", "--json"])
+        #expect(always.status == 0, "\(always.stderr)")
+        #expect((try LifeboatCLI.json(always) as? [String: Any])?["filesRestored"] as? Int == 3)
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == "read me\n")
+        #expect(FileManager.default.contents(atPath: x) == original)
+        #expect(try cli.run(["restore", "latest", "--target", target, "--overwrite", "sometimes"]).status == 64)
+    }
+
+    @Test("a restore whose target is a file is refused before anything is written; errors name the path on disk")
+    func restoreTargetRefusals() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        let file = scratch.path + "/a-file"
+        try FileTree.write(file, Array("mine\n".utf8))
+        let refused = try cli.run(["restore", "latest", "--target", file])
+        #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stdout.isEmpty, "nothing is reported restored: \(refused.stdout)")
+        #expect(refused.stderr.contains(file) && refused.stderr.contains("not a folder"), "\(refused.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "mine\n")
+
+        // A file where the snapshot has a folder: the message names where on disk.
+        let target = scratch.path + "/restored"
+        try FileManager.default.createDirectory(atPath: target + source, withIntermediateDirectories: true)
+        try FileTree.write(target + source + "/docs", [1])
+        let blocked = try cli.run(["restore", "latest", "--target", target])
+        #expect(blocked.status == 3, "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("\(target)\(source)/docs: exists in the target and is not a folder"), "\(blocked.stderr)")
     }
 
     @Test("ls and diff print control characters in names escaped; --json carries the exact names")
@@ -209,7 +302,7 @@ struct BackupRestoreCLITests {
         try FileTree.mkdir(target + source)
         try FileTree.write(target + source + "/lost.txt", Array("live, newer than any snapshot".utf8))
         try FileTree.write(target + source + "/kept.txt", Array("live kept".utf8))
-        let restore = try cli.run(["restore", "latest", "--target", target])
+        let restore = try cli.run(["restore", "latest", "--target", target, "--overwrite", "always"])
         #expect(restore.status == 3, "\(restore.stderr)")
         #expect(restore.stderr.contains(source + "/lost.txt"), "\(restore.stderr)")
         #expect(FileManager.default.contents(atPath: target + source + "/lost.txt") == Data("live, newer than any snapshot".utf8))
