@@ -114,7 +114,7 @@ struct BackupJobTests {
         await #expect(throws: (any Error).self) { try await job.run(.init(source: "app"), passphrase: TestRepository.passphrase) }
 
         let rows = try await f.context.withCatalog { try await $0.backups() }.reversed().map { $0 }
-        #expect(rows.map(\.status) == [.failed, .failed, .failed])
+        try #require(rows.map(\.status) == [.failed, .failed, .failed], "\(rows.map(\.status))")
         #expect(rows.allSatisfy { $0.finishedAt != nil && $0.source == "app" })
         #expect(rows[0].error?.contains("/etc/lifeboat/pass") == true && rows[0].error?.contains("does not open") == true, "\(rows[0].error ?? "")")
         #expect(rows[1].error?.contains("/nowhere/pass") == true, "\(rows[1].error ?? "")")

@@ -112,7 +112,7 @@ struct RunCLITests {
         let down = try run(["run", "app-config"])
         #expect(down.status == 10, "\(down.stderr)")
         let rows = try log()
-        #expect(rows.map { $0["status"] as? String } == ["FAILED", "FAILED"])
+        try #require(rows.map { $0["status"] as? String } == ["FAILED", "FAILED"], "\(rows)")
         #expect((rows[1]["error"] as? String)?.contains("no-such-file") == true, "\(rows[1])")
         #expect((rows[0]["error"] as? String)?.contains(scratch.path + "/primary") == true, "\(rows[0])")
     }
