@@ -15,6 +15,10 @@ public struct BackupJob: Sendable {
     /// Only the tests set it (`@testable import`): production code has no way in.
     var afterEachStage: @Sendable (BackupPipeline.Event) async throws -> Void = { _ in }
 
+    /// How long the run's RUNNING row holds without a renewal. Only the tests change it (a
+    /// test runner loaded enough to starve the renewals must not make a live run look gone).
+    var leaseDuration: Duration = Catalog.defaultLease
+
     /// Jobs on the sources and locations of `context`'s configuration.
     public init(context: OperationsContext) {
         self.context = context
@@ -73,9 +77,10 @@ public struct BackupJob: Sendable {
         let testLocation = try request.restoreTestFrom.map { try config.location(named: $0) } ?? primary
         if let problem = source.kind.refuses(request.type, source: source.name) { throw ConfigurationError.invalid(at: config.file, problem) }
         let requester = context.requester
-        let new = Catalog.NewBackup(
+        var new = Catalog.NewBackup(
             type: request.type?.rawValue ?? "AUTO", scheduleType: request.scheduleType, source: source.name, sourceKind: source.kind,
             requestedBy: requester.username, owner: .current(host: requester.host))
+        new.leaseDuration = leaseDuration
         let clock = context.clock
         let afterEachStage = self.afterEachStage
         let job = self

@@ -20,6 +20,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var latest: LatestIntactOptions
+    @OptionGroup var selection: SourceSelectionOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String
@@ -41,7 +42,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let entry = try await latest.find(snapshot, in: repo)
+        let entry = try await selection.find(snapshot, in: repo, latest: latest)
         var options = RestoreOptions(target: target)
         options.includes = include
         options.verify = verify

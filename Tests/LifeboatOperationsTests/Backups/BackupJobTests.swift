@@ -126,6 +126,8 @@ struct BackupJobTests {
         let f = try await OperationsFixture(scratch)
         defer { Task { await f.context.backends.shutdown() } }
         var job = BackupJob(context: f.context)
+        // A lease no loaded test runner outlasts: the first run must stay live while the second asks.
+        job.leaseDuration = .seconds(3600)
         let second = BackupJob(context: f.context)
         let refusal = Mutex<(any Error)?>(nil)
         job.afterEachStage = { event in

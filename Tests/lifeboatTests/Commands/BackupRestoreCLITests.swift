@@ -227,6 +227,68 @@ struct BackupRestoreCLITests {
         #expect(blocked.stderr.contains("\(target)\(source)/docs: exists in the target and is not a folder"), "\(blocked.stderr)")
     }
 
+    @Test("snapshots shows whole values in columns as wide as their content and filters by --source, --tag, --host, --path, --type; --source picks a source's latest for ls, diff and restore")
+    func snapshotSelection() throws {
+        let scratch = ScratchDirectory()
+        let alpha = try scratch.sub("alpha")
+        let beta = try scratch.sub("beta")
+        try FileTree.write(alpha + "/a.txt", Array("one\n".utf8))
+        try FileTree.write(beta + "/b.txt", Array("two\n".utf8))
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let longTag = "a-tag-much-longer-than-any-column-was"
+        #expect(try cli.run(["backup", alpha, "--tag", "source:alpha", "--tag", longTag]).status == 0)
+        #expect(try cli.run(["backup", beta, "--tag", "source:beta"]).status == 0)
+        try FileTree.write(alpha + "/a.txt", Array("one, edited\n".utf8))
+        #expect(try cli.run(["backup", alpha, "--tag", "source:alpha"]).status == 0)
+        let all = try #require(try LifeboatCLI.json(try cli.run(["snapshots", "--json"])) as? [[String: Any]])
+        try #require(all.count == 3)
+        let ids = all.compactMap { $0["id"] as? String }
+        let host = try #require(all.first?["host"] as? String)
+
+        let text = try cli.run(["snapshots"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("source:alpha,\(longTag)") }, "the tags whole: \(text.stdout)")
+        #expect(lines.contains { $0.contains("INCREMENTAL") } && lines.contains { $0.contains(host) }, "\(text.stdout)")
+        // Every row's columns start where the header's do.
+        let header = try #require(lines.first)
+        for column in ["Time", "Type", "Host", "Tags", "Source", "Paths"] {
+            let offset = try #require(header.range(of: column)).lowerBound.utf16Offset(in: header)
+            for row in lines.dropFirst().prefix(3) {
+                let before = row.utf16.count > offset ? row[row.index(row.startIndex, offsetBy: offset - 1)] : "x"
+                #expect(before == " ", "\(column) starts at \(offset) in every row: \(text.stdout)")
+            }
+        }
+
+        func count(_ filters: [String]) throws -> Int? {
+            (try LifeboatCLI.json(try cli.run(["snapshots", "--json"] + filters)) as? [Any])?.count
+        }
+        #expect(try count(["--source", "alpha"]) == 2)
+        #expect(try count(["--source", "alpha", "--source", "beta"]) == 3)
+        #expect(try count(["--tag", longTag]) == 1)
+        #expect(try count(["--type", "incremental"]) == 1)
+        #expect(try count(["--type", "full", "--source", "beta"]) == 1)
+        #expect(try count(["--path", beta + "/"]) == 1)
+        #expect(try count(["--host", host]) == 3)
+        #expect(try count(["--host", "no-such-host"]) == 0)
+        #expect(try cli.run(["snapshots", "--host", "no-such-host"]).stdout.contains("0 of 3 snapshots"))
+
+        // latest of a source, for ls, restore and diff.
+        let ls = try cli.run(["ls", "latest", "--source", "beta"])
+        #expect(ls.status == 0 && ls.stdout.contains("b.txt") && !ls.stdout.contains("a.txt"), "\(ls.stdout) \(ls.stderr)")
+        #expect(try cli.run(["ls", "latest"]).stdout.contains("a.txt"), "without --source, the newest of all")
+        let target = scratch.path + "/restored"
+        #expect(try cli.run(["restore", "latest", "--source", "beta", "--target", target]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: target + beta + "/b.txt") && !FileManager.default.fileExists(atPath: target + alpha))
+        let diff = try cli.run(["diff", ids[0], "latest", "--source", "alpha"])
+        #expect(diff.status == 0 && diff.stdout.contains("M    \(alpha)/a.txt"), "\(diff.stdout) \(diff.stderr)")
+        let notOfSource = try cli.run(["ls", ids[1], "--source", "alpha"])
+        #expect(notOfSource.status == 1 && notOfSource.stderr.contains("is not of source 'alpha'"), "\(notOfSource.stderr)")
+        let none = try cli.run(["restore", "latest", "--source", "gamma", "--target", target])
+        #expect(none.status == 1 && none.stderr.contains("latest of source 'gamma'"), "\(none.stderr)")
+    }
+
     @Test("ls and diff print control characters in names escaped; --json carries the exact names")
     func controlCharactersInNames() throws {
         let scratch = ScratchDirectory()
