@@ -14,11 +14,11 @@ public struct BackupInterruption: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let after = stage.map { "after stage \($0)" } ?? "before its first stage"
+        let after = stage.map { " after stage \($0)" } ?? ""
         if let snapshot {
-            return "interrupted \(after): the snapshot \(snapshot.prefix(8)) is written and verified; copies not yet made stay PENDING and the next run makes them"
+            return "interrupted\(after): the snapshot \(snapshot.prefix(8)) is written and verified; copies not yet made stay PENDING and the next run makes them"
         }
-        return "interrupted \(after): no snapshot was written; the data uploaded so far stays in the repository for the next backup to reuse, and a prune removes it if no backup uses it"
+        return "interrupted\(after): no snapshot was written; the data uploaded so far stays in the repository for the next backup to reuse, and a prune removes it if no backup uses it"
     }
 
     /// Runs `body`; its cancellation comes out as an interruption before any stage (a

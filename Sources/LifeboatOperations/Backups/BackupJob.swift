@@ -35,7 +35,7 @@ public struct BackupJob: Sendable {
         public var restoreTestFrom: String?
         /// PostgreSQL restoration tests: how the scratch cluster fetches WAL from a location.
         public var walFetch: (@Sendable (LifeboatConfiguration.Location) throws -> WalRestoreCommand)?
-        /// Where the passphrase comes from ("the file /etc/lifeboat/pass named by lifeboat.yaml"),
+        /// Where the passphrase comes from ("the file /etc/lifeboat/pass (passphrase: in /etc/lifeboat.yaml)"),
         /// for the record of a run it does not unlock; never the passphrase itself.
         public var passphraseOrigin: String?
 

@@ -14,7 +14,7 @@ public enum BackupJobError: Error, Sendable, CustomStringConvertible {
             let progress = stage.map { ", now past stage \($0)" } ?? ""
             return "source '\(source)' is already being backed up by \(owner) (started \(ISO8601.format(startedAt))\(progress)): this run did not start; wait for that one to finish"
         case .wrongPassphrase(let origin, let location):
-            return "the passphrase read from \(origin) does not open any key of the repository in location '\(location)': check that file"
+            return "the passphrase read from \(origin) does not open any key of the repository in location '\(location)': check what it holds"
         }
     }
 }

@@ -70,17 +70,17 @@ struct RepositoryOptions: ParsableArguments {
     }
 
     /// Where ``passphrase(confirm:ignoringEnvironment:)`` takes the passphrase from, in words
-    /// for a message ("the file /etc/lifeboat/pass named by /etc/lifeboat.yaml's passphrase:");
+    /// for a message ("the file /etc/lifeboat/pass (passphrase: in /etc/lifeboat.yaml)");
     /// nil for a prompt.
     func passphraseOrigin(ignoringEnvironment: Bool = false) -> String? {
         let environment = ignoringEnvironment ? [:] : self.environment
-        if let file = passwordFile { return "the file \(file) given by --password-file" }
-        if let file = environment["LIFEBOAT_PASSWORD_FILE"] { return "the file \(file) named by LIFEBOAT_PASSWORD_FILE" }
+        if let file = passwordFile { return "the file \(file) (--password-file)" }
+        if let file = environment["LIFEBOAT_PASSWORD_FILE"] { return "the file \(file) (LIFEBOAT_PASSWORD_FILE)" }
         // A configuration that does not load names nothing; the command reports it where it loads it.
         let loaded = ignoringEnvironment ? nil : try? configuration()
-        if let file = loaded?.passphrase?.file { return "the file \(file) named by \(loaded?.file ?? "lifeboat.yaml")'s passphrase:" }
+        if let file = loaded?.passphrase?.file { return "the file \(file) (passphrase: in \(loaded?.file ?? "lifeboat.yaml"))" }
         if let phrase = environment["LIFEBOAT_PASSWORD"], !phrase.isEmpty { return "LIFEBOAT_PASSWORD" }
-        if let name = loaded?.passphrase?.env { return "the environment variable \(name) named by \(loaded?.file ?? "lifeboat.yaml")'s passphrase:" }
+        if let name = loaded?.passphrase?.env { return "the environment variable \(name) (passphrase: in \(loaded?.file ?? "lifeboat.yaml"))" }
         return nil
     }
 

@@ -104,7 +104,7 @@ struct BackupJobTests {
         defer { Task { await f.context.backends.shutdown() } }
         let job = BackupJob(context: f.context)
         var request = BackupJob.Request(source: "app")
-        request.passphraseOrigin = "the file /etc/lifeboat/pass named by lifeboat.yaml's passphrase:"
+        request.passphraseOrigin = "the file /etc/lifeboat/pass (passphrase: in /etc/lifeboat.yaml)"
         await #expect(throws: BackupJobError.self) { try await job.run(request, passphrase: "not the passphrase") }
         await #expect(throws: ConfigurationError.self) {
             try await job.run(.init(source: "app"), passphrase: { throw ConfigurationError.missingSecret("cannot read the password file /nowhere/pass") })

@@ -246,7 +246,7 @@ struct RunCLITests {
         try (original + "\npassphrase: { file: \(wrong) }\n").write(toFile: config, atomically: true, encoding: .utf8)
         let wrongRun = try cli.run(["run", "app-config"], environment: bare)
         #expect(wrongRun.status == 12, "\(wrongRun.stderr)")
-        #expect(wrongRun.stderr.contains("the file \(wrong) named by \(config)'s passphrase:") && !wrongRun.stderr.contains("--password-file"), "\(wrongRun.stderr)")
+        #expect(wrongRun.stderr.contains("the file \(wrong) (passphrase: in \(config))") && !wrongRun.stderr.contains("--password-file"), "\(wrongRun.stderr)")
         let wrongSnapshots = try cli.run(["snapshots"], environment: bare)
         #expect(wrongSnapshots.status == 12 && wrongSnapshots.stderr.contains(wrong) && !wrongSnapshots.stderr.contains("--password-file"), "\(wrongSnapshots.stderr)")
 
