@@ -28,11 +28,19 @@ struct SourceSelectionOptions: ParsableArguments {
     @Option(name: .long, help: "With 'latest': the newest snapshot of this configured source (tagged source:NAME by run).")
     var source: String?
 
+    /// The snapshots `--source` allows (all without it).
+    var filter: SnapshotFilter { SnapshotFilter(sources: source.map { [$0] } ?? []) }
+
+    /// Refuses a snapshot named by its id that is not of `--source`.
+    func check(_ entry: SnapshotEntry) throws {
+        guard let source, !filter.matches(entry.snapshot) else { return }
+        throw CLIError("snapshot \(entry.id.shortHex) is not of source '\(source)' (it has no tag source:\(source)): leave out --source, or name 'latest'")
+    }
+
     /// Resolves `reference` as `latest` (of `--source` when given) or an id, through `latest`'s
     /// rule for damaged snapshots. An id that is not of `--source` is refused.
     func find(_ reference: String, in repo: Repository, latest: LatestIntactOptions) async throws -> SnapshotEntry {
         guard let source else { return try await latest.find(reference, in: repo) }
-        let filter = SnapshotFilter(sources: [source])
         if reference == "latest" {
             try await latest.warnSkipped(reference, in: repo)
             guard let newest = try await repo.intactSnapshots(latestIntact: latest.latestIntact).last(where: { filter.matches($0.snapshot) }) else {
@@ -41,9 +49,7 @@ struct SourceSelectionOptions: ParsableArguments {
             return newest
         }
         let entry = try await latest.find(reference, in: repo)
-        guard filter.matches(entry.snapshot) else {
-            throw CLIError("snapshot \(entry.id.shortHex) is not of source '\(source)' (it has no tag source:\(source)): leave out --source, or name 'latest'")
-        }
+        try check(entry)
         return entry
     }
 }
