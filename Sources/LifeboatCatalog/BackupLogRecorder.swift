@@ -24,10 +24,35 @@ public struct BackupLogRecorder: Sendable {
         afterEach: @escaping @Sendable (BackupPipeline.Event) async throws -> Void = { _ in }
     ) async throws -> BackupRecord {
         let recorder = try await begin(catalog, new, primary: pipeline.primaryName)
-        let copies = pipeline.locations.filter(\.replicates).map { Copy(name: $0.name, role: $0.role) }
+        return try await recorder.run(leaseDuration: new.leaseDuration, progress: progress, clock: clock, afterEach: afterEach) {
+            (pipeline, request)
+        }
+    }
+
+    /// Runs the pipeline that `prepare` sets up in this recorder's RUNNING row, renewing its
+    /// lease from the start: what fails while preparing (a passphrase that opens nothing, a
+    /// PRIMARY that is down) is the run's failure and is recorded as one, as is every stage's.
+    /// A cancelled run is recorded INTERRUPTED and throws a ``BackupInterruption``. Returns
+    /// the row as recorded.
+    /// - Parameters:
+    ///   - leaseDuration: the lease the row was begun with; renewed every third of it.
+    ///   - clock: paces the lease renewals.
+    ///   - afterEach: called once each stage is recorded; what it throws stops the run as a
+    ///     crash would, with nothing more recorded and the lease left to expire.
+    ///   - prepare: opens what the run needs and returns the pipeline and its request.
+    public func run(
+        leaseDuration: Duration = Catalog.defaultLease, progress: AsyncStream<BackupProgress>.Continuation? = nil,
+        clock: any Clock<Duration> = ContinuousClock(),
+        afterEach: @escaping @Sendable (BackupPipeline.Event) async throws -> Void = { _ in },
+        prepare: @escaping @Sendable () async throws -> (BackupPipeline, BackupPipeline.Request)
+    ) async throws -> BackupRecord {
+        let recorder = self
+        let catalog = self.catalog
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
+                    let (pipeline, request) = try await prepare()
+                    let copies = pipeline.locations.filter(\.replicates).map { Copy(name: $0.name, role: $0.role) }
                     try await pipeline.run(request, progress: progress) { event in
                         try await recorder.record(event, locations: copies)
                         do {
@@ -40,10 +65,10 @@ public struct BackupLogRecorder: Sendable {
                 }
                 group.addTask {
                     while true {
-                        try await clock.sleep(for: new.leaseDuration / 3)
+                        try await clock.sleep(for: leaseDuration / 3)
                         // A renewal that fails is tried again at the next tick; the lease has
                         // two more thirds to run before anyone may call the run interrupted.
-                        try? await catalog.renewLease(recorder.id, for: new.leaseDuration)
+                        try? await catalog.renewLease(recorder.id, for: leaseDuration)
                     }
                 }
                 // The first to finish is the pipeline (the heartbeat never returns): stop the heartbeat.
@@ -53,6 +78,12 @@ public struct BackupLogRecorder: Sendable {
         } catch let stopped as Stopped {
             throw stopped.underlying
         } catch {
+            let underlying = (error as? BackupPipeline.Failure)?.underlying ?? error
+            if Task.isCancelled || underlying is CancellationError {
+                // Told as what the run leaves, as its row tells it; a row that cannot be
+                // written is left to its lease (the interruption matters more).
+                throw (try? await recorder.interrupted()) ?? BackupInterruption()
+            }
             try? await recorder.failed(error)  // the original error matters more than a second one
             throw error
         }
@@ -66,7 +97,7 @@ public struct BackupLogRecorder: Sendable {
     }
 
     /// Writes the RUNNING row.
-    static func begin(_ catalog: Catalog, _ new: Catalog.NewBackup, primary: String) async throws -> BackupLogRecorder {
+    public static func begin(_ catalog: Catalog, _ new: Catalog.NewBackup, primary: String) async throws -> BackupLogRecorder {
         BackupLogRecorder(catalog: catalog, id: try await catalog.begin(new), primary: primary)
     }
 
@@ -125,6 +156,14 @@ public struct BackupLogRecorder: Sendable {
         case .retained(let r):
             try await catalog.update(id) { $0.stage = BackupPipeline.Stage.retention.rawValue }
             try await catalog.markForgotten(location: r.location, snapshots: r.forgotten.map(\.hex))
+            if let report = r.prune {
+                try await catalog.recordPrune(
+                    LocationPrune(
+                        location: r.location, prunedAt: now, packsDeleted: report.packsDeleted + report.unindexedPacksDeleted,
+                        bytesFreed: max(0, report.bytesBefore - report.bytesAfter) + report.walBytesDeleted, error: nil))
+            } else if let error = r.pruneError {
+                try await catalog.recordPrune(LocationPrune(location: r.location, prunedAt: now, packsDeleted: 0, bytesFreed: 0, error: "\(error)"))
+            }
         case .finished:
             try await catalog.update(id) { m in
                 m.stage = BackupPipeline.Stage.finished.rawValue
@@ -132,6 +171,21 @@ public struct BackupLogRecorder: Sendable {
                 m.finishedAt = now
             }
         }
+    }
+
+    /// The run was cancelled (Ctrl-C, a stop signal, a daemon shutting down): INTERRUPTED,
+    /// with what it leaves. Returns the interruption.
+    @discardableResult
+    func interrupted() async throws -> BackupInterruption {
+        let now = Date()
+        let row = try await catalog.backup(id: id)
+        let interruption = BackupInterruption(stage: row?.stage, snapshot: row?.snapshotId)
+        try await catalog.update(id) { m in
+            m.status = BackupStatus.interrupted.rawValue
+            m.error = interruption.description
+            m.finishedAt = now
+        }
+        return interruption
     }
 
     /// The run stopped: FAILED_PRECHECK, FAILED_VERIFICATION or FAILED, with the error.

@@ -45,6 +45,8 @@ public struct BackupRecord: Sendable, Codable, Equatable {
         public var status: CopyStatus
         public var verifiedAt: Date?
         public var error: String?
+        /// When the location was last pruned, as of reading the row (absent: never).
+        public var lastPrunedAt: Date?
     }
 
     public struct RestoreTest: Sendable, Codable, Equatable {
@@ -92,6 +94,24 @@ public struct LocationCheck: Sendable, Codable, Equatable {
     public var details: String?
 }
 
+/// A prune of a location, as `run` and `log` report the last one.
+public struct LocationPrune: Sendable, Codable, Equatable {
+    public var location: String
+    public var prunedAt: Date
+    public var packsDeleted: Int
+    public var bytesFreed: Int64
+    /// Why it failed; nil when it ran.
+    public var error: String?
+
+    public init(location: String, prunedAt: Date, packsDeleted: Int, bytesFreed: Int64, error: String?) {
+        self.location = location
+        self.prunedAt = prunedAt
+        self.packsDeleted = packsDeleted
+        self.bytesFreed = bytesFreed
+        self.error = error
+    }
+}
+
 /// What `lifeboat log` asks for; every field narrows the list.
 public struct BackupFilter: Sendable {
     public var source: String?
@@ -110,6 +130,13 @@ public struct BackupFilter: Sendable {
 }
 
 extension BackupRecord {
+    /// Each copy's location's last prune, from `prunes` (``Catalog/lastPrunes()``).
+    func withPrunes(_ prunes: [String: LocationPrune]) -> BackupRecord {
+        var record = self
+        for i in record.locations.indices { record.locations[i].lastPrunedAt = prunes[record.locations[i].location]?.prunedAt }
+        return record
+    }
+
     init(_ m: BackupLogModel, copies: [BackupCopyModel]) {
         id = m.id!
         type = m.type
@@ -137,7 +164,8 @@ extension BackupRecord {
             tested: m.restoreTested, testedAt: m.restoreTestedAt, result: m.restoreTestResult, durationSeconds: m.restoreTestSeconds,
             details: m.restoreTestDetails, location: m.restoreTestLocation)
         locations = copies.sorted { $0.location < $1.location }.map {
-            Copy(location: $0.location, role: LocationRole(rawValue: $0.role) ?? .secondary, status: CopyStatus(rawValue: $0.status) ?? .pending, verifiedAt: $0.verifiedAt, error: $0.error)
+            Copy(location: $0.location, role: LocationRole(rawValue: $0.role) ?? .secondary, status: CopyStatus(rawValue: $0.status) ?? .pending, verifiedAt: $0.verifiedAt, error: $0.error,
+                lastPrunedAt: nil)
         }
     }
 }

@@ -333,14 +333,15 @@ public final class Catalog: Sendable {
             if let snapshot = filter.snapshotId { query = query.filter(\.$snapshotID == snapshot) }
             query = query.sort(\.$startedAt, .descending)
             if let limit = filter.limit { query = query.limit(limit) }
-            return try await query.all().map { BackupRecord($0, copies: $0.copies) }
+            let prunes = try await self.lastPrunes()
+            return try await query.all().map { BackupRecord($0, copies: $0.copies).withPrunes(prunes) }
         }
     }
 
     public func backup(id: UUID) async throws -> BackupRecord? {
         try await perform("read the BackupLog") {
             guard let m = try await BackupLogModel.query(on: self.database).filter(\.$id == id).with(\.$copies).first() else { return nil }
-            return BackupRecord(m, copies: m.copies)
+            return BackupRecord(m, copies: m.copies).withPrunes(try await self.lastPrunes())
         }
     }
 

@@ -81,11 +81,23 @@ enum InterruptHandling {
                     var rest = iterator
                     if await rest.next() != nil { Foundation.exit(ExitStatus.interrupted.rawValue) }
                 }
-                throw CancellationError()
+                return false
             }
-            _ = try await group.next()
+            // The command finished, or a signal came first (false): then the command is
+            // cancelled and awaited, and whatever it ends with is an interruption, told in
+            // the command's own words when it has some (BackupInterruption).
+            let finished = try await group.next() ?? true
             group.cancelAll()
             continuation.finish()
+            if finished { return }
+            do {
+                _ = try await group.next()
+            } catch let interrupted as BackupInterruption {
+                throw interrupted
+            } catch {
+                throw CancellationError()
+            }
+            throw CancellationError()
         }
     }
 }

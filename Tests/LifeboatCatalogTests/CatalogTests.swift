@@ -20,13 +20,13 @@ struct CatalogTests {
     func migrations(_ kind: CatalogKind) async throws {
         let fixture = try CatalogFixture(kind)
         let first = try await fixture.open()
-        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
+        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes"])
         let id = try await first.begin(
             Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: "db", sourceKind: .sqlite, requestedBy: "ops", host: "h", pid: 1))
         await first.close()
 
         let again = try await fixture.open()
-        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
+        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes"])
         let rows = try await again.backups()
         #expect(rows.map(\.id) == [id])
         #expect(rows.first?.status == .running && rows.first?.scheduleType == "SCHEDULED" && rows.first?.requestedBy == "ops")
@@ -171,7 +171,7 @@ struct CatalogTests {
 
         let current = try await fixture.open()
         defer { Task { await current.close() } }
-        #expect(try await current.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
+        #expect(try await current.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes"])
         #expect(try await current.backups().map(\.id) == [id])
         let earlier = Date().addingTimeInterval(-3600)
         try await current.recordLocationCheck(location: "usb", errors: 2, details: "pack x damaged", at: earlier)
@@ -180,6 +180,11 @@ struct CatalogTests {
         let last = try await current.lastLocationChecks()
         #expect(last["usb"]?.errors == 0 && last["usb"].map { $0.checkedAt > earlier } == true)
         #expect(last["cloud"]?.errors == 1 && last["cloud"]?.details == "unreachable")
+        // Version 4: prunes per location; the newest that ran is each location's last, and rows carry it.
+        try await current.recordPrune(LocationPrune(location: "cloud", prunedAt: earlier, packsDeleted: 3, bytesFreed: 1000, error: nil))
+        try await current.recordPrune(LocationPrune(location: "cloud", prunedAt: Date(), packsDeleted: 0, bytesFreed: 0, error: "unreachable"))
+        let prunes = try await current.lastPrunes()
+        #expect(prunes.keys.sorted() == ["cloud"] && prunes["cloud"]?.packsDeleted == 3, "a failed prune is not the last one: \(prunes)")
     }
 
     @Test("runs that open a new catalog at the same moment all get it, with every migration applied once", arguments: CatalogKind.available)
@@ -199,7 +204,7 @@ struct CatalogTests {
         }
         let catalog = try await fixture.open()
         defer { Task { await catalog.close() } }
-        #expect(try await catalog.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases"])
+        #expect(try await catalog.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes"])
         #expect(Set(try await catalog.backups().map(\.id)) == Set(ids))
     }
 }

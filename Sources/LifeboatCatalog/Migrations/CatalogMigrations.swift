@@ -4,7 +4,7 @@ import FluentKit
 /// `_fluent_migrations`, so opening an older catalog applies only what it lacks.
 /// Never edit a released migration: add the next one.
 enum CatalogMigrations {
-    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3()]
+    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3(), CreateLocationPrunesV4()]
 }
 
 /// Version 1: the BackupLog and its per-location copies.
@@ -94,5 +94,26 @@ struct AddRunLeasesV3: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(BackupLogModel.schema).deleteField("owner_boot_id").deleteField("owner_start_ticks").deleteField("lease_expires_at").update()
+    }
+}
+
+/// Version 4: the record of prunes per location, so that `run` and `log` say when each
+/// location was last pruned.
+struct CreateLocationPrunesV4: AsyncMigration {
+    var name: String { "lifeboat-v4-location-prunes" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(LocationPruneModel.schema)
+            .id()
+            .field("location", .string, .required)
+            .field("pruned_at", .datetime, .required)
+            .field("packs_deleted", .int64, .required)
+            .field("bytes_freed", .int64, .required)
+            .field("error", .string)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(LocationPruneModel.schema).delete()
     }
 }

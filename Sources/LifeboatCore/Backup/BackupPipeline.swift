@@ -144,6 +144,18 @@ public struct BackupPipeline: Sendable {
         public var forgotten: [SnapshotID]
         /// Why retention failed there; nil when it ran.
         public var error: (any Error)?
+        /// The prune that followed a forget (none when nothing was forgotten).
+        public var prune: Pruner.Report?
+        /// Why that prune failed; the forget stands.
+        public var pruneError: (any Error)?
+
+        public init(location: String, forgotten: [SnapshotID], error: (any Error)?, prune: Pruner.Report? = nil, pruneError: (any Error)? = nil) {
+            self.location = location
+            self.forgotten = forgotten
+            self.error = error
+            self.prune = prune
+            self.pruneError = pruneError
+        }
     }
 
     /// Reported after each stage, in order.
@@ -299,14 +311,25 @@ public struct BackupPipeline: Sendable {
         }
     }
 
+    /// Forgets by `policy` in one location, then, when something was forgotten, prunes
+    /// there: retention that only forgot would leave every byte it no longer needs in
+    /// place (a SECONDARY that no one prunes by hand grows without end).
     private func retain(_ repo: Repository, policy: RetentionPolicy, location: String, request: Request) async -> RetentionResult {
+        var result: RetentionResult
         do {
             let forgetter = Forgetter(repository: repo)
             let plan = try await forgetter.plan(policy)
             try await forgetter.execute(plan, host: request.host, username: request.username)
-            return RetentionResult(location: location, forgotten: plan.forgotten.map(\.id), error: nil)
+            result = RetentionResult(location: location, forgotten: plan.forgotten.map(\.id), error: nil)
         } catch {
             return RetentionResult(location: location, forgotten: [], error: error)
         }
+        guard !result.forgotten.isEmpty else { return result }
+        do {
+            result.prune = try await Pruner(repository: repo).prune(host: request.host, username: request.username)
+        } catch {
+            result.pruneError = error
+        }
+        return result
     }
 }

@@ -290,11 +290,18 @@ public struct PostgreSQLRestorer: Sendable {
     /// doubled: a comma or a space in a path does not split it.
     static func listElement(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
-    /// `2026-11-27 13:45:01.123456+00`, as `recovery_target_time` reads it.
+    /// `2026-11-27 13:45:01.123456+00`, as `recovery_target_time` reads it. Rounded to the
+    /// nearest microsecond, PostgreSQL's precision: a Date holds a time given in microseconds
+    /// only to within a fraction of one (46.159 is 46.158999…), so truncating would move the
+    /// target before the time the user gave.
     static func timestamp(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970
-        var whole = time_t(seconds.rounded(.down))
-        let micros = Int(((seconds - Double(whole)) * 1_000_000).rounded(.down))
+        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        var whole = time_t(totalMicros.quotientAndRemainder(dividingBy: 1_000_000).quotient)
+        var micros = Int(totalMicros - Int64(whole) * 1_000_000)
+        if micros < 0 {  // before 1970: the remainder of a negative count
+            whole -= 1
+            micros += 1_000_000
+        }
         var parts = tm()
         gmtime_r(&whole, &parts)
         return String(

@@ -82,7 +82,7 @@ enum RestoreContentWriter {
         }
         var verified = false
         if options.verify {
-            if let problem = verifyFile(fd, content: job.node.content, index: index, repository: repository) {
+            if let problem = mismatch(fd, content: job.node.content, index: index, repository: repository) {
                 discard()
                 return .verificationFailed(problem)
             }
@@ -153,8 +153,9 @@ enum RestoreContentWriter {
         return zeroBlock.withUnsafeBytes { memcmp(p.baseAddress! + at, $0.baseAddress!, n) == 0 }
     }
 
-    /// Reads the file back in the snapshot's blob lengths and compares each blob id.
-    private static func verifyFile(_ fd: Int32, content: [BlobID], index: MasterIndex, repository: Repository) -> String? {
+    /// Reads the file back in the snapshot's blob lengths and compares each blob id; returns
+    /// where it differs, nil when it holds exactly `content`.
+    static func mismatch(_ fd: Int32, content: [BlobID], index: MasterIndex, repository: Repository) -> String? {
         var offset = 0
         for id in content {
             guard let length = index.location(of: id)?.plainBytes else { return "blob \(id.shortHex) not indexed" }

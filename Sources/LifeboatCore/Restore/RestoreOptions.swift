@@ -16,6 +16,22 @@ public struct RestoreOptions: Sendable {
     /// chown to the recorded owner; only root may.
     public var restoreOwnership = geteuid() == 0
     public var fileWorkers = 4
+    /// What happens to a file the target already holds under a restored name.
+    /// `always` here, as the engine's own restores (a sandbox, a data directory) need; `lifeboat
+    /// restore` asks for `never` unless told otherwise.
+    public var overwrite = OverwritePolicy.always
+
+    /// What a restore does with an entry the target already holds where the snapshot has one.
+    public enum OverwritePolicy: String, Sendable, CaseIterable {
+        /// Leave it as it is (a locally edited file is never lost); one that differs from
+        /// the snapshot is reported as kept.
+        case never
+        /// Replace it only when its content differs from the snapshot's (read and compared
+        /// blob by blob); the same content is left untouched.
+        case ifChanged = "if-changed"
+        /// Replace it, whatever it holds.
+        case always
+    }
 
     public init(target: String) {
         self.target = target
@@ -35,6 +51,11 @@ public struct RestoreResult: Sendable {
     public var damagedFiles: [String] = []
     /// Everything else that went wrong (a name that could not be created, an owner that could not be set).
     public var errors: [String] = []
+    /// Paths on disk that held something other than the snapshot's entry and were left as
+    /// they were (``RestoreOptions/OverwritePolicy/never``): not restored.
+    public var keptFiles: [String] = []
+    /// Files the target already held with the snapshot's content, left untouched.
+    public var filesUnchanged = 0
 
-    public var isComplete: Bool { damagedFiles.isEmpty && errors.isEmpty }
+    public var isComplete: Bool { damagedFiles.isEmpty && errors.isEmpty && keptFiles.isEmpty }
 }

@@ -25,6 +25,8 @@ struct RestoreWalk {
     private var hardlinks: [(existing: [[UInt8]], new: [[UInt8]], snapshotPath: String)] = []
     private var firstOfInode: [HardlinkKey: [[UInt8]]] = [:]
     private var damaged = Set<[[UInt8]]>()
+    /// Files left as the target held them (``RestoreOptions/OverwritePolicy/never``): links to them are not made either.
+    private var kept = Set<[[UInt8]]>()
     /// The chain of directories last reopened by ``reopen(_:)``, from the target down.
     private var reopened: [(name: [UInt8], handle: DirectoryHandle)] = []
 
@@ -62,7 +64,7 @@ struct RestoreWalk {
                 do {
                     tree = try await repository.loadTree(pending.tree, index: index)
                 } catch {
-                    result.errors.append("\(pending.snapshotPath.isEmpty ? "/" : pending.snapshotPath): directory listing is unreadable: \(error)")
+                    result.errors.append("\(pending.directory.path): the snapshot's listing of this folder is unreadable: \(error)")
                     continue
                 }
                 let dir = pending.directory
@@ -70,7 +72,7 @@ struct RestoreWalk {
                 for node in tree.nodes {
                     let name = node.nameBytes
                     guard Restorer.isSafeName(name), seen.insert(name).inserted else {
-                        result.errors.append("\(pending.snapshotPath)/\(node.name): unsafe or duplicate name in the snapshot, skipped")
+                        result.errors.append("\(pending.directory.path)/\(node.name): unsafe or duplicate name in the snapshot, skipped")
                         continue
                     }
                     let components = pending.components + [name]
@@ -95,6 +97,20 @@ struct RestoreWalk {
                             }
                             firstOfInode[key] = components
                         }
+                        // What the target holds there already meets the overwrite policy first.
+                        if !pending.isFresh && options.overwrite != .always {
+                            switch existingFile(name, in: dir, node: node) {
+                            case .absent: break
+                            case .same:
+                                result.filesUnchanged += 1
+                                continue
+                            case .different:
+                                if options.overwrite == .never {
+                                    keep(components)
+                                    continue
+                                }
+                            }
+                        }
                         if running >= options.fileWorkers, let (job, outcome) = try await group.next() {
                             running -= 1
                             record(job, outcome)
@@ -106,7 +122,7 @@ struct RestoreWalk {
                             dir.openEntry(name, flags: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
                         }
                         guard case .success(let (fd, temporaryName)) = created else {
-                            if case .failure(let e) = created { result.errors.append("\(snapshotPath): open: \(String(cString: strerror(e.code)))") }
+                            if case .failure(let e) = created { result.errors.append("\(dir.path.appending(name)): open: \(String(cString: strerror(e.code)))") }
                             damaged.insert(components)
                             continue
                         }
@@ -146,14 +162,14 @@ struct RestoreWalk {
             if verified { result.filesVerified += 1 }
         case .damaged(let reason):
             damaged.insert(job.components)
-            result.damagedFiles.append("\(job.snapshotPath): \(reason)")
+            result.damagedFiles.append("\(job.path): \(reason)")
         case .verificationFailed(let reason):
             damaged.insert(job.components)
             result.verificationFailures += 1
-            result.damagedFiles.append("\(job.snapshotPath): verification failed: \(reason)")
+            result.damagedFiles.append("\(job.path): verification failed: \(reason)")
         case .failed(let reason):
             damaged.insert(job.components)
-            result.errors.append("\(job.snapshotPath): \(reason)")
+            result.errors.append("\(job.path): \(reason)")
         }
     }
 
@@ -176,6 +192,50 @@ struct RestoreWalk {
 
     private func display(_ components: [[UInt8]]) -> RawPath {
         components.reduce(root.path) { $0.appending($1) }
+    }
+
+    private mutating func keep(_ components: [[UInt8]]) {
+        kept.insert(components)
+        result.keptFiles.append("\(display(components))")
+    }
+
+    // MARK: - What the target holds already
+
+    /// What the target holds under a name the snapshot restores.
+    enum Existing { case absent, same, different }
+
+    /// A file's name: absent, a regular file with exactly the snapshot's content (read and
+    /// compared blob by blob), or anything else.
+    private func existingFile(_ name: [UInt8], in dir: DirectoryHandle, node: Node) -> Existing {
+        // O_NONBLOCK: a FIFO under that name must not hold the restore up.
+        let fd = dir.openEntry(name, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        if fd == -ENOENT { return .absent }
+        // A symlink (ELOOP) or an entry that cannot be read is not the snapshot's file.
+        guard fd >= 0 else { return .different }
+        defer { close(fd) }
+        guard let status = try? FileStatus.fstat(fd, path: dir.path.appending(name)), status.type == .file, status.sizeBytes == node.sizeBytes else {
+            return .different
+        }
+        return RestoreContentWriter.mismatch(fd, content: node.content, index: index, repository: repository) == nil ? .same : .different
+    }
+
+    /// A symlink's, FIFO's or device's name: absent, the same kind of entry (a symlink with
+    /// the same target), or anything else.
+    private func existingSpecial(_ name: [UInt8], in dir: DirectoryHandle, node: Node) -> Existing {
+        let status: FileStatus
+        do {
+            status = try dir.status(of: name)
+        } catch let error as FileSystemError {
+            return error.errno == ENOENT ? .absent : .different
+        } catch {
+            return .different
+        }
+        guard status.type == node.type else { return .different }
+        guard node.type == .symlink else { return .same }
+        var buffer = [UInt8](repeating: 0, count: 4097)
+        let n = buffer.withUnsafeMutableBytes { b in DirectoryHandle.withName(name) { readlinkat(dir.fd, $0, b.baseAddress!.assumingMemoryBound(to: CChar.self), 4096) } }
+        guard n >= 0 else { return .different }
+        return Array(buffer.prefix(n)) == (node.linkTarget ?? []) ? .same : .different
     }
 
     // MARK: - Entries
@@ -212,7 +272,7 @@ struct RestoreWalk {
     ) -> (DirectoryHandle, Bool)? {
         let made = DirectoryHandle.withName(name) { mkdirat(dir.fd, $0, 0o700) } == 0
         if !made && errno != EEXIST {
-            result.errors.append("mkdir \(snapshotPath): \(String(cString: strerror(errno)))")
+            result.errors.append("mkdir \(dir.path.appending(name)): \(String(cString: strerror(errno)))")
             return nil
         }
         let handle: DirectoryHandle
@@ -220,10 +280,10 @@ struct RestoreWalk {
             // O_NOFOLLOW: whatever holds the name must be a directory itself, not a symlink to one.
             handle = try dir.openDirectory(name)
         } catch let error as FileSystemError where error.errno == ELOOP || error.errno == ENOTDIR {
-            result.errors.append("\(snapshotPath): exists in the target and is not a directory")
+            result.errors.append("\(dir.path.appending(name)): exists in the target and is not a folder; the snapshot's folder there was not restored")
             return nil
         } catch {
-            result.errors.append("\(snapshotPath): \(error)")
+            result.errors.append("\(error)")
             return nil
         }
         // Usable by its owner until the end, when the recorded mode is set; an existing
@@ -252,7 +312,7 @@ struct RestoreWalk {
             make = { dir, name in DirectoryHandle.withName(name) { mknodat(dir.fd, $0, S_IFIFO | 0o600, 0) } == 0 ? 0 : -errno }
         case .characterDevice, .blockDevice:
             guard options.restoreOwnership else {
-                result.errors.append("\(snapshotPath): device nodes can only be made by root, skipped")
+                result.errors.append("\(dir.path.appending(name)): device nodes can only be made by root, skipped")
                 return
             }
             let kind = node.type == .characterDevice ? S_IFCHR : S_IFBLK
@@ -264,9 +324,20 @@ struct RestoreWalk {
         default:
             return
         }
+        if replacing && options.overwrite != .always {
+            switch existingSpecial(name, in: dir, node: node) {
+            case .absent: break
+            case .same: return
+            case .different:
+                if options.overwrite == .never {
+                    result.keptFiles.append("\(dir.path.appending(name))")
+                    return
+                }
+            }
+        }
         switch create(name, in: dir, replacing: replacing, make) {
         case .failure(let e):
-            result.errors.append("\(snapshotPath): \(String(cString: strerror(e.code)))")
+            result.errors.append("\(dir.path.appending(name)): \(String(cString: strerror(e.code)))")
         case .success(let (_, temporary)):
             let made = temporary ?? name
             if let problem = RestoreMetadata.apply(in: dir, name: made, shownAs: dir.path.appending(name), node: node, options: options) {
@@ -284,7 +355,7 @@ struct RestoreWalk {
         if r != 0 {
             let e = errno
             DirectoryHandle.withName(temporary) { _ = unlinkat(dir.fd, $0, 0) }
-            result.errors.append("\(snapshotPath): cannot replace what the target holds there: \(String(cString: strerror(e)))")
+            result.errors.append("\(dir.path.appending(name)): cannot replace what the target holds there: \(String(cString: strerror(e)))")
             return false
         }
         return true
@@ -292,13 +363,25 @@ struct RestoreWalk {
 
     private mutating func makeHardlink(_ existing: [[UInt8]], at new: [[UInt8]], snapshotPath: String) {
         if damaged.contains(existing) {
-            result.damagedFiles.append("\(snapshotPath): hardlink to a file that could not be restored")
+            result.damagedFiles.append("\(display(new)): hardlink to a file that could not be restored")
+            return
+        }
+        if kept.contains(existing) {
+            keep(new)
             return
         }
         do {
             let from = try reopen(existing.dropLast())
             let to = try reopen(new.dropLast())
             let (existingName, newName) = (existing.last!, new.last!)
+            if options.overwrite != .always, let there = try? to.status(of: newName) {
+                // Already this very file (the restore left the first name as it was): nothing to do.
+                if let first = try? from.status(of: existingName), first.inode == there.inode && first.device == there.device { return }
+                if options.overwrite == .never {
+                    keep(new)
+                    return
+                }
+            }
             // linkat without AT_SYMLINK_FOLLOW links the entry itself, never what a symlink there names.
             let made = create(newName, in: to, replacing: true) { to, name in
                 DirectoryHandle.withName(existingName) { e in DirectoryHandle.withName(name) { linkat(from.fd, e, to.fd, $0, 0) } } == 0 ? 0 : -errno

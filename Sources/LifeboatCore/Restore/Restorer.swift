@@ -43,13 +43,18 @@ public struct Restorer: Sendable {
     /// `options.target`.
     /// - Parameter index: the repository's index when the caller has loaded it already.
     public func restore(tree: BlobID, options: RestoreOptions, index loaded: MasterIndex? = nil) async throws -> RestoreResult {
+        let target = RawPath(options.target)
+        // Refused before anything is read or written: a target that is not a folder.
+        var st = stat()
+        if target.withCString({ stat($0, &st) }) == 0 && (st.st_mode & S_IFMT) != S_IFDIR {
+            throw FileSystemError("restore", target, reason: "the restore target is not a folder: name a folder (it is made when missing)")
+        }
         // Blobs name their key synchronously: every key written so far must be known.
         try await repository.refreshDataKeys()
         let index: MasterIndex
         if let loaded { index = loaded } else { index = try await repository.loadIndex() }
         // Every step of the walk creates, writes or syncs files: on the blocking pool, with its writers (BlockingIOQueue).
         return try await BlockingIOQueue.withExecutor {
-            let target = RawPath(options.target)
             guard target.withCString({ mkdir($0, 0o755) }) == 0 || errno == EEXIST else {
                 throw FileSystemError("mkdir", target, errno: errno)
             }

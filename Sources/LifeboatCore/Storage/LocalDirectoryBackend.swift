@@ -17,11 +17,24 @@ import Glibc
 /// relative to its open folder, so no symbolic link inside the location, planted before or
 /// swapped in during a run, leads a read, a write or a `mkdir` outside the root; and a
 /// listing names only regular files under valid object names (``ObjectListing``).
+///
+/// What it writes into an existing repository takes the repository's owner and modes: a
+/// command run as root on a repository that belongs to the database's user (whose
+/// `archive_command` writes it too) gives every file and folder it makes to that user, with
+/// the mode of the repository's `config` (0600 unless its owner chose otherwise), so that
+/// user's own commands can still read everything.
 public final class LocalDirectoryBackend: StorageBackend {
     public let root: String
     public var locationDescription: String { root }
     private let openFiles = Mutex<[String: OpenFile]>([:])
     private static let maxOpenFiles = 64
+    /// Who new files and folders are given to, when this process (root) is not the
+    /// repository's owner; nil when what it makes is already the owner's.
+    let adoptedOwner: (uid: uid_t, gid: gid_t)?
+    /// The mode of new files (the repository's `config`'s) and of new folders (the same, with
+    /// search wherever it is readable).
+    let fileMode: mode_t
+    let folderMode: mode_t
 
     /// - Throws: ``StorageError/locationNotFound(location:)`` unless `create` is set.
     public init(path: String, create: Bool = false) throws {
@@ -32,9 +45,29 @@ public final class LocalDirectoryBackend: StorageBackend {
         if stat(root, &st) != 0 {
             guard create else { throw StorageError.locationNotFound(location: root) }
             try Self.makeDirectory(root, location: root)
+            adoptedOwner = nil
+            (fileMode, folderMode) = (0o600, 0o700)
+            return
         } else if st.st_mode & S_IFMT != S_IFDIR {
             throw StorageError.io("\(root) is not a directory", errno: ENOTDIR, location: root)
         }
+        // Only root can give a file away; anyone else writes files of its own, as always.
+        adoptedOwner = geteuid() == 0 && st.st_uid != 0 ? (st.st_uid, st.st_gid) : nil
+        var config = stat()
+        if stat(root + "/config", &config) == 0 && config.st_mode & S_IFMT == S_IFREG {
+            // The owner keeps read and write; what the owner granted its group or others stays granted.
+            let file = (config.st_mode & 0o666) | 0o600
+            (fileMode, folderMode) = (file, file | ((file & 0o444) >> 2))
+        } else {
+            (fileMode, folderMode) = (0o600, 0o700)
+        }
+    }
+
+    /// Gives what this backend just made to the repository's owner (see ``adoptedOwner``).
+    /// - Returns: errno on failure.
+    private func adopt(_ fd: Int32) -> Int32? {
+        guard let owner = adoptedOwner else { return nil }
+        return fchown(fd, owner.uid, owner.gid) == 0 ? nil : errno
     }
 
     /// The folders below the root and the file name an object lives at.
@@ -61,13 +94,18 @@ public final class LocalDirectoryBackend: StorageBackend {
         var st = stat()
         if !overwrite && fstatat(folder, file, &st, AT_SYMLINK_NOFOLLOW) == 0 { throw StorageError.alreadyExists(name, location: location) }
         let tmp = ".tmp-\(Digest256.random().hex.prefix(16))"
-        let fd = openat(folder, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let fd = openat(folder, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
         guard fd >= 0 else { throw Self.mapErrno(errno, what: tmp, name: name, location: location) }
         var failure: StorageError?
-        let error = bytes.withUnsafeBytes { p in
-            p.count >= Self.directWriteThreshold ? Self.writeDirect(fd, p) : DurableFile.writeAll(fd, p, at: 0)
+        // The umask may have taken bits the repository's mode grants: set it exactly.
+        if fileMode != 0o600 && fchmod(fd, fileMode) != 0 { failure = Self.mapErrno(errno, what: tmp, name: name, location: location) }
+        if failure == nil, let e = adopt(fd) { failure = Self.mapErrno(e, what: tmp, name: name, location: location) }
+        if failure == nil {
+            let error = bytes.withUnsafeBytes { p in
+                p.count >= Self.directWriteThreshold ? Self.writeDirect(fd, p) : DurableFile.writeAll(fd, p, at: 0)
+            }
+            if let error { failure = Self.mapErrno(error, what: tmp, name: name, location: location) }
         }
-        if let error { failure = Self.mapErrno(error, what: tmp, name: name, location: location) }
         if failure == nil && fsync(fd) != 0 { failure = Self.mapErrno(errno, what: tmp, name: name, location: location) }
         close(fd)
         if failure == nil {
@@ -329,7 +367,13 @@ public final class LocalDirectoryBackend: StorageBackend {
             relative += relative.isEmpty ? part : "/" + part
             var next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if next < 0 && errno == ENOENT && create {
-                if mkdirat(fd, part, 0o700) != 0 && errno != EEXIST {
+                if mkdirat(fd, part, folderMode) != 0 && errno != EEXIST {
+                    let e = errno
+                    close(fd)
+                    throw Self.mapErrno(e, what: relative, name: nil, location: root)
+                }
+                // Given to the repository's owner before anything goes in it.
+                if let owner = adoptedOwner, fchownat(fd, part, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) != 0 {
                     let e = errno
                     close(fd)
                     throw Self.mapErrno(e, what: relative, name: nil, location: root)

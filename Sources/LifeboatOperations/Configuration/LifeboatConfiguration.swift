@@ -44,10 +44,11 @@ public struct LifeboatConfiguration: Decodable, Sendable {
     /// The file this came from (absolute); the default catalog lives beside it.
     public var file = ""
 
-    enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog, passphrase }
+    enum CodingKeys: String, CodingKey, CaseIterable { case locations, sources, schedules, catalog, passphrase }
 
     /// Missing sections are empty; `file` is set by ``load(_:)``.
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self, part: "the configuration")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         locations = try c.decodeIfPresent([Location].self, forKey: .locations) ?? []
         sources = try c.decodeIfPresent([Source].self, forKey: .sources) ?? []
@@ -59,6 +60,15 @@ public struct LifeboatConfiguration: Decodable, Sendable {
     public struct PassphraseSource: Decodable, Sendable {
         public var file: String?
         public var env: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case file, env }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "passphrase")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            file = try c.decodeIfPresent(String.self, forKey: .file)
+            env = try c.decodeIfPresent(String.self, forKey: .env)
+        }
     }
 
     /// A backup source: `files` (paths), `sqlite` (path) or `postgres` (url, pgdata).
@@ -76,9 +86,10 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         /// PostgreSQL: indexes checked with amcheck before each backup.
         public var amcheckIndexes: [String]?
 
-        enum CodingKeys: String, CodingKey { case name, kind, paths, exclude, path, url, pgdata, passwordEnv, passwordFile, amcheckIndexes }
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, kind, paths, exclude, path, url, pgdata, passwordEnv, passwordFile, amcheckIndexes }
 
         public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "a source")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
             kind = try c.decodeRawValue(SourceKind.self, forKey: .kind, what: "kind", plural: "kinds")
@@ -100,9 +111,10 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         /// SCHEDULED (the default) or ON_CHANGE, as the BackupLog records it.
         public var scheduleType: ScheduleType?
 
-        enum CodingKeys: String, CodingKey { case source, type, cron, scheduleType }
+        enum CodingKeys: String, CodingKey, CaseIterable { case source, type, cron, scheduleType }
 
         public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "a schedule")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             source = try c.decode(String.self, forKey: .source)
             cron = try c.decode(String.self, forKey: .cron)
@@ -117,6 +129,17 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var postgres: String?
         public var passwordEnv: String?
         public var passwordFile: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case sqlite, postgres, passwordEnv, passwordFile }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "catalog")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sqlite = try c.decodeIfPresent(String.self, forKey: .sqlite)
+            postgres = try c.decodeIfPresent(String.self, forKey: .postgres)
+            passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv)
+            passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
+        }
     }
 
     public struct Location: Decodable, Sendable {
@@ -130,9 +153,10 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         /// S3 only: every object written there is immutable for this long (S3 Object Lock).
         public var objectLock: ObjectLockSetting?
 
-        enum CodingKeys: String, CodingKey { case name, role, path, medium, offsite, retention, objectLock }
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, role, path, medium, offsite, retention, objectLock }
 
         public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "a location")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
             role = try c.decodeRawValue(LocationRole.self, forKey: .role, what: "role", plural: "roles")
@@ -160,6 +184,15 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var mode: String
         public var days: Int
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case mode, days }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "objectLock")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            mode = try c.decode(String.self, forKey: .mode)
+            days = try c.decode(Int.self, forKey: .days)
+        }
+
         public var lock: ObjectLock? {
             ObjectLock.Mode(rawValue: mode).map { ObjectLock(mode: $0, period: .seconds(days * 86_400)) }
         }
@@ -174,6 +207,21 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var keepYearly: Int?
         public var keepWithin: String?
         public var keepTags: [String]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly, keepWithin, keepTags }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "retention")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            keepLast = try c.decodeIfPresent(Int.self, forKey: .keepLast)
+            keepHourly = try c.decodeIfPresent(Int.self, forKey: .keepHourly)
+            keepDaily = try c.decodeIfPresent(Int.self, forKey: .keepDaily)
+            keepWeekly = try c.decodeIfPresent(Int.self, forKey: .keepWeekly)
+            keepMonthly = try c.decodeIfPresent(Int.self, forKey: .keepMonthly)
+            keepYearly = try c.decodeIfPresent(Int.self, forKey: .keepYearly)
+            keepWithin = try c.decodeIfPresent(String.self, forKey: .keepWithin)
+            keepTags = try c.decodeIfPresent([String].self, forKey: .keepTags)
+        }
 
         /// - Parameter here: where the setting is (`file:line`), for the error.
         public func policy(at here: String) throws -> RetentionPolicy {
@@ -245,9 +293,10 @@ extension KeyedDecodingContainer {
         let text = try decode(String.self, forKey: key)
         guard let value = T(rawValue: text) else {
             let values = T.allCases.map(\.rawValue).joined(separator: ", ")
+            let guess = ConfigurationKeys.nearest(to: text, among: T.allCases.map(\.rawValue)).map { ": did you mean \($0)?" } ?? ""
             throw DecodingError.dataCorruptedError(
                 forKey: key, in: self,
-                debugDescription: plural.map { "\(what) '\(text)' is unknown (\($0) are \(values))" } ?? "\(what) '\(text)' is not one of \(values)")
+                debugDescription: (plural.map { "\(what) '\(text)' is unknown (\($0) are \(values))" } ?? "\(what) '\(text)' is not one of \(values)") + guess)
         }
         return value
     }

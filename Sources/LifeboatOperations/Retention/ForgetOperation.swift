@@ -18,7 +18,7 @@ public struct ForgetOperation: Sendable {
     }
 
     /// Plans `policy` over `repository`, forgets what it says unless `dryRun`, and prunes
-    /// after when `prune` and something was forgotten (a dry-run prune with a dry run).
+    /// after when `prune` (a dry-run prune with a dry run).
     /// - Parameter packGracePeriod: packs younger than this are spared (``Pruner/packGracePeriod``).
     public func run(
         _ repository: Repository, policy: RetentionPolicy, dryRun: Bool, prune: Bool, packGracePeriod: Duration = Pruner.defaultPackGracePeriod
@@ -27,7 +27,9 @@ public struct ForgetOperation: Sendable {
         let plan = try await forgetter.plan(policy)
         if !dryRun { try await forgetter.execute(plan, host: requester.host, username: requester.username) }
         var report: Pruner.Report?
-        if prune && !plan.forgotten.isEmpty {
+        // Asked for, a prune runs even when this forget removed nothing: what an earlier
+        // forget (a run's retention) left behind is removed too.
+        if prune {
             var pruner = Pruner(repository: repository)
             pruner.packGracePeriod = packGracePeriod
             report = try await pruner.prune(dryRun: dryRun, host: requester.host, username: requester.username)

@@ -124,7 +124,7 @@ struct BackupCommand: AsyncParsableCommand {
         let backupRequest = request
         let progress = TerminalProgress(enabled: !output.json)
         let (stream, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        let result = try await withThrowingTaskGroup(of: BackupResult?.self) { group in
+        let result = try await BackupInterruption.translating { try await withThrowingTaskGroup(of: BackupResult?.self) { group in
             group.addTask {
                 await progress.render(stream)
                 return nil
@@ -136,7 +136,7 @@ struct BackupCommand: AsyncParsableCommand {
             var result: BackupResult?
             for try await r in group { if let r { result = r } }
             return result!
-        }
+        } }
         let s = result.snapshot
         let stats = s.statistics
         if output.json {

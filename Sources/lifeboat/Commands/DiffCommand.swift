@@ -10,14 +10,15 @@ struct DiffCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var latest: LatestIntactOptions
+    @OptionGroup var selection: SourceSelectionOptions
 
     @Argument(help: "The older snapshot.") var from: String
     @Argument(help: "The newer snapshot.") var to: String
 
     func run() async throws {
         let repo = try await repository.open()
-        let a = try await latest.find(from, in: repo)
-        let b = try await latest.find(to, in: repo)
+        let a = try await selection.find(from, in: repo, latest: latest)
+        let b = try await selection.find(to, in: repo, latest: latest)
         let index = try await repo.loadIndex()
         let changes = try await SnapshotDiff(repository: repo, index: index).changes(from: a.snapshot.tree, to: b.snapshot.tree)
         if output.json {

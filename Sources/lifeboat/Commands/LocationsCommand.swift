@@ -30,14 +30,19 @@ struct LocationsCommand: AsyncParsableCommand {
             try JSONOutput.print(report)
         } else {
             let now = Date()
+            var table = TextTable()
             for s in report.locations {
                 let age = s.newestSnapshot.map { "newest \(Int(now.timeIntervalSince($0) / 3600)) h ago" } ?? "newest unknown"
                 let state = s.reachable ? "\(s.snapshots) snapshots, \(age), \(ByteFormat.string(s.bytes))" : "UNREACHABLE: \(s.problem ?? "")"
                 let verified =
                     s.verificationErrors.map { $0 == 0 ? ", verified" : ", \($0) ERRORS" }
                     ?? s.lastVerified.map { ", last verified \(ISO8601.format($0).prefix(16)) (\(s.lastVerificationErrors ?? 0) errors)" } ?? ", never verified"
-                print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(s.location): \(state)\(verified)")
-                for d in s.verificationDetails { print("  error: \(d)") }
+                table.append([s.name, s.role.rawValue, "\(s.location): \(state)\(verified)"])
+            }
+            // Names and roles in columns as wide as the longest; the errors after the table.
+            table.print()
+            for s in report.locations {
+                for d in s.verificationDetails { print("  error in \(s.name): \(d)") }
             }
             print("3-2-1-1-0: \(report.rule.met ? "met" : "NOT met (\(report.rule.missing.joined(separator: ", ")))")")
         }

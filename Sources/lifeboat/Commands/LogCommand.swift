@@ -50,6 +50,9 @@ struct LogCommand: AsyncParsableCommand {
                 : "not restore-tested"
             print("    pre-check \(r.preCheck.map { $0.passed ? "passed" : "FAILED" } ?? "-"), post-check \(r.postCheck.map { $0.passed ? "passed" : "FAILED" } ?? "-"); \(copies.isEmpty ? "no copies" : copies); \(test)")
             if let error = r.error, r.status != .succeeded { print("    \(error)") }
+            if !r.locations.isEmpty {
+                print("    last pruned: \(r.locations.map { "\($0.location) \($0.lastPrunedAt.map { String(ISO8601.format($0).prefix(19)) } ?? "never")" }.joined(separator: ", "))")
+            }
         }
     }
 

@@ -8,6 +8,7 @@ struct LsCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var latest: LatestIntactOptions
+    @OptionGroup var selection: SourceSelectionOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String
@@ -17,7 +18,7 @@ struct LsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let entry = try await latest.find(snapshot, in: repo)
+        let entry = try await selection.find(snapshot, in: repo, latest: latest)
         let index = try await repo.loadIndex()
         var items: [LsJSON] = []
         try await TreeWalker(repository: repo, index: index).walk(entry.snapshot.tree) { path, node in
@@ -28,9 +29,10 @@ struct LsCommand: AsyncParsableCommand {
             if output.json {
                 items.append(item)
             } else if long {
-                print(
-                    "\(node.type.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(item.mode.padding(toLength: 5, withPad: " ", startingAt: 0)) \(String(node.sizeBytes).padding(toLength: 12, withPad: " ", startingAt: 0)) \(item.mtime.prefix(19))  \(TerminalText.escaped(path))\(item.linkTarget.map { " -> \(TerminalText.escaped($0))" } ?? "")"
-                )
+                // Streamed, in columns wide enough for nearly every value; a longer one widens its
+                // line rather than being cut.
+                let columns = [(node.type.rawValue, 9), (item.mode, 5), (String(node.sizeBytes), 12)].map { TextTable.padded($0.0, to: $0.1) }
+                print("\(columns.joined(separator: " ")) \(item.mtime.prefix(19))  \(TerminalText.escaped(path))\(item.linkTarget.map { " -> \(TerminalText.escaped($0))" } ?? "")")
             } else {
                 print(TerminalText.escaped(path))
             }

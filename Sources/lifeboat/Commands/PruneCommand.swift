@@ -7,7 +7,11 @@ struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Remove data no snapshot refers to, repacking packs that are mostly unused.",
-        discussion: "Takes the exclusive lock: backups that start meanwhile stop with exit 11.")
+        discussion: """
+            Takes the exclusive lock: backups that start meanwhile stop with exit 11. With \
+            --location, prunes that location of lifeboat.yaml and records when in the catalog \
+            (run and log show each location's last prune).
+            """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
@@ -15,9 +19,22 @@ struct PruneCommand: AsyncParsableCommand {
 
     @Flag(help: "Show what would be removed; change nothing.") var dryRun = false
 
+    @Option(help: "Prune this location of lifeboat.yaml (and record it in the catalog) instead of the repository.")
+    var location: String?
+
     func run() async throws {
-        let repo = try await repository.open()
-        let report = try await pruneOptions.pruner(repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
+        let report: Pruner.Report
+        if let location {
+            let context = try repository.context(for: "--location")
+            let outcome = try await PruneOperation(context: context).run(
+                location: location, passphrase: try repository.passphrase(), dryRun: dryRun,
+                packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod)
+            if let why = outcome.notRecorded { FileHandle.standardError.write(Data("lifeboat: warning: the prune was not recorded: \(why)\n".utf8)) }
+            report = outcome.report
+        } else {
+            let repo = try await repository.open()
+            report = try await pruneOptions.pruner(repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
+        }
         if output.json {
             try JSONOutput.print(report)
         } else {

@@ -44,8 +44,12 @@ struct QuickstartCommand: AsyncParsableCommand {
 
         try fm.createDirectory(atPath: base + "/media", withIntermediateDirectories: true)
         let configPath = base + "/lifeboat.yaml"
+        let kept = directory != nil || keep
+        // lifeboat.yaml says where its passphrase is, so every verb run in its folder (or with
+        // --config) unlocks the repository without a flag.
         try """
             # Written by lifeboat quickstart.
+            passphrase: { file: \(base)/passphrase }
             locations:
               - { name: primary, role: PRIMARY, path: \(base)/primary, retention: { keepLast: 10 } }
               - { name: usb, role: TERTIARY, path: \(base)/media/usb-1, medium: usb-1 }
@@ -84,6 +88,11 @@ struct QuickstartCommand: AsyncParsableCommand {
         let primaryCheck = try await Checker(repository: primary).check(readData: true)
         let medium = try await context.repository(in: try config.location(named: "usb"), passphrase: passphrase)
         let mediumCheck = try await Checker(repository: medium).check(readData: true)
+        // Recorded as `locations --verify` records them: `locations` then says when each was verified.
+        try await context.withCatalog { catalog in
+            try await catalog.recordLocationCheck(location: "primary", errors: primaryCheck.errors.count, details: primaryCheck.isOK ? nil : primaryCheck.errors.joined(separator: "; "))
+            try await catalog.recordLocationCheck(location: "usb", errors: mediumCheck.errors.count, details: mediumCheck.isOK ? nil : mediumCheck.errors.joined(separator: "; "))
+        }
         say("7. verified both locations (check --read-data): primary \(primaryCheck.packsChecked) packs, \(primaryCheck.snapshotsChecked) snapshots: \(primaryCheck.isOK ? "no errors" : primaryCheck.errors.joined(separator: "; ")); usb \(mediumCheck.snapshotsChecked) snapshots: \(mediumCheck.isOK ? "no errors" : mediumCheck.errors.joined(separator: "; "))")
 
         guard let tested = incremental.snapshotId else { throw CLIError("the INCREMENTAL run wrote no snapshot: \(incremental.error ?? "")") }
@@ -93,7 +102,8 @@ struct QuickstartCommand: AsyncParsableCommand {
         say("8. restoration test of the INCREMENTAL from the medium: \(test.passed ? "PASSED" : "FAILED") in \(String(format: "%.2f", test.durationSeconds)) s: \(test.details)")
 
         let log = try await context.withCatalog { try await $0.backups() }
-        say("9. the BackupLog (lifeboat log --config \(configPath)):")
+        // Commands are suggested only for a folder that outlives this run.
+        say(kept ? "9. the BackupLog (lifeboat log --config \(configPath)):" : "9. the BackupLog:")
         for r in log {
             say("   " + LogCommand.line(r))
             say("       copies: \(r.locations.map { "\($0.location)=\($0.status.rawValue)" }.joined(separator: " ")); restore test: \(r.restoreTest.result ?? "not yet")")
@@ -101,7 +111,12 @@ struct QuickstartCommand: AsyncParsableCommand {
 
         let runs = [full, incremental, configuration]
         let ok = runs.allSatisfy { $0.status == .succeeded && $0.locations.allSatisfy { $0.status == .verified } } && primaryCheck.isOK && mediumCheck.isOK && test.passed
-        say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, in \(String(format: "%.1f", (clock.now - started).seconds)) s\(directory != nil || keep ? "; files kept in \(base)" : "")")
+        say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, in \(String(format: "%.1f", (clock.now - started).seconds)) s")
+        if kept {
+            say("Files kept in \(base); try there: lifeboat log, lifeboat snapshots, lifeboat locations (lifeboat.yaml names the passphrase file)")
+        } else {
+            say("The scratch folder \(base) is removed now; run 'lifeboat quickstart --keep' (or --directory DIR) to keep it and try lifeboat log, snapshots and locations in it")
+        }
         if !ok { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }
 

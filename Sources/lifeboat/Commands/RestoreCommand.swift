@@ -9,12 +9,18 @@ struct RestoreCommand: AsyncParsableCommand {
         abstract: "Restore a snapshot under a target directory.",
         discussion: """
             Each backed-up path keeps its absolute structure: /data/x becomes TARGET/data/x. \
-            Damaged content is never written: such files are reported and the rest restored (exit 3).
+            Damaged content is never written: such files are reported and the rest restored (exit 3). \
+            A file the target already holds is left as it is unless --overwrite says otherwise: \
+            never (the default: nothing there is lost; a file that differs from the snapshot is \
+            reported as kept and the exit status is 3), if-changed (replaced only when its content \
+            differs from the snapshot's, compared blob by blob) or always. A target that exists \
+            and is not a folder is refused before anything is written.
             """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var latest: LatestIntactOptions
+    @OptionGroup var selection: SourceSelectionOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String
@@ -31,13 +37,17 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Write runs of zeros instead of leaving holes.")
     var noSparse = false
 
+    @Option(name: .long, help: "What to do with a file the target already holds: never (default), if-changed or always.")
+    var overwrite: OverwriteArgument = .never
+
     func run() async throws {
         let repo = try await repository.open()
-        let entry = try await latest.find(snapshot, in: repo)
+        let entry = try await selection.find(snapshot, in: repo, latest: latest)
         var options = RestoreOptions(target: target)
         options.includes = include
         options.verify = verify
         options.sparse = !noSparse
+        options.overwrite = overwrite.policy
         let result = try await Restorer(repository: repo).restore(entry.snapshot, options: options)
         if output.json {
             try JSONOutput.print(
@@ -45,12 +55,15 @@ struct RestoreCommand: AsyncParsableCommand {
                     snapshotId: entry.id.hex, target: target, filesRestored: result.filesRestored,
                     directoriesRestored: result.directoriesRestored, otherEntriesRestored: result.otherEntriesRestored,
                     bytesWritten: result.bytesWritten, filesVerified: result.filesVerified, damagedFiles: result.damagedFiles,
-                    errors: result.errors))
+                    errors: result.errors, filesUnchanged: result.filesUnchanged, keptFiles: result.keptFiles))
         } else {
-            print("restored snapshot \(entry.id.shortHex) to \(target): \(result.filesRestored) files, \(result.directoriesRestored) directories, \(ByteFormat.string(result.bytesWritten))\(verify ? ", \(result.filesVerified) files verified" : "")")
+            print("restored snapshot \(entry.id.shortHex) to \(target): \(result.filesRestored) files, \(result.directoriesRestored) directories, \(ByteFormat.string(result.bytesWritten))\(verify ? ", \(result.filesVerified) files verified" : "")\(result.filesUnchanged > 0 ? ", \(result.filesUnchanged) files already there unchanged" : "")")
         }
         for d in result.damagedFiles { FileHandle.standardError.write(Data("lifeboat: damaged, not restored: \(d)\n".utf8)) }
         for e in result.errors { FileHandle.standardError.write(Data("lifeboat: error: \(e)\n".utf8)) }
+        for k in result.keptFiles {
+            FileHandle.standardError.write(Data("lifeboat: kept, differs from the snapshot: \(k) (--overwrite if-changed or always replaces it)\n".utf8))
+        }
         if !result.isComplete {
             throw ExitCode(result.verificationFailures > 0 ? ExitStatus.verificationFailed.rawValue : ExitStatus.partial.rawValue)
         }
@@ -67,4 +80,23 @@ struct RestoreJSON: Encodable {
     let filesVerified: Int
     let damagedFiles: [String]
     let errors: [String]
+    /// Files the target already held with the snapshot's content.
+    let filesUnchanged: Int
+    /// Paths the target held with something else, left as they were (--overwrite never).
+    let keptFiles: [String]
+}
+
+/// `--overwrite`, as users spell it.
+enum OverwriteArgument: String, ExpressibleByArgument, CaseIterable {
+    case never
+    case ifChanged = "if-changed"
+    case always
+
+    var policy: RestoreOptions.OverwritePolicy {
+        switch self {
+        case .never: return .never
+        case .ifChanged: return .ifChanged
+        case .always: return .always
+        }
+    }
 }

@@ -32,6 +32,7 @@ struct RestoreDbCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var latest: LatestIntactOptions
+    @OptionGroup var selection: SourceSelectionOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest' (the newest snapshot of the kind restored).")
     var snapshot: String
@@ -95,7 +96,8 @@ struct RestoreDbCommand: AsyncParsableCommand {
         let repo = try await repository.open()
         if let pgdata { return try await restorePostgreSQL(repo, into: pgdata) }
         try await latest.warnSkipped(snapshot, in: repo)
-        let entry = try await PointInTimeBase.resolve(snapshot, kind: .sqlite, in: repo, latestIntact: latest.latestIntact)
+        let entry = try await PointInTimeBase.resolve(snapshot, kind: .sqlite, in: repo, latestIntact: latest.latestIntact, matching: selection.filter)
+        try selection.check(entry)
         let result = try await DatabaseRestorer(repository: repo).restoreSQLite(entry, to: sqliteTarget!, force: force)
         if output.json {
             try JSONOutput.print(
@@ -119,7 +121,9 @@ struct RestoreDbCommand: AsyncParsableCommand {
         try await latest.warnSkipped(snapshot, in: repo)
         let entry =
             snapshot == "latest"
-            ? try await PointInTimeBase.choose(in: repo, for: target, latestIntact: latest.latestIntact) : try await repo.findSnapshot(snapshot)
+            ? try await PointInTimeBase.choose(in: repo, for: target, latestIntact: latest.latestIntact, matching: selection.filter)
+            : try await repo.findSnapshot(snapshot)
+        try selection.check(entry)
         let walFetch = try repository.walRestoreCommand()
         var options = PostgreSQLRestorer.Options(dataDirectory: WalRestoreCommand.absolute(pgdata), restoreCommand: walFetch.restoreCommand)
         options.serverEnvironment = walFetch.serverEnvironment(from: repository.environment)
@@ -158,12 +162,16 @@ struct RestoreDbCommand: AsyncParsableCommand {
         var s = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "T")
         let hasZone = s.hasSuffix("Z") || s.range(of: #"[+-]\d\d(:?\d\d)?$"#, options: .regularExpression) != nil
         if !hasZone { s += "Z" }
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            let f = ISO8601DateFormatter()
-            f.formatOptions = options
-            if let d = f.date(from: s) { return d }
+        // The fraction is read here, every digit of it: the formatter keeps milliseconds only,
+        // and recovery_target_time takes microseconds.
+        var fraction = 0.0
+        if let range = s.range(of: #"\.\d+"#, options: .regularExpression) {
+            fraction = Double("0" + s[range]) ?? 0
+            s.removeSubrange(range)
         }
-        return nil
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s).map { $0.addingTimeInterval(fraction) }
     }
 }
 

@@ -74,6 +74,7 @@ struct RestoreTestCommand: AsyncParsableCommand {
             try JSONOutput.print(report)
         } else {
             print("\(report.passed ? "PASSED" : "FAILED"): restore test of \(entry.snapshot.source.kind.rawValue) snapshot \(entry.id.shortHex) in \(String(format: "%.1f", report.durationSeconds)) s: \(report.details)")
+            if let answer = report.checkQueryResult { print("query: \(query ?? "") -> \(answer)") }
         }
         if !report.passed { throw RestorationTestFailure() }
     }

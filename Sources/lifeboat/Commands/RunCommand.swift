@@ -52,13 +52,17 @@ struct RunCommand: AsyncParsableCommand {
         request.restoreTestFrom = restoreTestFrom
         let options = repository
         request.walFetch = { location in try options.walRestoreCommand(at: location.path) }
-        let outcome = try await BackupJob(context: context).run(request, passphrase: try repository.passphrase())
+        request.passphraseOrigin = repository.passphraseOrigin()
+        let outcome = try await BackupJob(context: context).run(request, passphrase: { try options.passphrase() })
         let record = outcome.record
         if output.json {
             try JSONOutput.print(record)
         } else {
             print(LogCommand.line(record))
-            for copy in record.locations { print("  \(copy.location) \(copy.role.rawValue): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? "")") }
+            for copy in record.locations {
+                let pruned = copy.lastPrunedAt.map { "last pruned \(ISO8601.format($0).prefix(19))" } ?? "never pruned"
+                print("  \(copy.location) \(copy.role.rawValue): \(copy.status.rawValue)\(copy.error.map { " (\($0))" } ?? ""); \(pruned)")
+            }
             if record.restoreTest.tested {
                 print("  restore test from \(record.restoreTest.location ?? "?"): \(record.restoreTest.result ?? "?") in \(String(format: "%.1f", record.restoreTest.durationSeconds ?? 0)) s: \(record.restoreTest.details ?? "")")
             }

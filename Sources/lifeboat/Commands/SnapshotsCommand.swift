@@ -9,25 +9,31 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var filters: SnapshotFilterOptions
 
     func run() async throws {
         let repo = try await repository.open()
-        let (all, damaged) = try await repo.listSnapshots()
+        let (listed, damaged) = try await repo.listSnapshots()
+        let filter = filters.filter
+        let all = listed.filter { filter.matches($0.snapshot) }
         for d in damaged { FileHandle.standardError.write(Data("lifeboat: damaged: \(d)\n".utf8)) }
         if output.json {
             try JSONOutput.print(all)
             if !damaged.isEmpty { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
             return
         }
-        print("ID        Time                      Type          Host              Tags        Source  Paths")
+        var table = TextTable(header: ["ID", "Time", "Type", "Host", "Tags", "Source", "Paths"])
         for e in all {
             let s = e.snapshot
             let time = ISO8601.format(s.time).prefix(19).replacingOccurrences(of: "T", with: " ")
-            print(
-                "\(e.id.shortHex)  \(time.padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.type.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(s.host.padding(toLength: 16, withPad: " ", startingAt: 0))  \(s.tags.joined(separator: ",").padding(toLength: 10, withPad: " ", startingAt: 0))  \(s.source.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(s.paths.joined(separator: " "))"
-            )
+            table.append([
+                e.id.shortHex, time, s.type.rawValue, s.host, s.tags.joined(separator: ","), s.source.kind.rawValue,
+                s.paths.map(TerminalText.escaped).joined(separator: " "),
+            ])
         }
-        print("\(all.count) snapshot\(all.count == 1 ? "" : "s")\(damaged.isEmpty ? "" : ", \(damaged.count) damaged")")
+        if !all.isEmpty { table.print() }
+        let shown = filter.isEmpty ? "" : " of \(listed.count)"
+        print("\(all.count)\(shown) snapshot\(all.count == 1 && shown.isEmpty ? "" : "s")\(damaged.isEmpty ? "" : ", \(damaged.count) damaged")")
         if !damaged.isEmpty { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }
 }

@@ -69,9 +69,26 @@ struct RepositoryOptions: ParsableArguments {
         passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] ?? (try? configuration())?.passphrase?.file
     }
 
+    /// Where ``passphrase(confirm:ignoringEnvironment:)`` takes the passphrase from, in words
+    /// for a message ("the file /etc/lifeboat/pass (passphrase: in /etc/lifeboat.yaml)");
+    /// nil for a prompt.
+    func passphraseOrigin(ignoringEnvironment: Bool = false) -> String? {
+        let environment = ignoringEnvironment ? [:] : self.environment
+        if let file = passwordFile { return "the file \(file) (--password-file)" }
+        if let file = environment["LIFEBOAT_PASSWORD_FILE"] { return "the file \(file) (LIFEBOAT_PASSWORD_FILE)" }
+        // A configuration that does not load names nothing; the command reports it where it loads it.
+        let loaded = ignoringEnvironment ? nil : try? configuration()
+        if let file = loaded?.passphrase?.file { return "the file \(file) (passphrase: in \(loaded?.file ?? "lifeboat.yaml"))" }
+        if let phrase = environment["LIFEBOAT_PASSWORD"], !phrase.isEmpty { return "LIFEBOAT_PASSWORD" }
+        if let name = loaded?.passphrase?.env { return "the environment variable \(name) (passphrase: in \(loaded?.file ?? "lifeboat.yaml"))" }
+        return nil
+    }
+
     /// The passphrase, from a file, the environment, or (on a terminal) a prompt.
     func passphrase(confirm: Bool = false, ignoringEnvironment: Bool = false) throws -> String {
         let environment = ignoringEnvironment ? [:] : self.environment
+        // A wrong passphrase's message names where it came from.
+        PassphraseOrigin.last = passphraseOrigin(ignoringEnvironment: ignoringEnvironment)
         // Last before the prompt: where lifeboat.yaml says the passphrase is.
         let configured = ignoringEnvironment ? nil : (try? configuration())?.passphrase
         if let file = passwordFile ?? environment["LIFEBOAT_PASSWORD_FILE"] ?? configured?.file {

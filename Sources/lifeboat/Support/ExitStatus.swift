@@ -38,17 +38,21 @@ enum ExitStatus: Int32 {
             }
         case let e as CryptoError:
             self = e.isWrongPassphrase ? .wrongPassphrase : .failure
+        case BackupJobError.alreadyRunning:
+            self = .locked
+        case BackupJobError.wrongPassphrase:
+            self = .wrongPassphrase
         case let e as StorageError:
             if case .locationNotFound = e { self = .noRepository } else { self = .failure }
         case SQLiteSourceError.restoredCopyFailsCheck, SQLiteSourceError.rowCountsDiffer:
             self = .verificationFailed
-        case is CancellationError:
+        case is CancellationError, is BackupInterruption:
             self = .interrupted
         case is RestorationTestFailure, BackupError.readBackFailed, DumpError.sizeMismatch:
             self = .verificationFailed
         case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError,
             is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError, is CatalogError, is ConfigurationError, is LocationError, is AirgapError,
-            is DumpError, is ReadDataSubsetError:
+            is DumpError, is ReadDataSubsetError, is BackupJobError:
             self = .failure
         default:
             // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.
@@ -58,6 +62,7 @@ enum ExitStatus: Int32 {
 
     static func message(for error: any Error) -> String {
         if error is CancellationError { return "interrupted: stopped cleanly, nothing half-written is left in the repository" }
+        if let interruption = error as? BackupInterruption { return interruption.description }
         guard let advice = advice(for: error) else { return String(describing: error) }
         return "\(error) (\(advice))"
     }
@@ -74,7 +79,8 @@ enum ExitStatus: Int32 {
         case RepositoryError.blobNotInIndex: return "run 'lifeboat check'"
         case RepositoryError.snapshotNotFound: return "list them with 'lifeboat snapshots'"
         case RepositoryError.damagedSnapshotsSkipped: return "'lifeboat check' names them; --latest-intact takes the newest intact snapshot"
-        case CryptoError.wrongPassphrase: return "check --password-file or LIFEBOAT_PASSWORD"
+        case CryptoError.wrongPassphrase:
+            return PassphraseOrigin.last.map { "it was read from \($0)" } ?? "check --password-file or LIFEBOAT_PASSWORD"
         case CryptoError.walOnlyKey: return "a 'key add --wal-only' passphrase serves 'wal push', 'wal fetch' and 'wal list' only"
         case KeyError.notFound: return "list them with 'lifeboat key list'"
         case KeyError.inUse: return "'lifeboat key passwd' changes its passphrase"

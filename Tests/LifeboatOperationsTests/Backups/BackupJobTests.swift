@@ -2,6 +2,7 @@ import Foundation
 import LifeboatCatalog
 import LifeboatCore
 import LifeboatTestSupport
+import Synchronization
 import Testing
 
 @testable import LifeboatOperations
@@ -68,6 +69,88 @@ struct BackupJobTests {
             try await job.run(.init(source: "app", type: .transactionLog), passphrase: TestRepository.passphrase)
         }
         #expect(try await TestRepository.open(at: scratch.path + "/primary").snapshots().isEmpty)
+    }
+
+    @Test("a job cancelled in the middle (Ctrl-C) is recorded INTERRUPTED with what it leaves, not FAILED, and throws a BackupInterruption")
+    func cancelledIsInterrupted() async throws {
+        let f = try await OperationsFixture(scratch)
+        defer { Task { await f.context.backends.shutdown() } }
+        var job = BackupJob(context: f.context)
+        let (reached, arrived) = AsyncStream<Void>.makeStream()
+        job.afterEachStage = { event in
+            guard event.stage == .preCheck else { return }
+            arrived.yield()
+            // Held here until the test cancels the job, as Ctrl-C cancels a run in the middle;
+            // the cancellation ends the wait and the run goes on to meet it in the backup stage.
+            try? await Task.sleep(for: .seconds(3600))
+        }
+        let running = Task { try await job.run(.init(source: "app"), passphrase: TestRepository.passphrase) }
+        for await _ in reached { break }
+        running.cancel()
+        let interruption = await #expect(throws: BackupInterruption.self) { try await running.value }
+        #expect(interruption?.snapshot == nil)
+        let row = try #require(try await f.context.withCatalog { try await $0.backups() }.first)
+        #expect(row.status == .interrupted, "\(row.status): \(row.error ?? "")")
+        let error = try #require(row.error)
+        #expect(error.contains("after stage PRE_CHECK") && error.contains("no snapshot was written"), "\(error)")
+        #expect(error.contains("next backup to reuse") && error.contains("prune removes it"), "\(error)")
+        #expect(!error.contains("CancellationError"), "\(error)")
+        #expect(row.finishedAt != nil)
+    }
+
+    @Test("a job that fails before its pipeline starts (a wrong passphrase, an unreadable passphrase file, PRIMARY down) is recorded FAILED with the reason")
+    func failureBeforePipelineIsRecorded() async throws {
+        let f = try await OperationsFixture(scratch)
+        defer { Task { await f.context.backends.shutdown() } }
+        let job = BackupJob(context: f.context)
+        var request = BackupJob.Request(source: "app")
+        request.passphraseOrigin = "the file /etc/lifeboat/pass (passphrase: in /etc/lifeboat.yaml)"
+        await #expect(throws: BackupJobError.self) { try await job.run(request, passphrase: "not the passphrase") }
+        await #expect(throws: ConfigurationError.self) {
+            try await job.run(.init(source: "app"), passphrase: { throw ConfigurationError.missingSecret("cannot read the password file /nowhere/pass") })
+        }
+        let primary = scratch.path + "/primary"
+        try FileManager.default.moveItem(atPath: primary, toPath: primary + ".away")
+        await #expect(throws: (any Error).self) { try await job.run(.init(source: "app"), passphrase: TestRepository.passphrase) }
+
+        let rows = try await f.context.withCatalog { try await $0.backups() }.reversed().map { $0 }
+        try #require(rows.map(\.status) == [.failed, .failed, .failed], "\(rows.map(\.status))")
+        #expect(rows.allSatisfy { $0.finishedAt != nil && $0.source == "app" })
+        #expect(rows[0].error?.contains("/etc/lifeboat/pass") == true && rows[0].error?.contains("does not open") == true, "\(rows[0].error ?? "")")
+        #expect(rows[1].error?.contains("/nowhere/pass") == true, "\(rows[1].error ?? "")")
+        #expect(rows[2].error?.contains(primary) == true, "\(rows[2].error ?? "")")
+    }
+
+    @Test("a second job of a source that is running is refused naming the running one, and records nothing")
+    func secondRunRefused() async throws {
+        let f = try await OperationsFixture(scratch)
+        defer { Task { await f.context.backends.shutdown() } }
+        var job = BackupJob(context: f.context)
+        // A lease no loaded test runner outlasts: the first run must stay live while the second asks.
+        job.leaseDuration = .seconds(3600)
+        let second = BackupJob(context: f.context)
+        let refusal = Mutex<(any Error)?>(nil)
+        job.afterEachStage = { event in
+            guard event.stage == .preCheck else { return }
+            // While the first is in the middle of its run.
+            do {
+                _ = try await second.run(.init(source: "app"), passphrase: TestRepository.passphrase)
+            } catch {
+                refusal.withLock { $0 = error }
+            }
+        }
+        let first = try await job.run(.init(source: "app"), passphrase: TestRepository.passphrase)
+        #expect(first.record.status == .succeeded)
+        let error = try #require(refusal.withLock { $0 })
+        guard case BackupJobError.alreadyRunning(let source, let owner, _, let stage) = error else {
+            Issue.record("expected alreadyRunning, got \(error)")
+            return
+        }
+        #expect(source == "app" && owner == "pid \(getpid()) on testhost" && stage == "PRE_CHECK")
+        #expect("\(error)".contains("already being backed up"))
+        let rows = try await f.context.withCatalog { try await $0.backups() }
+        #expect(rows.count == 1)
+        #expect(try await TestRepository.open(at: scratch.path + "/primary").snapshots().count == 1)
     }
 
     @Test("a PostgreSQL source's password travels with its connection, never through the process's environment")

@@ -132,6 +132,161 @@ struct BackupRestoreCLITests {
         let copies = rows.flatMap { ($0["locations"] as? [[String: Any]]) ?? [] }
         #expect(copies.count == 6 && copies.allSatisfy { $0["status"] as? String == "VERIFIED" })
         #expect(try FileStatus.lstat(RawPath(scratch.path + "/qs/passphrase")).mode == 0o600)
+        // In its folder, with no flag and no environment: lifeboat.yaml names the passphrase file.
+        var bare = ProcessInfo.processInfo.environment
+        for key in ["LIFEBOAT_CONFIG", "LIFEBOAT_REPOSITORY", "LIFEBOAT_PASSWORD", "LIFEBOAT_PASSWORD_FILE"] { bare.removeValue(forKey: key) }
+        let snapshots = try Shell.run("/usr/bin/env", ["-C", scratch.path + "/qs", LifeboatCLI.executable, "snapshots", "--json"], environment: bare)
+        #expect(snapshots.status == 0, "\(snapshots.stderr)")
+        #expect((try LifeboatCLI.json(snapshots) as? [Any])?.count == 3)
+        // Both locations were verified, and `locations` says so.
+        let locations = try Shell.run("/usr/bin/env", ["-C", scratch.path + "/qs", LifeboatCLI.executable, "locations"], environment: bare)
+        #expect(!locations.stdout.contains("never verified") && locations.stdout.contains("last verified"), "\(locations.stdout)")
+        #expect(out.stdout.contains("Files kept in \(scratch.path)/qs"))
+    }
+
+    @Test("quickstart without --directory points to no command in the folder it removes")
+    func quickstartScratchFolder() throws {
+        let scratch = ScratchDirectory("quickstart-tmp")
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = scratch.path + "/"
+        let out = try Shell.run(LifeboatCLI.executable, ["quickstart"], environment: env)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let base = try #require(out.stdout.split(separator: "\n").first?.components(separatedBy: " in ").last)
+        #expect(!FileManager.default.fileExists(atPath: base), "the scratch folder \(base) is removed")
+        #expect(!out.stdout.contains("--config \(base)"), "\(out.stdout)")
+        #expect(out.stdout.contains("is removed now") && out.stdout.contains("--keep"), "\(out.stdout)")
+    }
+
+    @Test("restore into a folder with files: never (the default) keeps an edited file and says so, if-changed replaces only what differs, always replaces")
+    func overwritePolicy() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        try FileTree.symlink("docs/readme.txt", at: source + "/link")
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        let target = scratch.path + "/restored"
+        #expect(try cli.run(["restore", "latest", "--target", target]).status == 0)
+        let readme = target + source + "/docs/readme.txt"
+        let x = target + source + "/x.bin"
+        let original = try #require(FileManager.default.contents(atPath: x))
+        // A local edit, after the first restore.
+        try FileTree.write(readme, Array("edited here\n".utf8))
+
+        let never = try cli.run(["restore", "latest", "--target", target, "--json"])
+        #expect(never.status == 3, "\(never.stdout) \(never.stderr)")
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == "edited here\n", "the edited file is kept")
+        let report = try #require(try LifeboatCLI.json(never) as? [String: Any])
+        #expect(report["keptFiles"] as? [String] == [readme], "\(report)")
+        #expect(report["filesUnchanged"] as? Int == 2, "x.bin and skip.tmp hold the snapshot's content: \(report)")
+        #expect(report["filesRestored"] as? Int == 0)
+        #expect(never.stderr.contains("kept, differs from the snapshot: \(readme)"), "\(never.stderr)")
+        let text = try cli.run(["restore", "latest", "--target", target])
+        #expect(text.status == 3 && text.stdout.contains("2 files already there unchanged"), "\(text.stdout)")
+
+        // if-changed: only the edited file is written again; the unchanged one keeps its inode.
+        let inode = try FileStatus.lstat(RawPath(x)).inode
+        let ifChanged = try cli.run(["restore", "latest", "--target", target, "--overwrite", "if-changed", "--json"])
+        #expect(ifChanged.status == 0, "\(ifChanged.stderr)")
+        let changedReport = try #require(try LifeboatCLI.json(ifChanged) as? [String: Any])
+        #expect(changedReport["filesRestored"] as? Int == 1 && changedReport["filesUnchanged"] as? Int == 2, "\(changedReport)")
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == "read me\n")
+        #expect(try FileStatus.lstat(RawPath(x)).inode == inode)
+
+        // always: every file is written again.
+        try FileTree.write(readme, Array("edited again\n".utf8))
+        let always = try cli.run(["restore", "latest", "--target", target, "--overwrite", "always", "--json"])
+        #expect(always.status == 0, "\(always.stderr)")
+        #expect((try LifeboatCLI.json(always) as? [String: Any])?["filesRestored"] as? Int == 3)
+        #expect(try String(contentsOfFile: readme, encoding: .utf8) == "read me\n")
+        #expect(FileManager.default.contents(atPath: x) == original)
+        #expect(try cli.run(["restore", "latest", "--target", target, "--overwrite", "sometimes"]).status == 64)
+    }
+
+    @Test("a restore whose target is a file is refused before anything is written; errors name the path on disk")
+    func restoreTargetRefusals() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        let file = scratch.path + "/a-file"
+        try FileTree.write(file, Array("mine\n".utf8))
+        let refused = try cli.run(["restore", "latest", "--target", file])
+        #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stdout.isEmpty, "nothing is reported restored: \(refused.stdout)")
+        #expect(refused.stderr.contains(file) && refused.stderr.contains("not a folder"), "\(refused.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "mine\n")
+
+        // A file where the snapshot has a folder: the message names where on disk.
+        let target = scratch.path + "/restored"
+        try FileManager.default.createDirectory(atPath: target + source, withIntermediateDirectories: true)
+        try FileTree.write(target + source + "/docs", [1])
+        let blocked = try cli.run(["restore", "latest", "--target", target])
+        #expect(blocked.status == 3, "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("\(target)\(source)/docs: exists in the target and is not a folder"), "\(blocked.stderr)")
+    }
+
+    @Test("snapshots shows whole values in columns as wide as their content and filters by --source, --tag, --host, --path, --type; --source picks a source's latest for ls, diff and restore")
+    func snapshotSelection() throws {
+        let scratch = ScratchDirectory()
+        let alpha = try scratch.sub("alpha")
+        let beta = try scratch.sub("beta")
+        try FileTree.write(alpha + "/a.txt", Array("one\n".utf8))
+        try FileTree.write(beta + "/b.txt", Array("two\n".utf8))
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        let longTag = "a-tag-much-longer-than-any-column-was"
+        #expect(try cli.run(["backup", alpha, "--tag", "source:alpha", "--tag", longTag]).status == 0)
+        #expect(try cli.run(["backup", beta, "--tag", "source:beta"]).status == 0)
+        try FileTree.write(alpha + "/a.txt", Array("one, edited\n".utf8))
+        #expect(try cli.run(["backup", alpha, "--tag", "source:alpha"]).status == 0)
+        let all = try #require(try LifeboatCLI.json(try cli.run(["snapshots", "--json"])) as? [[String: Any]])
+        try #require(all.count == 3)
+        let ids = all.compactMap { $0["id"] as? String }
+        let host = try #require(all.first?["host"] as? String)
+
+        let text = try cli.run(["snapshots"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("source:alpha,\(longTag)") }, "the tags whole: \(text.stdout)")
+        #expect(lines.contains { $0.contains("INCREMENTAL") } && lines.contains { $0.contains(host) }, "\(text.stdout)")
+        // Every row's columns start where the header's do.
+        let header = try #require(lines.first)
+        for column in ["Time", "Type", "Host", "Tags", "Source", "Paths"] {
+            let offset = try #require(header.range(of: column)).lowerBound.utf16Offset(in: header)
+            for row in lines.dropFirst().prefix(3) {
+                let before = row.utf16.count > offset ? row[row.index(row.startIndex, offsetBy: offset - 1)] : "x"
+                #expect(before == " ", "\(column) starts at \(offset) in every row: \(text.stdout)")
+            }
+        }
+
+        func count(_ filters: [String]) throws -> Int? {
+            (try LifeboatCLI.json(try cli.run(["snapshots", "--json"] + filters)) as? [Any])?.count
+        }
+        #expect(try count(["--source", "alpha"]) == 2)
+        #expect(try count(["--source", "alpha", "--source", "beta"]) == 3)
+        #expect(try count(["--tag", longTag]) == 1)
+        #expect(try count(["--type", "incremental"]) == 1)
+        #expect(try count(["--type", "full", "--source", "beta"]) == 1)
+        #expect(try count(["--path", beta + "/"]) == 1)
+        #expect(try count(["--host", host]) == 3)
+        #expect(try count(["--host", "no-such-host"]) == 0)
+        #expect(try cli.run(["snapshots", "--host", "no-such-host"]).stdout.contains("0 of 3 snapshots"))
+
+        // latest of a source, for ls, restore and diff.
+        let ls = try cli.run(["ls", "latest", "--source", "beta"])
+        #expect(ls.status == 0 && ls.stdout.contains("b.txt") && !ls.stdout.contains("a.txt"), "\(ls.stdout) \(ls.stderr)")
+        #expect(try cli.run(["ls", "latest"]).stdout.contains("a.txt"), "without --source, the newest of all")
+        let target = scratch.path + "/restored"
+        #expect(try cli.run(["restore", "latest", "--source", "beta", "--target", target]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: target + beta + "/b.txt") && !FileManager.default.fileExists(atPath: target + alpha))
+        let diff = try cli.run(["diff", ids[0], "latest", "--source", "alpha"])
+        #expect(diff.status == 0 && diff.stdout.contains("M    \(alpha)/a.txt"), "\(diff.stdout) \(diff.stderr)")
+        let notOfSource = try cli.run(["ls", ids[1], "--source", "alpha"])
+        #expect(notOfSource.status == 1 && notOfSource.stderr.contains("is not of source 'alpha'"), "\(notOfSource.stderr)")
+        let none = try cli.run(["restore", "latest", "--source", "gamma", "--target", target])
+        #expect(none.status == 1 && none.stderr.contains("latest of source 'gamma'"), "\(none.stderr)")
     }
 
     @Test("ls and diff print control characters in names escaped; --json carries the exact names")
@@ -209,7 +364,7 @@ struct BackupRestoreCLITests {
         try FileTree.mkdir(target + source)
         try FileTree.write(target + source + "/lost.txt", Array("live, newer than any snapshot".utf8))
         try FileTree.write(target + source + "/kept.txt", Array("live kept".utf8))
-        let restore = try cli.run(["restore", "latest", "--target", target])
+        let restore = try cli.run(["restore", "latest", "--target", target, "--overwrite", "always"])
         #expect(restore.status == 3, "\(restore.stderr)")
         #expect(restore.stderr.contains(source + "/lost.txt"), "\(restore.stderr)")
         #expect(FileManager.default.contents(atPath: target + source + "/lost.txt") == Data("live, newer than any snapshot".utf8))

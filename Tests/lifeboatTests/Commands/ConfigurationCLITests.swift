@@ -31,7 +31,7 @@ struct ConfigurationCLITests {
             """, to: config)
         let cli = try LifeboatCLI(scratch: scratch)
         let env = cli.environment(config: config)
-        #expect(try cli.run(["config", "check"], environment: env).status == 0)
+        #expect(try cli.run(["config", "check", "--no-probe"], environment: env).status == 0)
         #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
         #expect(try cli.run(["backup", source], environment: env).status == 0)
 
@@ -109,7 +109,7 @@ struct ConfigurationCLITests {
             catalog: { sqlite: /var/lib/lifeboat/catalog.sqlite }
             """, to: config)
         let cli = try LifeboatCLI(scratch: scratch)
-        let out = try cli.run(["config", "check", "--config", config])
+        let out = try cli.run(["config", "check", "--no-probe", "--config", config])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains("sources: app-db (sqlite), main (postgres), app-config (files)"))
         #expect(out.stdout.contains("schedule: main TRANSACTION_LOG '0 */4 * * *', next "))
@@ -117,7 +117,15 @@ struct ConfigurationCLITests {
     }
 
     @Test("a bad configuration is refused with the file and what was expected", arguments: [
-        ("locations:\n  - name: a\n    role: PRIMARY\n", "lacks 'path'"),
+        ("locations:\n  - name: a\n    role: PRIMARY\n", "lifeboat.yaml:2:5: the location locations[0] has no `path`"),
+        ("locations:\n  - name: a\n    role: PRIMARY\n    path: /x\n    retenion: { keepLast: 3 }\n", "lifeboat.yaml:5:5: `retenion` is not a setting of a location: did you mean `retention`?"),
+        ("sorces:\n  - { name: a, kind: files, paths: [/a] }\n", "lifeboat.yaml:1:1: `sorces` is not a setting of the configuration: did you mean `sources`?"),
+        ("locations:\n  - { name: a, role: PRIMARY, path: /x, retention: { keepdaily: 7 } }\n", "`keepdaily` is not a setting of retention: did you mean `keepDaily`?"),
+        ("locations:\n  - { name: a, role: PRIMRY, path: /x }\n", "lifeboat.yaml:2:22: role 'PRIMRY' is unknown (roles are PRIMARY, SECONDARY, TERTIARY, AIR_GAPPED): did you mean PRIMARY?"),
+        ("locations:\n  - name: a\n    role: PRIMARY\n    path: /x\n    retention: { keepDaily: seven }\n", "lifeboat.yaml:5:29: `locations[0].retention.keepDaily` should be a whole number, not 'seven'"),
+        ("sources:\n  - { name: a, kind: files, paths: /etc }\n", "`sources[0].paths` should be a list"),
+        ("locations:\n  - { name: a, role: PRIMARY, path: /x\n", "lifeboat.yaml:3:1: not valid YAML"),
+        ("passphrase: { file: /p }\npassphrase: { env: P }\n", "given twice"),
         ("locations:\n  - name: a\n    role: BACKUP\n    path: /x\n", "roles are"),
         ("locations:\n  - name: a\n    role: PRIMARY\n    path: relative\n", "must be absolute or s3://"),
         ("locations: [\n", "lifeboat.yaml"),
@@ -141,6 +149,57 @@ struct ConfigurationCLITests {
         #expect(out.status == 1)
         #expect(out.stderr.contains(expected), "\(out.stderr)")
         #expect(out.stderr.contains(config))
+        // Plain language: none of the decoder's own words.
+        for jargon in ["Cannot initialize", "Expected to decode", "CodingKeys", "Index ", "typeMismatch", "keyNotFound"] {
+            #expect(!out.stderr.contains(jargon), "\(out.stderr)")
+        }
+    }
+
+    @Test("config check probes what a run needs: source paths, the passphrase file, each location, the catalog; --json for machines")
+    func probes() throws {
+        let scratch = ScratchDirectory()
+        let data = try scratch.sub("data")
+        let config = scratch.path + "/lifeboat.yaml"
+        let cli = try LifeboatCLI(scratch: scratch)
+        func configure(paths: String, passphrase: String) throws {
+            try write("""
+                passphrase: { file: \(passphrase) }
+                locations:
+                  - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+                  - { name: usb, role: TERTIARY, path: \(scratch.path)/media/usb-1, medium: usb-1 }
+                sources:
+                  - { name: app, kind: files, paths: [\(paths)] }
+                """, to: config)
+        }
+        var env = cli.environment(config: config)
+        env.removeValue(forKey: "LIFEBOAT_PASSWORD_FILE")
+        try configure(paths: data + "/missing", passphrase: scratch.path + "/no-passphrase")
+        let bad = try cli.run(["config", "check", "--json"], environment: env)
+        #expect(bad.status == 1, "\(bad.stdout) \(bad.stderr)")
+        let report = try #require(try LifeboatCLI.json(bad) as? [String: Any])
+        let probes = try #require(report["probes"] as? [[String: Any]])
+        func finding(_ subject: String) -> [String: Any]? { probes.first { $0["subject"] as? String == subject } }
+        #expect(finding("source app")?["status"] as? String == "ERROR")
+        #expect((finding("source app")?["detail"] as? String)?.contains("\(data)/missing does not exist") == true, "\(probes)")
+        #expect(finding("passphrase")?["status"] as? String == "ERROR")
+        #expect((finding("passphrase")?["detail"] as? String)?.contains("no-passphrase does not exist") == true, "\(probes)")
+        #expect(finding("location primary")?["status"] as? String == "ERROR", "no repository there yet: \(probes)")
+        #expect(finding("location usb")?["status"] as? String == "WARNING", "a medium that is not mounted: \(probes)")
+        #expect(finding("catalog")?["status"] as? String == "OK")
+        #expect(report["errors"] as? Int == 3 && report["warnings"] as? Int == 1, "\(report)")
+        #expect(report["valid"] as? Bool == true)
+
+        try configure(paths: data, passphrase: cli.passwordFile)
+        #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
+        let text = try cli.run(["config", "check"], environment: env)
+        #expect(text.status == 3, "only the medium is missing: \(text.stdout) \(text.stderr)")
+        #expect(text.stdout.contains("OK      location primary:") && text.stdout.contains("WARNING location usb: the medium usb-1 is not mounted"), "\(text.stdout)")
+        _ = try scratch.sub("media")
+        let ready = try cli.run(["config", "check"], environment: env)
+        #expect(ready.status == 3, "the medium holds no repository yet: \(ready.stdout)")
+        #expect(try cli.run(["run", "app"], environment: env).status == 0)
+        let done = try cli.run(["config", "check"], environment: env)
+        #expect(done.status == 0 && done.stdout.contains("ready to run"), "\(done.stdout) \(done.stderr)")
     }
 
     @Test("key rotate rotates every location of lifeboat.yaml; a write-once medium is named and the status is 3")

@@ -36,4 +36,32 @@ struct DatabaseCLITests {
         #expect(again.stderr.contains("--force"))
         #expect(try cli.run(["backup", "--sqlite", dbPath, "somepath"]).status == 64)
     }
+
+    @Test("restore-db latest --source NAME restores that source's newest database, not the newest of all")
+    func latestOfSource() throws {
+        let scratch = ScratchDirectory()
+        var paths: [String: String] = [:]
+        for (name, rows) in [("orders", 300), ("users", 70)] {
+            let path = try scratch.sub(name) + "/\(name).db"
+            let made = try Shell.run("/usr/bin/env", ["python3", "-c", """
+                import sqlite3; db = sqlite3.connect('\(path)')
+                db.execute('CREATE TABLE t(id INTEGER PRIMARY KEY)')
+                db.executemany('INSERT INTO t(id) VALUES(?)', [(i,) for i in range(\(rows))]); db.commit()
+                """])
+            try #require(made.status == 0, "\(made.stderr)")
+            paths[name] = path
+        }
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", "--sqlite", paths["orders"]!, "--tag", "source:orders"]).status == 0)
+        #expect(try cli.run(["backup", "--sqlite", paths["users"]!, "--tag", "source:users"]).status == 0)
+        let restored = try cli.run(["restore-db", "latest", "--source", "orders", "--sqlite-target", scratch.path + "/r.db", "--json"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let rows = ((try LifeboatCLI.json(restored) as? [String: Any])?["tableRows"] as? [String: Int])?["t"]
+        #expect(rows == 300, "the orders database, not the newer users one: \(restored.stdout)")
+        let users = try #require((try LifeboatCLI.json(try cli.run(["snapshots", "--json", "--source", "users"])) as? [[String: Any]])?.first?["id"] as? String)
+        let refused = try cli.run(["restore-db", users, "--source", "orders", "--sqlite-target", scratch.path + "/u.db"])
+        #expect(refused.status == 1 && refused.stderr.contains("is not of source 'orders'"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/u.db"))
+    }
 }

@@ -3,6 +3,10 @@ import LifeboatCore
 import LifeboatTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What lifeboat does where the system denies it something. Root is denied nothing, and CI
 /// runs the tests as root: the built `lifeboat` then runs as an unprivileged user
 /// (``Unprivileged``), so these tests run, and mean the same, whoever runs them.
@@ -34,6 +38,49 @@ struct PermissionCLITests {
         #expect(FileManager.default.contents(atPath: target + source + "/big.bin") == Data(big))
         #expect(FileManager.default.fileExists(atPath: target + source + "/sub/small.bin"))
         #expect(!FileManager.default.fileExists(atPath: target + source + "/notes.txt"))
+    }
+
+    @Test(
+        "a command run as root on a repository of another user leaves files and folders that user owns, with the repository's modes: its own snapshots and check still work",
+        .enabled(if: geteuid() == 0, "only root writes files for another user"))
+    func rootKeepsTheRepositoryOwner() throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("data")
+        var rng = SeededBytes(seed: 307)
+        try FileTree.write(source + "/a.bin", rng.bytes(200_000))
+        let cli = try Unprivileged.cli(scratch: scratch)
+        let user = try #require(Unprivileged.user)
+        let owner = try #require(getpwnam(user)).pointee
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        // The owner made its repository group-readable: what root adds must be too.
+        #expect(chmod(cli.repository + "/config", 0o640) == 0)
+
+        // Root adds new data (new packs, new index segments, a snapshot, perhaps new folders) and forgets.
+        try FileTree.write(source + "/b.bin", rng.bytes(300_000))
+        var asRoot = cli
+        asRoot.osUser = nil
+        asRoot.binary = nil
+        let rootBackup = try asRoot.run(["backup", source])
+        #expect(rootBackup.status == 0, "\(rootBackup.stderr)")
+
+        var foreign: [String] = []
+        let walker = FileManager.default.enumerator(atPath: cli.repository)
+        while let relative = walker?.nextObject() as? String {
+            let status = try FileStatus.lstat(RawPath(cli.repository + "/" + relative))
+            if status.uid != owner.pw_uid || status.gid != owner.pw_gid { foreign.append("\(relative) \(status.uid):\(status.gid)") }
+        }
+        #expect(foreign.isEmpty, "written by root and not given to \(user): \(foreign)")
+        let newest = try #require((try LifeboatCLI.json(try asRoot.run(["snapshots", "--json"])) as? [[String: Any]])?.last?["id"] as? String)
+        let snapshotMode = try FileStatus.lstat(RawPath(cli.repository + "/snapshots/" + newest)).mode & 0o777
+        #expect(snapshotMode == 0o640, "the snapshot root wrote has the repository's mode: \(String(snapshotMode, radix: 8))")
+
+        let listed = try cli.run(["snapshots", "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect((try LifeboatCLI.json(listed) as? [Any])?.count == 2)
+        let check = try cli.run(["check", "--read-data"])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        #expect(try cli.run(["backup", source]).status == 0)
     }
 
     @Test("a repository folder lifeboat may not write to fails the backup with permission denied, and no snapshot or temporary file appears")

@@ -103,6 +103,12 @@ struct PostgreSQLCLITests {
             let (out, port, pgdata) = try s.restore(target, snapshot: snapshot)
             defer { s.cluster.stop(dataDirectory: pgdata) }
             try #require(out.status == 0, "\(target): \(out.stderr)")
+            if target.first == "--to-time" {
+                // The time as given, to the digit: 46.159 stays 46.159, not 46.158999.
+                let exact = time.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "000+00")
+                let conf = try String(contentsOfFile: pgdata + "/postgresql.auto.conf", encoding: .utf8)
+                #expect(conf.contains("recovery_target_time = '\(exact)'"), "\(conf)")
+            }
             #expect(try s.checksum(port: port) == expected, "\(target)")
             #expect(try s.cluster.sql("SELECT pg_is_in_recovery()", port: port) == "f")
         }
@@ -268,6 +274,10 @@ struct PostgreSQLCLITests {
         let report = try #require(try LifeboatCLI.json(test) as? [String: Any])
         #expect(report["passed"] as? Bool == true && report["type"] as? String == "TRANSACTION_LOG" && report["recordedRows"] as? Int == 1)
         #expect(report["checkQueryResult"] as? String == (try s.cluster.sql("SELECT count(*) FROM pgbench_history")))
+        // The answer is in the text output too, not only in --json.
+        let text = try s.cli.run(["restore-test", "main", "--query", "SELECT count(*) FROM pgbench_history"], environment: env)
+        #expect(text.status == 0, "\(text.stdout) \(text.stderr)")
+        #expect(text.stdout.contains("query: SELECT count(*) FROM pgbench_history -> \(try s.cluster.sql("SELECT count(*) FROM pgbench_history"))"), "\(text.stdout)")
         let rows = try #require(try LifeboatCLI.json(try s.cli.run(["log", "--json"], environment: env)) as? [[String: Any]])
         #expect(rows.map { $0["type"] as? String } == ["TRANSACTION_LOG", "FULL"])
         #expect((rows.first?["restoreTest"] as? [String: Any])?["result"] as? String == "PASSED")

@@ -196,6 +196,9 @@ struct RobustnessCLITests {
         let output = errors.readToEnd()
         #expect(acknowledged, "\(output)")
         #expect(process.terminationStatus == 130, "\(output)")
+        // What it leaves is said as it is: uploaded data kept for the next backup, and what removes it.
+        #expect(output.contains("stays in the repository for the next backup to reuse") && output.contains("prune removes it"), "\(output)")
+        #expect(!output.contains("nothing half-written"), "\(output)")
         let locks = try Self.objects(cli.repository, "locks")
         #expect(locks.isEmpty, "an interrupted backup releases its lock: \(locks)")
         #expect((try LifeboatCLI.json(try cli.run(["snapshots", "--json"])) as? [Any])?.isEmpty == true, "an interrupted backup writes no snapshot")

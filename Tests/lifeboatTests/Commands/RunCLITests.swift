@@ -3,6 +3,10 @@ import LifeboatCore
 import LifeboatTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `lifeboat run`, `log`, `catalog rebuild` and `restore-test` against a lifeboat.yaml,
 /// as an operator (or cron) runs them.
 @Suite("run, log and the catalog")
@@ -88,11 +92,110 @@ struct RunCLITests {
         #expect(unknown.status == 1 && unknown.stderr.contains("no source named 'nope'"), "\(unknown.stderr)")
         let wrongType = try run(["run", "app-db", "--type", "transaction-log"])
         #expect(wrongType.status == 1 && wrongType.stderr.contains("postgres"), "\(wrongType.stderr)")
-        // A wrong passphrase writes no row.
+        // A wrong passphrase is a failed run: recorded FAILED with the reason, naming where the passphrase came from.
         let bad = scratch.path + "/bad-password"
         try "wrong".write(toFile: bad, atomically: true, encoding: .utf8)
-        #expect(try run(["run", "app-db"], ["LIFEBOAT_PASSWORD_FILE": bad]).status == 12)
-        #expect(try log().count == 2)
+        let refused = try run(["run", "app-db"], ["LIFEBOAT_PASSWORD_FILE": bad])
+        #expect(refused.status == 12 && refused.stderr.contains(bad), "\(refused.stderr)")
+        let failed = try log()
+        #expect(failed.count == 3)
+        #expect(failed.first?["status"] as? String == "FAILED" && failed.first?["source"] as? String == "app-db")
+        #expect((failed.first?["error"] as? String)?.contains(bad) == true, "\(failed.first ?? [:])")
+    }
+
+    @Test("a run whose PRIMARY is down, or whose passphrase file cannot be read, is recorded FAILED with the reason")
+    func failedBeforeTheBackup() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        let missing = try run(["run", "app-config"], ["LIFEBOAT_PASSWORD_FILE": scratch.path + "/no-such-file"])
+        #expect(missing.status == 1 && missing.stderr.contains("no-such-file"), "\(missing.stderr)")
+        try FileManager.default.moveItem(atPath: scratch.path + "/primary", toPath: scratch.path + "/primary.away")
+        let down = try run(["run", "app-config"])
+        #expect(down.status == 10, "\(down.stderr)")
+        let rows = try log()
+        try #require(rows.map { $0["status"] as? String } == ["FAILED", "FAILED"], "\(rows)")
+        #expect((rows[1]["error"] as? String)?.contains("no-such-file") == true, "\(rows[1])")
+        #expect((rows[0]["error"] as? String)?.contains(scratch.path + "/primary") == true, "\(rows[0])")
+    }
+
+    @Test("Ctrl-C during run: exit 130, the row INTERRUPTED with what the run leaves, never FAILED with CancellationError", .timeLimit(.minutes(5)))
+    func interruptedRun() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        var rng = SeededBytes(seed: 73)
+        let held = app + "/config/held.bin"
+        try FileTree.write(held, rng.bytes(1 << 20))
+        // The run blocks in open(2) on this file until the lease goes: the signal is sure
+        // to come in the middle of the backup stage.
+        let leases = try FileLeases([held])
+        let stderr = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LifeboatCLI.executable)
+        process.arguments = ["run", "app-config"]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        let wait = try EventWait()
+        wait.wake(onSignal: SIGWINCH)
+        try process.run()
+        wait.wake(onEndOf: process)
+        let errors = LineReader(stderr.fileHandleForReading)
+        try wait.until("the run to open the held file") { !leases.contended.isEmpty || !process.isRunning }
+        try #require(process.isRunning, "the run ended before it read the file: \(errors.readToEnd())")
+        kill(process.processIdentifier, SIGINT)
+        let acknowledged = errors.waitFor("interrupted, stopping")
+        leases.releaseAll()
+        process.waitUntilExit()
+        let output = errors.readToEnd()
+        #expect(acknowledged, "\(output)")
+        #expect(process.terminationStatus == 130, "\(output)")
+        #expect(output.contains("no snapshot was written") && output.contains("next backup to reuse"), "\(output)")
+        let row = try #require(try log().first)
+        #expect(row["status"] as? String == "INTERRUPTED", "\(row)")
+        let error = try #require(row["error"] as? String)
+        #expect(error.contains("no snapshot was written") && error.contains("prune removes it") && !error.contains("CancellationError"), "\(error)")
+        // The next run goes ahead.
+        #expect(try run(["run", "app-config"]).status == 0)
+    }
+
+    @Test("retention prunes each location it forgets in; prune --location prunes one; run and log say when each location was last pruned")
+    func prunePerLocation() throws {
+        let retention = scratch.path + "/retention.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary, retention: { keepLast: 1 } }
+              - { name: cloud, role: SECONDARY, path: \(scratch.path)/cloud, retention: { keepLast: 1 } }
+            sources:
+              - { name: app-config, kind: files, paths: [\(app)/config] }
+            """.write(toFile: retention, atomically: true, encoding: .utf8)
+        let env = cli.environment(config: retention)
+        #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
+        var rng = SeededBytes(seed: 79)
+        try FileTree.write(app + "/config/blob.bin", rng.bytes(400_000))
+        let first = try cli.run(["run", "app-config"], environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("cloud SECONDARY: VERIFIED; never pruned"), "nothing to forget yet: \(first.stdout)")
+
+        try FileTree.write(app + "/config/blob.bin", rng.bytes(400_000))
+        let second = try cli.run(["run", "app-config"], environment: env)
+        #expect(second.status == 0, "\(second.stderr)")
+        // Both locations forgot the first snapshot, then were pruned.
+        #expect(second.stdout.contains("primary PRIMARY: VERIFIED; last pruned 20"), "\(second.stdout)")
+        #expect(second.stdout.contains("cloud SECONDARY: VERIFIED; last pruned 20"), "\(second.stdout)")
+        let rows = try #require(try LifeboatCLI.json(try cli.run(["log", "--json"], environment: env)) as? [[String: Any]])
+        let copies = rows.flatMap { ($0["locations"] as? [[String: Any]]) ?? [] }
+        #expect(copies.count == 4 && copies.allSatisfy { $0["lastPrunedAt"] is String }, "\(copies)")
+        #expect(try cli.run(["log"], environment: env).stdout.contains("last pruned: cloud 20"))
+
+        // The run's prune spared the young packs (its grace period); an explicit prune of the
+        // SECONDARY without one removes the first snapshot's data there, and is recorded.
+        let pruned = try cli.run(["prune", "--location", "cloud", "--pack-grace", "0", "--json"], environment: env)
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        let report = try #require(try LifeboatCLI.json(pruned) as? [String: Any])
+        #expect((report["packsDeleted"] as? Int ?? 0) > 0, "\(report)")
+        #expect((report["bytesAfter"] as? Int ?? .max) < (report["bytesBefore"] as? Int ?? 0), "\(report)")
+        let check = try cli.run(["check", "--read-data", "--repo", scratch.path + "/cloud"], environment: env)
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        let unknown = try cli.run(["prune", "--location", "nas"], environment: env)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no location named 'nas'"), "\(unknown.stderr)")
     }
 
     @Test("the catalog is a witness: check and locations --verify report a snapshot it recorded in a location that the location no longer has")
@@ -136,6 +239,16 @@ struct RunCLITests {
         #expect(try cli.run(["run", "app-config"], environment: withVariable).status == 0)
         withVariable["APP_BACKUP_PASSPHRASE"] = "not the passphrase"
         #expect(try cli.run(["run", "app-config"], environment: withVariable).status == 12)
+
+        // A wrong passphrase in the file lifeboat.yaml names: the message names that file, not a flag.
+        let wrong = scratch.path + "/wrong-pass"
+        try "not it\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        try (original + "\npassphrase: { file: \(wrong) }\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let wrongRun = try cli.run(["run", "app-config"], environment: bare)
+        #expect(wrongRun.status == 12, "\(wrongRun.stderr)")
+        #expect(wrongRun.stderr.contains("the file \(wrong) (passphrase: in \(config))") && !wrongRun.stderr.contains("--password-file"), "\(wrongRun.stderr)")
+        let wrongSnapshots = try cli.run(["snapshots"], environment: bare)
+        #expect(wrongSnapshots.status == 12 && wrongSnapshots.stderr.contains(wrong) && !wrongSnapshots.stderr.contains("--password-file"), "\(wrongSnapshots.stderr)")
 
         try (original + "\npassphrase: { file: relative/pass }\n").write(toFile: config, atomically: true, encoding: .utf8)
         #expect(try cli.run(["config", "check"], environment: bare).stderr.contains("passphrase file must be absolute"))
