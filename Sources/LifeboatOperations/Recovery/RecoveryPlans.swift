@@ -89,4 +89,17 @@ public struct RecoveryPlans: Sendable {
             return out
         }
     }
+
+    /// The runbook of a plan's newest revision (RecoveryRunbook).
+    /// - Parameter incidentTime: when given, deadlines are dates.
+    public func runbook(_ name: String, incidentTime: Date?) async throws -> RecoveryDocument {
+        let configuration = context.configuration
+        let date = now()
+        return try await context.withCatalog { catalog in
+            let stored = try await Self.revision(name, nil, in: catalog)
+            return RecoveryRunbook.document(
+                plan: try Self.plan(of: stored), revision: stored, configuration: configuration, backups: try await catalog.backups(), incidentTime: incidentTime,
+                generatedAt: date)
+        }
+    }
 }

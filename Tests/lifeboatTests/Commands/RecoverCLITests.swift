@@ -262,4 +262,47 @@ struct RecoverCLITests {
         #expect(FileManager.default.fileExists(atPath: database))
         #expect(try run(["recover", "resume", id]).status == 1)
     }
+
+    @Test("the runbook's commands restore the database by hand from the location and the passphrase alone; deadlines are dates; HTML is one page")
+    func runbook() throws {
+        try backedUp()
+        let file = try plan("""
+            name: orders
+            systemType: CRITICAL
+            rpo: 1h
+            steps:
+              - {name: restore-db, type: RESTORE_BACKUP, source: app-db}
+              - {name: verify-db, type: VERIFY_SYSTEM, source: app-db, query: "SELECT count(*) = 300 FROM orders"}
+              - {name: health, type: HTTP_CHECK, url: "\(webhook.url)/health"}
+            team: [{name: Dana, role: incident lead, email: dana@example.org, phone: "+1 555 0100"}]
+            vendors: [{name: Cloud Storage Inc, service: SECONDARY bucket, phone: "+1 555 0199"}]
+            regulatory: [{name: "GDPR Art. 33", authority: supervisory authority, deadline: 72h, when: personal data affected}]
+            """)
+        #expect(try run(["plan", "create", file]).status == 0)
+        let out = try run(["plan", "runbook", "orders", "--incident-time", "2026-11-27T10:00:00Z"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let text = out.stdout
+        for expected in ["# Recovery runbook: orders", "### 1. restore-db (RESTORE_BACKUP)", "lifeboat snapshots --repo \(scratch.path)/primary", "| Dana | incident lead |",
+            "| GDPR Art. 33 | supervisory authority | personal data affected | 72h after the incident | 2026-11-30T10:00:00", "Cloud Storage Inc", "the recovery is due by 2026-11-27T14:00:00"]
+        {
+            #expect(text.contains(expected), "missing \(expected) in \(text)")
+        }
+        // The restore step's block, run by a person: production's database comes back.
+        let block = try #require(text.components(separatedBy: "### 1. restore-db (RESTORE_BACKUP)").last?.components(separatedBy: "```sh\n").dropFirst().first?.components(separatedBy: "\n```").first)
+        try FileManager.default.removeItem(atPath: database)
+        let folder = URL(fileURLWithPath: LifeboatCLI.executable).deletingLastPathComponent().path
+        var env = ProcessInfo.processInfo.environment
+        env["PATH"] = folder + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        for key in ["LIFEBOAT_REPOSITORY", "LIFEBOAT_PASSWORD", "LIFEBOAT_PASSWORD_FILE", "LIFEBOAT_CONFIG"] { env.removeValue(forKey: key) }
+        let byHand = try Shell.run("/bin/sh", ["-c", block.replacingOccurrences(of: "/path/to/passphrase", with: cli.passwordFile)], environment: env)
+        #expect(byHand.status == 0, "\(block)\n\(byHand.stdout)\(byHand.stderr)")
+        #expect(FileManager.default.fileExists(atPath: database), "\(block)")
+
+        let page = scratch.path + "/runbook.html"
+        #expect(try run(["plan", "runbook", "orders", "--format", "html", "--output", page]).status == 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("@media print") && html.contains("<h3>1. restore-db (RESTORE_BACKUP)</h3>"))
+        #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("src="), "the page needs nothing from outside")
+        #expect(try run(["plan", "runbook", "nope"]).status == 1)
+    }
 }
