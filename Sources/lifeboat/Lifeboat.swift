@@ -17,7 +17,7 @@ struct Lifeboat: AsyncParsableCommand {
             DiffCommand.self, CheckCommand.self, VerifyCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self,
             ReplicateCommand.self, AirgapCommand.self, LocationsCommand.self, ConfigCommand.self,
             WalCommand.self, RestoreTestCommand.self, RunCommand.self, LogCommand.self, CatalogCommand.self, QuickstartCommand.self,
-            PlanCommand.self, RecoverCommand.self,
+            PlanCommand.self, RecoverCommand.self, ReportCommand.self,
         ]
     )
 

@@ -102,4 +102,22 @@ public struct RecoveryPlans: Sendable {
                 generatedAt: date)
         }
     }
+
+    /// The evidence of every plan, or of one (RecoveryReport).
+    public func report(plan name: String? = nil) async throws -> RecoveryReport {
+        let summaries = try await list().filter { name == nil || $0.name == name }
+        let date = now()
+        return try await context.withCatalog { catalog in
+            if let name, summaries.isEmpty { _ = try await Self.revision(name, nil, in: catalog) }
+            let backups = try await catalog.backups()
+            var plans: [RecoveryReport.Plan] = []
+            for summary in summaries {
+                plans.append(
+                    try RecoveryReport.plan(
+                        revisions: try await catalog.planRevisions(name: summary.name), summary: summary,
+                        executions: try await catalog.executions(plan: summary.name), backups: backups))
+            }
+            return RecoveryReport(generatedAt: date, plans: plans)
+        }
+    }
 }

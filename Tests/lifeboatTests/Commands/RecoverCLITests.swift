@@ -305,4 +305,39 @@ struct RecoverCLITests {
         #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("src="), "the page needs nothing from outside")
         #expect(try run(["plan", "runbook", "nope"]).status == 1)
     }
+
+    @Test("report: per plan the targets, every drill and execution met or missed, the next drill, verified restores per location, revisions, contacts reviewed")
+    func report() throws {
+        #expect(try run(["init", "--kdf-n", "1024"]).status == 0)
+        #expect(try run(["run", "app-db", "--restore-test"]).status == 0)
+        let first = "name: orders\nsystemType: CRITICAL\nrto: 1h\nrpo: 1h\nteam: [{name: Dana}]\nsteps: [{name: r, type: RESTORE_BACKUP, source: app-db}]\ntesting: {every: 90d}\n"
+        #expect(try run(["plan", "create", try plan(first, named: "a.yaml")]).status == 0)
+        #expect(try run(["plan", "create", try plan(first.replacingOccurrences(of: "Dana", with: "Eve"), named: "b.yaml")]).status == 0)
+        #expect(try run(["plan", "create", try plan(first.replacingOccurrences(of: "Dana", with: "Eve").replacingOccurrences(of: "rpo: 1h", with: "rpo: 2h"), named: "c.yaml")]).status == 0)
+        #expect(try run(["recover", "orders", "--test"]).status == 0)
+        #expect(try run(["recover", "orders", "--test", "--incident-time", ISO8601.format(Date().addingTimeInterval(-7200))]).status == 3)
+
+        let out = try run(["report", "--format", "json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try #require(try LifeboatCLI.json(out) as? [String: Any])
+        let plans = try #require(report["plans"] as? [[String: Any]])
+        #expect(plans.count == 1)
+        let p = plans[0]
+        #expect(p["name"] as? String == "orders" && p["revision"] as? Int == 3 && p["rtoTargetSeconds"] as? Int == 3600 && p["rpoTargetSeconds"] as? Int == 7200)
+        #expect(p["isOverdue"] as? Bool == false && p["lastDrill"] is String && p["nextDrillDue"] is String)
+        let executions = try #require(p["executions"] as? [[String: Any]])
+        #expect(executions.map { $0["rtoMet"] as? Bool } == [false, true], "\(executions)")
+        let tests = try #require(p["restoreTests"] as? [[String: Any]])
+        #expect(tests.map { "\($0["source"] ?? "") \($0["location"] ?? "") \($0["result"] ?? "")" } == ["app-db primary PASSED"], "\(tests)")
+        let revisions = try #require(p["revisions"] as? [[String: Any]])
+        #expect(revisions.map { $0["revision"] as? Int } == [1, 2, 3])
+        #expect(p["contactsReviewedAt"] as? String == revisions[1]["createdAt"] as? String, "the team changed in revision 2, not 3")
+
+        let markdown = try run(["report"])
+        #expect(markdown.status == 0 && markdown.stdout.contains("# Disaster-recovery evidence") && markdown.stdout.contains("| MISSED |") && markdown.stdout.contains("| met |"), "\(markdown.stdout)")
+        let page = scratch.path + "/report.html"
+        #expect(try run(["report", "--plan", "orders", "--format", "html", "--output", page]).status == 0)
+        #expect(try String(contentsOfFile: page, encoding: .utf8).contains("<h2>Plan orders (revision 3)</h2>"))
+        #expect(try run(["report", "--plan", "nope"]).status == 1)
+    }
 }
