@@ -17,7 +17,8 @@ extension RecoveryRun {
     /// attempt is cancelled or times out.
     func runCommand(_ step: RecoveryStep) async throws -> StepResult {
         let command = step.command ?? []
-        let output = executor.scratchDirectory + "/lifeboat-step-\(UUID().uuidString.lowercased()).log"
+        // Named after the execution and step: a run killed mid-way leaves it, its resume reuses it.
+        let output = executor.scratchDirectory + "/lifeboat-step-\(id.uuidString.lowercased())-\(step.name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : "_" }.joined()).log"
         guard FileManager.default.createFile(atPath: output, contents: nil, attributes: [.posixPermissions: 0o600]),
             let sink = FileHandle(forWritingAtPath: output)
         else {

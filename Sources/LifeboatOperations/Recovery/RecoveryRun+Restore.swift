@@ -35,6 +35,7 @@ extension RecoveryRun {
         case (.execute, .sqlite):
             let target = step.target ?? source.path ?? ""
             let staging = target + ".lifeboat-staging-" + shortID
+            removeLeftovers(startingWith: staging)
             let result = try await DatabaseRestorer(repository: repository).restoreSQLite(entry, to: staging, force: true)
             let kept = try swapIn(staging, at: target, companions: ["-wal", "-shm", "-journal"])
             log += "restored \(target) (\(ByteFormat.string(result.bytesWritten)), integrity_check \(result.facts.checkResult))\(kept.map { "; the previous file is kept as \($0)" } ?? "")"
@@ -59,6 +60,17 @@ extension RecoveryRun {
     }
 
     var shortID: String { String(id.uuidString.lowercased().prefix(8)) }
+
+    /// An attempt killed mid-way leaves its staging file (and the restorer's temporary
+    /// beside it): named after this execution, they are this execution's to remove.
+    func removeLeftovers(startingWith prefix: String) {
+        let folder = (prefix as NSString).deletingLastPathComponent
+        let name = (prefix as NSString).lastPathComponent
+        // A folder that cannot be listed has no leftover this can remove; the restore reports it.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where entry.hasPrefix(name) {
+            RecoverySandbox(path: folder + "/" + entry).remove()
+        }
+    }
 
     /// Puts `staged` at `target`. The first time, what is at `target` (and its companion
     /// files, a SQLite database's -wal and -shm) is renamed to `<target>.before-<id>`;

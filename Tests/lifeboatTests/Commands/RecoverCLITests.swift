@@ -210,8 +210,10 @@ struct RecoverCLITests {
         #expect((status["steps"] as? [[String: Any]])?.map { $0["status"] as? String } == ["CANCELLED", "CANCELLED"])
     }
 
-    @Test("recover killed by SIGKILL during a step, then resume: SUCCEEDED, no finished step done twice, the lost database restored")
-    func killAndResume() throws {
+    @Test(
+        "recover killed by SIGKILL during a step, then resume: SUCCEEDED, no finished step done twice, the lost database restored",
+        arguments: ["restore-db", "hold"])
+    func killAndResume(during killed: String) throws {
         try backedUp()
         try FileManager.default.removeItem(atPath: database)
         let fifo = scratch.path + "/hold.fifo"
@@ -232,20 +234,30 @@ struct RecoverCLITests {
                       - {name: verify-db, type: VERIFY_SYSTEM, source: app-db, query: "SELECT count(*) = 300 FROM orders"}
                     """),
             ]).status == 0)
+        let wait = try EventWait()
+        // The restore reads the repository's packs: leased, its first open blocks until the test lets go.
+        let packs = killed == "restore-db" ? try FileLeases(TestRepository.allObjects(at: scratch.path + "/primary").keys.filter { $0.hasPrefix("data/") }.map { scratch.path + "/primary/" + $0 }) : nil
+        wait.wake(onSignal: SIGWINCH)
+        try wait.watch(tree: scratch.path)
         let first = try Background(["recover", "crash"], environment: environment)
         let id = try first.executionID()
-        // The step's own mark says its command runs (and blocks on the FIFO): kill then.
-        let wait = try EventWait()
-        try wait.watch(tree: scratch.path)
         wait.wake(onEndOf: first.process)
-        try wait.until("the hold step's command to run") { FileManager.default.fileExists(atPath: holds) || !first.process.isRunning }
-        try #require(first.process.isRunning, "recover ended before the hold step: \(first.lines.output)")
+        if let packs {
+            try wait.until("the restore to open a pack") { !packs.contended.isEmpty || !first.process.isRunning }
+        } else {
+            // The step's own mark says its command runs (and blocks on the FIFO).
+            try wait.until("the hold step's command to run") { FileManager.default.fileExists(atPath: holds) || !first.process.isRunning }
+        }
+        try #require(first.process.isRunning, "recover ended before \(killed): \(first.lines.output)")
         kill(first.process.processIdentifier, SIGKILL)
         _ = first.end()
-        // The killed executor's command lives on and goes to read the FIFO (no release file
-        // yet): opening its other end waits for that reader, closing it lets the reader go.
-        let writer = open(fifo, O_WRONLY)
-        close(writer)
+        packs?.releaseAll()
+        if killed == "hold" {
+            // The killed executor's command lives on and goes to read the FIFO (no release file
+            // yet): opening its other end waits for that reader, closing it lets the reader go.
+            let writer = open(fifo, O_WRONLY)
+            close(writer)
+        }
         #expect(FileManager.default.createFile(atPath: release, contents: nil))
 
         let interrupted = try json(["recover", "status", id])
@@ -256,10 +268,11 @@ struct RecoverCLITests {
         let status = try json(["recover", "status", id])
         #expect(status["status"] as? String == "SUCCEEDED")
         let steps = try #require(status["steps"] as? [[String: Any]])
-        #expect(steps.map { $0["attempts"] as? Int } == [1, 1, 2, 1], "\(steps)")
+        #expect(steps.map { $0["attempts"] as? Int } == (killed == "hold" ? [1, 1, 2, 1] : [2, 1, 1, 1]), "\(steps)")
         #expect(try String(contentsOfFile: marks, encoding: .utf8) == "done\n")
-        #expect(try String(contentsOfFile: holds, encoding: .utf8) == "run\nrun\n")
+        #expect(try String(contentsOfFile: holds, encoding: .utf8) == (killed == "hold" ? "run\nrun\n" : "run\n"))
         #expect(FileManager.default.fileExists(atPath: database))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: production).sorted() == ["app.db", "config"], "no staging file left")
         #expect(try run(["recover", "resume", id]).status == 1)
     }
 
