@@ -64,6 +64,26 @@ struct RecoveryExecutorTests {
         #expect(abs((listed.lastDrill ?? .distantPast).timeIntervalSince(finished)) < 0.01 && listed.isOverdue == false, "\(listed)")
     }
 
+    @Test("a drill whose check fails is FAILED, and its sandbox is removed all the same")
+    func failedDrill() async throws {
+        let f = try await RecoveryFixture(scratch)
+        try await f.store("""
+            name: wrong
+            systemType: IMPORTANT
+            steps:
+              - {name: restore-db, type: RESTORE_BACKUP, source: app-db}
+              - {name: verify-db, type: VERIFY_SYSTEM, source: app-db, query: "SELECT count(*) = 5 FROM orders"}
+              - {name: never, type: WAIT, duration: 0s}
+            """)
+        let before = f.productionState
+        let record = try await f.run("wrong", .test)
+        #expect(record.status == .failed)
+        #expect(record.step("verify-db")?.log.contains("returned 0, not true") == true, "\(record.step("verify-db")?.log ?? "")")
+        #expect(record.steps.map(\.status) == [.succeeded, .failed, .skipped])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.drills).isEmpty)
+        #expect(f.productionState == before)
+    }
+
     @Test("EXECUTE after the production database was deleted restores it, and the check query passes")
     func executeAfterLoss() async throws {
         let f = try await RecoveryFixture(scratch)

@@ -276,6 +276,25 @@ struct RecoverCLITests {
         #expect(try run(["recover", "resume", id]).status == 1)
     }
 
+    @Test("Ctrl-C leaves an execution INTERRUPTED (exit 130); an approval given meanwhile counts when it is resumed")
+    func interruptAndResume() throws {
+        try backedUp()
+        #expect(try run(["plan", "create", try plan("name: gated\nsystemType: IMPORTANT\nsteps: [{name: sign-off, type: MANUAL_APPROVAL}, {name: w, type: WAIT, duration: 0s}]\n")]).status == 0)
+        let first = try Background(["recover", "gated"], environment: environment)
+        let id = try first.executionID()
+        #expect(first.lines.waitFor("waiting for approval"), "\(first.lines.output)")
+        kill(first.process.processIdentifier, SIGINT)
+        let end = first.end()
+        #expect(end.status == 130, "\(end.output)")
+        #expect(try json(["recover", "status", id])["status"] as? String == "INTERRUPTED")
+        #expect(try run(["recover", "approve", id, "sign-off", "--user", "ann"]).status == 0)
+        let resumed = try run(["recover", "resume", String(id.prefix(8))])
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        let status = try json(["recover", "status", id])
+        #expect(status["status"] as? String == "SUCCEEDED")
+        #expect((status["steps"] as? [[String: Any]])?.first?["approvedBy"] as? String == "ann")
+    }
+
     @Test("the runbook's commands restore the database by hand from the location and the passphrase alone; deadlines are dates; HTML is one page")
     func runbook() throws {
         try backedUp()
