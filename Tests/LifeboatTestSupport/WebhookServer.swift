@@ -11,6 +11,8 @@ public final class WebhookServer: @unchecked Sendable {
     public let url: String
     public let log: String
     private let process: Process
+    /// The server's stdin: it ends when this end closes (the test process ends).
+    private let lifeline = Pipe()
 
     public init(log: String) throws {
         self.log = log
@@ -24,6 +26,11 @@ public final class WebhookServer: @unchecked Sendable {
         process.standardOutput = stdout
         // Not the test's own output: a server outliving a crashed test would hold it open.
         process.standardError = FileHandle.nullDevice
+        process.standardInput = lifeline
+        // Only the server may hold the read end and only this process the write end: a child
+        // spawned later (another server) holding it would keep this server alive.
+        _ = fcntl(lifeline.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(lifeline.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
         try process.run()
         // The server prints its port once it listens; its end of the pipe closes if it dies first.
         let lines = LineReader(stdout.fileHandleForReading)

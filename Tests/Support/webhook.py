@@ -5,13 +5,10 @@ Prints its port, then serves: POST (any path) appends the body as one line to th
 given as the first argument and answers 200; GET /health answers 200, GET /status/N
 answers N, anything else 404.
 """
-import ctypes
 import http.server
-import signal
+import os
 import sys
-
-# Ends with the test process, even one that crashed (PR_SET_PDEATHSIG).
-ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
+import threading
 
 log_path = sys.argv[1]
 
@@ -41,6 +38,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def end_with_parent():
+    # stdin is a pipe the test holds open: it reads EOF once the test process is gone,
+    # even one that crashed.
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
+threading.Thread(target=end_with_parent, daemon=True).start()
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()

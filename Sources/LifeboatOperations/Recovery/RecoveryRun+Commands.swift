@@ -63,6 +63,8 @@ extension RecoveryRun {
     /// The environment a command runs in.
     func commandEnvironment(_ step: RecoveryStep) -> [String: String] {
         var environment = executor.context.secrets.environment
+        // The repository's passphrase is Lifeboat's, not the plan's commands'.
+        environment.removeValue(forKey: "LIFEBOAT_PASSWORD")
         environment["LIFEBOAT_EXECUTION_ID"] = id.uuidString.lowercased()
         environment["LIFEBOAT_PLAN"] = plan.name
         environment["LIFEBOAT_MODE"] = record.mode.rawValue

@@ -21,7 +21,7 @@ struct RecoveryExecutorTests {
           - {name: verify-config, type: VERIFY_SYSTEM, source: app-config, after: [restore-config]}
           - name: smoke
             type: RUN_COMMAND
-            command: ['/bin/sh', '-c', 'echo "$LIFEBOAT_SANDBOX_APP_DB_PATH|$LIFEBOAT_SANDBOX_APP_CONFIG_PATH|$LIFEBOAT_MODE" > "$OUT"; test -f "$LIFEBOAT_SANDBOX_APP_DB_PATH"']
+            command: ['/bin/sh', '-c', 'echo "$LIFEBOAT_SANDBOX_APP_DB_PATH|$LIFEBOAT_SANDBOX_APP_CONFIG_PATH|$LIFEBOAT_MODE|${LIFEBOAT_PASSWORD:-unset}" > "$OUT"; test -f "$LIFEBOAT_SANDBOX_APP_DB_PATH"']
             environment: {OUT: "%OUT%"}
             runInTest: true
             after: [verify-db, verify-config]
@@ -51,9 +51,9 @@ struct RecoveryExecutorTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.drills).isEmpty)
         // The command saw the sandbox copy, not production.
         let seen = try String(contentsOfFile: out, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map(String.init)
-        #expect(seen.count == 3, "\(seen)")
+        #expect(seen.count == 4 && seen.last == "unset", "the passphrase is not passed to commands: \(seen)")
         #expect(seen.first?.hasPrefix(f.drills + "/lifeboat-drill-") == true && seen.first?.hasSuffix("/app-db/app.db") == true, "\(seen)")
-        #expect(seen.dropFirst().first?.hasSuffix("/app-config" + f.configFolder) == true && seen.last == "TEST", "\(seen)")
+        #expect(seen.dropFirst().first?.hasSuffix("/app-config" + f.configFolder) == true && seen.dropFirst(2).first == "TEST", "\(seen)")
         let posted = try #require(f.webhook.received.first)
         #expect(posted.contains("\"drill\":true") && posted.contains("[DRILL] orders restored"), "\(posted)")
         #expect(record.restorePoint != nil && (record.rpoAchievedSeconds ?? -1) >= 0)

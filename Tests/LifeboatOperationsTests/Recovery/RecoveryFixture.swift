@@ -43,7 +43,7 @@ struct RecoveryFixture {
             webhooks: { ops: "\(webhook.url)/hook" }
             """.write(toFile: file, atomically: true, encoding: .utf8)
         context = OperationsContext(
-            configuration: try LifeboatConfiguration.load(file), secrets: SecretLookup(environment: ProcessInfo.processInfo.environment),
+            configuration: try LifeboatConfiguration.load(file), secrets: SecretLookup(environment: ProcessInfo.processInfo.environment.merging(["LIFEBOAT_PASSWORD": "not for commands"]) { _, new in new }),
             backends: LocationBackends(environment: [:], sharing: { S3TestServer.client }), requester: Requester(host: "testhost", username: "tester"), programVersion: "test")
         for source in ["app-db", "app-config"] {
             _ = try await BackupJob(context: context).run(.init(source: source), passphrase: TestRepository.passphrase)
