@@ -18,6 +18,7 @@ struct Lifeboat: AsyncParsableCommand {
             ReplicateCommand.self, AirgapCommand.self, LocationsCommand.self, ConfigCommand.self,
             WalCommand.self, RestoreTestCommand.self, RunCommand.self, LogCommand.self, CatalogCommand.self, QuickstartCommand.self,
             DumpCommand.self, FindCommand.self, StatsCommand.self,
+            PlanCommand.self, RecoverCommand.self, ReportCommand.self,
         ]
     )
 

@@ -4,7 +4,7 @@ import FluentKit
 /// `_fluent_migrations`, so opening an older catalog applies only what it lacks.
 /// Never edit a released migration: add the next one.
 enum CatalogMigrations {
-    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3(), CreateLocationPrunesV4()]
+    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3(), CreateLocationPrunesV4(), CreateRecoveryV5()]
 }
 
 /// Version 1: the BackupLog and its per-location copies.
@@ -115,5 +115,71 @@ struct CreateLocationPrunesV4: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(LocationPruneModel.schema).delete()
+    }
+}
+
+/// Version 5: disaster recovery: plan revisions, executions and their step runs.
+struct CreateRecoveryV5: AsyncMigration {
+    var name: String { "lifeboat-v5-recovery" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(RecoveryPlanModel.schema)
+            .id()
+            .field("name", .string, .required)
+            .field("revision", .int64, .required)
+            .field("document", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("created_by", .string, .required)
+            .unique(on: "name", "revision")
+            .create()
+        try await database.schema(RecoveryExecutionModel.schema)
+            .id()
+            .field("plan", .string, .required)
+            .field("plan_revision", .int64, .required)
+            .field("mode", .string, .required)
+            .field("status", .string, .required)
+            .field("requested_by", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("started_at", .datetime)
+            .field("finished_at", .datetime)
+            .field("incident_time", .datetime, .required)
+            .field("host", .string)
+            .field("pid", .int64)
+            .field("owner_boot_id", .string)
+            .field("owner_start_ticks", .int64)
+            .field("lease_expires_at", .datetime)
+            .field("cancel_requested", .bool, .required)
+            .field("sandbox", .string)
+            .field("rto_target_seconds", .double)
+            .field("rto_achieved_seconds", .double)
+            .field("rpo_target_seconds", .double)
+            .field("rpo_achieved_seconds", .double)
+            .field("restore_point", .datetime)
+            .field("error", .string)
+            .create()
+        try await database.schema(RecoveryStepRunModel.schema)
+            .id()
+            .field("execution_id", .uuid, .required, .references(RecoveryExecutionModel.schema, "id", onDelete: .cascade))
+            .field("position", .int64, .required)
+            .field("name", .string, .required)
+            .field("type", .string, .required)
+            .field("critical", .bool, .required)
+            .field("status", .string, .required)
+            .field("attempts", .int64, .required)
+            .field("started_at", .datetime)
+            .field("finished_at", .datetime)
+            .field("log", .string, .required)
+            .field("restore_point", .datetime)
+            .field("approved_by", .string)
+            .field("approved_at", .datetime)
+            .field("approval_comment", .string)
+            .unique(on: "execution_id", "name")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(RecoveryStepRunModel.schema).delete()
+        try await database.schema(RecoveryExecutionModel.schema).delete()
+        try await database.schema(RecoveryPlanModel.schema).delete()
     }
 }

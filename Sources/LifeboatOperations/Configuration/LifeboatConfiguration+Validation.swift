@@ -66,6 +66,11 @@ extension LifeboatConfiguration {
             }
             if let file = source.file, !file.hasPrefix("/") { throw ConfigurationError.invalid(at: here, "passphrase file must be absolute, not '\(file)'") }
         }
+        for (name, url) in webhooks.sorted(by: { $0.key < $1.key }) {
+            guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
+                throw ConfigurationError.invalid(at: lines.at("webhooks"), "webhook '\(name)': '\(url)' is not an http:// or https:// URL")
+            }
+        }
     }
 
     /// Secrets come from the environment or files the configuration names, never from it.

@@ -25,6 +25,7 @@ import LifeboatCore
 ///   - { source: main, type: TRANSACTION_LOG, cron: "0 */4 * * *" }
 /// catalog: { sqlite: /var/lib/lifeboat/catalog.sqlite }
 /// passphrase: { file: /etc/lifeboat/passphrase }
+/// webhooks: { ops: "https://hooks.example.org/lifeboat" }
 /// ```
 ///
 /// Secrets never live here, only where to find them: files and environment variables.
@@ -41,10 +42,12 @@ public struct LifeboatConfiguration: Decodable, Sendable {
     /// Where the repositories' passphrase comes from when neither a flag nor the
     /// environment gives it: a file or an environment variable, never this file.
     public var passphrase: PassphraseSource?
+    /// Where recovery plans' NOTIFY steps post: name -> http(s) URL.
+    public var webhooks: [String: String]
     /// The file this came from (absolute); the default catalog lives beside it.
     public var file = ""
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case locations, sources, schedules, catalog, passphrase }
+    enum CodingKeys: String, CodingKey, CaseIterable { case locations, sources, schedules, catalog, passphrase, webhooks }
 
     /// Missing sections are empty; `file` is set by ``load(_:)``.
     public init(from decoder: any Decoder) throws {
@@ -55,6 +58,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         schedules = try c.decodeIfPresent([Schedule].self, forKey: .schedules) ?? []
         catalog = try c.decodeIfPresent(Catalog.self, forKey: .catalog)
         passphrase = try c.decodeIfPresent(PassphraseSource.self, forKey: .passphrase)
+        webhooks = try c.decodeIfPresent([String: String].self, forKey: .webhooks) ?? [:]
     }
 
     public struct PassphraseSource: Decodable, Sendable {

@@ -17,10 +17,22 @@ enum ExitStatus: Int32 {
 
     static let helpText = """
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
-        read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending); 10 no repository at the \
+        read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending; recover: a non-critical step failed or an RTO/RPO target was missed); 10 no repository at the \
         location; 11 repository locked; 12 wrong passphrase (or a WAL-only one for another verb); 13 verification failed (check, \
         verify, restore --verify, restore-db, restore-test, backup, run, airgap verify; 'latest' while a snapshot is damaged); 64 usage error; 130 interrupted.
         """
+
+    /// A recovery execution's end: 0 SUCCEEDED with its RTO and RPO met, 3 with warnings
+    /// or a missed target, 1 FAILED or CANCELLED, 130 left INTERRUPTED.
+    init(recovery record: RecoveryExecutionRecord) {
+        let objectives = RecoveryObjectives(record: record)
+        switch record.status {
+        case .succeeded: self = objectives.isRTOMet == false || objectives.isRPOMet == false ? .partial : .success
+        case .succeededWithWarnings: self = .partial
+        case .interrupted, .pending, .running, .waitingApproval: self = .interrupted
+        case .failed, .cancelled: self = .failure
+        }
+    }
 
     /// The status for an error of Lifeboat's; nil for argument-parser's own errors.
     init?(for error: any Error) {
@@ -52,7 +64,7 @@ enum ExitStatus: Int32 {
             self = .verificationFailed
         case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError,
             is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError, is CatalogError, is ConfigurationError, is LocationError, is AirgapError,
-            is DumpError, is ReadDataSubsetError, is BackupJobError:
+            is DumpError, is ReadDataSubsetError, is BackupJobError, is RecoveryPlanError, is RecoveryError:
             self = .failure
         default:
             // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.

@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import Foundation
+import LifeboatCatalog
+import LifeboatCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RecoveryRun {
+    /// The most of a command's output a step's log keeps: its end.
+    static let commandOutputLimit = 8 * 1024
+
+    /// RUN_COMMAND: the program with its arguments (no shell), in the executor's
+    /// environment plus the step's, the execution's, and in a drill the sandbox's
+    /// (`LIFEBOAT_SANDBOX_<SOURCE>_PATH` for each source restored there). Killed when the
+    /// attempt is cancelled or times out.
+    func runCommand(_ step: RecoveryStep) async throws -> StepResult {
+        let command = step.command ?? []
+        // Named after the execution and step: a run killed mid-way leaves it, its resume reuses it.
+        let output = executor.scratchDirectory + "/lifeboat-step-\(id.uuidString.lowercased())-\(step.name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : "_" }.joined()).log"
+        guard FileManager.default.createFile(atPath: output, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let sink = FileHandle(forWritingAtPath: output)
+        else {
+            throw RecoveryError.stepFailed("cannot make the output file \(output) for step '\(step.name)'")
+        }
+        defer {
+            try? sink.close()  // written by the child only; nothing to flush here
+            unlink(output)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try resolve(command[0], in: commandEnvironment(step)))
+        process.arguments = Array(command.dropFirst())
+        process.environment = commandEnvironment(step)
+        process.standardOutput = sink
+        process.standardError = sink
+        process.standardInput = FileHandle.nullDevice
+        let status: Int32 = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+                process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
+                do {
+                    try process.run()
+                } catch {
+                    process.terminationHandler = nil
+                    continuation.resume(throwing: RecoveryError.stepFailed("cannot start \(command[0]): \(error)"))
+                    return
+                }
+                // A cancel that came before the launch found no process to kill.
+                if Task.isCancelled { kill(process.processIdentifier, SIGKILL) }
+            }
+        } onCancel: {
+            let pid = process.processIdentifier
+            if pid > 0 { kill(pid, SIGKILL) }
+        }
+        try Task.checkCancellation()
+        let text = Self.tail(of: output)
+        guard status == 0 else {
+            throw RecoveryError.stepFailed("\(command.joined(separator: " ")) exited with status \(status)\(text.isEmpty ? "" : ": \(text)")")
+        }
+        return StepResult(log: (text.isEmpty ? "" : text + "\n") + "\(command.joined(separator: " ")): exit status 0")
+    }
+
+    /// The environment a command runs in.
+    func commandEnvironment(_ step: RecoveryStep) -> [String: String] {
+        var environment = executor.context.secrets.environment
+        // The repository's passphrase is Lifeboat's, not the plan's commands'.
+        environment.removeValue(forKey: "LIFEBOAT_PASSWORD")
+        environment["LIFEBOAT_EXECUTION_ID"] = id.uuidString.lowercased()
+        environment["LIFEBOAT_PLAN"] = plan.name
+        environment["LIFEBOAT_MODE"] = record.mode.rawValue
+        if let sandbox {
+            environment["LIFEBOAT_SANDBOX"] = sandbox.path
+            for source in executor.context.configuration.sources where FileManager.default.fileExists(atPath: sandbox.root(of: source.name)) {
+                environment[RecoverySandbox.variable(for: source.name)] = sandbox.restoredPath(of: source)
+            }
+        }
+        for (key, value) in step.environment ?? [:] { environment[key] = value }
+        return environment
+    }
+
+    /// A program named without a slash is looked up in the command's PATH.
+    private func resolve(_ program: String, in environment: [String: String]) throws -> String {
+        if program.contains("/") { return program }
+        for folder in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw RecoveryError.stepFailed("the program '\(program)' is not in PATH: name it by its absolute path")
+    }
+
+    private static func tail(of file: String) -> String {
+        guard let data = FileManager.default.contents(atPath: file) else { return "" }
+        let text = String(decoding: data.suffix(commandOutputLimit), as: UTF8.self)
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// NOTIFY: a JSON POST to a webhook of lifeboat.yaml; in a drill the message says so.
+    func notify(_ step: RecoveryStep) async throws -> StepResult {
+        let name = step.webhook ?? ""
+        guard let url = executor.context.configuration.webhooks[name] else {
+            throw RecoveryError.stepFailed("lifeboat.yaml has no webhook '\(name)' any more: add it back, or change the plan")
+        }
+        let isDrill = record.mode == .test
+        let message = (isDrill ? "[DRILL] " : "") + (step.message ?? "")
+        let payload = NotifyPayload(
+            plan: plan.name, revision: record.revision, execution: id.uuidString.lowercased(), mode: record.mode.rawValue, drill: isDrill, step: step.name,
+            message: message, incidentTime: ISO8601.format(record.incidentTime))
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(Array(try JSONEncoder().encode(payload)))
+        let response: HTTPClientResponse
+        do {
+            response = try await executor.httpClient.execute(request, timeout: .seconds(30))
+        } catch {
+            throw RecoveryError.stepFailed("the webhook '\(name)' (\(url)) could not be reached: \(error)")
+        }
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw RecoveryError.stepFailed("the webhook '\(name)' answered \(response.status.code)")
+        }
+        return StepResult(log: "posted to webhook '\(name)': \(message)")
+    }
+
+    struct NotifyPayload: Encodable {
+        let plan: String
+        let revision: Int
+        let execution: String
+        let mode: String
+        let drill: Bool
+        let step: String
+        let message: String
+        let incidentTime: String
+    }
+}
