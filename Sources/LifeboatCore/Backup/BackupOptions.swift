@@ -13,6 +13,8 @@ public struct BackupOptions: Sendable {
     public var excludes: [String] = []
     /// Case-insensitive excludes, marker files, caches, other file systems.
     public var filters = FileFilters()
+    /// How hard blobs are compressed.
+    public var compression = CompressionMode.auto
     /// The host the snapshot and the lock name.
     public var host: String
     /// The user the snapshot and the lock name.

@@ -94,6 +94,8 @@ public struct BackupPipeline: Sendable {
         public var excludes: [String] = []
         /// Case-insensitive excludes, marker files, caches, other file systems (file sources).
         public var filters = FileFilters()
+        /// How hard blobs are compressed.
+        public var compression = CompressionMode.auto
         /// Files read at once; nil for the default (cores + 1).
         public var fileWorkers: Int?
         /// PostgreSQL: how long to wait for the WAL to be archived.
@@ -292,6 +294,7 @@ public struct BackupPipeline: Sendable {
         options.tags = (request.sourceTag.map { [$0] } ?? []) + request.tags
         options.excludes = request.excludes
         options.filters = request.filters
+        options.compression = request.compression
         if let workers = request.fileWorkers { options.fileWorkers = max(1, workers) }
         options.archiveTimeout = request.archiveTimeout
         options.readsBack = true

@@ -113,7 +113,7 @@ public struct SourceBackup: Sendable {
         switch try await checked.start(after: parent?.snapshot) {
         case .files(let selection):
             progress?.yield(.started(paths: checked.paths, type: type, parent: parent?.id))
-            let w = try await BlobWriter(repository: repository, index: index, now: assembler.started)
+            let w = try await BlobWriter(repository: repository, index: index, now: assembler.started, compression: options.compression)
             writer = w
             excludes = options.excludes + selection.excludes + options.filters.recorded
             database = selection.database

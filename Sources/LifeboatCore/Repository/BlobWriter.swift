@@ -16,6 +16,7 @@ import Synchronization
 public final class BlobWriter: Sendable {
     public let repository: Repository
     public let dataKey: DataKey
+    private let zstd: Zstd
     private let state: Mutex<State>
     private let packsPerIndexSegment = 1
     /// Tree packs stay small, whatever the data packs' target: trees are read on their own
@@ -39,8 +40,10 @@ public final class BlobWriter: Sendable {
     }
 
     /// Makes a fresh data key for this run and stores it.
-    public init(repository: Repository, index: MasterIndex, now: Date = Date()) async throws {
+    /// - Parameter compression: how hard blobs are compressed (the repository's default is `auto`).
+    public init(repository: Repository, index: MasterIndex, now: Date = Date(), compression: CompressionMode = .auto) async throws {
         self.repository = repository
+        self.zstd = compression == .auto ? repository.zstd : Zstd(level: compression.zstdLevel)
         let key = try await repository.createDataKey(now: now)
         self.dataKey = key
         let target = repository.config.packTargetBytes
@@ -79,7 +82,7 @@ public final class BlobWriter: Sendable {
         guard claimed else { return (id, false, nil) }
         var compressed = scratch.take()
         defer { scratch.give(compressed) }
-        let isCompressed = repository.zstd.compress(plaintext, appendingTo: &compressed)
+        let isCompressed = zstd.compress(plaintext, appendingTo: &compressed)
         var sealed = scratch.take(minimumCapacity: (isCompressed ? compressed.count : plaintext.count) + Sealing.overheadBytes)
         defer { scratch.give(sealed) }
         withUnsafeBytes(of: id.digest.bytesTuple) { ad in

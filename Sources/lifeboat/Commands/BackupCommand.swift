@@ -74,6 +74,9 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Record this host name in the snapshot instead of this machine's.")
     var host: String?
 
+    @Option(name: .long, help: "auto (zstd 3, default), fastest (zstd 1: faster, a few percent larger) or max (zstd 12: smaller, several times slower).")
+    var compression: CompressionMode = .auto
+
     @Flag(name: .long, help: "Accepted for compatibility; the post-backup verification is always on: every pack and index segment a backup wrote is read back, and each SHA-256 and blob checked, before the snapshot is written (exit 13 and no snapshot on damage).")
     var readBack = false
 
@@ -118,6 +121,7 @@ struct BackupCommand: AsyncParsableCommand {
         request.filters.excludeIfPresent = excludeIfPresent
         request.filters.excludeCaches = excludeCaches
         request.filters.oneFileSystem = oneFileSystem
+        request.compression = compression
         request.programVersion = Lifeboat.version
         request.archiveTimeout = .seconds(archiveTimeout)
         request.fileWorkers = fileWorkers
@@ -167,6 +171,8 @@ extension BackupCommand {
             .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
     }
 }
+
+extension CompressionMode: ExpressibleByArgument {}
 
 enum BackupTypeArgument: String, ExpressibleByArgument, CaseIterable {
     case full, incremental, configuration
