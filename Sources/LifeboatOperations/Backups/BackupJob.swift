@@ -30,6 +30,9 @@ public struct BackupJob: Sendable {
         public var restoreTestFrom: String?
         /// PostgreSQL restoration tests: how the scratch cluster fetches WAL from a location.
         public var walFetch: (@Sendable (LifeboatConfiguration.Location) throws -> WalRestoreCommand)?
+        /// Who the BackupLog row says asked (default: the requester's user); the daemon writes
+        /// `scheduler`, or `scheduler (catch-up)` for a slot missed while it was down.
+        public var requestedBy: String?
 
         public init(source: String, type: BackupType? = nil, scheduleType: ScheduleType = .manual) {
             self.source = source
@@ -72,7 +75,7 @@ public struct BackupJob: Sendable {
         pipelineRequest.programVersion = context.programVersion
         let new = Catalog.NewBackup(
             type: request.type?.rawValue ?? "AUTO", scheduleType: request.scheduleType, source: source.name, sourceKind: source.kind,
-            requestedBy: requester.username, owner: .current(host: requester.host))
+            requestedBy: request.requestedBy ?? requester.username, owner: .current(host: requester.host))
         let clock = context.clock
         let afterEachStage = self.afterEachStage
         var record = try await context.withCatalog { catalog in
