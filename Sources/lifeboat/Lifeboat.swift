@@ -17,6 +17,7 @@ struct Lifeboat: AsyncParsableCommand {
             DiffCommand.self, CheckCommand.self, VerifyCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self,
             ReplicateCommand.self, AirgapCommand.self, LocationsCommand.self, ConfigCommand.self,
             WalCommand.self, RestoreTestCommand.self, RunCommand.self, LogCommand.self, CatalogCommand.self, QuickstartCommand.self,
+            ServeCommand.self, StatusCommand.self,
         ]
     )
 
@@ -29,7 +30,12 @@ struct Lifeboat: AsyncParsableCommand {
         }
         do {
             let command = try parseAsRoot()
-            try await InterruptHandling.run(command)
+            if let serve = command as? ServeCommand {
+                // The daemon's ServiceGroup handles SIGTERM and SIGINT itself, gracefully.
+                try await serve.run()
+            } else {
+                try await InterruptHandling.run(command)
+            }
             await CLIResources.shutdown()
         } catch let exit as ExitCode {
             await CLIResources.shutdown()

@@ -102,6 +102,11 @@ struct QuickstartCommand: AsyncParsableCommand {
         let runs = [full, incremental, configuration]
         let ok = runs.allSatisfy { $0.status == .succeeded && $0.locations.allSatisfy { $0.status == .verified } } && primaryCheck.isOK && mediumCheck.isOK && test.passed
         say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, in \(String(format: "%.1f", (clock.now - started).seconds)) s\(directory != nil || keep ? "; files kept in \(base)" : "")")
+        if directory != nil || keep {
+            say("next: `lifeboat serve --config \(configPath) --password-file \(base)/passphrase` runs the sample's schedules (health and metrics on http://127.0.0.1:8470); `lifeboat status --config \(configPath)` says where its backups stand")
+        } else {
+            say("next: with --directory DIR, the sample stays and `lifeboat serve --config DIR/lifeboat.yaml --password-file DIR/passphrase` runs its schedules")
+        }
         if !ok { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }
 

@@ -113,7 +113,7 @@ struct BackupRestoreCLITests {
     }
 
     @Test("quickstart runs the whole process on the sample application and leaves a BackupLog that `lifeboat log` reads")
-    func quickstart() throws {
+    func quickstart() async throws {
         let scratch = ScratchDirectory("quickstart")
         let out = try Shell.run(LifeboatCLI.executable, ["quickstart", "--directory", scratch.path + "/qs"])
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
@@ -132,6 +132,15 @@ struct BackupRestoreCLITests {
         let copies = rows.flatMap { ($0["locations"] as? [[String: Any]]) ?? [] }
         #expect(copies.count == 6 && copies.allSatisfy { $0["status"] as? String == "VERIFIED" })
         #expect(try FileStatus.lstat(RawPath(scratch.path + "/qs/passphrase")).mode == 0o600)
+        // It ends by telling how to start the daemon on the sample; told so, the daemon runs.
+        let told = try #require(out.stdout.split(separator: "\n").first { $0.hasPrefix("next: `lifeboat serve") })
+        let command = try #require(told.split(separator: "`").dropFirst().first).split(separator: " ").map(String.init)
+        let daemon = try DaemonProcess(environment: ProcessInfo.processInfo.environment, arguments: Array(command.dropFirst(2)))
+        #expect(daemon.waitFor("ready: the schedule runs"), "\(daemon.log.output)")
+        #expect(try await daemon.get("/readyz").status == 200)
+        daemon.signal(SIGTERM)
+        let end = daemon.waitForExit()
+        #expect(end.status == 0, "\(end.log)")
     }
 
     @Test("ls and diff print control characters in names escaped; --json carries the exact names")

@@ -1,0 +1,138 @@
+import Foundation
+import LifeboatCore
+import LifeboatTestSupport
+import Testing
+
+/// `lifeboat serve` as a real process on loopback, and `lifeboat status` beside it: the
+/// schedule's first run, SIGTERM and SIGKILL in the middle of a backup, `/metrics` against
+/// the catalog.
+@Suite("serve and status")
+struct ServeCLITests {
+    let scratch = ScratchDirectory("serve")
+    let cli: LifeboatCLI
+    let config: String
+    let file: String
+
+    /// One source with one file, so that a lease on it stops the backup in open(2) however
+    /// fast the machine; a grace period of 0 s, so that SIGTERM cancels at once.
+    init() throws {
+        cli = try LifeboatCLI(scratch: scratch)
+        let app = try scratch.sub("app")
+        file = app + "/data.bin"
+        var rng = SeededBytes(seed: 131)
+        try FileTree.write(file, rng.bytes(300_000))
+        config = scratch.path + "/lifeboat.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(cli.repository) }
+            sources:
+              - { name: app, kind: files, paths: [\(app)], rpo: 30h }
+            schedules:
+              - { source: app, type: FULL, cron: "0 2 * * 0" }
+              - { source: app, type: INCREMENTAL, cron: "0 2 * * *" }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            server: { timeZone: UTC, shutdownGraceSeconds: 0 }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.initialize()
+    }
+
+    var environment: [String: String] { cli.environment(config: config) }
+
+    func log() throws -> [[String: Any]] {
+        let out = try cli.run(["log", "--json"], environment: environment)
+        return try #require(try LifeboatCLI.json(out) as? [[String: Any]], "\(out.stdout) \(out.stderr)")
+    }
+
+    /// Starts the daemon with the source's only file leased: its first backup (the source was
+    /// never backed up) blocks opening it. Returns once it does.
+    func daemonInsideItsFirstBackup() throws -> (DaemonProcess, FileLeases) {
+        let leases = try FileLeases([file])
+        let wait = try EventWait()
+        wait.wake(onSignal: SIGWINCH)
+        let daemon = try DaemonProcess(environment: environment)
+        wait.wake(onEndOf: daemon.process)
+        try wait.until("the daemon's first backup to open the source's file", limit: .seconds(60)) {
+            !leases.contended.isEmpty || !daemon.process.isRunning
+        }
+        try #require(daemon.process.isRunning, "the daemon ended: \(daemon.waitForExit().log)")
+        return (daemon, leases)
+    }
+
+    @Test("SIGTERM during a backup: no new job, the run is cancelled after the grace period and recorded INTERRUPTED, the repository checks clean", .timeLimit(.minutes(2)))
+    func sigterm() async throws {
+        let (daemon, leases) = try daemonInsideItsFirstBackup()
+        let ready = try await daemon.get("/readyz")
+        #expect(ready.status == 200)
+        daemon.signal(SIGTERM)
+        let cancelling = daemon.waitFor("cancelling FULL of app")
+        leases.releaseAll()
+        let end = daemon.waitForExit()
+        #expect(cancelling, "\(end.log)")
+        #expect(end.status == 0, "\(end.log)")
+        let rows = try log()
+        #expect(rows.count == 1)
+        #expect(rows.first?["status"] as? String == "INTERRUPTED", "\(rows)")
+        #expect(rows.first?["scheduleType"] as? String == "SCHEDULED")
+        let check = try cli.run(["check", "--read-data"], environment: environment)
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("SIGKILL during a backup, then a restart: the run is INTERRUPTED and caught up once; /metrics and status match the catalog", .timeLimit(.minutes(3)))
+    func sigkillThenRestart() async throws {
+        let (first, leases) = try daemonInsideItsFirstBackup()
+        first.signal(SIGKILL)
+        _ = first.waitForExit()
+        leases.releaseAll()
+
+        let daemon = try DaemonProcess(environment: environment)
+        #expect(daemon.waitFor("FULL of app (catch-up) done"), "\(daemon.log.output)")
+        let metrics = try PrometheusText(try await daemon.get("/metrics").body)
+        let health = try await daemon.get("/healthz")
+        #expect(health.status == 200)
+        daemon.signal(SIGTERM)
+        let end = daemon.waitForExit()
+        #expect(end.status == 0, "\(end.log)")
+
+        let rows = try log()
+        let byStatus = Dictionary(grouping: rows) { $0["status"] as? String ?? "" }
+        #expect(byStatus["INTERRUPTED"]?.count == 1, "\(rows)")
+        let succeeded = try #require(byStatus["SUCCEEDED"]?.first, "\(rows)")
+        #expect(byStatus["SUCCEEDED"]?.count == 1)
+        #expect(succeeded["requestedBy"] as? String == "scheduler (catch-up)")
+        #expect(succeeded["type"] as? String == "FULL")
+        #expect((succeeded["restoreTest"] as? [String: Any])?["result"] as? String == "PASSED", "a FULL is followed by a restoration test")
+
+        // The metrics are the catalog's: the success time and the bytes of the run.
+        let finishedText = try #require(succeeded["finishedAt"] as? String)
+        let finished = try #require(ISO8601.parse(finishedText))
+        let success = try #require(metrics.value("lifeboat_last_success_timestamp_seconds", ["source": "app", "type": "FULL"]))
+        #expect(abs(success - finished.timeIntervalSince1970) < 1)
+        #expect(metrics.value("lifeboat_last_run_read_bytes", ["source": "app", "type": "FULL"]) == (succeeded["bytesRead"] as? NSNumber)?.doubleValue)
+        let lag = try #require(metrics.value("lifeboat_rpo_lag_seconds", ["source": "app"]))
+        #expect(lag >= 0 && lag < 600)
+        #expect(metrics.value("lifeboat_rpo_target_seconds", ["source": "app"]) == Double(30 * 3600))
+        #expect(metrics.value("lifeboat_jobs_running") == 0)
+        #expect(metrics.value("lifeboat_copies_pending", ["location": "primary"]) == 0)
+        #expect(metrics.types["lifeboat_rpo_lag_seconds"] == "gauge")
+
+        // status says the same from the catalog alone, the daemon gone: all is well.
+        let status = try cli.run(["status", "--json"], environment: environment)
+        #expect(status.status == 0, "\(status.stdout) \(status.stderr)")
+        let report = try #require(try LifeboatCLI.json(status) as? [String: Any])
+        let sources = try #require(report["sources"] as? [[String: Any]])
+        let app = try #require(sources.first)
+        #expect(app["rpoTargetSeconds"] as? Double == Double(30 * 3600))
+        let types = try #require(app["types"] as? [[String: Any]])
+        let full = try #require(types.first { $0["type"] as? String == "FULL" })
+        #expect(full["lastSuccess"] as? String == succeeded["finishedAt"] as? String)
+        #expect(full["nextRun"] as? String != nil)
+        #expect((report["problems"] as? [String])?.isEmpty == true, "\(report)")
+    }
+
+    @Test("status with a source never backed up needs a person: exit 3 and the sentence that says so")
+    func statusNeedsAPerson() throws {
+        let out = try cli.run(["status"], environment: environment)
+        #expect(out.status == 3, "\(out.stdout) \(out.stderr)")
+        #expect(out.stdout.contains("source 'app' has no successful backup: run `lifeboat run app`"), "\(out.stdout)")
+    }
+}
