@@ -7,10 +7,11 @@ import Logging
 import ServiceLifecycle
 
 /// `lifeboat serve`: one ServiceGroup (DESIGN §2, §10) with the HTTP listener (health and
-/// metrics; the API adds its routes to the same router) and the scheduler. SIGTERM or SIGINT
-/// shuts the group down gracefully in reverse order: the scheduler first (no new job; running
-/// ones get `shutdownGrace`, then are cancelled and recorded INTERRUPTED), the listener last,
-/// so that `/metrics` is still there while jobs drain.
+/// metrics; the API adds its routes to the same router), the change watcher (ON_CHANGE
+/// schedules) and the scheduler. SIGTERM or SIGINT shuts the group down gracefully in reverse
+/// order: the scheduler first (no new job; running ones get `shutdownGrace`, then are
+/// cancelled and recorded INTERRUPTED), then the watcher, the listener last, so that
+/// `/metrics` is still there while jobs drain.
 ///
 /// Disaster-recovery drills join the schedule as one more ``ScheduleEntry/Job`` kind once
 /// plan executions exist in Operations (issue 13 names the hook; the recovery issue brings it).
@@ -44,6 +45,8 @@ public struct Daemon: Sendable {
             perform: { run in _ = await jobs.perform(run) })
         scheduler.maxConcurrentJobs = settings.maxConcurrentJobs ?? LifeboatConfiguration.Server.defaultMaxConcurrentJobs
         scheduler.shutdownGrace = settings.shutdownGrace
+        let requests = ScheduleRequests()
+        scheduler.requests = requests
         scheduler.observe = { event in
             if metrics.observe(event) { logger.notice("ready: the schedule runs") }
             Self.log(event, logger)
@@ -61,7 +64,13 @@ public struct Daemon: Sendable {
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: SchedulerService(scheduler: scheduler))],
+                services: [
+                    .init(service: app),
+                    .init(
+                        service: ChangeWatcherService(
+                            watches: config.changeWatches(), requests: requests, debounce: settings.changeDebounce, clock: context.clock, logger: logger)),
+                    .init(service: SchedulerService(scheduler: scheduler)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.notice("stopped")

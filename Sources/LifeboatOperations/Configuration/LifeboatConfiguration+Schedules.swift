@@ -48,3 +48,20 @@ extension LifeboatConfiguration {
         return entries
     }
 }
+
+extension LifeboatConfiguration {
+    /// A source backed up when its files change (a schedule with `scheduleType: ON_CHANGE`).
+    public struct ChangeWatch: Sendable, Equatable {
+        public var source: String
+        public var type: BackupType
+        public var paths: [String]
+    }
+
+    /// What the daemon's change watcher watches: each ON_CHANGE schedule's source paths.
+    public func changeWatches() -> [ChangeWatch] {
+        schedules.filter { $0.scheduleType == .onChange }.compactMap { schedule in
+            guard let source = sources.first(where: { $0.name == schedule.source }), let paths = source.paths, !paths.isEmpty else { return nil }
+            return ChangeWatch(source: source.name, type: schedule.type, paths: paths)
+        }
+    }
+}

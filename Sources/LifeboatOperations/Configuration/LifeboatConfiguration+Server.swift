@@ -17,6 +17,8 @@ extension LifeboatConfiguration {
         public var prune: String?
         /// `plain` (default) or `json`: one JSON object per log line.
         public var logFormat: String?
+        /// The quiet period that ends a burst of changes in a watched folder (default 2).
+        public var changeDebounceSeconds: Double?
 
         public static let defaultListen = "127.0.0.1:8470"
         public static let defaultMaxConcurrentJobs = 2
@@ -31,6 +33,8 @@ extension LifeboatConfiguration {
 extension LifeboatConfiguration.Server {
 
     public var shutdownGrace: Duration { shutdownGraceSeconds.map { .seconds($0) } ?? Self.defaultShutdownGrace }
+
+    public var changeDebounce: Duration { .milliseconds(Int64((changeDebounceSeconds ?? 2) * 1000)) }
 
     /// The zone schedules read by default; the error names the setting.
     public func defaultTimeZone() throws -> TimeZone {
@@ -51,6 +55,9 @@ extension LifeboatConfiguration.Server {
         }
         if let prune {
             do { _ = try CronExpression(prune) } catch { throw ConfigurationError.invalid(at: here, "server.prune: \(error)") }
+        }
+        if let d = changeDebounceSeconds, !(0.05...600).contains(d) {
+            throw ConfigurationError.invalid(at: here, "server.changeDebounceSeconds must be 0.05 to 600, not \(d)")
         }
         if let logFormat, !["plain", "json"].contains(logFormat) {
             throw ConfigurationError.invalid(at: here, "server.logFormat must be plain or json, not '\(logFormat)'")

@@ -24,6 +24,8 @@ public struct Scheduler: Sendable {
     /// grace period runs out, it must still leave its record consistent (INTERRUPTED).
     public var perform: @Sendable (ScheduledRun) async -> Void
     public var observe: @Sendable (SchedulerEvent) -> Void = { _ in }
+    /// Runs asked for outside the clock (changes in watched folders), queued as they come.
+    public var requests: ScheduleRequests?
 
     public init(
         entries: [ScheduleEntry], backupRepository: String, clock: any Clock<Duration> = ContinuousClock(),
@@ -43,6 +45,7 @@ public struct Scheduler: Sendable {
         case finished(ScheduledRun)
         case stop
         case graceExpired
+        case requested(ScheduleRequests.Request?)
     }
 
     /// Runs until `stopRequested` returns (then gracefully) or the task is cancelled (then
@@ -60,6 +63,8 @@ public struct Scheduler: Sendable {
                 await stopRequested()
                 return .stop
             }
+            let requests = self.requests
+            if let requests { group.addTask { .requested(await requests.next()) } }
             var timer: Date?
             var stopping = false
             var turn = 0
@@ -111,6 +116,10 @@ public struct Scheduler: Sendable {
                         await sleep()
                         return .graceExpired
                     }
+                case .requested(let request):
+                    guard let request, let requests, !stopping else { continue }
+                    if let run = book.request(request.job, at: now(), scheduleType: request.scheduleType) { observe(.queued(run)) }
+                    group.addTask { .requested(await requests.next()) }
                 case .graceExpired:
                     guard !book.running.isEmpty else { continue }
                     observe(.cancelling(Array(book.running.values)))

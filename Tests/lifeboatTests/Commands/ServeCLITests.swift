@@ -129,6 +129,39 @@ struct ServeCLITests {
         #expect((report["problems"] as? [String])?.isEmpty == true, "\(report)")
     }
 
+    @Test("a write in a watched folder gives a CONFIGURATION snapshot within 10 s, recorded ON_CHANGE", .timeLimit(.minutes(2)))
+    func onChange() async throws {
+        let conf = try scratch.sub("conf")
+        try FileTree.write(conf + "/app.yaml", Array("pool: 8\n".utf8))
+        let watchConfig = scratch.path + "/watch.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(cli.repository) }
+            sources:
+              - { name: conf, kind: files, paths: [\(conf)] }
+            schedules:
+              - { source: conf, type: CONFIGURATION, cron: "@yearly", scheduleType: ON_CHANGE }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            server: { timeZone: UTC, changeDebounceSeconds: 0.5 }
+            """.write(toFile: watchConfig, atomically: true, encoding: .utf8)
+        let env = cli.environment(config: watchConfig)
+        let daemon = try DaemonProcess(environment: env)
+        #expect(daemon.waitFor("for changes to conf (inotify)"), "\(daemon.log.output)")
+        let wrote = ContinuousClock.now
+        try FileTree.write(conf + "/app.yaml", Array("pool: 16\n".utf8))
+        #expect(daemon.waitFor("CONFIGURATION of conf done", limit: .seconds(10)), "\(daemon.log.output)")
+        #expect(ContinuousClock.now - wrote < .seconds(10))
+        daemon.signal(SIGTERM)
+        let end = daemon.waitForExit()
+        #expect(end.status == 0, "\(end.log)")
+        let out = try cli.run(["log", "--json"], environment: env)
+        let rows = try #require(try LifeboatCLI.json(out) as? [[String: Any]])
+        #expect(rows.count == 1, "one burst, one run: \(rows)")
+        #expect(rows.first?["type"] as? String == "CONFIGURATION")
+        #expect(rows.first?["scheduleType"] as? String == "ON_CHANGE")
+        #expect(rows.first?["status"] as? String == "SUCCEEDED")
+    }
+
     @Test("status with a source never backed up needs a person: exit 3 and the sentence that says so")
     func statusNeedsAPerson() throws {
         let out = try cli.run(["status"], environment: environment)
