@@ -8,9 +8,9 @@ import ServiceLifecycle
 
 /// `lifeboat serve`: one ServiceGroup (DESIGN §2, §10) with the HTTP listener (health and
 /// metrics; the API adds its routes to the same router), the change watcher (ON_CHANGE
-/// schedules) and the scheduler. SIGTERM or SIGINT shuts the group down gracefully in reverse
+/// schedules), the alert dispatcher and the scheduler. SIGTERM or SIGINT shuts the group down gracefully in reverse
 /// order: the scheduler first (no new job; running ones get `shutdownGrace`, then are
-/// cancelled and recorded INTERRUPTED), then the watcher, the listener last, so that
+/// cancelled and recorded INTERRUPTED), then the alerts and the watcher, the listener last, so that
 /// `/metrics` is still there while jobs drain.
 ///
 /// Disaster-recovery drills join the schedule as one more ``ScheduleEntry/Job`` kind once
@@ -53,6 +53,7 @@ public struct Daemon: Sendable {
         }
         for entry in entries { logger.info("schedule: \(entry)") }
 
+        let alerts = try AlertDispatcher(context: context)
         let listen = self.listen
         let app = Application(
             router: router(),
@@ -69,6 +70,9 @@ public struct Daemon: Sendable {
                     .init(
                         service: ChangeWatcherService(
                             watches: config.changeWatches(), requests: requests, debounce: settings.changeDebounce, clock: context.clock, logger: logger)),
+                    .init(
+                        service: AlertService(
+                            dispatcher: alerts, interval: config.alerts?.evaluateInterval ?? .seconds(60), clock: context.clock, logger: logger)),
                     .init(service: SchedulerService(scheduler: scheduler)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -52,6 +52,7 @@ extension LifeboatConfiguration {
             }
         }
         try server?.validate(at: lines.at("server"))
+        try validateAlerts(at: lines.at("alerts"))
         if let catalog {
             let here = lines.at("catalog")
             guard (catalog.sqlite == nil) != (catalog.postgres == nil) else {

@@ -44,10 +44,12 @@ public struct LifeboatConfiguration: Decodable, Sendable {
     public var passphrase: PassphraseSource?
     /// How `lifeboat serve` runs: where it listens, how many jobs at once, its grace period.
     public var server: Server?
+    /// Where the daemon sends what needs a person (webhooks).
+    public var alerts: Alerts?
     /// The file this came from (absolute); the default catalog lives beside it.
     public var file = ""
 
-    enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog, passphrase, server }
+    enum CodingKeys: String, CodingKey { case locations, sources, schedules, catalog, passphrase, server, alerts }
 
     /// Missing sections are empty; `file` is set by ``load(_:)``.
     public init(from decoder: any Decoder) throws {
@@ -58,6 +60,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         catalog = try c.decodeIfPresent(Catalog.self, forKey: .catalog)
         passphrase = try c.decodeIfPresent(PassphraseSource.self, forKey: .passphrase)
         server = try c.decodeIfPresent(Server.self, forKey: .server)
+        alerts = try c.decodeIfPresent(Alerts.self, forKey: .alerts)
     }
 
     public struct PassphraseSource: Decodable, Sendable {

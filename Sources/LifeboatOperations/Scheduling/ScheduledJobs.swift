@@ -75,17 +75,17 @@ public struct ScheduledJobs: Sendable {
         }
     }
 
-    /// When each backup job last started, from the BackupLog (any schedule type: a backup is
-    /// a backup). An INTERRUPTED run did not happen, as far as its slot is concerned, so a
-    /// run killed with the daemon is caught up at the next start. Prunes leave no row: a prune
-    /// missed while down waits for its next slot.
+    /// When each backup job last succeeded (its start), from the BackupLog, whatever its
+    /// schedule type: a backup is a backup. A run that failed or was interrupted did not serve
+    /// its slot, so the next start runs it again (once). Prunes leave no row: a prune missed
+    /// while down waits for its next slot.
     public func lastRuns() async throws -> [ScheduleEntry.Job: Date] {
         let records = try await context.withCatalog { catalog in
             try await catalog.markInterrupted(host: context.requester.host)
             return try await catalog.backups()
         }
         var last: [ScheduleEntry.Job: Date] = [:]
-        for record in records where record.status != .interrupted && record.status != .running {
+        for record in records where record.status == .succeeded {
             guard let type = BackupType(rawValue: record.type) else { continue }
             let job = ScheduleEntry.Job.backup(source: record.source, type: type)
             last[job] = max(last[job] ?? record.startedAt, record.startedAt)

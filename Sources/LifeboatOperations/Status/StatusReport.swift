@@ -13,6 +13,16 @@ public struct StatusReport: Sendable, Codable, Equatable {
     public var locations: [Location]
     /// One sentence per thing that needs a person; empty when all is well.
     public var problems: [String]
+    /// The same, each with a stable key: what the daemon alerts on, once until it resolves.
+    public var conditions: [Condition]
+
+    public struct Condition: Sendable, Codable, Equatable {
+        /// `no-restorable-point:SOURCE`, `rpo-breach:SOURCE`, `last-run:SOURCE:TYPE`,
+        /// `restoration-test-failed:SOURCE`, `restoration-test-overdue:SOURCE`,
+        /// `copy-pending:LOCATION`.
+        public var key: String
+        public var message: String
+    }
 
     public var needsAttention: Bool { !problems.isEmpty }
 
@@ -59,7 +69,7 @@ public struct StatusReport: Sendable, Codable, Equatable {
     ///   - entries: the daemon's schedule (``LifeboatConfiguration/scheduleEntries()``).
     public init(configuration: LifeboatConfiguration, records: [BackupRecord], entries: [ScheduleEntry], now: Date) {
         generatedAt = now
-        var problems: [String] = []
+        var problems: [Condition] = []
         let bySource = Dictionary(grouping: records, by: \.source)
         sources = configuration.sources.map { source in
             let rows = (bySource[source.name] ?? []).sorted { $0.startedAt > $1.startedAt }
@@ -97,10 +107,11 @@ public struct StatusReport: Sendable, Codable, Equatable {
         }
         for l in locations {
             if let age = l.oldestPendingSeconds, age > Self.pendingCopyLimit {
-                problems.append("location '\(l.name)': \(l.pendingCopies) cop\(l.pendingCopies == 1 ? "y" : "ies") pending, the oldest for \(Self.age(age)): check that it is reachable, then run `lifeboat replicate`")
+                problems.append(Condition(key: "copy-pending:\(l.name)", message: "location '\(l.name)': \(l.pendingCopies) cop\(l.pendingCopies == 1 ? "y" : "ies") pending, the oldest for \(Self.age(age)): check that it is reachable, then run `lifeboat replicate`"))
             }
         }
-        self.problems = problems
+        conditions = problems
+        self.problems = problems.map(\.message)
     }
 
     /// Twice the shortest interval between two slots of the source's schedules (a day when it has none).
@@ -112,25 +123,36 @@ public struct StatusReport: Sendable, Codable, Equatable {
         return 2 * (intervals.min() ?? 86_400)
     }
 
-    static func problems(of source: Source, rows: [BackupRecord], now: Date) -> [String] {
-        var problems: [String] = []
-        let name = "source '\(source.name)'"
+    static func problems(of source: Source, rows: [BackupRecord], now: Date) -> [Condition] {
+        var problems: [Condition] = []
+        let s = source.name
+        let name = "source '\(s)'"
         if let lag = source.rpoLagSeconds {
             if lag > source.rpoTargetSeconds {
-                problems.append("\(name): the newest restorable point is \(age(lag)) old, beyond its RPO of \(age(source.rpoTargetSeconds)): run `lifeboat run \(source.name)` and see `lifeboat log`")
+                problems.append(
+                    Condition(
+                        key: "rpo-breach:\(s)",
+                        message: "\(name): the newest restorable point is \(age(lag)) old, beyond its RPO of \(age(source.rpoTargetSeconds)): run `lifeboat run \(s)` and see `lifeboat log`"))
             }
-        } else {
-            problems.append("\(name) has no successful backup: run `lifeboat run \(source.name)`")
+        } else if rows.isEmpty || !rows.allSatisfy({ $0.status == .running }) {
+            // While its very first run goes on, a new source is not yet a problem.
+            problems.append(Condition(key: "no-restorable-point:\(s)", message: "\(name) has no successful backup: run `lifeboat run \(s)`"))
         }
-        for type in source.types where type.lastStatus != nil && type.lastStatus != .succeeded {
-            problems.append("\(name): the last \(type.type) ended \(type.lastStatus!.rawValue): see `lifeboat log --source \(source.name)`")
+        for type in source.types {
+            guard let status = type.lastStatus, status != .succeeded else { continue }
+            problems.append(
+                Condition(key: "last-run:\(s):\(type.type)", message: "\(name): the last \(type.type) ended \(status.rawValue): see `lifeboat log --source \(s)`"))
         }
         if source.lastRestorationTestPassed == false {
-            problems.append("\(name): the last restoration test failed: see `lifeboat log --source \(source.name)`")
+            problems.append(Condition(key: "restoration-test-failed:\(s)", message: "\(name): the last restoration test failed: see `lifeboat log --source \(s)`"))
         } else if let tested = source.lastRestorationTest, now.timeIntervalSince(tested) > restorationTestLimit {
-            problems.append("\(name): the last restoration test is \(age(now.timeIntervalSince(tested))) old: run `lifeboat restore-test`")
+            problems.append(
+                Condition(
+                    key: "restoration-test-overdue:\(s)", message: "\(name): the last restoration test is \(age(now.timeIntervalSince(tested))) old: run `lifeboat restore-test`"))
         } else if source.lastRestorationTest == nil && source.newestRestorablePoint != nil {
-            problems.append("\(name) was never restoration-tested: run `lifeboat run \(source.name) --type full --restore-test`")
+            problems.append(
+                Condition(
+                    key: "restoration-test-overdue:\(s)", message: "\(name) was never restoration-tested: run `lifeboat run \(s) --type full --restore-test`"))
         }
         return problems
     }

@@ -162,6 +162,81 @@ struct ServeCLITests {
         #expect(rows.first?["status"] as? String == "SUCCEEDED")
     }
 
+    @Test("alerts: a failed job and a source without a restorable point reach each webhook once, survive a restart, and resolve once a run succeeds", .timeLimit(.minutes(3)))
+    func alerts() async throws {
+        let receiver = try WebhookReceiver(directory: scratch.path + "/hooks")
+        let later = scratch.path + "/later"
+        let alertConfig = scratch.path + "/alerts.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(cli.repository) }
+            sources:
+              - { name: late, kind: files, paths: [\(later)] }
+            schedules:
+              - { source: late, type: FULL, cron: "0 2 * * 0" }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            server: { timeZone: UTC }
+            alerts:
+              evaluateSeconds: 0.2
+              webhooks:
+                - { name: ops, kind: json, url: "\(receiver.url("json"))" }
+                - { name: chat, kind: slack, url: "\(receiver.url("slack"))" }
+                - { name: pager, kind: pagerduty, url: "\(receiver.url("pagerduty"))", routingKeyEnv: LIFEBOAT_TEST_PD_KEY }
+            """.write(toFile: alertConfig, atomically: true, encoding: .utf8)
+        var env = cli.environment(config: alertConfig)
+        env["LIFEBOAT_TEST_PD_KEY"] = "test-routing-key"
+        let wait = try EventWait()
+        try wait.watch(tree: receiver.directory)
+        let conditions: Set<String> = ["last-run:late:FULL", "no-restorable-point:late"]
+
+        // The source's folder is missing: its first FULL fails.
+        let first = try DaemonProcess(environment: env)
+        wait.wake(onEndOf: first.process)
+        do {
+            try wait.until("two alerts on each of three webhooks", limit: .seconds(60)) { receiver.deliveries.count >= 6 || !first.process.isRunning }
+        } catch {
+            first.signal(SIGKILL)
+            Issue.record("\(error): \(first.waitForExit().log)")
+            throw error
+        }
+        first.signal(SIGTERM)
+        let firstEnd = first.waitForExit()
+        #expect(firstEnd.status == 0, "\(firstEnd.log)")
+        let firing = receiver.deliveries
+        #expect(firing.count == 6)
+        let json = firing.filter { $0.path == "json" }.map(\.body)
+        #expect(Set(json.compactMap { $0["condition"] as? String }) == conditions, "\(json)")
+        #expect(json.allSatisfy { $0["status"] as? String == "firing" })
+        let slack = firing.filter { $0.path == "slack" }.compactMap { $0.body["text"] as? String }
+        #expect(slack.count == 2 && slack.contains { $0.contains("source 'late' has no successful backup") }, "\(slack)")
+        let pager = firing.filter { $0.path == "pagerduty" }.map(\.body)
+        #expect(pager.count == 2 && pager.allSatisfy { $0["event_action"] as? String == "trigger" && $0["routing_key"] as? String == "test-routing-key" })
+
+        // Restarted with the folder there: the failed FULL is run again and succeeds; each
+        // condition resolves once, and none fires a second time (the alerts outlived the restart).
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
+        try FileTree.write(later + "/data.txt", Array("now here\n".utf8))
+        let second = try DaemonProcess(environment: env)
+        wait.wake(onEndOf: second.process)
+        do {
+            try wait.until("their resolution on each webhook", limit: .seconds(60)) { receiver.deliveries.count >= 12 || !second.process.isRunning }
+        } catch {
+            second.signal(SIGKILL)
+            Issue.record("\(error): \(second.waitForExit().log)")
+            throw error
+        }
+        second.signal(SIGTERM)
+        #expect(second.waitForExit().status == 0)
+        let resolved = Array(receiver.deliveries.dropFirst(6))
+        #expect(resolved.count == 6)
+        let resolvedJSON = resolved.filter { $0.path == "json" }.map(\.body)
+        #expect(Set(resolvedJSON.compactMap { $0["condition"] as? String }) == conditions)
+        #expect(resolvedJSON.allSatisfy { $0["status"] as? String == "resolved" })
+        let resolvedPager = resolved.filter { $0.path == "pagerduty" }.map(\.body)
+        #expect(resolvedPager.allSatisfy { $0["event_action"] as? String == "resolve" })
+        #expect(Set(resolvedPager.compactMap { $0["dedup_key"] as? String }) == Set(pager.compactMap { $0["dedup_key"] as? String }))
+    }
+
     @Test("status with a source never backed up needs a person: exit 3 and the sentence that says so")
     func statusNeedsAPerson() throws {
         let out = try cli.run(["status"], environment: environment)
