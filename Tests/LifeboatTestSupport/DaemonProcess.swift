@@ -13,6 +13,10 @@ public final class DaemonProcess: @unchecked Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// Starts `lifeboat serve --listen 127.0.0.1:0 ARGUMENTS` and waits for its "listening on" line.
@@ -33,6 +37,21 @@ public final class DaemonProcess: @unchecked Sendable {
             let port = Int(text[range].split(separator: ":").last ?? "")
         else { throw Failure(description: "no port in: \(text)") }
         self.port = port
+    }
+
+    /// Starts the daemon as `init` does, waiting off the cooperative pool.
+    public static func start(environment: [String: String], arguments: [String] = []) async throws -> DaemonProcess {
+        try await OffPool.run { try DaemonProcess(environment: environment, arguments: arguments) }
+    }
+
+    /// ``waitFor(_:limit:)`` off the cooperative pool.
+    public func waitingFor(_ needle: String, limit: Duration = .seconds(60)) async -> Bool {
+        (try? await OffPool.run { self.waitFor(needle, limit: limit) }) ?? false
+    }
+
+    /// ``waitForExit(limit:)`` off the cooperative pool.
+    public func exit(limit: Duration = .seconds(120)) async -> (status: Int32, log: String) {
+        (try? await OffPool.run { self.waitForExit(limit: limit) }) ?? (-1, "")
     }
 
     /// GET `path`; the status and the body as text.

@@ -28,7 +28,7 @@ struct ChangeWatcherTests {
         }
     }
 
-    @Test("writes in a watched tree, in a folder made after the start too, are reported as bursts", .timeLimit(.minutes(1)), arguments: [false, true])
+    @Test("writes in a watched tree, in a folder made after the start too, are reported as bursts", .timeLimit(.minutes(10)), arguments: [false, true])
     func reportsChanges(polling: Bool) async throws {
         let scratch = ScratchDirectory("watch")
         let root = try scratch.sub("conf")
@@ -48,12 +48,13 @@ struct ChangeWatcherTests {
         }
     }
 
-    @Test("1,000 writes in a burst make at most 2 reports", .timeLimit(.minutes(1)))
+    @Test("1,000 writes in a burst make at most 2 reports", .timeLimit(.minutes(10)))
     func burstOfWrites() async throws {
         let scratch = ScratchDirectory("watch")
         let root = try scratch.sub("conf")
         let watcher = ChangeWatcher(roots: [root], rescanInterval: .milliseconds(100))
-        try await Self.watching(watcher, debounce: .milliseconds(300)) { bursts in
+        // A quiet period of a second: a loaded machine may pause the writing loop for a while.
+        try await Self.watching(watcher, debounce: .seconds(1)) { bursts in
             for i in 0..<1000 { try FileTree.write(root + "/app.yaml", Array("n: \(i)\n".utf8)) }
             var reports = 0
             var burst = try #require(await bursts.next())
@@ -69,7 +70,7 @@ struct ChangeWatcherTests {
         }
     }
 
-    @Test("a watched folder deleted and made again is watched again", .timeLimit(.minutes(1)))
+    @Test("a watched folder deleted and made again is watched again", .timeLimit(.minutes(10)))
     func recreatedRoot() async throws {
         let scratch = ScratchDirectory("watch")
         let root = try scratch.sub("conf")

@@ -11,7 +11,7 @@ import Testing
 /// dispatcher finds it, and it is sent once the backoff has passed.
 @Suite("AlertDispatcher")
 struct AlertDispatcherTests {
-    @Test("a notification the webhook refuses is kept, survives a restart, and is sent again after its backoff", .timeLimit(.minutes(1)))
+    @Test("a notification the webhook refuses is kept, survives a restart, and is sent again after its backoff", .timeLimit(.minutes(10)))
     func retriedAfterRestart() async throws {
         let scratch = ScratchDirectory("alerts")
         let receiver = try WebhookReceiver(directory: scratch.path + "/hooks")

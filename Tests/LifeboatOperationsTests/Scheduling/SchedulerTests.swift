@@ -138,7 +138,7 @@ struct SchedulerTests {
             ]),
     ]
 
-    @Test("a simulated stretch of the daemon's life gives exactly the expected runs", .timeLimit(.minutes(1)), arguments: scenarios)
+    @Test("a simulated stretch of the daemon's life gives exactly the expected runs", .timeLimit(.minutes(10)), arguments: scenarios)
     func simulate(_ s: Scenario) async throws {
         let zone = try #require(TimeZone(identifier: s.zone))
         let config = try LifeboatConfiguration.decode(s.yaml, file: "/etc/lifeboat/lifeboat.yaml")

@@ -135,11 +135,11 @@ struct BackupRestoreCLITests {
         // It ends by telling how to start the daemon on the sample; told so, the daemon runs.
         let told = try #require(out.stdout.split(separator: "\n").first { $0.hasPrefix("next: `lifeboat serve") })
         let command = try #require(told.split(separator: "`").dropFirst().first).split(separator: " ").map(String.init)
-        let daemon = try DaemonProcess(environment: ProcessInfo.processInfo.environment, arguments: Array(command.dropFirst(2)))
-        #expect(daemon.waitFor("ready: the schedule runs"), "\(daemon.log.output)")
+        let daemon = try await DaemonProcess.start(environment: ProcessInfo.processInfo.environment, arguments: Array(command.dropFirst(2)))
+        #expect(await daemon.waitingFor("ready: the schedule runs"), "\(daemon.log.output)")
         #expect(try await daemon.get("/readyz").status == 200)
         daemon.signal(SIGTERM)
-        let end = daemon.waitForExit()
+        let end = await daemon.exit()
         #expect(end.status == 0, "\(end.log)")
     }
 

@@ -45,28 +45,34 @@ struct ServeCLITests {
 
     /// Starts the daemon with the source's only file leased: its first backup (the source was
     /// never backed up) blocks opening it. Returns once it does.
-    func daemonInsideItsFirstBackup() throws -> (DaemonProcess, FileLeases) {
+    func daemonInsideItsFirstBackup() async throws -> (DaemonProcess, FileLeases) {
         let leases = try FileLeases([file])
         let wait = try EventWait()
         wait.wake(onSignal: SIGWINCH)
-        let daemon = try DaemonProcess(environment: environment)
+        let daemon = try await DaemonProcess.start(environment: environment)
         wait.wake(onEndOf: daemon.process)
-        try wait.until("the daemon's first backup to open the source's file", limit: .seconds(60)) {
-            !leases.contended.isEmpty || !daemon.process.isRunning
+        try await OffPool.run {
+            try wait.until("the daemon's first backup to open the source's file", limit: .seconds(60)) {
+                !leases.contended.isEmpty || !daemon.process.isRunning
+            }
         }
-        try #require(daemon.process.isRunning, "the daemon ended: \(daemon.waitForExit().log)")
+        if !daemon.process.isRunning {
+            let end = await daemon.exit()
+            Issue.record("the daemon ended: \(end.log)")
+            throw DaemonProcess.Failure(description: "the daemon ended before its first backup opened the file")
+        }
         return (daemon, leases)
     }
 
-    @Test("SIGTERM during a backup: no new job, the run is cancelled after the grace period and recorded INTERRUPTED, the repository checks clean", .timeLimit(.minutes(2)))
+    @Test("SIGTERM during a backup: no new job, the run is cancelled after the grace period and recorded INTERRUPTED, the repository checks clean", .timeLimit(.minutes(10)))
     func sigterm() async throws {
-        let (daemon, leases) = try daemonInsideItsFirstBackup()
+        let (daemon, leases) = try await daemonInsideItsFirstBackup()
         let ready = try await daemon.get("/readyz")
         #expect(ready.status == 200)
         daemon.signal(SIGTERM)
-        let cancelling = daemon.waitFor("cancelling FULL of app")
+        let cancelling = await daemon.waitingFor("cancelling FULL of app")
         leases.releaseAll()
-        let end = daemon.waitForExit()
+        let end = await daemon.exit()
         #expect(cancelling, "\(end.log)")
         #expect(end.status == 0, "\(end.log)")
         let rows = try log()
@@ -77,20 +83,20 @@ struct ServeCLITests {
         #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
-    @Test("SIGKILL during a backup, then a restart: the run is INTERRUPTED and caught up once; /metrics and status match the catalog", .timeLimit(.minutes(3)))
+    @Test("SIGKILL during a backup, then a restart: the run is INTERRUPTED and caught up once; /metrics and status match the catalog", .timeLimit(.minutes(10)))
     func sigkillThenRestart() async throws {
-        let (first, leases) = try daemonInsideItsFirstBackup()
+        let (first, leases) = try await daemonInsideItsFirstBackup()
         first.signal(SIGKILL)
-        _ = first.waitForExit()
+        _ = await first.exit()
         leases.releaseAll()
 
-        let daemon = try DaemonProcess(environment: environment)
-        #expect(daemon.waitFor("FULL of app (catch-up) done"), "\(daemon.log.output)")
+        let daemon = try await DaemonProcess.start(environment: environment)
+        #expect(await daemon.waitingFor("FULL of app (catch-up) done"), "\(daemon.log.output)")
         let metrics = try PrometheusText(try await daemon.get("/metrics").body)
         let health = try await daemon.get("/healthz")
         #expect(health.status == 200)
         daemon.signal(SIGTERM)
-        let end = daemon.waitForExit()
+        let end = await daemon.exit()
         #expect(end.status == 0, "\(end.log)")
 
         let rows = try log()
@@ -129,7 +135,7 @@ struct ServeCLITests {
         #expect((report["problems"] as? [String])?.isEmpty == true, "\(report)")
     }
 
-    @Test("a write in a watched folder gives a CONFIGURATION snapshot within 10 s, recorded ON_CHANGE", .timeLimit(.minutes(2)))
+    @Test("a write in a watched folder gives a CONFIGURATION snapshot within 10 s, recorded ON_CHANGE", .timeLimit(.minutes(10)))
     func onChange() async throws {
         let conf = try scratch.sub("conf")
         try FileTree.write(conf + "/app.yaml", Array("pool: 8\n".utf8))
@@ -145,14 +151,14 @@ struct ServeCLITests {
             server: { timeZone: UTC, changeDebounceSeconds: 0.5 }
             """.write(toFile: watchConfig, atomically: true, encoding: .utf8)
         let env = cli.environment(config: watchConfig)
-        let daemon = try DaemonProcess(environment: env)
-        #expect(daemon.waitFor("for changes to conf (inotify)"), "\(daemon.log.output)")
+        let daemon = try await DaemonProcess.start(environment: env)
+        #expect(await daemon.waitingFor("for changes to conf (inotify)"), "\(daemon.log.output)")
         let wrote = ContinuousClock.now
         try FileTree.write(conf + "/app.yaml", Array("pool: 16\n".utf8))
-        #expect(daemon.waitFor("CONFIGURATION of conf done", limit: .seconds(10)), "\(daemon.log.output)")
+        #expect(await daemon.waitingFor("CONFIGURATION of conf done", limit: .seconds(10)), "\(daemon.log.output)")
         #expect(ContinuousClock.now - wrote < .seconds(10))
         daemon.signal(SIGTERM)
-        let end = daemon.waitForExit()
+        let end = await daemon.exit()
         #expect(end.status == 0, "\(end.log)")
         let out = try cli.run(["log", "--json"], environment: env)
         let rows = try #require(try LifeboatCLI.json(out) as? [[String: Any]])
@@ -162,7 +168,7 @@ struct ServeCLITests {
         #expect(rows.first?["status"] as? String == "SUCCEEDED")
     }
 
-    @Test("alerts: a failed job and a source without a restorable point reach each webhook once, survive a restart, and resolve once a run succeeds", .timeLimit(.minutes(3)))
+    @Test("alerts: a failed job and a source without a restorable point reach each webhook once, survive a restart, and resolve once a run succeeds", .timeLimit(.minutes(10)))
     func alerts() async throws {
         let receiver = try WebhookReceiver(directory: scratch.path + "/hooks")
         let later = scratch.path + "/later"
@@ -190,17 +196,20 @@ struct ServeCLITests {
         let conditions: Set<String> = ["last-run:late:FULL", "no-restorable-point:late"]
 
         // The source's folder is missing: its first FULL fails.
-        let first = try DaemonProcess(environment: env)
+        let first = try await DaemonProcess.start(environment: env)
         wait.wake(onEndOf: first.process)
         do {
-            try wait.until("two alerts on each of three webhooks", limit: .seconds(60)) { receiver.deliveries.count >= 6 || !first.process.isRunning }
+            try await OffPool.run {
+                try wait.until("two alerts on each of three webhooks", limit: .seconds(60)) { receiver.deliveries.count >= 6 || !first.process.isRunning }
+            }
         } catch {
             first.signal(SIGKILL)
-            Issue.record("\(error): \(first.waitForExit().log)")
+            let end = await first.exit()
+            Issue.record("\(error): \(end.log)")
             throw error
         }
         first.signal(SIGTERM)
-        let firstEnd = first.waitForExit()
+        let firstEnd = await first.exit()
         #expect(firstEnd.status == 0, "\(firstEnd.log)")
         let firing = receiver.deliveries
         #expect(firing.count == 6)
@@ -216,17 +225,21 @@ struct ServeCLITests {
         // condition resolves once, and none fires a second time (the alerts outlived the restart).
         try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
         try FileTree.write(later + "/data.txt", Array("now here\n".utf8))
-        let second = try DaemonProcess(environment: env)
+        let second = try await DaemonProcess.start(environment: env)
         wait.wake(onEndOf: second.process)
         do {
-            try wait.until("their resolution on each webhook", limit: .seconds(60)) { receiver.deliveries.count >= 12 || !second.process.isRunning }
+            try await OffPool.run {
+                try wait.until("their resolution on each webhook", limit: .seconds(60)) { receiver.deliveries.count >= 12 || !second.process.isRunning }
+            }
         } catch {
             second.signal(SIGKILL)
-            Issue.record("\(error): \(second.waitForExit().log)")
+            let end = await second.exit()
+            Issue.record("\(error): \(end.log)")
             throw error
         }
         second.signal(SIGTERM)
-        #expect(second.waitForExit().status == 0)
+        let secondEnd = await second.exit()
+        #expect(secondEnd.status == 0, "\(secondEnd.log)")
         let resolved = Array(receiver.deliveries.dropFirst(6))
         #expect(resolved.count == 6)
         let resolvedJSON = resolved.filter { $0.path == "json" }.map(\.body)
