@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver", from: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver", from: "2.14.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Only the header: libzstd itself comes from Debian's libzstd-dev.
@@ -80,6 +84,22 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The daemon's stack (DESIGN §2): one ServiceGroup with the scheduler and a Hummingbird 2
+        // listener for health and Prometheus metrics. Only here and above: Core, Catalog and
+        // Operations stay free of the server stack.
+        .target(
+            name: "LifeboatServer",
+            dependencies: [
+                "LifeboatCore",
+                "LifeboatCatalog",
+                "LifeboatOperations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The CLI: parse, call Operations (or Core), render, map to an exit status.
         .executableTarget(
             name: "lifeboat",
@@ -87,6 +107,7 @@ let package = Package(
                 "LifeboatCore",
                 "LifeboatCatalog",
                 "LifeboatOperations",
+                "LifeboatServer",
                 "CLinux",
                 "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -135,6 +156,18 @@ let package = Package(
         .testTarget(
             name: "LifeboatOperationsTests",
             dependencies: ["LifeboatOperations", "LifeboatCatalog", "LifeboatCore", "LifeboatTestSupport"]
+        ),
+        // The daemon's services in process: the HTTP routes through HummingbirdTesting.
+        .testTarget(
+            name: "LifeboatServerTests",
+            dependencies: [
+                "LifeboatServer",
+                "LifeboatOperations",
+                "LifeboatCatalog",
+                "LifeboatCore",
+                "LifeboatTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         // Every committed fuzz input (seeds and past findings) through its target, at every test run.
         .testTarget(

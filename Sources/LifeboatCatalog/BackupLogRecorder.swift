@@ -192,6 +192,16 @@ public struct BackupLogRecorder: Sendable {
     func failed(_ error: any Error) async throws {
         let now = Date()
         let status: BackupStatus
+        if error is CancellationError {
+            // Cancelled by its owner (the daemon's grace period ran out): the run did not fail,
+            // it was stopped, and what it wrote is only unreferenced objects.
+            try await catalog.update(id) { m in
+                m.status = BackupStatus.interrupted.rawValue
+                m.error = "the run was cancelled after stage \(m.stage ?? "start") (the daemon stopped); the next run starts over"
+                m.finishedAt = now
+            }
+            return
+        }
         if let failure = error as? BackupPipeline.Failure {
             status = failure.stage == .preCheck ? .failedPreCheck : failure.isVerificationFailure ? .failedVerification : .failed
         } else {

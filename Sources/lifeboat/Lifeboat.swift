@@ -19,6 +19,7 @@ struct Lifeboat: AsyncParsableCommand {
             WalCommand.self, RestoreTestCommand.self, RunCommand.self, LogCommand.self, CatalogCommand.self, QuickstartCommand.self,
             DumpCommand.self, FindCommand.self, StatsCommand.self,
             PlanCommand.self, RecoverCommand.self, ReportCommand.self,
+            ServeCommand.self, StatusCommand.self,
         ]
     )
 
@@ -31,7 +32,12 @@ struct Lifeboat: AsyncParsableCommand {
         }
         do {
             let command = try parseAsRoot()
-            try await InterruptHandling.run(command)
+            if let serve = command as? ServeCommand {
+                // The daemon's ServiceGroup handles SIGTERM and SIGINT itself, gracefully.
+                try await serve.run()
+            } else {
+                try await InterruptHandling.run(command)
+            }
             await CLIResources.shutdown()
         } catch let exit as ExitCode {
             await CLIResources.shutdown()

@@ -4,7 +4,9 @@ import FluentKit
 /// `_fluent_migrations`, so opening an older catalog applies only what it lacks.
 /// Never edit a released migration: add the next one.
 enum CatalogMigrations {
-    static let all: [any AsyncMigration] = [CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3(), CreateLocationPrunesV4(), CreateRecoveryV5()]
+    static let all: [any AsyncMigration] = [
+        CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3(), CreateLocationPrunesV4(), CreateRecoveryV5(), CreateAlertsV6(),
+    ]
 }
 
 /// Version 1: the BackupLog and its per-location copies.
@@ -181,5 +183,37 @@ struct CreateRecoveryV5: AsyncMigration {
         try await database.schema(RecoveryStepRunModel.schema).delete()
         try await database.schema(RecoveryExecutionModel.schema).delete()
         try await database.schema(RecoveryPlanModel.schema).delete()
+    }
+}
+
+/// Version 6: the daemon's alerts: open conditions, and notifications until delivered.
+struct CreateAlertsV6: AsyncMigration {
+    var name: String { "lifeboat-v6-alerts" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AlertModel.schema)
+            .id()
+            .field("condition", .string, .required)
+            .field("message", .string, .required)
+            .field("opened_at", .datetime, .required)
+            .unique(on: "condition")
+            .create()
+        try await database.schema(AlertDeliveryModel.schema)
+            .id()
+            .field("condition", .string, .required)
+            .field("event", .string, .required)
+            .field("message", .string, .required)
+            .field("webhook", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("attempts", .int64, .required)
+            .field("next_attempt_at", .datetime, .required)
+            .field("delivered_at", .datetime)
+            .field("last_error", .string)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AlertDeliveryModel.schema).delete()
+        try await database.schema(AlertModel.schema).delete()
     }
 }

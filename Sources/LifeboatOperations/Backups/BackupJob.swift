@@ -38,6 +38,9 @@ public struct BackupJob: Sendable {
         /// Where the passphrase comes from ("the file /etc/lifeboat/pass (passphrase: in /etc/lifeboat.yaml)"),
         /// for the record of a run it does not unlock; never the passphrase itself.
         public var passphraseOrigin: String?
+        /// Who the BackupLog row says asked (default: the requester's user); the daemon writes
+        /// `scheduler`, or `scheduler (catch-up)` for a slot missed while it was down.
+        public var requestedBy: String?
 
         public init(source: String, type: BackupType? = nil, scheduleType: ScheduleType = .manual) {
             self.source = source
@@ -79,7 +82,7 @@ public struct BackupJob: Sendable {
         let requester = context.requester
         var new = Catalog.NewBackup(
             type: request.type?.rawValue ?? "AUTO", scheduleType: request.scheduleType, source: source.name, sourceKind: source.kind,
-            requestedBy: requester.username, owner: .current(host: requester.host))
+            requestedBy: request.requestedBy ?? requester.username, owner: .current(host: requester.host))
         new.leaseDuration = leaseDuration
         let clock = context.clock
         let afterEachStage = self.afterEachStage

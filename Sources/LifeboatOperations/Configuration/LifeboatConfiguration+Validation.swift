@@ -47,7 +47,12 @@ extension LifeboatConfiguration {
             } catch let error as CronError {
                 throw ConfigurationError.invalid(at: here, "cron: \(error)")
             }
+            if let zone = schedule.timeZone, TimeZone(identifier: zone) == nil {
+                throw ConfigurationError.invalid(at: here, "timeZone '\(zone)' is not a time zone name such as Europe/Berlin or UTC")
+            }
         }
+        try server?.validate(at: lines.at("server"))
+        try validateAlerts(at: lines.at("alerts"))
         if let catalog {
             let here = lines.at("catalog")
             guard (catalog.sqlite == nil) != (catalog.postgres == nil) else {
@@ -86,6 +91,9 @@ extension LifeboatConfiguration {
 extension LifeboatConfiguration.Source {
     func validate(at here: String) throws {
         if passwordEnv != nil && passwordFile != nil { throw ConfigurationError.invalid(at: here, "source '\(name)': give passwordEnv or passwordFile, not both") }
+        if let rpo, RetentionPolicy.parseDuration(rpo) == nil {
+            throw ConfigurationError.invalid(at: here, "source '\(name)': rpo '\(rpo)' is not a duration like 4h, 36h or 7d")
+        }
         switch kind {
         case .files:
             guard let paths, !paths.isEmpty else { throw ConfigurationError.invalid(at: here, "files source '\(name)' needs paths: [absolute paths]") }

@@ -20,9 +20,10 @@ import LifeboatCore
 ///   - { name: app-db, kind: sqlite, path: /srv/app/app.db }
 ///   - { name: main, kind: postgres, url: "postgresql://postgres@127.0.0.1/postgres", passwordEnv: PGPASSWORD }
 ///   - { name: app-config, kind: files, paths: [/etc/app] }
-/// schedules:
-///   - { source: main, type: FULL, cron: "0 2 * * 0" }
+/// schedules:                     # a source with none gets the seed's (LifeboatConfiguration+Schedules.swift)
+///   - { source: main, type: FULL, cron: "0 2 * * 0", timeZone: Europe/Berlin }
 ///   - { source: main, type: TRANSACTION_LOG, cron: "0 */4 * * *" }
+/// server: { listen: "127.0.0.1:8470", maxConcurrentJobs: 2, shutdownGrace: 5m, timeZone: Europe/Berlin }
 /// catalog: { sqlite: /var/lib/lifeboat/catalog.sqlite }
 /// passphrase: { file: /etc/lifeboat/passphrase }
 /// webhooks: { ops: "https://hooks.example.org/lifeboat" }
@@ -44,10 +45,14 @@ public struct LifeboatConfiguration: Decodable, Sendable {
     public var passphrase: PassphraseSource?
     /// Where recovery plans' NOTIFY steps post: name -> http(s) URL.
     public var webhooks: [String: String]
+    /// How `lifeboat serve` runs: where it listens, how many jobs at once, its grace period.
+    public var server: Server?
+    /// Where the daemon sends what needs a person (webhooks).
+    public var alerts: Alerts?
     /// The file this came from (absolute); the default catalog lives beside it.
     public var file = ""
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case locations, sources, schedules, catalog, passphrase, webhooks }
+    enum CodingKeys: String, CodingKey, CaseIterable { case locations, sources, schedules, catalog, passphrase, webhooks, server, alerts }
 
     /// Missing sections are empty; `file` is set by ``load(_:)``.
     public init(from decoder: any Decoder) throws {
@@ -59,6 +64,8 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         catalog = try c.decodeIfPresent(Catalog.self, forKey: .catalog)
         passphrase = try c.decodeIfPresent(PassphraseSource.self, forKey: .passphrase)
         webhooks = try c.decodeIfPresent([String: String].self, forKey: .webhooks) ?? [:]
+        server = try c.decodeIfPresent(Server.self, forKey: .server)
+        alerts = try c.decodeIfPresent(Alerts.self, forKey: .alerts)
     }
 
     public struct PassphraseSource: Decodable, Sendable {
@@ -89,8 +96,11 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var passwordFile: String?
         /// PostgreSQL: indexes checked with amcheck before each backup.
         public var amcheckIndexes: [String]?
+        /// The recovery point objective: how old the newest restorable point may grow (36h,
+        /// 4h, 7d); `status`, metrics and alerts hold the source to it.
+        public var rpo: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case name, kind, paths, exclude, path, url, pgdata, passwordEnv, passwordFile, amcheckIndexes }
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, kind, paths, exclude, path, url, pgdata, passwordEnv, passwordFile, amcheckIndexes, rpo }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self, part: "a source")
@@ -105,6 +115,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
             passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv)
             passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
             amcheckIndexes = try c.decodeIfPresent([String].self, forKey: .amcheckIndexes)
+            rpo = try c.decodeIfPresent(String.self, forKey: .rpo)
         }
     }
 
@@ -114,8 +125,11 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var cron: String
         /// SCHEDULED (the default) or ON_CHANGE, as the BackupLog records it.
         public var scheduleType: ScheduleType?
+        /// The wall clock `cron` reads (an IANA name such as Europe/Berlin); default
+        /// `server.timeZone`, else the host's.
+        public var timeZone: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case source, type, cron, scheduleType }
+        enum CodingKeys: String, CodingKey, CaseIterable { case source, type, cron, scheduleType, timeZone }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self, part: "a schedule")
@@ -124,6 +138,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
             cron = try c.decode(String.self, forKey: .cron)
             type = try c.decodeRawValue(BackupType.self, forKey: .type, what: "type")
             scheduleType = try c.decodeRawValueIfPresent(ScheduleType.self, forKey: .scheduleType, what: "scheduleType")
+            timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone)
         }
     }
 

@@ -114,8 +114,10 @@ struct QuickstartCommand: AsyncParsableCommand {
         say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, in \(String(format: "%.1f", (clock.now - started).seconds)) s")
         if kept {
             say("Files kept in \(base); try there: lifeboat log, lifeboat snapshots, lifeboat locations (lifeboat.yaml names the passphrase file)")
+            say("next: `lifeboat serve --config \(configPath) --password-file \(base)/passphrase` runs the sample's schedules (health and metrics on http://127.0.0.1:8470); `lifeboat status --config \(configPath)` says where its backups stand")
         } else {
             say("The scratch folder \(base) is removed now; run 'lifeboat quickstart --keep' (or --directory DIR) to keep it and try lifeboat log, snapshots and locations in it")
+            say("next: with --keep or --directory DIR, the sample stays and `lifeboat serve --config DIR/lifeboat.yaml` runs its schedules")
         }
         if !ok { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }

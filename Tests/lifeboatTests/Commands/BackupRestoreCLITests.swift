@@ -113,7 +113,7 @@ struct BackupRestoreCLITests {
     }
 
     @Test("quickstart runs the whole process on the sample application and leaves a BackupLog that `lifeboat log` reads")
-    func quickstart() throws {
+    func quickstart() async throws {
         let scratch = ScratchDirectory("quickstart")
         let out = try Shell.run(LifeboatCLI.executable, ["quickstart", "--directory", scratch.path + "/qs"])
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
@@ -142,6 +142,15 @@ struct BackupRestoreCLITests {
         let locations = try Shell.run("/usr/bin/env", ["-C", scratch.path + "/qs", LifeboatCLI.executable, "locations"], environment: bare)
         #expect(!locations.stdout.contains("never verified") && locations.stdout.contains("last verified"), "\(locations.stdout)")
         #expect(out.stdout.contains("Files kept in \(scratch.path)/qs"))
+        // It ends by telling how to start the daemon on the sample; told so, the daemon runs.
+        let told = try #require(out.stdout.split(separator: "\n").first { $0.hasPrefix("next: `lifeboat serve") })
+        let command = try #require(told.split(separator: "`").dropFirst().first).split(separator: " ").map(String.init)
+        let daemon = try await DaemonProcess.start(environment: ProcessInfo.processInfo.environment, arguments: Array(command.dropFirst(2)))
+        #expect(await daemon.waitingFor("ready: the schedule runs"), "\(daemon.log.output)")
+        #expect(try await daemon.get("/readyz").status == 200)
+        daemon.signal(SIGTERM)
+        let end = await daemon.exit()
+        #expect(end.status == 0, "\(end.log)")
     }
 
     @Test("quickstart without --directory points to no command in the folder it removes")

@@ -122,6 +122,8 @@ struct ConfigurationCLITests {
         ("sorces:\n  - { name: a, kind: files, paths: [/a] }\n", "lifeboat.yaml:1:1: `sorces` is not a setting of the configuration: did you mean `sources`?"),
         ("locations:\n  - { name: a, role: PRIMARY, path: /x, retention: { keepdaily: 7 } }\n", "`keepdaily` is not a setting of retention: did you mean `keepDaily`?"),
         ("locations:\n  - { name: a, role: PRIMRY, path: /x }\n", "lifeboat.yaml:2:22: role 'PRIMRY' is unknown (roles are PRIMARY, SECONDARY, TERTIARY, AIR_GAPPED): did you mean PRIMARY?"),
+        ("server:\n  listn: 127.0.0.1:9000\n", "`listn` is not a setting of server: did you mean `listen`?"),
+        ("alerts:\n  webhooks:\n    - { name: ops, url: \"http://127.0.0.1:1/x\", knd: slack }\n", "`knd` is not a setting of an alert webhook: did you mean `kind`?"),
         ("locations:\n  - name: a\n    role: PRIMARY\n    path: /x\n    retention: { keepDaily: seven }\n", "lifeboat.yaml:5:29: `locations[0].retention.keepDaily` should be a whole number, not 'seven'"),
         ("sources:\n  - { name: a, kind: files, paths: /etc }\n", "`sources[0].paths` should be a list"),
         ("locations:\n  - { name: a, role: PRIMARY, path: /x\n", "lifeboat.yaml:3:1: not valid YAML"),

@@ -1,0 +1,12 @@
+import Foundation
+import LifeboatCatalog
+
+extension StatusReport {
+    /// The report for `context`'s configuration and catalog, now.
+    /// - Throws: the catalog's errors; ``ConfigurationError`` for a schedule that does not parse.
+    public static func load(_ context: OperationsContext, now: Date = Date()) async throws -> StatusReport {
+        let config = context.configuration
+        let records = try await context.withCatalog { try await $0.backups() }
+        return StatusReport(configuration: config, records: records, entries: try config.scheduleEntries(), now: now)
+    }
+}

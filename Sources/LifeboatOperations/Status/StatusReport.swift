@@ -1,0 +1,167 @@
+import Foundation
+import LifeboatCatalog
+import LifeboatCore
+
+/// Where the backups stand, from the catalog alone (no daemon, no location is read): per
+/// source the last success of each type, the next scheduled run, the age of the newest
+/// restorable point against the source's RPO, the last restoration test; per location the
+/// copies still pending. `lifeboat status` prints it, the daemon's `/metrics` exports it, and
+/// ``problems`` lists what needs a person.
+public struct StatusReport: Sendable, Codable, Equatable {
+    public var generatedAt: Date
+    public var sources: [Source]
+    public var locations: [Location]
+    /// One sentence per thing that needs a person; empty when all is well.
+    public var problems: [String]
+    /// The same, each with a stable key: what the daemon alerts on, once until it resolves.
+    public var conditions: [Condition]
+
+    public struct Condition: Sendable, Codable, Equatable {
+        /// `no-restorable-point:SOURCE`, `rpo-breach:SOURCE`, `last-run:SOURCE:TYPE`,
+        /// `restoration-test-failed:SOURCE`, `restoration-test-overdue:SOURCE`,
+        /// `copy-pending:LOCATION`.
+        public var key: String
+        public var message: String
+    }
+
+    public var needsAttention: Bool { !problems.isEmpty }
+
+    public struct Source: Sendable, Codable, Equatable {
+        public var name: String
+        public var kind: SourceKind
+        public var types: [TypeState]
+        /// The newest SUCCEEDED run's start: its snapshot is the newest restorable point.
+        public var newestRestorablePoint: Date?
+        public var rpoLagSeconds: Double?
+        public var rpoTargetSeconds: Double
+        /// `rpo:` of lifeboat.yaml, or twice the source's shortest schedule interval.
+        public var rpoTargetIsConfigured: Bool
+        public var lastRestorationTest: Date?
+        public var lastRestorationTestPassed: Bool?
+        public var running: Int
+    }
+
+    public struct TypeState: Sendable, Codable, Equatable {
+        public var type: String
+        public var lastSuccess: Date?
+        public var lastRun: Date?
+        public var lastStatus: BackupStatus?
+        public var lastDurationSeconds: Double?
+        public var lastBytesRead: Int64?
+        public var lastBytesAdded: Int64?
+        public var nextRun: Date?
+    }
+
+    public struct Location: Sendable, Codable, Equatable {
+        public var name: String
+        public var role: LocationRole
+        public var pendingCopies: Int
+        public var oldestPendingSeconds: Double?
+    }
+
+    /// A copy PENDING for longer than this needs a person (a location down for a day).
+    public static let pendingCopyLimit: TimeInterval = 24 * 3600
+    /// With no restoration test for this long, restorability is a guess.
+    public static let restorationTestLimit: TimeInterval = 8 * 86_400
+
+    /// - Parameters:
+    ///   - records: the BackupLog rows (all of them, or enough of the newest).
+    ///   - entries: the daemon's schedule (``LifeboatConfiguration/scheduleEntries()``).
+    public init(configuration: LifeboatConfiguration, records: [BackupRecord], entries: [ScheduleEntry], now: Date) {
+        generatedAt = now
+        var problems: [Condition] = []
+        let bySource = Dictionary(grouping: records, by: \.source)
+        sources = configuration.sources.map { source in
+            let rows = (bySource[source.name] ?? []).sorted { $0.startedAt > $1.startedAt }
+            let own = entries.filter { $0.lane.source == source.name }
+            let typeNames = BackupType.allCases.map(\.rawValue).filter { type in
+                rows.contains { $0.type == type } || own.contains { if case .backup(_, let t) = $0.job { return t.rawValue == type } else { return false } }
+            }
+            let types = typeNames.map { type -> TypeState in
+                let ofType = rows.filter { $0.type == type }
+                let last = ofType.first { $0.status != .running }
+                let next = own.filter { if case .backup(_, let t) = $0.job { return t.rawValue == type } else { return false } }.compactMap { $0.next(after: now) }.min()
+                return TypeState(
+                    type: type, lastSuccess: ofType.first { $0.status == .succeeded }.map { $0.finishedAt ?? $0.startedAt }, lastRun: last?.startedAt,
+                    lastStatus: last?.status, lastDurationSeconds: last?.durationSeconds, lastBytesRead: last?.bytesRead, lastBytesAdded: last?.bytesAdded,
+                    nextRun: next)
+            }
+            let newest = rows.first { $0.status == .succeeded }?.startedAt
+            let configured = source.rpo.flatMap(RetentionPolicy.parseDuration).map(\.seconds)
+            let target = configured ?? Self.defaultTarget(own, now: now)
+            let tested = rows.filter(\.restoreTest.tested).compactMap { r in r.restoreTest.testedAt.map { ($0, r.restoreTest.result == "PASSED") } }.max { $0.0 < $1.0 }
+            let state = Source(
+                name: source.name, kind: source.kind, types: types, newestRestorablePoint: newest, rpoLagSeconds: newest.map { now.timeIntervalSince($0) },
+                rpoTargetSeconds: target, rpoTargetIsConfigured: configured != nil, lastRestorationTest: tested?.0, lastRestorationTestPassed: tested?.1,
+                running: rows.filter { $0.status == .running }.count)
+            problems += Self.problems(of: state, rows: rows, now: now)
+            return state
+        }
+        var pending: [String: [Date]] = [:]
+        for record in records where record.status == .succeeded {
+            for copy in record.locations where copy.status == .pending { pending[copy.location, default: []].append(record.finishedAt ?? record.startedAt) }
+        }
+        locations = configuration.locations.map { l in
+            let dates = pending[l.name] ?? []
+            return Location(name: l.name, role: l.role, pendingCopies: dates.count, oldestPendingSeconds: dates.min().map { now.timeIntervalSince($0) })
+        }
+        for l in locations {
+            if let age = l.oldestPendingSeconds, age > Self.pendingCopyLimit {
+                problems.append(Condition(key: "copy-pending:\(l.name)", message: "location '\(l.name)': \(l.pendingCopies) cop\(l.pendingCopies == 1 ? "y" : "ies") pending, the oldest for \(Self.age(age)): check that it is reachable, then run `lifeboat replicate`"))
+            }
+        }
+        conditions = problems
+        self.problems = problems.map(\.message)
+    }
+
+    /// Twice the shortest interval between two slots of the source's schedules (a day when it has none).
+    static func defaultTarget(_ entries: [ScheduleEntry], now: Date) -> Double {
+        let intervals = entries.compactMap { e -> Double? in
+            guard let a = e.next(after: now), let b = e.next(after: a) else { return nil }
+            return b.timeIntervalSince(a)
+        }
+        return 2 * (intervals.min() ?? 86_400)
+    }
+
+    static func problems(of source: Source, rows: [BackupRecord], now: Date) -> [Condition] {
+        var problems: [Condition] = []
+        let s = source.name
+        let name = "source '\(s)'"
+        if let lag = source.rpoLagSeconds {
+            if lag > source.rpoTargetSeconds {
+                problems.append(
+                    Condition(
+                        key: "rpo-breach:\(s)",
+                        message: "\(name): the newest restorable point is \(age(lag)) old, beyond its RPO of \(age(source.rpoTargetSeconds)): run `lifeboat run \(s)` and see `lifeboat log`"))
+            }
+        } else if rows.isEmpty || !rows.allSatisfy({ $0.status == .running }) {
+            // While its very first run goes on, a new source is not yet a problem.
+            problems.append(Condition(key: "no-restorable-point:\(s)", message: "\(name) has no successful backup: run `lifeboat run \(s)`"))
+        }
+        for type in source.types {
+            guard let status = type.lastStatus, status != .succeeded else { continue }
+            problems.append(
+                Condition(key: "last-run:\(s):\(type.type)", message: "\(name): the last \(type.type) ended \(status.rawValue): see `lifeboat log --source \(s)`"))
+        }
+        if source.lastRestorationTestPassed == false {
+            problems.append(Condition(key: "restoration-test-failed:\(s)", message: "\(name): the last restoration test failed: see `lifeboat log --source \(s)`"))
+        } else if let tested = source.lastRestorationTest, now.timeIntervalSince(tested) > restorationTestLimit {
+            problems.append(
+                Condition(
+                    key: "restoration-test-overdue:\(s)", message: "\(name): the last restoration test is \(age(now.timeIntervalSince(tested))) old: run `lifeboat restore-test`"))
+        } else if source.lastRestorationTest == nil && source.newestRestorablePoint != nil {
+            problems.append(
+                Condition(
+                    key: "restoration-test-overdue:\(s)", message: "\(name) was never restoration-tested: run `lifeboat run \(s) --type full --restore-test`"))
+        }
+        return problems
+    }
+
+    /// 90 s, 5 min, 3.5 h, 2.0 d.
+    public static func age(_ seconds: Double) -> String {
+        if seconds < 120 { return "\(Int(seconds)) s" }
+        if seconds < 7200 { return "\(Int(seconds / 60)) min" }
+        if seconds < 172_800 { return String(format: "%.1f h", seconds / 3600) }
+        return String(format: "%.1f d", seconds / 86_400)
+    }
+}

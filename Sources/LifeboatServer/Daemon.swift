@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import LifeboatCatalog
+import LifeboatCore
+import LifeboatOperations
+import Logging
+import ServiceLifecycle
+
+/// `lifeboat serve`: one ServiceGroup (DESIGN §2, §10) with the HTTP listener (health and
+/// metrics; the API adds its routes to the same router), the change watcher (ON_CHANGE
+/// schedules), the alert dispatcher and the scheduler. SIGTERM or SIGINT shuts the group down gracefully in reverse
+/// order: the scheduler first (no new job; running ones get `shutdownGrace`, then are
+/// cancelled and recorded INTERRUPTED), then the alerts and the watcher, the listener last, so that
+/// `/metrics` is still there while jobs drain.
+///
+/// Disaster-recovery drills join the schedule as one more ``ScheduleEntry/Job`` kind once
+/// plan executions exist in Operations (issue 13 names the hook; the recovery issue brings it).
+public struct Daemon: Sendable {
+    public var jobs: ScheduledJobs
+    public var listen: ListenAddress
+    public var logger: Logger
+    public let metrics = DaemonMetrics()
+
+    public init(jobs: ScheduledJobs, listen: ListenAddress, logger: Logger) {
+        self.jobs = jobs
+        self.listen = listen
+        self.logger = logger
+    }
+
+    var context: OperationsContext { jobs.context }
+
+    /// Runs until SIGTERM or SIGINT (or cancellation).
+    /// - Throws: ``ConfigurationError`` for a configuration without PRIMARY or with a schedule
+    ///   that does not parse; the catalog's and the listener's errors at start.
+    public func run() async throws {
+        let config = context.configuration
+        let settings = config.serverSettings
+        let entries = try config.scheduleEntries()
+        let primary = try config.requirePrimary()
+        let jobs = self.jobs
+        let metrics = self.metrics
+        let logger = self.logger
+        var scheduler = Scheduler(
+            entries: entries, backupRepository: primary.name, clock: context.clock, lastRuns: { try await jobs.lastRuns() },
+            perform: { run in _ = await jobs.perform(run) })
+        scheduler.maxConcurrentJobs = settings.maxConcurrentJobs ?? LifeboatConfiguration.Server.defaultMaxConcurrentJobs
+        scheduler.shutdownGrace = settings.shutdownGrace
+        let requests = ScheduleRequests()
+        scheduler.requests = requests
+        scheduler.observe = { event in
+            if metrics.observe(event) { logger.notice("ready: the schedule runs") }
+            Self.log(event, logger)
+        }
+        for entry in entries { logger.info("schedule: \(entry)") }
+
+        let alerts = try AlertDispatcher(context: context)
+        let listen = self.listen
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "lifeboat"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listen.port
+                logger.notice("listening on http://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app),
+                    .init(
+                        service: ChangeWatcherService(
+                            watches: config.changeWatches(), requests: requests, debounce: settings.changeDebounce, clock: context.clock, logger: logger)),
+                    .init(
+                        service: AlertService(
+                            dispatcher: alerts, interval: config.alerts?.evaluateInterval ?? .seconds(60), clock: context.clock, logger: logger)),
+                    .init(service: SchedulerService(scheduler: scheduler)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.notice("stopped")
+    }
+
+    /// `/healthz` (the process answers), `/readyz` (the scheduler runs its schedule),
+    /// `/metrics` (Prometheus text).
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ErrorMiddleware())
+        let metrics = self.metrics
+        let context = self.context
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { _, _ -> Response in
+            metrics.isReady ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "starting or stopping\n")))
+        }
+        router.get("metrics") { _, _ -> Response in
+            let report = try await StatusReport.load(context)
+            metrics.update(from: report)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        return router
+    }
+
+    static func log(_ event: SchedulerEvent, _ logger: Logger) {
+        switch event {
+        case .queued(let run): logger.debug("queued \(run)")
+        case .started(let run): logger.debug("started \(run)", metadata: ["lane": "\(run.lane)"])
+        case .finished(let run): logger.debug("finished \(run)")
+        case .waiting(let w): logger.debug("waiting", metadata: ["until": "\(w.until.map { ISO8601.format($0) } ?? "-")", "running": "\(w.running)"])
+        case .stopping(let running):
+            logger.notice("stopping: no new job starts; \(running.count) running job(s) may finish within the grace period")
+        case .cancelling(let runs): logger.warning("the grace period ran out: cancelling \(runs.map(\.description).joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import LifeboatCore
+import Testing
+
+@testable import LifeboatOperations
+
+@Suite("ScheduleBook")
+struct ScheduleBookTests {
+    static let utc = TimeZone(identifier: "UTC")!
+    static let start = ISO8601DateFormatter().date(from: "2026-06-06T12:00:00Z")!  // a Saturday
+
+    static func entry(_ type: BackupType, _ cron: String, source: String = "app") throws -> ScheduleEntry {
+        ScheduleEntry(job: .backup(source: source, type: type), cron: try CronExpression(cron), timeZone: utc)
+    }
+
+    @Test("a FULL that comes while an INCREMENTAL of its source waits replaces it: one run, a FULL")
+    func fullWins() throws {
+        // INCREMENTAL listed first, so that it is queued first.
+        let entries = [try Self.entry(.incremental, "0 2 * * *"), try Self.entry(.full, "0 2 * * 0")]
+        var book = ScheduleBook(
+            entries: entries, backupRepository: "primary", maxConcurrentJobs: 2, lastRuns: [.backup(source: "app", type: .full): Self.start], now: Self.start)
+        let sunday = Self.start.addingTimeInterval(14 * 3600)
+        #expect(book.due(at: sunday).map(\.job) == [.backup(source: "app", type: .incremental)])
+        #expect(book.queue.map(\.job) == [.backup(source: "app", type: .full)])
+        #expect(book.start(at: sunday).count == 1)
+        #expect(book.queue.isEmpty)
+    }
+
+    @Test("a job due while its source runs waits and runs once however many slots pass")
+    func waitsAndRunsOnce() throws {
+        var book = ScheduleBook(
+            entries: [try Self.entry(.transactionLog, "0 * * * *", source: "db")], backupRepository: "primary", maxConcurrentJobs: 2,
+            lastRuns: [.backup(source: "db", type: .transactionLog): Self.start], now: Self.start)
+        var at = Self.start.addingTimeInterval(3600)
+        book.due(at: at)
+        let first = book.start(at: at)
+        #expect(first.count == 1)
+        for _ in 0..<5 {
+            at = at.addingTimeInterval(3600)
+            book.due(at: at)
+            #expect(book.start(at: at).isEmpty)
+        }
+        #expect(book.queue.count == 1)
+        book.finished(first[0].lane)
+        #expect(book.start(at: at).count == 1)
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import LifeboatCore
+import LifeboatTestSupport
+import Testing
+
+/// `lifeboat serve` as a real process on loopback, and `lifeboat status` beside it: the
+/// schedule's first run, SIGTERM and SIGKILL in the middle of a backup, `/metrics` against
+/// the catalog.
+@Suite("serve and status")
+struct ServeCLITests {
+    let scratch = ScratchDirectory("serve")
+    let cli: LifeboatCLI
+    let config: String
+    let file: String
+
+    /// One source with one file, so that a lease on it stops the backup in open(2) however
+    /// fast the machine; a grace period of 0 s, so that SIGTERM cancels at once.
+    init() throws {
+        cli = try LifeboatCLI(scratch: scratch)
+        let app = try scratch.sub("app")
+        file = app + "/data.bin"
+        var rng = SeededBytes(seed: 131)
+        try FileTree.write(file, rng.bytes(300_000))
+        config = scratch.path + "/lifeboat.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(cli.repository) }
+            sources:
+              - { name: app, kind: files, paths: [\(app)], rpo: 30h }
+            schedules:
+              - { source: app, type: FULL, cron: "0 2 * * 0" }
+              - { source: app, type: INCREMENTAL, cron: "0 2 * * *" }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            server: { timeZone: UTC, shutdownGraceSeconds: 0 }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.initialize()
+    }
+
+    var environment: [String: String] { cli.environment(config: config) }
+
+    func log() throws -> [[String: Any]] {
+        let out = try cli.run(["log", "--json"], environment: environment)
+        return try #require(try LifeboatCLI.json(out) as? [[String: Any]], "\(out.stdout) \(out.stderr)")
+    }
+
+    /// Starts the daemon with the source's only file leased: its first backup (the source was
+    /// never backed up) blocks opening it. Returns once it does.
+    func daemonInsideItsFirstBackup() async throws -> (DaemonProcess, FileLeases) {
+        let leases = try FileLeases([file])
+        let wait = try EventWait()
+        wait.wake(onSignal: SIGWINCH)
+        let daemon = try await DaemonProcess.start(environment: environment)
+        wait.wake(onEndOf: daemon.process)
+        try await OffPool.run {
+            try wait.until("the daemon's first backup to open the source's file", limit: .seconds(60)) {
+                !leases.contended.isEmpty || !daemon.process.isRunning
+            }
+        }
+        if !daemon.process.isRunning {
+            let end = await daemon.exit()
+            Issue.record("the daemon ended: \(end.log)")
+            throw DaemonProcess.Failure(description: "the daemon ended before its first backup opened the file")
+        }
+        return (daemon, leases)
+    }
+
+    @Test("SIGTERM during a backup: no new job, the run is cancelled after the grace period and recorded INTERRUPTED, the repository checks clean", .timeLimit(.minutes(10)))
+    func sigterm() async throws {
+        let (daemon, leases) = try await daemonInsideItsFirstBackup()
+        let ready = try await daemon.get("/readyz")
+        #expect(ready.status == 200)
+        daemon.signal(SIGTERM)
+        let cancelling = await daemon.waitingFor("cancelling FULL of app")
+        leases.releaseAll()
+        let end = await daemon.exit()
+        #expect(cancelling, "\(end.log)")
+        #expect(end.status == 0, "\(end.log)")
+        let rows = try log()
+        #expect(rows.count == 1)
+        #expect(rows.first?["status"] as? String == "INTERRUPTED", "\(rows)")
+        #expect(rows.first?["scheduleType"] as? String == "SCHEDULED")
+        let check = try cli.run(["check", "--read-data"], environment: environment)
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("SIGKILL during a backup, then a restart: the run is INTERRUPTED and caught up once; /metrics and status match the catalog", .timeLimit(.minutes(10)))
+    func sigkillThenRestart() async throws {
+        let (first, leases) = try await daemonInsideItsFirstBackup()
+        first.signal(SIGKILL)
+        _ = await first.exit()
+        leases.releaseAll()
+
+        let daemon = try await DaemonProcess.start(environment: environment)
+        #expect(await daemon.waitingFor("FULL of app (catch-up) done"), "\(daemon.log.output)")
+        let metrics = try PrometheusText(try await daemon.get("/metrics").body)
+        let health = try await daemon.get("/healthz")
+        #expect(health.status == 200)
+        daemon.signal(SIGTERM)
+        let end = await daemon.exit()
+        #expect(end.status == 0, "\(end.log)")
+
+        let rows = try log()
+        let byStatus = Dictionary(grouping: rows) { $0["status"] as? String ?? "" }
+        #expect(byStatus["INTERRUPTED"]?.count == 1, "\(rows)")
+        let succeeded = try #require(byStatus["SUCCEEDED"]?.first, "\(rows)")
+        #expect(byStatus["SUCCEEDED"]?.count == 1)
+        #expect(succeeded["requestedBy"] as? String == "scheduler (catch-up)")
+        #expect(succeeded["type"] as? String == "FULL")
+        #expect((succeeded["restoreTest"] as? [String: Any])?["result"] as? String == "PASSED", "a FULL is followed by a restoration test")
+
+        // The metrics are the catalog's: the success time and the bytes of the run.
+        let finishedText = try #require(succeeded["finishedAt"] as? String)
+        let finished = try #require(ISO8601.parse(finishedText))
+        let success = try #require(metrics.value("lifeboat_last_success_timestamp_seconds", ["source": "app", "type": "FULL"]))
+        #expect(abs(success - finished.timeIntervalSince1970) < 1)
+        #expect(metrics.value("lifeboat_last_run_read_bytes", ["source": "app", "type": "FULL"]) == (succeeded["bytesRead"] as? NSNumber)?.doubleValue)
+        let lag = try #require(metrics.value("lifeboat_rpo_lag_seconds", ["source": "app"]))
+        #expect(lag >= 0 && lag < 600)
+        #expect(metrics.value("lifeboat_rpo_target_seconds", ["source": "app"]) == Double(30 * 3600))
+        #expect(metrics.value("lifeboat_jobs_running") == 0)
+        #expect(metrics.value("lifeboat_copies_pending", ["location": "primary"]) == 0)
+        #expect(metrics.types["lifeboat_rpo_lag_seconds"] == "gauge")
+
+        // status says the same from the catalog alone, the daemon gone: all is well.
+        let status = try cli.run(["status", "--json"], environment: environment)
+        #expect(status.status == 0, "\(status.stdout) \(status.stderr)")
+        let report = try #require(try LifeboatCLI.json(status) as? [String: Any])
+        let sources = try #require(report["sources"] as? [[String: Any]])
+        let app = try #require(sources.first)
+        #expect(app["rpoTargetSeconds"] as? Double == Double(30 * 3600))
+        let types = try #require(app["types"] as? [[String: Any]])
+        let full = try #require(types.first { $0["type"] as? String == "FULL" })
+        #expect(full["lastSuccess"] as? String == succeeded["finishedAt"] as? String)
+        #expect(full["nextRun"] as? String != nil)
+        #expect((report["problems"] as? [String])?.isEmpty == true, "\(report)")
+    }
+
+    @Test("a write in a watched folder gives a CONFIGURATION snapshot within 10 s, recorded ON_CHANGE", .timeLimit(.minutes(10)))
+    func onChange() async throws {
+        let conf = try scratch.sub("conf")
+        try FileTree.write(conf + "/app.yaml", Array("pool: 8\n".utf8))
+        let watchConfig = scratch.path + "/watch.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(cli.repository) }
+            sources:
+              - { name: conf, kind: files, paths: [\(conf)] }
+            schedules:
+              - { source: conf, type: CONFIGURATION, cron: "@yearly", scheduleType: ON_CHANGE }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            server: { timeZone: UTC, changeDebounceSeconds: 0.5 }
+            """.write(toFile: watchConfig, atomically: true, encoding: .utf8)
+        let env = cli.environment(config: watchConfig)
+        let daemon = try await DaemonProcess.start(environment: env)
+        #expect(await daemon.waitingFor("for changes to conf (inotify)"), "\(daemon.log.output)")
+        let wrote = ContinuousClock.now
+        try FileTree.write(conf + "/app.yaml", Array("pool: 16\n".utf8))
+        #expect(await daemon.waitingFor("CONFIGURATION of conf done", limit: .seconds(10)), "\(daemon.log.output)")
+        #expect(ContinuousClock.now - wrote < .seconds(10))
+        daemon.signal(SIGTERM)
+        let end = await daemon.exit()
+        #expect(end.status == 0, "\(end.log)")
+        let out = try cli.run(["log", "--json"], environment: env)
+        let rows = try #require(try LifeboatCLI.json(out) as? [[String: Any]])
+        #expect(rows.count == 1, "one burst, one run: \(rows)")
+        #expect(rows.first?["type"] as? String == "CONFIGURATION")
+        #expect(rows.first?["scheduleType"] as? String == "ON_CHANGE")
+        #expect(rows.first?["status"] as? String == "SUCCEEDED")
+    }
+
+    @Test("alerts: a failed job and a source without a restorable point reach each webhook once, survive a restart, and resolve once a run succeeds", .timeLimit(.minutes(10)))
+    func alerts() async throws {
+        let receiver = try WebhookReceiver(directory: scratch.path + "/hooks")
+        let later = scratch.path + "/later"
+        let alertConfig = scratch.path + "/alerts.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(cli.repository) }
+            sources:
+              - { name: late, kind: files, paths: [\(later)] }
+            schedules:
+              - { source: late, type: FULL, cron: "0 2 * * 0" }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            server: { timeZone: UTC }
+            alerts:
+              evaluateSeconds: 0.2
+              webhooks:
+                - { name: ops, kind: json, url: "\(receiver.url("json"))" }
+                - { name: chat, kind: slack, url: "\(receiver.url("slack"))" }
+                - { name: pager, kind: pagerduty, url: "\(receiver.url("pagerduty"))", routingKeyEnv: LIFEBOAT_TEST_PD_KEY }
+            """.write(toFile: alertConfig, atomically: true, encoding: .utf8)
+        var env = cli.environment(config: alertConfig)
+        env["LIFEBOAT_TEST_PD_KEY"] = "test-routing-key"
+        let wait = try EventWait()
+        try wait.watch(tree: receiver.directory)
+        let conditions: Set<String> = ["last-run:late:FULL", "no-restorable-point:late"]
+
+        // The source's folder is missing: its first FULL fails.
+        let first = try await DaemonProcess.start(environment: env)
+        wait.wake(onEndOf: first.process)
+        do {
+            try await OffPool.run {
+                try wait.until("two alerts on each of three webhooks", limit: .seconds(60)) { receiver.deliveries.count >= 6 || !first.process.isRunning }
+            }
+        } catch {
+            first.signal(SIGKILL)
+            let end = await first.exit()
+            Issue.record("\(error): \(end.log)")
+            throw error
+        }
+        first.signal(SIGTERM)
+        let firstEnd = await first.exit()
+        #expect(firstEnd.status == 0, "\(firstEnd.log)")
+        let firing = receiver.deliveries
+        #expect(firing.count == 6)
+        let json = firing.filter { $0.path == "json" }.map(\.body)
+        #expect(Set(json.compactMap { $0["condition"] as? String }) == conditions, "\(json)")
+        #expect(json.allSatisfy { $0["status"] as? String == "firing" })
+        let slack = firing.filter { $0.path == "slack" }.compactMap { $0.body["text"] as? String }
+        #expect(slack.count == 2 && slack.contains { $0.contains("source 'late' has no successful backup") }, "\(slack)")
+        let pager = firing.filter { $0.path == "pagerduty" }.map(\.body)
+        #expect(pager.count == 2 && pager.allSatisfy { $0["event_action"] as? String == "trigger" && $0["routing_key"] as? String == "test-routing-key" })
+
+        // Restarted with the folder there: the failed FULL is run again and succeeds; each
+        // condition resolves once, and none fires a second time (the alerts outlived the restart).
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
+        try FileTree.write(later + "/data.txt", Array("now here\n".utf8))
+        let second = try await DaemonProcess.start(environment: env)
+        wait.wake(onEndOf: second.process)
+        do {
+            try await OffPool.run {
+                try wait.until("their resolution on each webhook", limit: .seconds(60)) { receiver.deliveries.count >= 12 || !second.process.isRunning }
+            }
+        } catch {
+            second.signal(SIGKILL)
+            let end = await second.exit()
+            Issue.record("\(error): \(end.log)")
+            throw error
+        }
+        second.signal(SIGTERM)
+        let secondEnd = await second.exit()
+        #expect(secondEnd.status == 0, "\(secondEnd.log)")
+        let resolved = Array(receiver.deliveries.dropFirst(6))
+        #expect(resolved.count == 6)
+        let resolvedJSON = resolved.filter { $0.path == "json" }.map(\.body)
+        #expect(Set(resolvedJSON.compactMap { $0["condition"] as? String }) == conditions)
+        #expect(resolvedJSON.allSatisfy { $0["status"] as? String == "resolved" })
+        let resolvedPager = resolved.filter { $0.path == "pagerduty" }.map(\.body)
+        #expect(resolvedPager.allSatisfy { $0["event_action"] as? String == "resolve" })
+        #expect(Set(resolvedPager.compactMap { $0["dedup_key"] as? String }) == Set(pager.compactMap { $0["dedup_key"] as? String }))
+    }
+
+    @Test("status with a source never backed up needs a person: exit 3 and the sentence that says so")
+    func statusNeedsAPerson() throws {
+        let out = try cli.run(["status"], environment: environment)
+        #expect(out.status == 3, "\(out.stdout) \(out.stderr)")
+        #expect(out.stdout.contains("source 'app' has no successful backup: run `lifeboat run app`"), "\(out.stdout)")
+    }
+}
