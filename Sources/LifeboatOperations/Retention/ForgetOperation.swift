@@ -28,8 +28,10 @@ public struct ForgetOperation: Sendable {
     /// Plans `selection` over `repository`, forgets what it says unless `dryRun`, and prunes
     /// after when `prune` (a dry-run prune with a dry run).
     /// - Parameter packGracePeriod: packs younger than this are spared (``Pruner/packGracePeriod``).
+    /// - Parameter maxUnused: how much unused data the prune may leave (``Pruner/maxUnused``).
     public func run(
-        _ repository: Repository, selection: Selection, dryRun: Bool, prune: Bool, packGracePeriod: Duration = Pruner.defaultPackGracePeriod
+        _ repository: Repository, selection: Selection, dryRun: Bool, prune: Bool, packGracePeriod: Duration = Pruner.defaultPackGracePeriod,
+        maxUnused: Pruner.UnusedLimit = .default
     ) async throws -> Outcome {
         let forgetter = Forgetter(repository: repository)
         let plan: Forgetter.Plan
@@ -44,6 +46,7 @@ public struct ForgetOperation: Sendable {
         if prune {
             var pruner = Pruner(repository: repository)
             pruner.packGracePeriod = packGracePeriod
+            pruner.maxUnused = maxUnused
             report = try await pruner.prune(dryRun: dryRun, host: requester.host, username: requester.username)
         }
         return Outcome(plan: plan, prune: report)

@@ -66,7 +66,8 @@ struct ForgetCommand: AsyncParsableCommand {
             repo = try await repository.open()
         }
         let outcome = try await ForgetOperation(requester: .current).run(
-            repo, selection: snapshots.isEmpty ? .policy(policy, filters.filter) : .named(snapshots), dryRun: dryRun, prune: prune, packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod)
+            repo, selection: snapshots.isEmpty ? .policy(policy, filters.filter) : .named(snapshots), dryRun: dryRun, prune: prune,
+            packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod, maxUnused: pruneOptions.unusedLimit ?? .default)
         let plan = outcome.plan
         let pruneReport = outcome.prune
         if output.json {

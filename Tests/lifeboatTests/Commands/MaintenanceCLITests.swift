@@ -115,6 +115,39 @@ struct MaintenanceCLITests {
         #expect(try Self.snapshotIDs(cli) == all.filter { $0 != ofB[0] && $0 != onOther[0] }, "the other host's older snapshot only")
     }
 
+    @Test("prune --max-unused unlimited leaves a partly used pack as it is, the default 5% repacks it; a limit that is none is a usage error")
+    func pruneMaxUnused() throws {
+        let scratch = ScratchDirectory()
+        let source = try scratch.sub("data")
+        var rng = SeededBytes(seed: 102)
+        try FileTree.write(source + "/keep.bin", rng.bytes(300_000))
+        try FileTree.write(source + "/drop.bin", rng.bytes(3 << 20))
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+        try FileManager.default.removeItem(atPath: source + "/drop.bin")
+        #expect(try cli.run(["backup", source]).status == 0)
+        let ids = try Self.snapshotIDs(cli)
+        try #require(ids.count == 2)
+        #expect(try cli.run(["forget", ids[0]]).status == 0)
+
+        let bad = try cli.run(["prune", "--max-unused", "lots"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--max-unused 'lots' is not a limit"), "\(bad.stderr)")
+
+        let kept = try cli.run(["prune", "--max-unused", "unlimited", "--pack-grace", "0"])
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(kept.stdout.contains("repacked 0 into 0"), "\(kept.stdout)")
+        #expect(kept.stdout.contains("unused in packs still partly in use (within --max-unused)"), "\(kept.stdout)")
+
+        let out = try cli.run(["prune", "--pack-grace", "0", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try #require(try LifeboatCLI.json(out) as? [String: Any])
+        #expect(report["packsRepacked"] as? Int == 1, "\(report)")
+        #expect(report["unusedBytesKept"] as? Int == 0)
+        #expect(try cli.run(["check", "--read-data"]).status == 0)
+    }
+
     @Test("key add, list, passwd and remove work through the CLI")
     func keys() throws {
         let scratch = ScratchDirectory()
