@@ -157,6 +157,23 @@ struct BackupRestoreCLITests {
         #expect(out.stdout.contains("is removed now") && out.stdout.contains("--keep"), "\(out.stdout)")
     }
 
+    @Test("quickstart --json prints one document on stdout (runs, locations, restoration test) and its story on stderr")
+    func quickstartJSON() throws {
+        let scratch = ScratchDirectory("quickstart-json")
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = scratch.path + "/"
+        let out = try Shell.run(LifeboatCLI.executable, ["quickstart", "--json"], environment: env)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let doc = try #require(try LifeboatCLI.json(out) as? [String: Any])
+        #expect(doc["ok"] as? Bool == true && doc["kept"] as? Bool == false)
+        let runs = try #require(doc["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["source"] as? String ?? "?" } == ["app-db", "app-db", "app-config"])
+        #expect(runs.allSatisfy { $0["status"] as? String == "SUCCEEDED" && ($0["snapshotId"] as? String)?.count == 64 }, "\(runs)")
+        #expect((doc["locations"] as? [[String: Any]])?.map { ($0["errors"] as? [Any])?.count } == [0, 0])
+        #expect((doc["restorationTest"] as? [String: Any])?["passed"] as? Bool == true)
+        #expect(out.stderr.contains("3. FULL of app-db"), "the story goes to stderr: \(out.stderr)")
+    }
+
     @Test("restore into a folder with files: never (the default) keeps an edited file and says so, if-changed replaces only what differs, always replaces")
     func overwritePolicy() throws {
         let scratch = ScratchDirectory()
