@@ -14,7 +14,7 @@ struct PruneOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Leave at most LIMIT unused in packs still partly in use, repacking the most unused first: N% of the repository after the prune, a size (500M, 2G) or 'unlimited' (default: 5%).",
+            "Leave at most LIMIT unused in packs still partly in use, repacking the most unused first: N% of the repository after the prune, a size (500M, 2G) or 'unlimited'.",
             valueName: "LIMIT"))
     var maxUnused: String = "5%"
 
