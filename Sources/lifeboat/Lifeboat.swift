@@ -44,11 +44,18 @@ struct Lifeboat: AsyncParsableCommand {
             Foundation.exit(exit.rawValue)
         } catch {
             await CLIResources.shutdown()
+            let json = ExitStatus.wantsJSON(CommandLine.arguments)
             if let status = ExitStatus(for: error) {
-                FileHandle.standardError.write(Data("lifeboat: \(ExitStatus.message(for: error))\n".utf8))
+                ExitStatus.report(status: status, code: status.rawValue, message: ExitStatus.message(for: error), json: json)
                 Foundation.exit(status.rawValue)
             }
-            // Argument-parser's own errors: help, version, usage (64).
+            // Argument-parser's own errors: help and version (0) as it prints them; usage (64)
+            // and the like as a JSON object when asked for.
+            let code = exitCode(for: error).rawValue
+            if json && code != 0 {
+                ExitStatus.report(status: ExitStatus(rawValue: code) ?? .failure, code: code, message: message(for: error), json: true)
+                Foundation.exit(code)
+            }
             exit(withError: error)
         }
     }

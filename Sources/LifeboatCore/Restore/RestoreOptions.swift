@@ -9,6 +9,9 @@ public struct RestoreOptions: Sendable {
     /// Glob patterns over snapshot paths (`/data/*.db`) or names (`*.db`); empty restores all.
     /// A matching directory is restored with everything below it.
     public var includes: [String] = []
+    /// Glob patterns as `includes`; a matching entry is not restored, nor anything below it,
+    /// even when an include matches.
+    public var excludes: [String] = []
     /// Read every restored file back and compare it with the snapshot's blob ids.
     public var verify = false
     /// Leave runs of zero bytes as holes.

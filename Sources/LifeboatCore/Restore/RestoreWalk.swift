@@ -77,10 +77,11 @@ struct RestoreWalk {
                     }
                     let components = pending.components + [name]
                     let snapshotPath = pending.snapshotPath + "/" + node.name
-                    let isIncluded = pending.isIncluded || matches(snapshotPath, name: node.name)
+                    if options.isExcluded(snapshotPath, name: node.name) { continue }
+                    let isIncluded = pending.isIncluded || options.isIncluded(snapshotPath, name: node.name)
                     switch node.type {
                     case .directory:
-                        if isIncluded || hasIncludeBelow(snapshotPath) {
+                        if isIncluded || options.hasIncludeBelow(snapshotPath) {
                             guard let (handle, made) = makeDirectory(name, in: dir, node: node, components: components, snapshotPath: snapshotPath) else { continue }
                             if let sub = node.subtree {
                                 stack.append(
@@ -99,7 +100,7 @@ struct RestoreWalk {
                         }
                         // What the target holds there already meets the overwrite policy first.
                         if !pending.isFresh && options.overwrite != .always {
-                            switch existingFile(name, in: dir, node: node) {
+                            switch Self.existingFile(name, in: dir, node: node, index: index, repository: repository) {
                             case .absent: break
                             case .same:
                                 result.filesUnchanged += 1
@@ -173,23 +174,6 @@ struct RestoreWalk {
         }
     }
 
-    private func matches(_ snapshotPath: String, name: String) -> Bool {
-        options.includes.contains { pattern in
-            fnmatch(pattern, pattern.contains("/") ? snapshotPath : name, 0) == 0
-        }
-    }
-
-    /// Whether an include pattern could match something below this directory.
-    private func hasIncludeBelow(_ snapshotPath: String) -> Bool {
-        options.includes.contains { pattern in
-            // A pattern on names can match anywhere; one on paths only where its prefix matches.
-            guard pattern.contains("/") else { return true }
-            let depth = snapshotPath.split(separator: "/").count
-            let prefix = "/" + pattern.split(separator: "/", omittingEmptySubsequences: true).prefix(depth).joined(separator: "/")
-            return fnmatch(prefix, snapshotPath, 0) == 0
-        }
-    }
-
     private func display(_ components: [[UInt8]]) -> RawPath {
         components.reduce(root.path) { $0.appending($1) }
     }
@@ -206,7 +190,7 @@ struct RestoreWalk {
 
     /// A file's name: absent, a regular file with exactly the snapshot's content (read and
     /// compared blob by blob), or anything else.
-    private func existingFile(_ name: [UInt8], in dir: DirectoryHandle, node: Node) -> Existing {
+    static func existingFile(_ name: [UInt8], in dir: DirectoryHandle, node: Node, index: MasterIndex, repository: Repository) -> Existing {
         // O_NONBLOCK: a FIFO under that name must not hold the restore up.
         let fd = dir.openEntry(name, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
         if fd == -ENOENT { return .absent }
@@ -221,7 +205,7 @@ struct RestoreWalk {
 
     /// A symlink's, FIFO's or device's name: absent, the same kind of entry (a symlink with
     /// the same target), or anything else.
-    private func existingSpecial(_ name: [UInt8], in dir: DirectoryHandle, node: Node) -> Existing {
+    static func existingSpecial(_ name: [UInt8], in dir: DirectoryHandle, node: Node) -> Existing {
         let status: FileStatus
         do {
             status = try dir.status(of: name)
@@ -325,7 +309,7 @@ struct RestoreWalk {
             return
         }
         if replacing && options.overwrite != .always {
-            switch existingSpecial(name, in: dir, node: node) {
+            switch Self.existingSpecial(name, in: dir, node: node) {
             case .absent: break
             case .same: return
             case .different:

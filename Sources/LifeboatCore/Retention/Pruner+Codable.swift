@@ -4,7 +4,7 @@ import Foundation
 extension Pruner.Report: Encodable {
     enum CodingKeys: String, CodingKey {
         case dryRun, packsKept, packsDeleted, packsRepacked, packsWritten, unindexedPacksDeleted, blobsRemoved, bytesBefore, bytesAfter
-        case walFilesDeleted, walBytesDeleted, temporariesRemoved, youngPacksSpared
+        case walFilesDeleted, walBytesDeleted, temporariesRemoved, youngPacksSpared, unusedBytesKept
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -22,5 +22,6 @@ extension Pruner.Report: Encodable {
         try c.encode(walBytesDeleted, forKey: .walBytesDeleted)
         try c.encode(temporariesRemoved, forKey: .temporariesRemoved)
         try c.encode(youngPacksSpared, forKey: .youngPacksSpared)
+        try c.encode(unusedBytesKept, forKey: .unusedBytesKept)
     }
 }

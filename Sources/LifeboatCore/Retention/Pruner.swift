@@ -3,10 +3,11 @@ import Foundation
 /// `lifeboat prune`: removes data that no snapshot refers to.
 ///
 /// Under the exclusive lock: every snapshot's trees are walked to find the blobs in use;
-/// packs with nothing in use are deleted, packs with more than `maxUnusedFraction` unused
-/// are repacked (their used sealed blobs copied byte for byte into new packs under the
-/// same data key: nothing is decrypted or re-encrypted), packs that no index names (left
-/// by killed backups) are deleted, and the index is rewritten into fresh segments.
+/// packs with nothing in use are deleted; of the packs partly in use, as few are repacked
+/// (their used sealed blobs copied byte for byte into new packs under the same data key:
+/// nothing is decrypted or re-encrypted) as keep the unused bytes left within `maxUnused`,
+/// the most unused first (restic's `--max-unused`); packs that no index names (left by
+/// killed backups) are deleted, and the index is rewritten into fresh segments.
 /// Archived WAL from before the oldest PostgreSQL base backup is deleted too.
 ///
 /// Crash safety (write new, then delete old): new packs, then the new index, then the old
@@ -22,7 +23,9 @@ import Foundation
 /// names yet: they are spared, and its next lock refresh stops it.
 public struct Pruner: Sendable {
     public let repository: Repository
-    public var maxUnusedFraction = 0.1
+    /// How much unused data may stay in packs that are partly in use: repacking costs a
+    /// download and an upload of what is still used, so a little waste is cheaper.
+    public var maxUnused = UnusedLimit.default
     /// How long a pack is spared after it was written (see above); an hour by default.
     public var packGracePeriod: Duration = Self.defaultPackGracePeriod
     public static let defaultPackGracePeriod: Duration = .seconds(3600)
@@ -51,6 +54,8 @@ public struct Pruner: Sendable {
         /// Packs left as they were because they are younger than the grace period or the
         /// oldest live lock (they may belong to a backup still running).
         public var youngPacksSpared = 0
+        /// Unused bytes left in packs kept because repacking them was not needed to stay within ``Pruner/maxUnused``.
+        public var unusedBytesKept: Int64 = 0
         public var isDryRun = false
     }
 
@@ -128,6 +133,9 @@ public struct Pruner: Sendable {
         var repack: [(IndexSegment.PackRecord, [Pack.Entry])] = []
         var delete: [PackID] = []
         var seenPacks = Set<PackID>()
+        var partlyUsed: [(record: IndexSegment.PackRecord, wanted: [Pack.Entry], usedBytes: Int64)] = []
+        // What stays in use after the prune, the base of a percentage limit.
+        var usedTotal: Int64 = 0
         for record in records where seenPacks.insert(record.id).inserted && present[record.id.hex] != nil {
             report.bytesBefore += Int64(record.sizeBytes)
             if young.contains(record.id.hex) {
@@ -135,24 +143,48 @@ public struct Pruner: Sendable {
                 for b in record.blobs where used.contains(b.id) { kept.insert(b.id) }
                 keepRecords.append(record)
                 report.bytesAfter += Int64(record.sizeBytes)
+                usedTotal += Int64(record.sizeBytes)
                 report.youngPacksSpared += 1
                 continue
             }
             let wanted = record.blobs.filter { used.contains($0.id) && !kept.contains($0.id) }
             for b in wanted { kept.insert(b.id) }
-            report.blobsRemoved += record.blobs.count - wanted.count
             let usedBytes = wanted.reduce(0) { $0 + $1.sealedBytes }
             if wanted.isEmpty {
                 delete.append(record.id)
-            } else if wanted.count == record.blobs.count
-                || Double(record.sizeBytes - usedBytes) <= maxUnusedFraction * Double(record.sizeBytes)
-            {
-                keepRecords.append(IndexSegment.PackRecord(id: record.id, dataKey: record.dataKey, sizeBytes: record.sizeBytes, blobs: wanted))
+                report.blobsRemoved += record.blobs.count
+            } else if wanted.count == record.blobs.count {
+                keepRecords.append(record)
                 report.bytesAfter += Int64(record.sizeBytes)
+                usedTotal += Int64(record.sizeBytes)
             } else {
-                repack.append((record, wanted))
+                partlyUsed.append((record, wanted, Int64(usedBytes)))
+                usedTotal += Int64(usedBytes)
             }
         }
+        // Repack the partly used packs, the most unused first (the most space freed per byte
+        // copied), until what stays unused is within the limit; the rest are kept as they are.
+        let limit = maxUnused.maxUnusedBytes(used: usedTotal)
+        var unusedLeft = partlyUsed.reduce(Int64(0)) { $0 + Int64($1.record.sizeBytes) - $1.usedBytes }
+        partlyUsed.sort { a, b in
+            let ua = Double(Int64(a.record.sizeBytes) - a.usedBytes) / Double(max(a.record.sizeBytes, 1))
+            let ub = Double(Int64(b.record.sizeBytes) - b.usedBytes) / Double(max(b.record.sizeBytes, 1))
+            return ua != ub ? ua > ub : a.record.id.hex < b.record.id.hex
+        }
+        for candidate in partlyUsed {
+            let record = candidate.record
+            if unusedLeft > limit {
+                repack.append((record, candidate.wanted))
+                unusedLeft -= Int64(record.sizeBytes) - candidate.usedBytes
+                report.blobsRemoved += record.blobs.count - candidate.wanted.count
+            } else {
+                // Indexed whole, unused blobs too: the next prune must see them to count the
+                // pack's unused bytes (an index of only the used ones would hide them for good).
+                keepRecords.append(record)
+                report.bytesAfter += Int64(record.sizeBytes)
+            }
+        }
+        report.unusedBytesKept = unusedLeft
         let unindexedOld = present.keys.filter { !young.contains($0) }
         let unindexed = unindexedOld.compactMap { PackID(hex: $0) }.filter { !seenPacks.contains($0) }
         report.youngPacksSpared += present.keys.filter { young.contains($0) && PackID(hex: $0).map { !seenPacks.contains($0) } == true }.count

@@ -20,15 +20,18 @@ public struct PruneOperation: Sendable {
 
     /// Prunes the location named `location` (default: PRIMARY).
     /// - Parameter packGracePeriod: packs younger than this are spared (``Pruner/packGracePeriod``).
+    /// - Parameter maxUnused: how much unused data may stay (``Pruner/maxUnused``).
     /// - Throws: ``ConfigurationError`` for an unknown location; what opening or pruning it threw.
-    public func run(location name: String?, passphrase: String, dryRun: Bool, packGracePeriod: Duration = Pruner.defaultPackGracePeriod) async throws
-        -> Outcome
-    {
+    public func run(
+        location name: String?, passphrase: String, dryRun: Bool, packGracePeriod: Duration = Pruner.defaultPackGracePeriod,
+        maxUnused: Pruner.UnusedLimit = .default
+    ) async throws -> Outcome {
         let config = context.configuration
         let location = try name.map { try config.location(named: $0) } ?? config.requirePrimary()
         let repository = try await context.repository(in: location, passphrase: passphrase)
         var pruner = Pruner(repository: repository)
         pruner.packGracePeriod = packGracePeriod
+        pruner.maxUnused = maxUnused
         let report = try await pruner.prune(dryRun: dryRun, host: context.requester.host, username: context.requester.username)
         var outcome = Outcome(report: report, notRecorded: nil)
         guard !dryRun else { return outcome }

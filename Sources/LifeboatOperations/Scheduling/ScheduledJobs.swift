@@ -66,7 +66,7 @@ public struct ScheduledJobs: Sendable {
         let repository = try await context.repository(in: primary, passphrase: passphrase)
         let requester = context.requester
         if let policy = try config.retentionPolicy(of: primary) {
-            let outcome = try await ForgetOperation(requester: requester).run(repository, policy: policy, dryRun: false, prune: true)
+            let outcome = try await ForgetOperation(requester: requester).run(repository, selection: .policy(policy, SnapshotFilter()), dryRun: false, prune: true)
             let forgotten = outcome.plan.forgotten.map { $0.id.hex }
             try await context.withCatalog { try await $0.markForgotten(location: primary.name, snapshots: forgotten) }
             if outcome.prune == nil { _ = try await Pruner(repository: repository).prune(dryRun: false, host: requester.host, username: requester.username) }

@@ -6,15 +6,19 @@ import LifeboatOperations
 struct ForgetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forget",
-        abstract: "Forget snapshots by a retention policy; with --prune, remove the data no snapshot needs.",
+        abstract: "Forget the snapshots named, or those a retention policy does not keep; with --prune, remove the data no snapshot needs.",
         discussion: """
-            Snapshots are grouped by host, paths and source; in each group a snapshot is kept when any \
-            --keep rule wants it. Without any rule nothing is forgotten.
+            With snapshot ids, exactly those are forgotten. Otherwise snapshots (those the filters \
+            select) are grouped by host, paths and source; in each group a snapshot is kept when any \
+            --keep rule wants it. Without ids or rules nothing is forgotten.
             """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var pruneOptions: PruneOptions
+    @OptionGroup(title: "Filters (with --keep rules: the policy applies only to the snapshots they select)") var filters: SnapshotFilterOptions
+
+    @Argument(help: "Snapshots to forget (unique id prefixes); without them, the --keep rules choose.") var snapshots: [String] = []
 
     @Option(help: "Keep the N newest snapshots.") var keepLast = 0
     @Option(help: "Keep the newest snapshot of each of the last N hours.") var keepHourly = 0
@@ -35,23 +39,35 @@ struct ForgetCommand: AsyncParsableCommand {
         for (name, value) in [("last", keepLast), ("hourly", keepHourly), ("daily", keepDaily), ("weekly", keepWeekly), ("monthly", keepMonthly), ("yearly", keepYearly)] where value < 0 {
             throw ValidationError("--keep-\(name) cannot be negative")
         }
+        guard !snapshots.isEmpty else { return }
+        if !keepPolicy.isEmpty {
+            throw ValidationError("give snapshot ids or --keep rules, not both: ids are forgotten as named, rules choose among the others")
+        }
+        if !filters.filter.isEmpty {
+            throw ValidationError("--source, --tag, --host, --path and --type select snapshots for --keep rules: with snapshot ids, leave them out")
+        }
+    }
+
+    private var keepPolicy: RetentionPolicy {
+        RetentionPolicy(
+            last: keepLast, hourly: keepHourly, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly, yearly: keepYearly,
+            within: keepWithin.flatMap(RetentionPolicy.parseDuration), tags: keepTag)
     }
 
     func run() async throws {
-        var policy = RetentionPolicy(
-            last: keepLast, hourly: keepHourly, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly, yearly: keepYearly,
-            within: keepWithin.flatMap(RetentionPolicy.parseDuration), tags: keepTag)
+        var policy = keepPolicy
         let repo: Repository
         if let location {
             let context = try repository.context(for: "--location")
             let l = try context.configuration.location(named: location)
-            if policy.isEmpty, let retention = try context.configuration.retentionPolicy(of: l) { policy = retention }
+            if policy.isEmpty, snapshots.isEmpty, let retention = try context.configuration.retentionPolicy(of: l) { policy = retention }
             repo = try await context.repository(in: l, passphrase: try repository.passphrase())
         } else {
             repo = try await repository.open()
         }
         let outcome = try await ForgetOperation(requester: .current).run(
-            repo, policy: policy, dryRun: dryRun, prune: prune, packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod)
+            repo, selection: snapshots.isEmpty ? .policy(policy, filters.filter) : .named(snapshots), dryRun: dryRun, prune: prune,
+            packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod, maxUnused: pruneOptions.unusedLimit ?? .default)
         let plan = outcome.plan
         let pruneReport = outcome.prune
         if output.json {
@@ -61,7 +77,7 @@ struct ForgetCommand: AsyncParsableCommand {
                     snapshots: plan.decisions.map { ForgetJSON.Item(id: $0.0.id.hex, time: $0.0.snapshot.time, keep: $0.1.keep, reasons: $0.1.reasons) },
                     prune: pruneReport))
         } else {
-            if policy.isEmpty { print("no --keep rule given: nothing is forgotten") }
+            if policy.isEmpty && snapshots.isEmpty { print("no snapshot id or --keep rule given: nothing is forgotten") }
             for (entry, decision) in plan.decisions {
                 print("\(decision.keep ? "keep  " : "forget") \(entry.id.shortHex)  \(ISO8601.format(entry.snapshot.time).prefix(19))  \(entry.snapshot.paths.joined(separator: " "))  \(decision.reasons.joined(separator: ", "))")
             }

@@ -6,7 +6,7 @@ import LifeboatOperations
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Remove data no snapshot refers to, repacking packs that are mostly unused.",
+        abstract: "Remove data no snapshot refers to, repacking as few partly used packs as keep what is unused within --max-unused.",
         discussion: """
             Takes the exclusive lock: backups that start meanwhile stop with exit 11. With \
             --location, prunes that location of lifeboat.yaml and records when in the catalog \
@@ -28,7 +28,7 @@ struct PruneCommand: AsyncParsableCommand {
             let context = try repository.context(for: "--location")
             let outcome = try await PruneOperation(context: context).run(
                 location: location, passphrase: try repository.passphrase(), dryRun: dryRun,
-                packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod)
+                packGracePeriod: pruneOptions.gracePeriod ?? Pruner.defaultPackGracePeriod, maxUnused: pruneOptions.unusedLimit ?? .default)
             if let why = outcome.notRecorded { FileHandle.standardError.write(Data("lifeboat: warning: the prune was not recorded: \(why)\n".utf8)) }
             report = outcome.report
         } else {
@@ -45,6 +45,7 @@ struct PruneCommand: AsyncParsableCommand {
     static func printText(_ r: Pruner.Report) {
         print("\(r.isDryRun ? "would delete" : "deleted") \(r.packsDeleted) unused packs and \(r.unindexedPacksDeleted) unindexed ones, \(r.isDryRun ? "would repack" : "repacked") \(r.packsRepacked) into \(r.packsWritten), kept \(r.packsKept); \(r.blobsRemoved) blobs removed")
         print("packs: \(ByteFormat.string(r.bytesBefore)) before, \(ByteFormat.string(r.bytesAfter)) after")
+        if r.unusedBytesKept > 0 { print("left \(ByteFormat.string(r.unusedBytesKept)) unused in packs still partly in use (within --max-unused)") }
         if r.youngPacksSpared > 0 { print("spared \(r.youngPacksSpared) packs younger than the grace period or the oldest live lock") }
         if r.temporariesRemoved > 0 { print("removed \(r.temporariesRemoved) half-written files of interrupted writers") }
         if r.walFilesDeleted > 0 {

@@ -25,6 +25,8 @@ struct QuickstartCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep the temporary directory afterwards.")
     var keep = false
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let clock = ContinuousClock()
         let started = clock.now
@@ -112,6 +114,17 @@ struct QuickstartCommand: AsyncParsableCommand {
         let runs = [full, incremental, configuration]
         let ok = runs.allSatisfy { $0.status == .succeeded && $0.locations.allSatisfy { $0.status == .verified } } && primaryCheck.isOK && mediumCheck.isOK && test.passed
         say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, in \(String(format: "%.1f", (clock.now - started).seconds)) s")
+        if output.json {
+            try JSONOutput.print(
+                QuickstartJSON(
+                    ok: ok, directory: base, kept: kept, config: configPath,
+                    runs: runs.map { .init(source: $0.source, type: $0.type, status: $0.status.rawValue, snapshotId: $0.snapshotId) },
+                    locations: [
+                        .init(name: "primary", errors: primaryCheck.errors), .init(name: "usb", errors: mediumCheck.errors),
+                    ],
+                    restorationTest: .init(passed: test.passed, durationSeconds: test.durationSeconds, details: test.details),
+                    durationSeconds: (clock.now - started).seconds))
+        }
         if kept {
             say("Files kept in \(base); try there: lifeboat log, lifeboat snapshots, lifeboat locations (lifeboat.yaml names the passphrase file)")
             say("next: `lifeboat serve --config \(configPath) --password-file \(base)/passphrase` runs the sample's schedules (health and metrics on http://127.0.0.1:8470); `lifeboat status --config \(configPath)` says where its backups stand")
@@ -122,7 +135,37 @@ struct QuickstartCommand: AsyncParsableCommand {
         if !ok { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }
 
-    private func say(_ line: String) { print(line) }
+    /// The story as text: on stdout, or on stderr when stdout carries the JSON document.
+    private func say(_ line: String) {
+        if output.json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+    }
+}
+
+/// `quickstart --json`.
+struct QuickstartJSON: Encodable {
+    struct Run: Encodable {
+        let source: String
+        let type: String
+        let status: String
+        let snapshotId: String?
+    }
+    struct Location: Encodable {
+        let name: String
+        let errors: [String]
+    }
+    struct Test: Encodable {
+        let passed: Bool
+        let durationSeconds: Double
+        let details: String
+    }
+    let ok: Bool
+    let directory: String
+    let kept: Bool
+    let config: String
+    let runs: [Run]
+    let locations: [Location]
+    let restorationTest: Test
+    let durationSeconds: Double
 }
 
 /// A small application: a SQLite database of orders and a configuration folder.

@@ -14,7 +14,8 @@ struct RestoreCommand: AsyncParsableCommand {
             never (the default: nothing there is lost; a file that differs from the snapshot is \
             reported as kept and the exit status is 3), if-changed (replaced only when its content \
             differs from the snapshot's, compared blob by blob) or always. A target that exists \
-            and is not a folder is refused before anything is written.
+            and is not a folder is refused before anything is written. \
+            --dry-run says what would be restored, overwritten, kept or found unchanged, and writes nothing.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -31,6 +32,12 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Restore only paths matching a glob (repeatable; with a '/' it matches snapshot paths, else names).")
     var include: [String] = []
 
+    @Option(name: .long, help: "Do not restore paths matching a glob, nor anything below them (repeatable; as --include; wins over it).")
+    var exclude: [String] = []
+
+    @Flag(name: .long, help: "Say what would be restored, overwritten or kept; write nothing.")
+    var dryRun = false
+
     @Flag(name: .long, help: "Read every restored file back and compare it with the snapshot.")
     var verify = false
 
@@ -45,9 +52,14 @@ struct RestoreCommand: AsyncParsableCommand {
         let entry = try await selection.find(snapshot, in: repo, latest: latest)
         var options = RestoreOptions(target: target)
         options.includes = include
+        options.excludes = exclude
         options.verify = verify
         options.sparse = !noSparse
         options.overwrite = overwrite.policy
+        if dryRun {
+            try await preview(entry, options: options, in: repo)
+            return
+        }
         let result = try await Restorer(repository: repo).restore(entry.snapshot, options: options)
         if output.json {
             try JSONOutput.print(
@@ -68,6 +80,48 @@ struct RestoreCommand: AsyncParsableCommand {
             throw ExitCode(result.verificationFailures > 0 ? ExitStatus.verificationFailed.rawValue : ExitStatus.partial.rawValue)
         }
     }
+}
+
+extension RestoreCommand {
+    private func preview(_ entry: SnapshotEntry, options: RestoreOptions, in repo: Repository) async throws {
+        let preview = try await Restorer(repository: repo).preview(tree: entry.snapshot.tree, options: options)
+        if output.json {
+            try JSONOutput.print(
+                RestorePreviewJSON(
+                    snapshotId: entry.id.hex, target: target,
+                    entries: preview.entries.map { .init(path: $0.path, action: $0.action, type: $0.type.rawValue, sizeBytes: $0.sizeBytes) },
+                    directoriesToMake: preview.directoriesToMake, bytesToWrite: preview.bytesToWrite, errors: preview.errors))
+        } else {
+            var table = TextTable()
+            for e in preview.entries where e.action != .unchanged {
+                table.append([e.action.rawValue, e.type == .file ? ByteFormat.string(e.sizeBytes) : e.type.rawValue, TerminalText.escaped(e.path)])
+            }
+            table.print()
+            print(
+                "dry run of snapshot \(entry.id.shortHex) to \(target), nothing written: would restore \(preview.count(.restore)), overwrite \(preview.count(.overwrite)), "
+                    + "keep \(preview.count(.keep)) as the target holds them, leave \(preview.count(.unchanged)) unchanged; "
+                    + "\(ByteFormat.string(preview.bytesToWrite)) to write, \(preview.directoriesToMake) folders to make")
+        }
+        for e in preview.errors { FileHandle.standardError.write(Data("lifeboat: error: \(e)\n".utf8)) }
+        if !preview.errors.isEmpty { throw ExitCode(ExitStatus.partial.rawValue) }
+    }
+}
+
+/// `restore --dry-run --json`.
+struct RestorePreviewJSON: Encodable {
+    struct Entry: Encodable {
+        let path: String
+        let action: RestorePreview.Action
+        let type: String
+        let sizeBytes: Int64
+    }
+    let dryRun = true
+    let snapshotId: String
+    let target: String
+    let entries: [Entry]
+    let directoriesToMake: Int
+    let bytesToWrite: Int64
+    let errors: [String]
 }
 
 struct RestoreJSON: Encodable {

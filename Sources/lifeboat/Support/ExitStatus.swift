@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LifeboatCatalog
 import LifeboatCore
 import LifeboatOperations
@@ -106,6 +107,43 @@ enum ExitStatus: Int32 {
         case PostgreSQLSourceError.archivingOff: return "archive_command = 'lifeboat wal push %p'"
         default: return nil
         }
+    }
+}
+
+extension ExitStatus {
+    /// The status's name in JSON errors: the case's name (`noRepository`, `usage`).
+    var name: String { String(describing: self) }
+
+    /// Whether the command line asks for JSON: `--json` before any `--` (after which
+    /// arguments are operands). Looked for in the raw arguments, so that an error in
+    /// parsing them is reported as JSON too.
+    static func wantsJSON(_ arguments: [String]) -> Bool {
+        arguments.dropFirst().prefix { $0 != "--" }.contains("--json")
+    }
+
+    /// Writes a failure to stderr: `lifeboat: <message>`, or with `json` one line
+    /// `{"error": {"status": "<name>", "code": N, "message": "..."}}` for every verb.
+    static func report(status: ExitStatus, code: Int32, message: String, json: Bool) {
+        guard json else {
+            FileHandle.standardError.write(Data("lifeboat: \(message)\n".utf8))
+            return
+        }
+        struct ErrorJSON: Encodable {
+            struct Body: Encodable {
+                let status: String
+                let code: Int32
+                let message: String
+            }
+            let error: Body
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // An encoder that cannot encode three plain values is a programmer error; the text form still tells the user.
+        guard let data = try? encoder.encode(ErrorJSON(error: .init(status: status.name, code: code, message: message))) else {
+            FileHandle.standardError.write(Data("lifeboat: \(message)\n".utf8))
+            return
+        }
+        FileHandle.standardError.write(data + Data("\n".utf8))
     }
 }
 

@@ -56,6 +56,78 @@ struct PrunerTests {
         #expect(DirectoryComparison.differences(source, target + source, compareDirectoryTimes: false) == [])
     }
 
+    @Test(
+        "--max-unused limits parse as restic's: a percentage, a size with a 1024-based unit, unlimited",
+        arguments: [
+            ("5%", Pruner.UnusedLimit.percent(5)), ("2.5%", .percent(2.5)), ("0%", .percent(0)), ("100%", .percent(100)),
+            ("unlimited", .unlimited), ("0", .bytes(0)), ("1048576", .bytes(1 << 20)), ("500M", .bytes(500 << 20)), ("2g", .bytes(2 << 30)),
+            ("1KiB", .bytes(1024)), ("3tb", .bytes(3 << 40)),
+        ])
+    func unusedLimitParses(text: String, limit: Pruner.UnusedLimit) {
+        #expect(Pruner.UnusedLimit(parsing: text) == limit)
+    }
+
+    @Test("--max-unused refuses what is no limit", arguments: ["", "%", "-1%", "101%", "five", "5x", "-3M", "99999999999T", "1.5M"])
+    func unusedLimitRefuses(text: String) {
+        #expect(Pruner.UnusedLimit(parsing: text) == nil)
+    }
+
+    @Test("a percentage limit is a share of what is stored after the prune: 5% of used + unused")
+    func percentOfTotal() {
+        #expect(Pruner.UnusedLimit.percent(5).maxUnusedBytes(used: 95_000) == 5_000)
+        #expect(Pruner.UnusedLimit.percent(50).maxUnusedBytes(used: 1_000) == 1_000)
+        #expect(Pruner.UnusedLimit.percent(0).maxUnusedBytes(used: 1_000) == 0)
+        #expect(Pruner.UnusedLimit.percent(100).maxUnusedBytes(used: 1) == .max)
+    }
+
+    @Test("prune repacks only as many partly used packs as keep the unused bytes within maxUnused, the most unused first")
+    func maxUnused() async throws {
+        let scratch = ScratchDirectory()
+        var rng = SeededBytes(seed: 83)
+        let repo = try await TestRepository.create(at: scratch.path + "/repo")
+        // Two packs: after the forget, one is ~90% unused (3 MiB of 3.3), the other ~50% (1 MiB of 2).
+        let mostly = try scratch.sub("mostly")
+        try FileTree.write(mostly + "/keep.bin", rng.bytes(300_000))
+        try FileTree.write(mostly + "/drop.bin", rng.bytes(3 << 20))
+        let half = try scratch.sub("half")
+        try FileTree.write(half + "/keep.bin", rng.bytes(1 << 20))
+        try FileTree.write(half + "/drop.bin", rng.bytes(1 << 20))
+        var firsts: [SnapshotID] = []
+        for source in [mostly, half] { firsts.append(try await TestRepository.backup(repo, [source]).snapshotID) }
+        var seconds: [Snapshot] = []
+        for source in [mostly, half] {
+            try FileManager.default.removeItem(atPath: source + "/drop.bin")
+            seconds.append(try await TestRepository.backup(repo, [source]).snapshot)
+        }
+        for id in firsts { try await repo.backend.delete(ObjectName(.snapshots, id)) }
+
+        func plan(_ limit: Pruner.UnusedLimit) async throws -> Pruner.Report {
+            var pruner = eager(repo)
+            pruner.maxUnused = limit
+            return try await pruner.prune(dryRun: true, host: "testhost", username: "tester")
+        }
+        let unlimited = try await plan(.unlimited)
+        #expect(unlimited.packsRepacked == 0)
+        #expect(unlimited.unusedBytesKept > 4 << 20 - (1 << 18), "\(unlimited)")
+        #expect(try await plan(.percent(0)).packsRepacked == 2)
+        #expect(try await plan(.default).packsRepacked == 2, "5% of ~1.6 MiB used is less than the half-used pack's 1 MiB")
+        let oneOfTwo = try await plan(.bytes(2 << 20))
+        #expect(oneOfTwo.packsRepacked == 1, "\(oneOfTwo)")
+        #expect(oneOfTwo.unusedBytesKept > 1 << 20 - (1 << 18) && oneOfTwo.unusedBytesKept < 2 << 20, "the half-used pack is the one kept: \(oneOfTwo)")
+
+        var pruner = eager(repo)
+        pruner.maxUnused = .bytes(2 << 20)
+        let done = try await pruner.prune(host: "testhost", username: "tester")
+        #expect(done.packsRepacked == 1)
+        let check = try await Checker(repository: repo).check(readData: true)
+        #expect(check.isOK && check.warnings.isEmpty, "\(check.errors) \(check.warnings)")
+        for (i, snapshot) in seconds.enumerated() {
+            let target = scratch.path + "/restore\(i)"
+            #expect(try await Restorer(repository: repo).restore(snapshot, options: RestoreOptions(target: target)).isComplete)
+        }
+        #expect(FileManager.default.contents(atPath: scratch.path + "/restore1" + half + "/keep.bin") == FileManager.default.contents(atPath: half + "/keep.bin"))
+    }
+
     @Test("prune repacks partly used packs without re-encrypting, and removes packs no index names")
     func repackAndUnindexed() async throws {
         let scratch = ScratchDirectory()

@@ -166,6 +166,23 @@ struct BackupRestoreCLITests {
         #expect(out.stdout.contains("is removed now") && out.stdout.contains("--keep"), "\(out.stdout)")
     }
 
+    @Test("quickstart --json prints one document on stdout (runs, locations, restoration test) and its story on stderr")
+    func quickstartJSON() throws {
+        let scratch = ScratchDirectory("quickstart-json")
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = scratch.path + "/"
+        let out = try Shell.run(LifeboatCLI.executable, ["quickstart", "--json"], environment: env)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let doc = try #require(try LifeboatCLI.json(out) as? [String: Any])
+        #expect(doc["ok"] as? Bool == true && doc["kept"] as? Bool == false)
+        let runs = try #require(doc["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["source"] as? String ?? "?" } == ["app-db", "app-db", "app-config"])
+        #expect(runs.allSatisfy { $0["status"] as? String == "SUCCEEDED" && ($0["snapshotId"] as? String)?.count == 64 }, "\(runs)")
+        #expect((doc["locations"] as? [[String: Any]])?.map { ($0["errors"] as? [Any])?.count } == [0, 0])
+        #expect((doc["restorationTest"] as? [String: Any])?["passed"] as? Bool == true)
+        #expect(out.stderr.contains("3. FULL of app-db"), "the story goes to stderr: \(out.stderr)")
+    }
+
     @Test("restore into a folder with files: never (the default) keeps an edited file and says so, if-changed replaces only what differs, always replaces")
     func overwritePolicy() throws {
         let scratch = ScratchDirectory()
@@ -210,6 +227,68 @@ struct BackupRestoreCLITests {
         #expect(try String(contentsOfFile: readme, encoding: .utf8) == "read me\n")
         #expect(FileManager.default.contents(atPath: x) == original)
         #expect(try cli.run(["restore", "latest", "--target", target, "--overwrite", "sometimes"]).status == 64)
+    }
+
+    /// Every entry below `root` with its type, size, mode, mtime and content: what a dry run must not change.
+    private static func state(of root: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        let fm = FileManager.default
+        for path in try fm.subpathsOfDirectory(atPath: root) {
+            let a = try fm.attributesOfItem(atPath: root + "/" + path)
+            let content = fm.contents(atPath: root + "/" + path).map { Array($0).description } ?? "-"
+            let fields: [FileAttributeKey] = [.type, .size, .posixPermissions, .modificationDate]
+            out[path] = fields.map { "\(a[$0] ?? "?")" }.joined(separator: " ") + " " + content
+        }
+        return out
+    }
+
+    @Test("restore --dry-run says what it would restore, keep or overwrite and leaves the target untouched; --exclude leaves out what it matches and all below")
+    func dryRunAndExclude() throws {
+        let scratch = ScratchDirectory()
+        let source = try makeSource(scratch)
+        try FileTree.write(source + "/docs/notes.log", Array("log\n".utf8))
+        try FileTree.mkdir(source + "/cache")
+        try FileTree.write(source + "/cache/blob", [7, 7, 7])
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", source]).status == 0)
+
+        let target = scratch.path + "/restored"
+        try FileManager.default.createDirectory(atPath: target + source + "/docs", withIntermediateDirectories: true)
+        try FileTree.write(target + source + "/docs/readme.txt", Array("edited locally\n".utf8))
+        try FileTree.write(target + source + "/x.bin", Array(try #require(FileManager.default.contents(atPath: source + "/x.bin"))))
+        try FileTree.write(target + source + "/mine.txt", Array("not in the snapshot".utf8))
+        let before = try Self.state(of: target)
+
+        let dry = try cli.run(["restore", "latest", "--target", target, "--dry-run", "--exclude", "*.log", "--exclude", source + "/cache", "--json"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let json = try #require(try LifeboatCLI.json(dry) as? [String: Any])
+        #expect(json["dryRun"] as? Bool == true)
+        let entries = try #require(json["entries"] as? [[String: Any]])
+        var actions: [String: String] = [:]
+        for e in entries { actions[(e["path"] as? String ?? "?").replacingOccurrences(of: target + source, with: "")] = e["action"] as? String }
+        #expect(actions == ["/x.bin": "unchanged", "/docs/readme.txt": "keep", "/docs/skip.tmp": "restore"], "\(actions)")
+        #expect(json["bytesToWrite"] as? Int == 1)
+        #expect(try Self.state(of: target) == before, "a dry run writes nothing")
+
+        let ifChanged = try cli.run(["restore", "latest", "--target", target, "--dry-run", "--overwrite", "if-changed"])
+        #expect(ifChanged.status == 0, "\(ifChanged.stderr)")
+        #expect(ifChanged.stdout.contains("overwrite"), "\(ifChanged.stdout)")
+        #expect(ifChanged.stdout.contains("would restore 3, overwrite 1, keep 0 as the target holds them, leave 1 unchanged"), "\(ifChanged.stdout)")
+        #expect(try Self.state(of: target) == before, "a dry run writes nothing")
+
+        let fresh = scratch.path + "/fresh"
+        #expect(try cli.run(["restore", "latest", "--target", fresh, "--dry-run"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: fresh), "a dry run makes no target folder")
+
+        let restored = try cli.run(["restore", "latest", "--target", fresh, "--exclude", "*.log", "--exclude", source + "/cache", "--json"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(FileManager.default.fileExists(atPath: fresh + source + "/docs/readme.txt"))
+        #expect(!FileManager.default.fileExists(atPath: fresh + source + "/docs/notes.log"), "excluded by name")
+        #expect(!FileManager.default.fileExists(atPath: fresh + source + "/cache"), "excluded by path, with all below")
+        let withInclude = try cli.run(["restore", "latest", "--target", scratch.path + "/docs-only", "--include", "/**/docs", "--include", "*.log", "--exclude", "*.log"])
+        #expect(withInclude.status == 0, "\(withInclude.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/docs-only" + source + "/docs/notes.log"), "an exclude wins over an include")
     }
 
     @Test("a restore whose target is a file is refused before anything is written; errors name the path on disk")
