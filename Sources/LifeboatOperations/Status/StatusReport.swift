@@ -149,10 +149,15 @@ public struct StatusReport: Sendable, Codable, Equatable {
             problems.append(
                 Condition(
                     key: "restoration-test-overdue:\(s)", message: "\(name): the last restoration test is \(age(now.timeIntervalSince(tested))) old: run `lifeboat restore-test`"))
-        } else if source.lastRestorationTest == nil && source.newestRestorablePoint != nil {
+        } else if source.lastRestorationTest == nil, let first = rows.last(where: { $0.status == .succeeded })?.startedAt,
+            now.timeIntervalSince(first) > restorationTestLimit
+        {
+            // Overdue as for a test too old: a source backed up for less than the limit is not
+            // yet a problem (its first FULL's test runs after the FULL's row is SUCCEEDED).
             problems.append(
                 Condition(
-                    key: "restoration-test-overdue:\(s)", message: "\(name) was never restoration-tested: run `lifeboat run \(s) --type full --restore-test`"))
+                    key: "restoration-test-overdue:\(s)",
+                    message: "\(name) has been backed up for \(age(now.timeIntervalSince(first))) and never restoration-tested: run `lifeboat run \(s) --type full --restore-test`"))
         }
         return problems
     }
