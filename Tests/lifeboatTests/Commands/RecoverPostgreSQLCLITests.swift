@@ -110,6 +110,46 @@ struct RecoverPostgreSQLCLITests {
         #expect(throws: (any Error).self, "the drill's cluster still answers on \(port)") { try cluster.sql("SELECT 1", port: Int(port)) }
     }
 
+    @Test("a drill killed (SIGKILL) while its scratch cluster runs leaves the cluster running; resumed, it ends SUCCEEDED and the orphan is stopped with the sandbox")
+    func orphanAtResume() throws {
+        _ = try ordersWithPointInTime()
+        _ = try plan("""
+            name: orders-pg
+            systemType: CRITICAL
+            steps:
+              - {name: restore-db, type: RESTORE_BACKUP, source: db}
+              - {name: settle, type: WAIT, duration: 2s}
+              - {name: verify-db, type: VERIFY_SYSTEM, source: db, query: "SELECT count(*) = 500 FROM orders"}
+            """)
+        let process = Process()
+        let stdout = Pipe()
+        let program = cli.binary ?? LifeboatCLI.executable
+        process.executableURL = URL(fileURLWithPath: cli.osUser == nil ? program : "/usr/sbin/runuser")
+        process.arguments = (cli.osUser.map { ["-u", $0, "--", program] } ?? []) + ["recover", "orders-pg", "--test"]
+        process.environment = environment
+        process.standardOutput = stdout
+        process.standardError = stdout
+        try process.run()
+        let lines = LineReader(stdout.fileHandleForReading)
+        #expect(lines.waitFor("step settle (WAIT): started"), "\(lines.output)")
+        let id = try #require(lines.output.firstMatch(of: /execution ([0-9a-f-]{36})/).map { String($0.1) })
+        let port = try #require(lines.output.firstMatch(of: /127\.0\.0\.1:(\d+)/).map { Int(String($0.1)) ?? 0 }, "\(lines.output)")
+        // Through runuser, the executor is runuser's child: that is the process killed.
+        let runner = process.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(runner)/task/\(runner)/children", encoding: .utf8)) ?? ""
+        let executor = cli.osUser == nil ? runner : try #require(children.split(separator: " ").first.flatMap { Int32($0) }, "runuser's child")
+        kill(executor, SIGKILL)
+        _ = lines.readToEnd()
+        process.waitUntilExit()
+        #expect(try cluster.sql("SELECT count(*) FROM orders", port: port) == "500", "the killed drill's cluster runs on")
+
+        let resumed = try run(["recover", "resume", id])
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        #expect(try json(["recover", "status", id])["status"] as? String == "SUCCEEDED")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: drills).isEmpty)
+        #expect(throws: (any Error).self, "the orphan cluster still answers on \(port)") { try cluster.sql("SELECT 1", port: port) }
+    }
+
     @Test("EXECUTE refuses while production's server runs; stopped, it swaps in the restored data directory, keeps the old one as .before-<id>, and the check passes once started")
     func execute() throws {
         let time = try ordersWithPointInTime()
