@@ -9,3 +9,11 @@
 static inline int lifeboat_memfd_create(const char *name) {
     return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
 }
+
+#include <spawn.h>
+// glibc 2.34's posix_spawn_file_actions_addclosefrom_np, declared only under _GNU_SOURCE:
+// the child closes every descriptor from `from` on.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *, int);
+static inline int lifeboat_spawn_close_from(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+}

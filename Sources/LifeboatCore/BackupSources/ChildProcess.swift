@@ -41,12 +41,29 @@ public enum ChildProcess {
             if err >= 0 { close(err) }
         }
         guard out >= 0, err >= 0 else { throw FileSystemError("memfd_create", RawPath(arguments[0]), errno: errno) }
+        let pid = try spawn(arguments, environment: environment ?? baseEnvironment, stdout: out, stderr: err)
+        let code = try waitForExit(pid, program: arguments[0])
+        return Output(status: code, stdout: contents(of: out), stderr: contents(of: err))
+    }
+
+    /// Starts a program with stdin from /dev/null and its output into the given descriptors,
+    /// and returns at once: for a caller that waits with ``waitForExit(_:program:)`` (on a
+    /// thread of its own) and may kill it meanwhile. A descendant it leaves running (a
+    /// server pg_ctl starts) delays nothing: only this pid is waited for.
+    /// - Parameters:
+    ///   - arguments: the program (an absolute path) and its arguments.
+    ///   - environment: the child's whole environment.
+    public static func spawn(_ arguments: [String], environment: [String: String], stdout out: Int32, stderr err: Int32) throws -> pid_t {
+        precondition(!arguments.isEmpty && arguments[0].hasPrefix("/"), "a program is named by its absolute path")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, out, 1)
         posix_spawn_file_actions_adddup2(&actions, err, 2)
+        // Nothing else of this process's reaches the child (a descendant that outlives it, a
+        // server it starts, would hold a pipe or socket its own parent waits on to close).
+        _ = lifeboat_spawn_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -60,18 +77,22 @@ public enum ChildProcess {
 
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let envp = (environment ?? baseEnvironment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid = pid_t()
         let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw FileSystemError("posix_spawn", RawPath(arguments[0]), errno: spawned) }
+        return pid
+    }
+
+    /// Blocks until `pid` ends; returns its exit code, or 128 + the signal that ended it.
+    public static func waitForExit(_ pid: pid_t, program: String) throws -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw FileSystemError("waitpid", RawPath(arguments[0]), errno: errno) }
+            guard errno == EINTR else { throw FileSystemError("waitpid", RawPath(program), errno: errno) }
         }
         // WIFEXITED/WEXITSTATUS are macros Swift does not import: exit code, or 128 + signal.
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Output(status: code, stdout: contents(of: out), stderr: contents(of: err))
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     private static func contents(of fd: Int32) -> String {

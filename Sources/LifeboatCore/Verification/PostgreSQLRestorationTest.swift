@@ -70,7 +70,7 @@ public struct PostgreSQLRestorationTest: Sendable {
     /// A 0700 folder for the scratch server's socket: in the sandbox when the socket's
     /// path fits a socket address (107 bytes) and libpq can take it as a `host` (which it
     /// splits at commas); else a folder of its own in /tmp.
-    static func makeSocketFolder(in sandbox: String) throws -> String {
+    public static func makeSocketFolder(in sandbox: String) throws -> String {
         let inside = sandbox + "/socket"
         if (inside + "/.s.PGSQL.65535").utf8.count <= 107 && !inside.contains(",") {
             guard mkdir(inside, 0o700) == 0 else { throw FileSystemError("mkdir", RawPath(inside), errno: errno) }
@@ -90,13 +90,29 @@ public struct PostgreSQLRestorationTest: Sendable {
             details: "\(error)", restoreSeconds: 0, recoverySeconds: 0, tableRows: [:], checkQueryResult: nil)
     }
 
-    private func restoreAndCheck(
-        _ entry: SnapshotEntry, restoreCommand: @escaping @Sendable (String) -> String, dataDirectory: String, socketDirectory: String, log: String,
-        checkQuery: String?, database: String, serverEnvironment: [String: String]
-    ) async throws -> Result {
+    /// A restored scratch cluster, started and recovered.
+    public struct ScratchCluster: Sendable {
+        public let restored: PostgreSQLRestorer.Result
+        public let server: PostgreSQLServer
+        public let port: Int
+        public let socketDirectory: String
+        /// `host`, `port` and `user` for ``PostgreSQLConnection/connect(parameters:)``:
+        /// the socket, on which only the cluster's OS user (or root) is trusted.
+        public var session: [(String, String)] { [("host", socketDirectory), ("port", "\(port)"), ("user", server.owner)] }
+    }
+
+    /// Restores `entry` into `dataDirectory` as a side copy (archiving off, the side-copy
+    /// marker), trusts the socket in `socketDirectory` (made by ``makeSocketFolder(in:)``),
+    /// starts it on a free loopback port and waits until recovery to `target` ended. The
+    /// caller stops it (``PostgreSQLServer/stop(mode:)``); a failed start is stopped here.
+    public func startScratch(
+        _ entry: SnapshotEntry, target: PostgreSQLRestorer.RecoveryTarget = .endOfArchive, restoreCommand: @escaping @Sendable (String) -> String,
+        dataDirectory: String, socketDirectory: String, log: String, serverEnvironment: [String: String] = [:]
+    ) async throws -> ScratchCluster {
         let port = try PostgreSQLServer.freePort()
         var options = PostgreSQLRestorer.Options(dataDirectory: dataDirectory, restoreCommand: restoreCommand)
         options.socketDirectory = socketDirectory
+        options.target = target
         // Restored, not started: the trust line must be in pg_hba.conf before the start.
         let restorer = PostgreSQLRestorer(repository: repository)
         let restored = try await restorer.restore(entry, options: options)
@@ -108,7 +124,6 @@ public struct PostgreSQLRestorationTest: Sendable {
         // whose postgresql.conf is a link (to production's file, or anywhere).
         if data.read("postgresql.conf") == nil { try data.write("postgresql.conf", "") }
         try data.write("pg_hba.conf", "local all all trust\n" + (data.read("pg_hba.conf") ?? ""))
-        let replaced = restored.replacedLinks + data.replacedLinks
 
         var server = try PostgreSQLServer(dataDirectory: dataDirectory)
         server.environment.merge(serverEnvironment) { _, added in added }
@@ -116,32 +131,59 @@ public struct PostgreSQLRestorationTest: Sendable {
         guard logFD >= 0 else { throw FileSystemError("open", RawPath(log), errno: errno) }
         if geteuid() == 0 { fchown(logFD, owner.uid, owner.gid) }
         close(logFD)
-        let clock = ContinuousClock()
-        let recoveryStart = clock.now
         try await server.start(port: port, logFile: log)
         do {
             try await server.waitForRecovery(logFile: log, timeout: .seconds(3600))
-            let recoverySeconds = (clock.now - recoveryStart).seconds
+        } catch {
+            try? await server.stop(mode: "immediate")  // the failure that got us here is the one to report
+            throw error
+        }
+        return ScratchCluster(
+            restored: PostgreSQLRestorer.Result(
+                base: restored.base, target: restored.target, restore: restored.restore, restoreSeconds: restored.restoreSeconds, recoverySeconds: nil,
+                server: server, logFile: log, timeline: restored.timeline, replacedLinks: restored.replacedLinks + data.replacedLinks),
+            server: server, port: port, socketDirectory: socketDirectory)
+    }
+
+    /// Rows of every table of every database a session reaches: `database.schema.table` → rows.
+    public static func tableRows(session: [(String, String)]) async throws -> (databases: Int, rows: [String: Int64]) {
+        let conn = try await PostgreSQLConnection.connect(parameters: session + [("dbname", "postgres")])
+        let databases = try await conn.query(
+            "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").compactMap { $0.first ?? nil }
+        var rows: [String: Int64] = [:]
+        for name in databases {
+            let db = try await PostgreSQLConnection.connect(parameters: session + [("dbname", name)])
+            let tables = try await db.query(
+                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
+            ).compactMap { $0.first ?? nil }
+            for table in tables {
+                // `table` was quoted by the server's own format('%I'): safe to splice.
+                rows["\(name).\(table)"] = try await db.value("SELECT count(*)::text FROM \(table)").flatMap { Int64($0) } ?? 0
+            }
+        }
+        return (databases.count, rows)
+    }
+
+    private func restoreAndCheck(
+        _ entry: SnapshotEntry, restoreCommand: @escaping @Sendable (String) -> String, dataDirectory: String, socketDirectory: String, log: String,
+        checkQuery: String?, database: String, serverEnvironment: [String: String]
+    ) async throws -> Result {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let cluster = try await startScratch(
+            entry, restoreCommand: restoreCommand, dataDirectory: dataDirectory, socketDirectory: socketDirectory, log: log, serverEnvironment: serverEnvironment)
+        let restored = cluster.restored
+        let replaced = restored.replacedLinks
+        do {
+            let recoverySeconds = (clock.now - started).seconds - restored.restoreSeconds
             var result = Result(
                 snapshot: entry.id.hex, baseSnapshot: restored.base.id.hex, passed: true, details: "", restoreSeconds: restored.restoreSeconds + recoverySeconds,
                 recoverySeconds: recoverySeconds, tableRows: [:], checkQueryResult: nil)
-            let session = [("host", socketDirectory), ("port", "\(port)"), ("user", server.owner)]
-            let conn = try await PostgreSQLConnection.connect(parameters: session + [("dbname", database)])
-            let databases = try await conn.query(
-                "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1").compactMap { $0.first ?? nil }
-            for name in databases {
-                let db = try await PostgreSQLConnection.connect(parameters: session + [("dbname", name)])
-                let tables = try await db.query(
-                    "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
-                ).compactMap { $0.first ?? nil }
-                for table in tables {
-                    // `table` was quoted by the server's own format('%I'): safe to splice.
-                    let count = try await db.value("SELECT count(*)::text FROM \(table)").flatMap { Int64($0) } ?? 0
-                    result.tableRows["\(name).\(table)"] = count
-                }
-            }
+            let counted = try await Self.tableRows(session: cluster.session)
+            result.tableRows = counted.rows
             if let checkQuery {
                 do {
+                    let conn = try await PostgreSQLConnection.connect(parameters: cluster.session + [("dbname", database)])
                     result.checkQueryResult = try await conn.value(checkQuery) ?? "NULL"
                 } catch {
                     result.passed = false
@@ -149,13 +191,13 @@ public struct PostgreSQLRestorationTest: Sendable {
                 }
             }
             if result.passed {
-                result.details = "recovered to \(restored.target) on timeline \(restored.timeline); \(result.tableRows.count) tables counted in \(databases.count) databases"
+                result.details = "recovered to \(restored.target) on timeline \(restored.timeline); \(result.tableRows.count) tables counted in \(counted.databases) databases"
                 if !replaced.isEmpty { result.details += "; links in the snapshot replaced, not followed: \(replaced.joined(separator: ", "))" }
             }
-            try await server.stop(mode: "immediate")
+            try await cluster.server.stop(mode: "immediate")
             return result
         } catch {
-            try? await server.stop(mode: "immediate")  // the failure that got us here is the one to report
+            try? await cluster.server.stop(mode: "immediate")  // the failure that got us here is the one to report
             throw error
         }
     }

@@ -36,6 +36,9 @@ public struct RecoveryExecutor: Sendable {
     public var scratchDirectory: String = NSTemporaryDirectory()
     /// For HTTP_CHECK and NOTIFY.
     public var httpClient: HTTPClient = .shared
+    /// How a PostgreSQL cluster restored by a RESTORE_BACKUP step fetches archived WAL
+    /// from a location (`lifeboat wal fetch`, with a passphrase file the server can read).
+    public var walFetch: (@Sendable (LifeboatConfiguration.Location) throws -> WalRestoreCommand)?
 
     public init(context: OperationsContext) {
         self.context = context

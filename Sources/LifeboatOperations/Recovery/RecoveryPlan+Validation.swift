@@ -82,22 +82,27 @@ extension ParsedRecoveryPlan {
             if let target = step.target, !target.hasPrefix("/") {
                 throw RecoveryPlanError.invalid(at: lines.step(i, "target"), "target must be an absolute path, not '\(target)'")
             }
-            if source.kind == .postgres {
-                throw RecoveryPlanError.invalid(
-                    at: here, "step '\(step.name)': restoring a postgres source in a plan is not supported yet: use 'lifeboat restore-db' in a RUN_COMMAND step")
-            }
-            if step.toTime != nil || step.toLsn != nil || step.toName != nil {
+            let targets = [("toTime", step.toTime), ("toLsn", step.toLsn), ("toName", step.toName)].filter { $0.1 != nil }
+            if !targets.isEmpty && source.kind != .postgres {
                 throw RecoveryPlanError.invalid(at: here, "toTime, toLsn and toName are for postgres sources; '\(source.name)' is \(source.kind.rawValue)")
+            }
+            if targets.count > 1 {
+                throw RecoveryPlanError.invalid(at: lines.step(i, targets[1].0), "step '\(step.name)' gives \(targets.map(\.0).joined(separator: " and ")): give at most one recovery target")
+            }
+            if let time = step.toTime, ISO8601.parse(time) == nil {
+                throw RecoveryPlanError.invalid(at: lines.step(i, "toTime"), "toTime '\(time)' is not a time like 2026-11-27T13:45:00Z")
+            }
+            if let lsn = step.toLsn, LSN(lsn) == nil {
+                throw RecoveryPlanError.invalid(at: lines.step(i, "toLsn"), "toLsn '\(lsn)' is not a WAL position like 0/3000060")
+            }
+            if source.kind == .postgres, step.target == nil, source.pgdata == nil {
+                throw RecoveryPlanError.invalid(at: here, "step '\(step.name)' needs target: the data directory to restore into (source '\(source.name)' has no pgdata)")
             }
             if source.kind == .files, step.target != nil, (source.paths ?? []).count != 1 {
                 throw RecoveryPlanError.invalid(at: lines.step(i, "target"), "target needs a files source with one path; '\(source.name)' has \((source.paths ?? []).count)")
             }
         case .verifySystem:
-            let source = try knownSource(try require(step.source, "source", "a source of lifeboat.yaml"))
-            if source.kind == .postgres {
-                throw RecoveryPlanError.invalid(
-                    at: here, "step '\(step.name)': verifying a postgres source in a plan is not supported yet: use a RUN_COMMAND step running psql")
-            }
+            _ = try knownSource(try require(step.source, "source", "a source of lifeboat.yaml"))
             try refuse(restoreFields + otherFields.filter { $0.0 != "query" })
         case .runCommand:
             let command = try require(step.command, "command", "a list: the program and its arguments")

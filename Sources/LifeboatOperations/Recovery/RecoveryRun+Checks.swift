@@ -8,6 +8,7 @@ extension RecoveryRun {
     /// or production after EXECUTE), and the step's query, which must return true.
     func verify(_ step: RecoveryStep) async throws -> StepResult {
         let source = try executor.context.configuration.source(named: step.source ?? "")
+        if source.kind == .postgres { return try await verifyPostgreSQL(step, source: source) }
         let paths = restoredPaths(of: source)
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             throw RecoveryError.stepFailed(
@@ -36,7 +37,7 @@ extension RecoveryRun {
             }
             return StepResult(log: "\(paths.joined(separator: ", ")): present, \(entries) entries")
         case .postgres:
-            throw RecoveryError.stepFailed("verifying postgres source '\(source.name)' in a plan is not supported yet")
+            preconditionFailure("verified by verifyPostgreSQL")
         }
     }
 
@@ -53,7 +54,7 @@ extension RecoveryRun {
         switch source.kind {
         case .files: return target.map { [$0] } ?? (source.paths ?? [])
         case .sqlite: return [target ?? source.path ?? ""]
-        case .postgres: return [source.pgdata ?? ""]
+        case .postgres: return [target ?? source.pgdata ?? ""]
         }
     }
 

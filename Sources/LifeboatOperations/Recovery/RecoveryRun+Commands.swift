@@ -13,7 +13,8 @@ extension RecoveryRun {
 
     /// RUN_COMMAND: the program with its arguments (no shell), in the executor's
     /// environment plus the step's, the execution's, and in a drill the sandbox's
-    /// (`LIFEBOAT_SANDBOX_<SOURCE>_PATH` for each source restored there). Killed when the
+    /// (`LIFEBOAT_SANDBOX_<SOURCE>_PATH` for each source restored there; for a PostgreSQL
+    /// source's scratch cluster also `_PORT` and `_HOST`, its socket folder). Killed when the
     /// attempt is cancelled or times out.
     func runCommand(_ step: RecoveryStep) async throws -> StepResult {
         let command = step.command ?? []
@@ -28,29 +29,25 @@ extension RecoveryRun {
             try? sink.close()  // written by the child only; nothing to flush here
             unlink(output)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolve(command[0], in: commandEnvironment(step)))
-        process.arguments = Array(command.dropFirst())
-        process.environment = commandEnvironment(step)
-        process.standardOutput = sink
-        process.standardError = sink
-        process.standardInput = FileHandle.nullDevice
+        let program = try resolve(command[0], in: commandEnvironment(step))
+        // posix_spawn and waitpid on this pid, not Foundation's Process: Process ends only once
+        // every descendant closed what it inherited, and a server the command starts
+        // (`pg_ctl start`) lives on.
+        let pid = try ChildProcess.spawn([program] + command.dropFirst(), environment: commandEnvironment(step), stdout: sink.fileDescriptor, stderr: sink.fileDescriptor)
         let status: Int32 = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-                process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
-                do {
-                    try process.run()
-                } catch {
-                    process.terminationHandler = nil
-                    continuation.resume(throwing: RecoveryError.stepFailed("cannot start \(command[0]): \(error)"))
-                    return
+                // A thread of its own: a command may run for as long as its step allows.
+                let waiter = Thread {
+                    do {
+                        continuation.resume(returning: try ChildProcess.waitForExit(pid, program: program))
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
                 }
-                // A cancel that came before the launch found no process to kill.
-                if Task.isCancelled { kill(process.processIdentifier, SIGKILL) }
+                waiter.start()
             }
         } onCancel: {
-            let pid = process.processIdentifier
-            if pid > 0 { kill(pid, SIGKILL) }
+            kill(pid, SIGKILL)
         }
         try Task.checkCancellation()
         let text = Self.tail(of: output)
@@ -72,6 +69,10 @@ extension RecoveryRun {
             environment["LIFEBOAT_SANDBOX"] = sandbox.path
             for source in executor.context.configuration.sources where FileManager.default.fileExists(atPath: sandbox.root(of: source.name)) {
                 environment[RecoverySandbox.variable(for: source.name)] = sandbox.restoredPath(of: source)
+                if let cluster = sandbox.cluster(of: source.name) {
+                    environment[RecoverySandbox.variable(for: source.name, "PORT")] = "\(cluster.port)"
+                    environment[RecoverySandbox.variable(for: source.name, "HOST")] = cluster.socketDirectory
+                }
             }
         }
         for (key, value) in step.environment ?? [:] { environment[key] = value }

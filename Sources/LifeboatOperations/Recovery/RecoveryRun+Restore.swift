@@ -18,7 +18,7 @@ extension RecoveryRun {
         var log = "snapshot \(entry.id.shortHex) of \(ISO8601.format(entry.snapshot.time)) from location \(location)\n"
         switch (record.mode, source.kind) {
         case (_, .postgres):
-            throw RecoveryError.stepFailed("restoring postgres source '\(source.name)' in a plan is not supported yet: use 'lifeboat restore-db' in a RUN_COMMAND step")
+            return try await restorePostgreSQL(step, source: source, repository: repository, entry: entry, location: location, log: log)
         case (.test, .sqlite):
             guard let sandbox else { preconditionFailure("a drill has a sandbox") }
             let file = sandbox.restoredPath(of: source)
@@ -131,7 +131,7 @@ extension RecoveryRun {
         for location in candidates {
             do {
                 let repository = try await executor.context.repository(in: location, passphrase: phrase)
-                if let entry = try await find(step.snapshot ?? "latest", of: source, in: repository) { return (repository, entry, location.name) }
+                if let entry = try await find(step.snapshot ?? "latest", of: source, in: repository, for: step) { return (repository, entry, location.name) }
                 misses.append("\(location.name): no snapshot of it")
             } catch {
                 misses.append("\(location.name): \(error)")
@@ -141,8 +141,16 @@ extension RecoveryRun {
             "no \(step.snapshot ?? "latest") snapshot of source '\(source.name)' could be read (\(misses.joined(separator: "; "))): back it up with 'lifeboat run \(source.name)'")
     }
 
-    private func find(_ reference: String, of source: LifeboatConfiguration.Source, in repository: Repository) async throws -> SnapshotEntry? {
+    private func find(_ reference: String, of source: LifeboatConfiguration.Source, in repository: Repository, for step: RecoveryStep) async throws -> SnapshotEntry? {
         guard reference == "latest" else { return try await repository.findSnapshot(reference) }
+        if source.kind == .postgres {
+            // The newest base backup of the source that ends before the point-in-time target.
+            do {
+                return try await PointInTimeBase.choose(in: repository, for: Self.recoveryTarget(of: step), matching: SnapshotFilter(sources: [source.name]))
+            } catch RepositoryError.snapshotNotFound {
+                return nil
+            }
+        }
         if let tagged = try await RestorationTest.newestSnapshot(of: source.name, in: repository) { return tagged }
         // Snapshots made by `backup` rather than `run` carry no source tag: match what they read.
         return try await repository.intactSnapshots(latestIntact: true).last { e in

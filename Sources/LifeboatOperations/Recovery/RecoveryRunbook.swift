@@ -149,7 +149,16 @@ public enum RecoveryRunbook {
                 }
                 return lines.joined(separator: "\n")
             case .postgres:
-                return "lifeboat restore-db latest --pgdata /path/to/new/pgdata --start \(repo)"
+                let target = step.target ?? source.pgdata ?? "/path/to/pgdata"
+                let pointInTime = step.toTime.map { " --to-time \(q($0))" } ?? step.toLsn.map { " --to-lsn \(q($0))" } ?? step.toName.map { " --to-name \(q($0))" } ?? ""
+                let base = step.snapshot.flatMap { $0 == "latest" ? nil : $0 } ?? "latest"
+                return """
+                    # with the server stopped, keep the data directory, then restore the base backup and recover\(pointInTime.isEmpty ? " to the end of the archive" : "")
+                    pg_ctl -D \(q(target)) status   # must say no server is running: stop it first
+                    [ -e \(q(target)) ] && mv \(q(target)) \(q(target + ".before-manual"))
+                    lifeboat restore-db \(base) --pgdata \(q(target))\(pointInTime) --as-production \(repo)
+                    pg_ctl -D \(q(target)) start
+                    """
             }
         case .verifySystem:
             guard let source else { return "# source \(step.source ?? "?") is not in lifeboat.yaml" }

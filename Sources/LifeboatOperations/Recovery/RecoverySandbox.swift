@@ -34,12 +34,14 @@ struct RecoverySandbox: Sendable {
         }
     }
 
-    /// `LIFEBOAT_SANDBOX_<SOURCE>_PATH`: the source's name in capitals, other characters as `_`.
-    static func variable(for source: String) -> String {
-        "LIFEBOAT_SANDBOX_" + String(source.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }) + "_PATH"
+    /// `LIFEBOAT_SANDBOX_<SOURCE>_PATH` (or `_PORT`, `_HOST`): the source's name in
+    /// capitals, other characters as `_`.
+    static func variable(for source: String, _ suffix: String = "PATH") -> String {
+        "LIFEBOAT_SANDBOX_" + String(source.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }) + "_" + suffix
     }
 
     func remove() {
+        stopClusters()
         // Restored trees may hold read-only folders: make them writable first. Folders only,
         // looked at without following links: a restored link may point anywhere.
         let fm = FileManager.default

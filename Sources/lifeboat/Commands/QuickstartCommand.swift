@@ -103,18 +103,23 @@ struct QuickstartCommand: AsyncParsableCommand {
         _ = try await context.withCatalog { try await RestorationTest.record(test, in: $0, location: "usb") }
         say("8. restoration test of the INCREMENTAL from the medium: \(test.passed ? "PASSED" : "FAILED") in \(String(format: "%.2f", test.durationSeconds)) s: \(test.details)")
 
+        let drill = try await drill(base: base, context: context, passphrase: passphrase)
+
         let log = try await context.withCatalog { try await $0.backups() }
         // Commands are suggested only for a folder that outlives this run.
-        say(kept ? "9. the BackupLog (lifeboat log --config \(configPath)):" : "9. the BackupLog:")
+        say(kept ? "10. the BackupLog (lifeboat log --config \(configPath)):" : "10. the BackupLog:")
         for r in log {
             say("   " + LogCommand.line(r))
             say("       copies: \(r.locations.map { "\($0.location)=\($0.status.rawValue)" }.joined(separator: " ")); restore test: \(r.restoreTest.result ?? "not yet")")
         }
 
         let runs = [full, incremental, configuration]
-        let ok = runs.allSatisfy { $0.status == .succeeded && $0.locations.allSatisfy { $0.status == .verified } } && primaryCheck.isOK && mediumCheck.isOK && test.passed
-        say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, in \(String(format: "%.1f", (clock.now - started).seconds)) s")
+        let ok =
+            runs.allSatisfy { $0.status == .succeeded && $0.locations.allSatisfy { $0.status == .verified } } && primaryCheck.isOK && mediumCheck.isOK && test.passed
+            && drill.status == .succeeded
+        say("\(ok ? "OK" : "FAILED"): \(runs.count) runs recorded, both locations verified, restore proven, recovery drilled, in \(String(format: "%.1f", (clock.now - started).seconds)) s")
         if output.json {
+            let objectives = RecoveryObjectives(record: drill)
             try JSONOutput.print(
                 QuickstartJSON(
                     ok: ok, directory: base, kept: kept, config: configPath,
@@ -123,6 +128,10 @@ struct QuickstartCommand: AsyncParsableCommand {
                         .init(name: "primary", errors: primaryCheck.errors), .init(name: "usb", errors: mediumCheck.errors),
                     ],
                     restorationTest: .init(passed: test.passed, durationSeconds: test.durationSeconds, details: test.details),
+                    drill: .init(
+                        status: drill.status.rawValue, rtoSeconds: objectives.rtoAchievedSeconds, rtoTargetSeconds: objectives.rtoTargetSeconds,
+                        rtoMet: objectives.isRTOMet, rpoSeconds: objectives.rpoAchievedSeconds, rpoTargetSeconds: objectives.rpoTargetSeconds,
+                        rpoMet: objectives.isRPOMet),
                     durationSeconds: (clock.now - started).seconds))
         }
         if kept {
@@ -133,6 +142,38 @@ struct QuickstartCommand: AsyncParsableCommand {
             say("next: with --keep or --directory DIR, the sample stays and `lifeboat serve --config DIR/lifeboat.yaml` runs its schedules")
         }
         if !ok { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
+    }
+
+    /// A recovery plan for the sample application, stored in the catalog, and a drill of it
+    /// in a sandbox under `base`: its achieved RTO and RPO against the plan's targets.
+    private func drill(base: String, context: OperationsContext, passphrase: String) async throws -> RecoveryExecutionRecord {
+        let file = base + "/plan-orders.yaml"
+        try """
+            # Written by lifeboat quickstart: drill it with 'lifeboat recover orders --test'.
+            name: orders
+            systemType: CRITICAL
+            rto: 15m
+            rpo: 1h
+            description: The sample application's order database and configuration.
+            steps:
+              - {name: restore-db, type: RESTORE_BACKUP, source: app-db}
+              - {name: verify-db, type: VERIFY_SYSTEM, source: app-db, query: "SELECT count(*) > 0 FROM orders"}
+              - {name: restore-config, type: RESTORE_BACKUP, source: app-config, after: []}
+              - {name: verify-config, type: VERIFY_SYSTEM, source: app-config, after: [restore-config]}
+            testing: {every: 90d}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let stored = try await RecoveryPlans(context: context).create(file: file)
+        var executor = RecoveryExecutor(context: context)
+        executor.scratchDirectory = base
+        let id = try await executor.start(.init(plan: stored.plan.name, mode: .test))
+        let record = try await executor.run(id, passphrase: { passphrase }, events: { _ in })
+        let objectives = RecoveryObjectives(record: record)
+        func seconds(_ value: Double?) -> String { value.map { PlanDuration.format(Int64($0.rounded(.up))) } ?? "?" }
+        func verdict(_ met: Bool?) -> String { met == true ? "met" : met == false ? "MISSED" : "not measured" }
+        say(
+            "9. recovery plan 'orders' (\(file)) drilled in a sandbox: \(record.status.rawValue); RTO \(seconds(objectives.rtoAchievedSeconds)) against \(seconds(objectives.rtoTargetSeconds)) (\(verdict(objectives.isRTOMet))), RPO \(seconds(objectives.rpoAchievedSeconds)) against \(seconds(objectives.rpoTargetSeconds)) (\(verdict(objectives.isRPOMet)))"
+        )
+        return record
     }
 
     /// The story as text: on stdout, or on stderr when stdout carries the JSON document.
@@ -158,6 +199,15 @@ struct QuickstartJSON: Encodable {
         let durationSeconds: Double
         let details: String
     }
+    struct Drill: Encodable {
+        let status: String
+        let rtoSeconds: Double?
+        let rtoTargetSeconds: Double?
+        let rtoMet: Bool?
+        let rpoSeconds: Double?
+        let rpoTargetSeconds: Double?
+        let rpoMet: Bool?
+    }
     let ok: Bool
     let directory: String
     let kept: Bool
@@ -165,6 +215,7 @@ struct QuickstartJSON: Encodable {
     let runs: [Run]
     let locations: [Location]
     let restorationTest: Test
+    let drill: Drill
     let durationSeconds: Double
 }
 

@@ -107,6 +107,39 @@ struct RecoveryPlanTests {
         }
     }
 
+    @Test(
+        "a PostgreSQL restore takes one well-formed recovery target; other sources take none",
+        arguments: [
+            ("toTime: \"2026-11-27T13:45:00.250Z\"", nil),
+            ("toLsn: 0/3000060", nil),
+            ("toName: before-upgrade", nil),
+            ("", nil),
+            ("toTime: yesterday", "plan.yaml:4: toTime 'yesterday' is not a time like 2026-11-27T13:45:00Z"),
+            ("toLsn: 3000060", "plan.yaml:4: toLsn '3000060' is not a WAL position like 0/3000060"),
+            ("toLsn: 0/3000060, toName: x", "plan.yaml:4: step 'restore-pg' gives toLsn and toName: give at most one recovery target"),
+        ] as [(String, String?)])
+    func pointInTime(_ fields: String, _ refusal: String?) throws {
+        let config = try LifeboatConfiguration.decode(
+            Self.configuration.replacingOccurrences(
+                of: "paths: [/etc/app] }", with: "paths: [/etc/app] }\n  - { name: main-db, kind: postgres, url: \"postgresql://postgres@127.0.0.1/postgres\", pgdata: /var/lib/postgresql/15/main }"),
+            file: "/etc/lifeboat/lifeboat.yaml")
+        let text = """
+            name: pg
+            systemType: CRITICAL
+            steps:
+              - {name: restore-pg, type: RESTORE_BACKUP, source: main-db\(fields.isEmpty ? "" : ", " + fields)}
+              - {name: verify-pg, type: VERIFY_SYSTEM, source: main-db, query: "SELECT count(*) > 0 FROM orders"}
+            """
+        do {
+            try RecoveryPlan.parse(text, file: "plan.yaml").validate(against: config)
+            #expect(refusal == nil, "accepted: \(fields)")
+        } catch let error as RecoveryPlanError {
+            #expect(refusal.map { "\(error)".hasPrefix($0) } == true, "\(fields): \(error)")
+        }
+        let onSQLite = "name: s\nsystemType: CRITICAL\nsteps:\n  - {name: r, type: RESTORE_BACKUP, source: app-db, toName: x}\n"
+        #expect(throws: RecoveryPlanError.self) { try RecoveryPlan.parse(onSQLite, file: "plan.yaml").validate(against: config) }
+    }
+
     @Test("after: lists that make a cycle are refused with the cycle")
     func cycle() throws {
         let text = """

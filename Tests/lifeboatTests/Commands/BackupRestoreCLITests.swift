@@ -119,6 +119,10 @@ struct BackupRestoreCLITests {
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
         #expect(out.stdout.contains("OK: 3 runs recorded"))
         #expect(out.stdout.contains("restoration test of the INCREMENTAL from the medium: PASSED"))
+        // A plan for the sample application and a drill of it, with RTO and RPO against the targets.
+        let drill = try #require(out.stdout.split(separator: "\n").first { $0.hasPrefix("9. recovery plan 'orders'") }, "\(out.stdout)")
+        #expect(drill.contains("drilled in a sandbox: SUCCEEDED; RTO") && drill.contains("against 15m (met), RPO") && drill.contains("against 1h (met)"), "\(drill)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/qs").allSatisfy { !$0.hasPrefix("lifeboat-drill-") })
         #expect(!out.stdout.contains("FAILED"))
         // The same record, read by the command an operator would use.
         var env = ProcessInfo.processInfo.environment

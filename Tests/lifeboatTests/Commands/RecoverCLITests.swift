@@ -276,6 +276,49 @@ struct RecoverCLITests {
         #expect(try run(["recover", "resume", id]).status == 1)
     }
 
+    @Test(
+        "recover killed by SIGKILL during VERIFY_SYSTEM or WAIT, then resume: SUCCEEDED, the killed step run again, no finished step done twice",
+        arguments: ["verify-db", "settle"])
+    func killDuringCheckOrWait(during killed: String) throws {
+        try backedUp()
+        try FileManager.default.removeItem(atPath: database)
+        let marks = scratch.path + "/marks.log"
+        // Long enough (a count to three million) that the kill lands while it runs.
+        let slow = "SELECT (SELECT count(*) FROM orders) = 300 AND (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c) = 3000000"
+        #expect(
+            try run([
+                "plan", "create",
+                try plan("""
+                    name: crash
+                    systemType: CRITICAL
+                    steps:
+                      - {name: restore-db, type: RESTORE_BACKUP, source: app-db}
+                      - {name: mark, type: RUN_COMMAND, command: ['/bin/sh', '-c', 'echo done >> \(marks)']}
+                      - {name: verify-db, type: VERIFY_SYSTEM, source: app-db, query: "\(slow)"}
+                      - {name: settle, type: WAIT, duration: 2s}
+                    """),
+            ]).status == 0)
+        let first = try Background(["recover", "crash"], environment: environment)
+        let id = try first.executionID()
+        #expect(first.lines.waitFor("step \(killed) ("), "\(first.lines.output)")
+        try #require(first.process.isRunning, "recover ended before \(killed): \(first.lines.output)")
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = first.end()
+        let interrupted = try json(["recover", "status", id])
+        #expect(interrupted["status"] as? String == "INTERRUPTED", "\(interrupted)")
+        let killedRow = (interrupted["steps"] as? [[String: Any]])?.first { $0["name"] as? String == killed }
+        #expect(killedRow?["status"] as? String == "RUNNING", "the kill landed during \(killed): \(killedRow ?? [:])")
+
+        let resumed = try run(["recover", "resume", id])
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        let status = try json(["recover", "status", id])
+        #expect(status["status"] as? String == "SUCCEEDED")
+        let steps = try #require(status["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["attempts"] as? Int } == (killed == "verify-db" ? [1, 1, 2, 1] : [1, 1, 1, 2]), "\(steps)")
+        #expect(try String(contentsOfFile: marks, encoding: .utf8) == "done\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: production).sorted() == ["app.db", "config"], "restored once, no staging file left")
+    }
+
     @Test("Ctrl-C leaves an execution INTERRUPTED (exit 130); an approval given meanwhile counts when it is resumed")
     func interruptAndResume() throws {
         try backedUp()

@@ -16,7 +16,9 @@ struct RecoverResumeCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let executor = RecoveryExecutor(context: try repository.context(for: "recover resume"))
+        var executor = RecoveryExecutor(context: try repository.context(for: "recover resume"))
+        let options = repository
+        executor.walFetch = { location in try options.walRestoreCommand(at: location.path) }
         try await Self.drive(try await executor.resolve(id), executor: executor, repository: repository, json: output.json)
     }
 

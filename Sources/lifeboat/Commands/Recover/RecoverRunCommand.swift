@@ -41,7 +41,9 @@ struct RecoverRunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let executor = RecoveryExecutor(context: try repository.context(for: "recover"))
+        var executor = RecoveryExecutor(context: try repository.context(for: "recover"))
+        let options = repository
+        executor.walFetch = { location in try options.walRestoreCommand(at: location.path) }
         let request = RecoveryExecutor.Request(
             plan: plan, mode: test ? .test : .execute, user: user, incidentTime: incidentTime.flatMap(RestoreDbCommand.parseTime))
         let id = try await executor.start(request)
