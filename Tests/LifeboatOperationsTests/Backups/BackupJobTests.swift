@@ -77,12 +77,15 @@ struct BackupJobTests {
         defer { Task { await f.context.backends.shutdown() } }
         var job = BackupJob(context: f.context)
         let (reached, arrived) = AsyncStream<Void>.makeStream()
+        // Never yields: iterating it ends only when the waiting task is cancelled.
+        let (held, holdOpen) = AsyncStream<Void>.makeStream()
+        defer { holdOpen.finish() }
         job.afterEachStage = { event in
             guard event.stage == .preCheck else { return }
             arrived.yield()
             // Held here until the test cancels the job, as Ctrl-C cancels a run in the middle;
             // the cancellation ends the wait and the run goes on to meet it in the backup stage.
-            try? await Task.sleep(for: .seconds(3600))
+            for await _ in held {}
         }
         let running = Task { try await job.run(.init(source: "app"), passphrase: TestRepository.passphrase) }
         for await _ in reached { break }
