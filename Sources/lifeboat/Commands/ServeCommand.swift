@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
+        // Jobs run side by side here, and one of them may hold a thread for minutes (libpq
+        // waiting for pg_backup_stop's WAL): twice the cores, unless LIFEBOAT_IO_THREADS said.
+        BlockingIOQueue.configure(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         let config = try repository.requireConfiguration(for: "serve")
         let settings = config.serverSettings
         guard let address = ListenAddress(listen ?? settings.listen ?? LifeboatConfiguration.Server.defaultListen) else {
