@@ -82,8 +82,8 @@ public struct Daemon: Sendable {
 
     /// `/healthz` (the process answers), `/readyz` (the scheduler runs its schedule),
     /// `/metrics` (Prometheus text).
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<LifeboatRequestContext> {
+        let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         let metrics = self.metrics
         let context = self.context
