@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
     ],
     targets: [
         // Only the header: libzstd itself comes from Debian's libzstd-dev.
@@ -85,6 +87,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The API's types and routing, generated from docs/openapi.yaml by scripts/generate-api
+        // and committed (the build never runs the generator: it would add minutes to a cold CI build).
+        .target(
+            name: "LifeboatAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")]
+        ),
         // The daemon's stack (DESIGN §2): one ServiceGroup with the scheduler and a Hummingbird 2
         // listener for health and Prometheus metrics. Only here and above: Core, Catalog and
         // Operations stay free of the server stack.
@@ -94,8 +102,12 @@ let package = Package(
                 "LifeboatCore",
                 "LifeboatCatalog",
                 "LifeboatOperations",
+                "LifeboatAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -164,11 +176,16 @@ let package = Package(
             name: "LifeboatServerTests",
             dependencies: [
                 "LifeboatServer",
+                "LifeboatAPI",
                 "LifeboatOperations",
                 "LifeboatCatalog",
                 "LifeboatCore",
                 "LifeboatTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Every committed fuzz input (seeds and past findings) through its target, at every test run.

@@ -119,13 +119,22 @@ public struct BackupFilter: Sendable {
     public var since: Date?
     public var snapshotId: String?
     public var limit: Int?
+    /// The type as recorded (FULL, INCREMENTAL, …).
+    public var type: String?
+    /// Only runs started before this time.
+    public var until: Date?
 
-    public init(source: String? = nil, status: BackupStatus? = nil, since: Date? = nil, snapshotId: String? = nil, limit: Int? = nil) {
+    public init(
+        source: String? = nil, status: BackupStatus? = nil, since: Date? = nil, snapshotId: String? = nil, limit: Int? = nil, type: String? = nil,
+        until: Date? = nil
+    ) {
         self.source = source
         self.status = status
         self.since = since
         self.snapshotId = snapshotId
         self.limit = limit
+        self.type = type
+        self.until = until
     }
 }
 

@@ -330,6 +330,8 @@ public final class Catalog: Sendable {
             if let source = filter.source { query = query.filter(\.$source == source) }
             if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
             if let since = filter.since { query = query.filter(\.$startedAt >= since) }
+            if let until = filter.until { query = query.filter(\.$startedAt < until) }
+            if let type = filter.type { query = query.filter(\.$type == type) }
             if let snapshot = filter.snapshotId { query = query.filter(\.$snapshotID == snapshot) }
             query = query.sort(\.$startedAt, .descending)
             if let limit = filter.limit { query = query.limit(limit) }

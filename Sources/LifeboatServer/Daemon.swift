@@ -20,6 +20,7 @@ public struct Daemon: Sendable {
     public var listen: ListenAddress
     public var logger: Logger
     public let metrics = DaemonMetrics()
+    public let apiWork = APIWork()
 
     public init(jobs: ScheduledJobs, listen: ListenAddress, logger: Logger) {
         self.jobs = jobs
@@ -74,6 +75,7 @@ public struct Daemon: Sendable {
                         service: AlertService(
                             dispatcher: alerts, interval: config.alerts?.evaluateInterval ?? .seconds(60), clock: context.clock, logger: logger)),
                     .init(service: SchedulerService(scheduler: scheduler)),
+                    .init(service: APIWorkService(work: apiWork, grace: settings.shutdownGrace, clock: context.clock)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -99,6 +101,7 @@ public struct Daemon: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
+        addAPI(to: router)
         return router
     }
 

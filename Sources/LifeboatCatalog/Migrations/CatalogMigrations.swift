@@ -6,6 +6,7 @@ import FluentKit
 enum CatalogMigrations {
     static let all: [any AsyncMigration] = [
         CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3(), CreateLocationPrunesV4(), CreateRecoveryV5(), CreateAlertsV6(),
+        CreateAPIIdempotencyV8(),
     ]
 }
 
@@ -215,5 +216,29 @@ struct CreateAlertsV6: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema(AlertDeliveryModel.schema).delete()
         try await database.schema(AlertModel.schema).delete()
+    }
+}
+
+/// Version 8: the API's idempotency keys and the answers they replay.
+struct CreateAPIIdempotencyV8: AsyncMigration {
+    var name: String { "lifeboat-v8-api-idempotency" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(IdempotencyKeyModel.schema)
+            .id()
+            .field("caller", .string, .required)
+            .field("key", .string, .required)
+            .field("operation", .string, .required)
+            .field("request_hash", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("status", .int64)
+            .field("location", .string)
+            .field("body", .string)
+            .unique(on: "caller", "key")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(IdempotencyKeyModel.schema).delete()
     }
 }

@@ -41,6 +41,9 @@ public struct BackupJob: Sendable {
         /// Who the BackupLog row says asked (default: the requester's user); the daemon writes
         /// `scheduler`, or `scheduler (catch-up)` for a slot missed while it was down.
         public var requestedBy: String?
+        /// Called with the run's BackupLog id once its row is written and no other run of the
+        /// source holds it: the API answers 202 with the row then, while the run goes on.
+        public var started: (@Sendable (UUID) -> Void)?
 
         public init(source: String, type: BackupType? = nil, scheduleType: ScheduleType = .manual) {
             self.source = source
@@ -97,6 +100,7 @@ public struct BackupJob: Sendable {
                 throw BackupJobError.alreadyRunning(
                     source: source.name, owner: "pid \(ahead.pid) on \(ahead.host)", startedAt: ahead.startedAt, stage: ahead.stage)
             }
+            request.started?(recorder.id)
             return try await recorder.run(leaseDuration: new.leaseDuration, clock: clock, afterEach: afterEachStage) {
                 do {
                     let phrase = try passphrase()

@@ -24,7 +24,17 @@ public struct RecoveryPlans: Sendable {
     /// Checks a plan file and stores it as the plan's next revision (the first makes the
     /// plan); the same text as the newest revision adds none.
     public func create(file: String) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision, isNew: Bool) {
-        let parsed = try RecoveryPlan.load(file)
+        try await store(try RecoveryPlan.load(file))
+    }
+
+    /// Checks a plan given as text (YAML, or JSON, which YAML reads too) and stores it as
+    /// ``create(file:)`` does; `origin` names it in errors ("the request body").
+    /// - Throws: ``RecoveryPlanError`` with the line and what was expected.
+    public func create(text: String, origin: String) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision, isNew: Bool) {
+        try await store(try RecoveryPlan.parse(text, file: origin))
+    }
+
+    func store(_ parsed: ParsedRecoveryPlan) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision, isNew: Bool) {
         try parsed.validate(against: context.configuration)
         let user = context.requester.username
         let date = now()
@@ -37,6 +47,16 @@ public struct RecoveryPlans: Sendable {
     public func show(_ name: String, revision: Int? = nil) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision) {
         let stored = try await context.withCatalog { catalog in try await Self.revision(name, revision, in: catalog) }
         return (try Self.plan(of: stored), stored)
+    }
+
+    /// Every revision of a plan, oldest first.
+    /// - Throws: ``RecoveryPlanError/unknownPlan(_:known:)``.
+    public func revisions(_ name: String) async throws -> [RecoveryPlanRevision] {
+        try await context.withCatalog { catalog in
+            let all = try await catalog.planRevisions(name: name)
+            if all.isEmpty { throw RecoveryPlanError.unknownPlan(name, known: try await catalog.latestPlans().map(\.name)) }
+            return all
+        }
     }
 
     static func revision(_ name: String, _ revision: Int?, in catalog: Catalog) async throws -> RecoveryPlanRevision {

@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LifeboatCore
+import LifeboatOperations
+import LifeboatTestSupport
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import LifeboatServer
+
+/// A daemon on a real PRIMARY repository, files source and SQLite catalog in a scratch
+/// directory, with its API routes in process and its API work run as the daemon runs it.
+struct APIFixture {
+    let scratch: ScratchDirectory
+    let app: String
+    let daemon: Daemon
+
+    init(_ scratch: ScratchDirectory) async throws {
+        self.scratch = scratch
+        app = try scratch.sub("app")
+        var rng = SeededBytes(seed: 14)
+        try FileTree.write(app + "/settings.yaml", Array("pool: 8\n".utf8))
+        try FileTree.write(app + "/data.bin", rng.bytes(100_000))
+        _ = try await TestRepository.create(at: scratch.path + "/primary")
+        let file = scratch.path + "/lifeboat.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+            sources:
+              - { name: app, kind: files, paths: [\(app)] }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let context = OperationsContext(
+            configuration: try LifeboatConfiguration.load(file), secrets: SecretLookup(environment: [:]),
+            backends: LocationBackends(environment: [:], sharing: { HTTPClient.shared }), requester: Requester(host: "testhost", username: "tester"),
+            programVersion: "test")
+        daemon = Daemon(jobs: ScheduledJobs(context: context, passphrase: TestRepository.passphrase), listen: ListenAddress("127.0.0.1:0")!, logger: Logger(label: "api-test"))
+    }
+
+    var context: OperationsContext { daemon.jobs.context }
+
+    /// The daemon's router, with ``StandInAuthMiddleware`` in front of the API.
+    func router() -> Router<LifeboatRequestContext> {
+        let router = Router(context: LifeboatRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: StandInAuthMiddleware())
+        daemon.addAPI(to: router)
+        return router
+    }
+
+    /// Runs `body` against the routes while the daemon's API work runs; then shuts the work
+    /// down gracefully, which waits for every backup and execution the API started: once
+    /// this returns, their records are final.
+    func serve(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let service = APIWorkService(work: daemon.apiWork, grace: .seconds(600), clock: ContinuousClock())
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "api-test")))
+        let application = Application(router: router())
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await application.test(.router, body)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
+
+/// Sets the caller from `Authorization: Bearer test-<role>`: stands in for the token
+/// middleware of the auth part of issue 14 until it lands, so that the handlers can be
+/// tested with each role. (No token, or another one, leaves the caller unset: 401.)
+struct StandInAuthMiddleware: RouterMiddleware {
+    typealias Context = LifeboatRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let value = request.headers[.authorization], value.hasPrefix("Bearer test-"), let role = Role(rawValue: String(value.dropFirst("Bearer test-".count))) {
+            context.identity = Caller(tokenName: "test-\(role)", role: role)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Requests and answers as the tests write them.
+enum API {
+    static func headers(_ role: Role?, _ more: HTTPFields = [:]) -> HTTPFields {
+        var fields = more
+        if let role { fields[.authorization] = "Bearer test-\(role)" }
+        return fields
+    }
+
+    static func json(_ role: Role?, _ more: HTTPFields = [:]) -> HTTPFields {
+        var fields = headers(role, more)
+        fields[.contentType] = "application/json"
+        return fields
+    }
+
+    static func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    static func object(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any], "\(String(buffer: response.body))")
+    }
+
+    /// The error code and message of an error answer.
+    static func error(_ response: TestResponse) throws -> (code: String, message: String) {
+        let error = try #require(try object(response)["error"] as? [String: String], "\(String(buffer: response.body))")
+        return (error["code"] ?? "", error["message"] ?? "")
+    }
+}
