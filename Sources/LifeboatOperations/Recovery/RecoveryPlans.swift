@@ -28,15 +28,16 @@ public struct RecoveryPlans: Sendable {
     }
 
     /// Checks a plan given as text (YAML, or JSON, which YAML reads too) and stores it as
-    /// ``create(file:)`` does; `origin` names it in errors ("the request body").
+    /// ``create(file:)`` does; `origin` names it in errors ("the request body"), `user` is
+    /// who the revision says made it (default: the requester's user).
     /// - Throws: ``RecoveryPlanError`` with the line and what was expected.
-    public func create(text: String, origin: String) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision, isNew: Bool) {
-        try await store(try RecoveryPlan.parse(text, file: origin))
+    public func create(text: String, origin: String, by user: String? = nil) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision, isNew: Bool) {
+        try await store(try RecoveryPlan.parse(text, file: origin), by: user)
     }
 
-    func store(_ parsed: ParsedRecoveryPlan) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision, isNew: Bool) {
+    func store(_ parsed: ParsedRecoveryPlan, by user: String? = nil) async throws -> (plan: RecoveryPlan, revision: RecoveryPlanRevision, isNew: Bool) {
         try parsed.validate(against: context.configuration)
-        let user = context.requester.username
+        let user = user ?? context.requester.username
         let date = now()
         let stored = try await context.withCatalog { try await $0.addPlanRevision(name: parsed.plan.name, document: parsed.document, by: user, at: date) }
         return (parsed.plan, stored.revision, stored.isNew)

@@ -21,7 +21,7 @@ extension APIHandler {
         case .json(let object): text = try APIRecords.jsonText(object)
         case .yaml(let body): text = try await String(collecting: body, upTo: .max)
         }
-        let stored = try await plans.create(text: text, origin: "the request body")
+        let stored = try await plans.create(text: text, origin: "the request body", by: APIRequestScope.requester)
         let revision = try APIRecords.convert(stored.revision) as Components.Schemas.PlanRevision
         guard stored.isNew else { return .ok(.init(body: .json(revision))) }
         return .created(.init(headers: .init(location: APIRecords.location(plan: stored.revision)), body: .json(revision)))

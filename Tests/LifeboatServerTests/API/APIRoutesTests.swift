@@ -162,7 +162,7 @@ struct APIRoutesTests {
                 #expect(response.headers[.location] == "/api/plans/app?revision=1")
                 let revision = try API.object(response)
                 #expect(revision["revision"] as? Int == 1)
-                #expect(revision["createdBy"] as? String == "tester")
+                #expect(revision["createdBy"] as? String == "test-admin (api)")
                 #expect(revision["document"] as? String == Self.drillPlan)
             }
             try await client.execute(uri: "/api/recovery/plan/create", method: .post, headers: yaml, body: API.body(Self.drillPlan)) { (response: TestResponse) async throws in
