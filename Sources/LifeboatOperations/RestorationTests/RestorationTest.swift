@@ -100,8 +100,7 @@ public struct RestorationTest: Sendable {
     /// - Throws: ``RepositoryError/damagedSnapshotsSkipped(_:newestIntact:)`` when a snapshot is
     ///   damaged (it may be the newest of the source) and `latestIntact` is false.
     public static func newestSnapshot(of source: String, in repository: Repository, latestIntact: Bool = false) async throws -> SnapshotEntry? {
-        let tag = "source:\(source)"
-        return try await repository.intactSnapshots(latestIntact: latestIntact).last { $0.snapshot.tags.contains(tag) }
+        try await repository.intactSnapshots(latestIntact: latestIntact).last { $0.snapshot.sourceName == source }
     }
 
     /// Records a report in the BackupLog rows of its snapshot; returns how many rows.
