@@ -59,7 +59,6 @@ public struct CatalogRebuilder: Sendable {
 
     /// The configuration's name when the run tagged it (`source:NAME`), else what the snapshot says.
     public static func sourceName(of s: Snapshot) -> String {
-        if let tag = s.tags.first(where: { $0.hasPrefix("source:") }) { return String(tag.dropFirst("source:".count)) }
-        return s.source.name ?? s.paths.joined(separator: " ")
+        s.sourceName ?? s.source.name ?? s.paths.joined(separator: " ")
     }
 }

@@ -111,7 +111,7 @@ public struct BackupPipeline: Sendable {
         }
 
         /// `source:<name>`, or nil for an unnamed source.
-        public var sourceTag: String? { sourceName.isEmpty ? nil : "source:\(sourceName)" }
+        public var sourceTag: String? { sourceName.isEmpty ? nil : Snapshot.sourceTag(sourceName) }
     }
 
     /// The stages of a run, as the catalog records them.

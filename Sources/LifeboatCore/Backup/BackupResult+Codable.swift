@@ -1,11 +1,12 @@
 import Foundation
 
 /// `backup --json` (docs/cli.md): the new snapshot's id, type and statistics flattened,
-/// `parent` present as null for a first snapshot.
+/// `parent` and `source` present as null when absent (`source` is the configured source's
+/// name, `sourceKind` its kind, `sourcePath` the database file or data directory).
 extension BackupResult: Encodable {
     enum CodingKeys: String, CodingKey {
         case snapshotId, shortId, type, parent, paths, tags, filesNew, filesChanged, filesUnmodified, directories, bytesRead
-        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings, source, database, postgres
+        case totalFileBytes, bytesAdded, blobsAdded, durationSeconds, warnings, source, sourceKind, sourcePath, database, postgres
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -28,7 +29,9 @@ extension BackupResult: Encodable {
         try c.encode(stats.blobsAdded, forKey: .blobsAdded)
         try c.encode(stats.durationSeconds, forKey: .durationSeconds)
         try c.encode(s.warnings, forKey: .warnings)
-        try c.encode(s.source.kind, forKey: .source)
+        try c.encode(s.sourceName, forKey: .source)
+        try c.encode(s.source.kind, forKey: .sourceKind)
+        try c.encode(s.source.name, forKey: .sourcePath)
         try c.encodeIfPresent(s.database, forKey: .database)
         try c.encodeIfPresent(s.postgres, forKey: .postgres)
     }

@@ -429,17 +429,14 @@ struct FileWalker {
         let name = String(decoding: path.lastComponent, as: UTF8.self)
         for pattern in excludes {
             let subject = pattern.contains("/") ? full : name
-            if fnmatch(pattern, subject, 0) == 0 { return true }
+            if ShellPattern.matches(pattern, subject) { return true }
         }
         for pattern in ignoringCase {
             let subject = pattern.contains("/") ? full : name
-            if fnmatch(pattern, subject, Self.caseFold) == 0 { return true }
+            if ShellPattern.matches(pattern, subject, ignoringCase: true) { return true }
         }
         return false
     }
-
-    /// glibc's FNM_CASEFOLD, a GNU extension its Swift module leaves out.
-    private static let caseFold: Int32 = 1 << 4
 
     /// The entries of a listed folder that the filters keep: none below a mount point
     /// (one file system), only the marker in a folder that holds one.

@@ -42,8 +42,14 @@ package enum JSONCoding {
 
 /// ISO 8601 with fractional seconds in UTC, the only time format Lifeboat writes.
 public enum ISO8601 {
+    /// Rounded to the nearest millisecond here: Foundation's formatter truncates, and half of
+    /// the times it parses from `.mmmZ` are a hair below that millisecond as a `Date`, so they
+    /// came back 1 ms early (`.005Z` as `.004Z`), and a point-in-time target moved.
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        let seconds = (milliseconds / 1000).rounded(.down)
+        let whole = Date(timeIntervalSince1970: seconds).formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
+        return "\(whole.dropLast())." + String(Int(milliseconds - seconds * 1000) + 1000).dropFirst() + "Z"
     }
 
     public static func parse(_ s: String) -> Date? {

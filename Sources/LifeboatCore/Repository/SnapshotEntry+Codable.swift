@@ -1,10 +1,12 @@
 import Foundation
 
 /// `snapshots --json` (docs/cli.md): the manifest's facts with ids as hex, the warnings
-/// counted, `parent` and `sourceName` present as null when absent.
+/// counted, `parent`, `source` and `sourcePath` present as null when absent. JSON's one
+/// vocabulary: `source` is the configured source's name (its `source:NAME` tag),
+/// `sourceKind` its kind.
 extension SnapshotEntry: Encodable {
     enum CodingKeys: String, CodingKey {
-        case id, shortId, time, endTime, type, source, sourceName, paths, tags, parent, host, username, tree, dataKey, statistics, warnings
+        case id, shortId, time, endTime, type, source, sourceKind, sourcePath, paths, tags, parent, host, username, tree, dataKey, statistics, warnings
         case database, postgres, checks
     }
 
@@ -16,7 +18,8 @@ extension SnapshotEntry: Encodable {
         try c.encode(s.time, forKey: .time)
         try c.encode(s.endTime, forKey: .endTime)
         try c.encode(s.type, forKey: .type)
-        try c.encode(s.source.kind, forKey: .source)
+        try c.encode(s.sourceName, forKey: .source)
+        try c.encode(s.source.kind, forKey: .sourceKind)
         try c.encode(s.paths, forKey: .paths)
         try c.encode(s.tags, forKey: .tags)
         try c.encode(s.parent?.hex, forKey: .parent)
@@ -26,7 +29,7 @@ extension SnapshotEntry: Encodable {
         try c.encode(s.dataKey.hex, forKey: .dataKey)
         try c.encode(s.statistics, forKey: .statistics)
         try c.encode(s.warnings.count, forKey: .warnings)
-        try c.encode(s.source.name, forKey: .sourceName)
+        try c.encode(s.source.name, forKey: .sourcePath)
         try c.encodeIfPresent(s.database, forKey: .database)
         try c.encodeIfPresent(s.postgres, forKey: .postgres)
         try c.encode(s.checks, forKey: .checks)

@@ -21,7 +21,7 @@ public struct SnapshotFilter: Sendable, Equatable {
     public var isEmpty: Bool { sources.isEmpty && tags.isEmpty && hosts.isEmpty && paths.isEmpty && types.isEmpty }
 
     public func matches(_ snapshot: Snapshot) -> Bool {
-        (sources.isEmpty || sources.contains { snapshot.tags.contains("source:\($0)") })
+        (sources.isEmpty || snapshot.sourceName.map(sources.contains) == true)
             && (tags.isEmpty || tags.contains { snapshot.tags.contains($0) })
             && (hosts.isEmpty || hosts.contains(snapshot.host))
             && (paths.isEmpty || paths.contains { path in snapshot.paths.contains(Self.trimmed(path)) })

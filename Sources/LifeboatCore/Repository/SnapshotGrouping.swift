@@ -30,7 +30,7 @@ public enum SnapshotGrouping {
 
     public static func value(of field: Field, in snapshot: Snapshot) -> String {
         switch field {
-        case .source: snapshot.tags.first { $0.hasPrefix("source:") }.map { String($0.dropFirst("source:".count)) } ?? ""
+        case .source: snapshot.sourceName ?? ""
         case .host: snapshot.host
         case .tag: snapshot.tags.joined(separator: ",")
         }

@@ -65,9 +65,6 @@ public struct SnapshotSearch: Sendable {
     }
 
     private func matches(_ text: String) -> Bool {
-        fnmatch(pattern, text, ignoringCase ? Self.caseFold : 0) == 0
+        ShellPattern.matches(pattern, text, ignoringCase: ignoringCase)
     }
-
-    /// glibc's FNM_CASEFOLD, a GNU extension its Swift module leaves out.
-    private static let caseFold: Int32 = 1 << 4
 }

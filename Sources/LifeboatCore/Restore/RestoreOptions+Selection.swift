@@ -7,7 +7,7 @@ import Glibc
 extension RestoreOptions {
     /// Whether `pattern` matches the entry at `snapshotPath` named `name`.
     private static func matches(_ pattern: String, _ snapshotPath: String, name: String) -> Bool {
-        fnmatch(pattern, pattern.contains("/") ? snapshotPath : name, 0) == 0
+        ShellPattern.matches(pattern, pattern.contains("/") ? snapshotPath : name)
     }
 
     func isIncluded(_ snapshotPath: String, name: String) -> Bool {
@@ -26,7 +26,7 @@ extension RestoreOptions {
             guard pattern.contains("/") else { return true }
             let depth = snapshotPath.split(separator: "/").count
             let prefix = "/" + pattern.split(separator: "/", omittingEmptySubsequences: true).prefix(depth).joined(separator: "/")
-            return fnmatch(prefix, snapshotPath, 0) == 0
+            return ShellPattern.matches(prefix, snapshotPath)
         }
     }
 }

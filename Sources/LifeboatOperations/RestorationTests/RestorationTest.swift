@@ -28,8 +28,12 @@ public struct RestorationTest: Sendable {
     /// What one test found.
     public struct Report: Sendable, Codable {
         public let snapshotId: String
-        public let source: SourceKind
-        public let sourceName: String?
+        /// The configured source's name (its snapshot's `source:NAME` tag); nil for a snapshot
+        /// of a plain `lifeboat backup`.
+        public let source: String?
+        public let sourceKind: SourceKind
+        /// What the snapshot names as backed up: the database file, the data directory.
+        public let sourcePath: String?
         public let type: String
         public var passed: Bool
         public var details: String
@@ -53,7 +57,7 @@ public struct RestorationTest: Sendable {
 
     private func runChecks(_ entry: SnapshotEntry) async throws -> Report {
         var report = Report(
-            snapshotId: entry.id.hex, source: entry.snapshot.source.kind, sourceName: entry.snapshot.source.name, type: entry.snapshot.type.rawValue,
+            snapshotId: entry.id.hex, source: entry.snapshot.sourceName, sourceKind: entry.snapshot.source.kind, sourcePath: entry.snapshot.source.name, type: entry.snapshot.type.rawValue,
             passed: false, details: "", durationSeconds: 0, tableRows: [:], checkQueryResult: nil)
         switch entry.snapshot.source.kind {
         case .postgres:
@@ -100,8 +104,7 @@ public struct RestorationTest: Sendable {
     /// - Throws: ``RepositoryError/damagedSnapshotsSkipped(_:newestIntact:)`` when a snapshot is
     ///   damaged (it may be the newest of the source) and `latestIntact` is false.
     public static func newestSnapshot(of source: String, in repository: Repository, latestIntact: Bool = false) async throws -> SnapshotEntry? {
-        let tag = "source:\(source)"
-        return try await repository.intactSnapshots(latestIntact: latestIntact).last { $0.snapshot.tags.contains(tag) }
+        try await repository.intactSnapshots(latestIntact: latestIntact).last { $0.snapshot.sourceName == source }
     }
 
     /// Records a report in the BackupLog rows of its snapshot; returns how many rows.

@@ -39,6 +39,12 @@ public struct StatusReport: Sendable, Codable, Equatable {
         public var lastRestorationTest: Date?
         public var lastRestorationTestPassed: Bool?
         public var running: Int
+
+        /// JSON's one vocabulary: `source` is the configured name, `sourceKind` its kind.
+        enum CodingKeys: String, CodingKey {
+            case name = "source", kind = "sourceKind"
+            case types, newestRestorablePoint, rpoLagSeconds, rpoTargetSeconds, rpoTargetIsConfigured, lastRestorationTest, lastRestorationTestPassed, running
+        }
     }
 
     public struct TypeState: Sendable, Codable, Equatable {

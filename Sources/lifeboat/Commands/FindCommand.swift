@@ -21,8 +21,7 @@ struct FindCommand: AsyncParsableCommand {
     @Option(name: .customLong("snapshot"), help: "Search only this snapshot (id prefix or 'latest'; repeatable).")
     var snapshots: [String] = []
 
-    @Option(help: "Search only the snapshots of this configured source (its 'source:NAME' tag).")
-    var source: String?
+    @OptionGroup var filter: SnapshotFilterOptions
 
     @Flag(name: [.short, .customLong("ignore-case")], help: "Match regardless of case.")
     var ignoreCase = false
@@ -37,7 +36,7 @@ struct FindCommand: AsyncParsableCommand {
             for reference in snapshots { picked.append(try await repo.findSnapshot(reference, latestIntact: false)) }
             chosen = all.filter { e in picked.contains { $0.id == e.id } }
         }
-        if let source { chosen = chosen.filter { $0.snapshot.tags.contains("source:\(source)") } }
+        chosen = chosen.filter { filter.filter.matches($0.snapshot) }
 
         let search = SnapshotSearch(repository: repo, index: try await repo.loadIndex(), pattern: pattern, ignoringCase: ignoreCase)
         let cache = SnapshotSearch.TreeMatches()
@@ -48,7 +47,7 @@ struct FindCommand: AsyncParsableCommand {
             guard !matches.isEmpty else { continue }
             total += matches.count
             let item = FindJSON(
-                snapshot: entry.id.hex, time: entry.snapshot.time, source: Self.sourceName(entry.snapshot),
+                snapshot: entry.id.hex, time: entry.snapshot.time, source: entry.snapshot.sourceName,
                 matches: matches.map { FindJSON.Match(path: $0.path, type: $0.node.type.rawValue, size: $0.node.sizeBytes, mtime: $0.node.mtime.date) })
             if output.json {
                 found.append(item)
@@ -68,11 +67,6 @@ struct FindCommand: AsyncParsableCommand {
             print("\(total) match\(total == 1 ? "" : "es") in \(chosen.count) snapshot\(chosen.count == 1 ? "" : "s") searched")
         }
         if !damaged.isEmpty { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
-    }
-
-    /// The configured source's name, from the tag a run gives its snapshots.
-    static func sourceName(_ snapshot: Snapshot) -> String? {
-        snapshot.tags.first { $0.hasPrefix("source:") }.map { String($0.dropFirst("source:".count)) }
     }
 }
 

@@ -16,19 +16,21 @@ struct StatsCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Only the snapshots of this configured source (its 'source:NAME' tag).")
-    var source: String?
+    @OptionGroup var filter: SnapshotFilterOptions
 
     func run() async throws {
         let repo = try await repository.open()
         let (all, damaged) = try await repo.listSnapshots()
         for d in damaged { FileHandle.standardError.write(Data("lifeboat: damaged, not counted: \(d)\n".utf8)) }
         var chosen = all
-        if let source {
-            chosen = all.filter { FindCommand.sourceName($0.snapshot) == source }
-            guard !chosen.isEmpty else { throw CLIError("no snapshot of source '\(source)'; 'lifeboat snapshots' lists them") }
+        if !filter.filter.isEmpty {
+            chosen = all.filter { filter.filter.matches($0.snapshot) }
+            guard !chosen.isEmpty else {
+                let onlySource = filter.source.count == 1 && filter.filter == SnapshotFilter(sources: filter.source)
+                throw CLIError("no snapshot \(onlySource ? "of source '\(filter.source[0])'" : "matches the filters given"); 'lifeboat snapshots' lists them")
+            }
         }
-        let stats = try await RepositoryStatistics.gather(chosen, repository: repo, index: try await repo.loadIndex()) { FindCommand.sourceName($0) }
+        let stats = try await RepositoryStatistics.gather(chosen, repository: repo, index: try await repo.loadIndex()) { $0.sourceName }
         if output.json {
             try JSONOutput.print(stats)
         } else {

@@ -190,6 +190,7 @@ struct ConfigurationCLITests {
         #expect(finding("catalog")?["status"] as? String == "OK")
         #expect(report["errors"] as? Int == 3 && report["warnings"] as? Int == 1, "\(report)")
         #expect(report["valid"] as? Bool == true)
+        #expect((report["sources"] as? [[String: String]]) == [["source": "app", "sourceKind": "files"]], "JSON's one vocabulary: \(report)")
 
         try configure(paths: data, passphrase: cli.passwordFile)
         #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)

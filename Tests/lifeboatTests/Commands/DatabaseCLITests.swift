@@ -20,12 +20,13 @@ struct DatabaseCLITests {
         let out = try cli.run(["backup", "--sqlite", dbPath, "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         let backup = try #require(try LifeboatCLI.json(out) as? [String: Any])
-        #expect(backup["source"] as? String == "sqlite")
+        #expect(backup["sourceKind"] as? String == "sqlite")
+        #expect(backup["source"] is NSNull, "a plain backup names no configured source: \(backup)")
         #expect(((backup["database"] as? [String: Any])?["tableRows"] as? [String: Int])?["t"] == 3000)
 
         let list = try #require(try LifeboatCLI.json(try cli.run(["snapshots", "--json"])) as? [[String: Any]])
-        #expect(list.first?["source"] as? String == "sqlite")
-        #expect(list.first?["sourceName"] as? String == dbPath)
+        #expect(list.first?["sourceKind"] as? String == "sqlite")
+        #expect(list.first?["sourcePath"] as? String == dbPath)
 
         let target = scratch.path + "/restored.db"
         let restored = try cli.run(["restore-db", "latest", "--sqlite-target", target, "--json"])

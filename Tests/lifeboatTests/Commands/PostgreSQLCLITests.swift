@@ -49,7 +49,7 @@ struct PostgreSQLCLITests {
         try #require(full.status == 0, "\(full.stderr)\n\(s.cluster.log.suffix(2000))")
         let fullJSON = try #require(try LifeboatCLI.json(full) as? [String: Any])
         #expect(fullJSON["type"] as? String == "FULL")
-        #expect(fullJSON["source"] as? String == "postgres")
+        #expect(fullJSON["sourceKind"] as? String == "postgres")
         let facts = try #require(fullJSON["postgres"] as? [String: Any])
         #expect((facts["backupLabel"] as? String)?.contains("START WAL LOCATION") == true)
         #expect(facts["systemIdentifier"] as? String == (try s.cluster.sql("SELECT system_identifier FROM pg_control_system()")))
@@ -93,7 +93,7 @@ struct PostgreSQLCLITests {
         #expect((nextJSON["filesUnmodified"] as? Int ?? 0) > 0)
         let snapshots = try #require(try LifeboatCLI.json(try s.cli.run(["snapshots", "--json"])) as? [[String: Any]])
         #expect(snapshots.map { $0["type"] as? String } == ["FULL", "INCREMENTAL", "TRANSACTION_LOG", "INCREMENTAL"])
-        #expect(snapshots.allSatisfy { $0["source"] as? String == "postgres" })
+        #expect(snapshots.allSatisfy { $0["sourceKind"] as? String == "postgres" })
 
         // `latest` with a time or an LSN picks the newest base backup that ends before it
         // (the INCREMENTAL one, not the base backup taken after the target); a restore

@@ -279,6 +279,7 @@ struct RunCLITests {
         #expect(test.status == 0, "\(test.stderr)")
         let report = try #require(try LifeboatCLI.json(test) as? [String: Any])
         #expect(report["passed"] as? Bool == true && report["recordedRows"] as? Int == 1)
+        #expect(report["source"] as? String == "app-db" && report["sourceKind"] as? String == "sqlite", "JSON's one vocabulary: \(report)")
         let tested = try #require(try log(["--source", "app-db"]).first?["restoreTest"] as? [String: Any])
         #expect(tested["tested"] as? Bool == true && tested["result"] as? String == "PASSED" && tested["location"] as? String == "usb")
         #expect(try log(["--source", "app-config"]).first.map { ($0["restoreTest"] as? [String: Any])?["tested"] as? Bool } == false)

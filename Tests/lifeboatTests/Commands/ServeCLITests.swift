@@ -127,6 +127,7 @@ struct ServeCLITests {
         let report = try #require(try LifeboatCLI.json(status) as? [String: Any])
         let sources = try #require(report["sources"] as? [[String: Any]])
         let app = try #require(sources.first)
+        #expect(app["source"] as? String == "app" && app["sourceKind"] as? String == "files", "\(app)")
         #expect(app["rpoTargetSeconds"] as? Double == Double(30 * 3600))
         let types = try #require(app["types"] as? [[String: Any]])
         let full = try #require(types.first { $0["type"] as? String == "FULL" })

@@ -30,7 +30,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             try JSONOutput.print(
                 ConfigCheckJSON(
                     file: config.file, valid: true, locations: config.locations.map { .init(name: $0.name, role: $0.role.rawValue, path: $0.path) },
-                    sources: config.sources.map { .init(name: $0.name, sourceKind: $0.kind.rawValue) },
+                    sources: config.sources.map { .init(source: $0.name, sourceKind: $0.kind.rawValue) },
                     schedules: config.schedules.map { .init(source: $0.source, type: $0.type.rawValue, cron: $0.cron, next: Self.next($0.cron)) },
                     probes: report?.findings, errors: report?.errors ?? 0, warnings: report?.warnings ?? 0))
         } else {
@@ -69,7 +69,7 @@ struct ConfigCheckJSON: Encodable {
         let path: String
     }
     struct Source: Encodable {
-        let name: String
+        let source: String
         let sourceKind: String
     }
     struct Schedule: Encodable {
