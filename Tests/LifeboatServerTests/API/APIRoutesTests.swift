@@ -300,8 +300,8 @@ struct APIRoutesTests {
             }
             try await client.execute(uri: "/api/sources", method: .get, headers: API.headers(.auditor)) { (response: TestResponse) async throws in
                 let sources = try #require(try API.object(response)["sources"] as? [[String: Any]])
-                #expect(sources.map { $0["name"] as? String } == ["app"])
-                #expect(sources.first?["kind"] as? String == "files")
+                #expect(sources.map { $0["source"] as? String } == ["app"])
+                #expect(sources.first?["sourceKind"] as? String == "files")
             }
             try await client.execute(uri: "/api/locations", method: .get, headers: API.headers(.auditor)) { (response: TestResponse) async throws in
                 let report = try API.object(response)
