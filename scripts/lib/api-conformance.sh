@@ -51,10 +51,11 @@ YAML
     fi
     local auth=()
     [[ -n "$token" ]] && auth=(--header "Authorization: Bearer $token")
-    schemathesis run "http://127.0.0.1:$port/api/openapi.yaml" "${auth[@]}" \
+    # From the scratch folder: schemathesis keeps its example database (.schemathesis/) in the current one.
+    (cd "$work" && schemathesis run "http://127.0.0.1:$port/api/openapi.yaml" "${auth[@]}" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
         --max-examples "${LIFEBOAT_SCHEMATHESIS_EXAMPLES:-50}" --generation-deterministic --workers 1 \
-        --report junit --report-dir "$work/report" || status=$?
+        --report junit --report-dir "$work/report") || status=$?
     kill -TERM "$serve_pid" 2>/dev/null || true
     wait "$serve_pid" 2>/dev/null || true
     if [[ $status -ne 0 ]]; then

@@ -54,8 +54,8 @@ struct APIFixture {
     /// Runs `body` against the routes while the daemon's API work runs; then shuts the work
     /// down gracefully, which waits for every backup and execution the API started: once
     /// this returns, their records are final.
-    func serve(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let service = APIWorkService(work: daemon.apiWork, grace: .seconds(600), clock: ContinuousClock())
+    func serve(grace: Duration = .seconds(600), _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let service = APIWorkService(work: daemon.apiWork, grace: grace, clock: ContinuousClock())
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "api-test")))
         let application = Application(router: router())
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -289,6 +289,21 @@ struct APIRoutesTests {
         #expect(try await executor.status(production).status == .pending)
     }
 
+    @Test("the daemon's shutdown ends the API's work: past the grace period a running execution is cancelled, INTERRUPTED and resumable", .timeLimit(.minutes(2)))
+    func shutdownEndsWork() async throws {
+        let f = try await APIFixture(scratch)
+        _ = try await RecoveryPlans(context: f.context).create(text: "name: slow\nsystemType: IMPORTANT\nsteps: [{name: settle, type: WAIT, duration: 1h}]\n", origin: "test")
+        let id = try await RecoveryExecutor(context: f.context).start(.init(plan: "slow", mode: .test))
+        try await f.serve(grace: .zero) { client in
+            try await client.execute(uri: "/api/executions/\(id)/resume", method: .post, headers: API.headers(.operator)) { (response: TestResponse) async throws in
+                #expect(response.status == .accepted)
+            }
+        }
+        let record = try await RecoveryExecutor(context: f.context).status(id)
+        #expect(record.status == .interrupted, "\(record.status)")
+        #expect(record.error?.contains("recover resume") == true, "\(record.error ?? "")")
+    }
+
     @Test("health, sources, locations and the document answer from the catalog and the configuration")
     func state() async throws {
         let f = try await APIFixture(scratch)
