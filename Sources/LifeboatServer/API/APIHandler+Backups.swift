@@ -10,6 +10,7 @@ extension APIHandler {
     /// daemon; answered once its row is written.
     func performBackup(_ input: Operations.PerformBackup.Input) async throws -> Operations.PerformBackup.Output {
         guard case .json(let body) = input.body else { throw APIRecords.unsupportedBody }
+        try APIRecords.require(!body.source.isEmpty, "source is empty: name a source of lifeboat.yaml")
         var request = BackupJob.Request(source: body.source, type: body._type.flatMap { BackupType(rawValue: $0.rawValue) }, scheduleType: .manual)
         request.restoreTest = body.restoreTest ?? false
         request.walFetch = jobs.walFetch
@@ -28,6 +29,7 @@ extension APIHandler {
 
     func listBackups(_ input: Operations.ListBackups.Input) async throws -> Operations.ListBackups.Output {
         let q = input.query
+        try APIRecords.require(q.limit.map { (1...10_000).contains($0) } ?? true, "limit must be 1 to 10000, not \(q.limit ?? 0)")
         let filter = BackupFilter(
             source: q.source, status: q.status.flatMap { BackupStatus(rawValue: $0.rawValue) }, since: q.since, limit: q.limit, type: q._type?.rawValue,
             until: q.until)

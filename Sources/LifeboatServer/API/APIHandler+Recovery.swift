@@ -32,6 +32,7 @@ extension APIHandler {
     }
 
     func getPlan(_ input: Operations.GetPlan.Input) async throws -> Operations.GetPlan.Output {
+        try APIRecords.require(input.query.revision.map { $0 >= 1 } ?? true, "revision must be 1 or more, not \(input.query.revision ?? 0)")
         let stored = try await plans.show(input.path.name, revision: input.query.revision)
         return .ok(.init(body: .json(try APIRecords.convert(stored.revision))))
     }
@@ -43,6 +44,7 @@ extension APIHandler {
     /// As `lifeboat recover run`, with the run owned by the daemon: answered once an executor holds it.
     func executeRecovery(_ input: Operations.ExecuteRecovery.Input) async throws -> Operations.ExecuteRecovery.Output {
         guard case .json(let body) = input.body else { throw APIRecords.unsupportedBody }
+        try APIRecords.require(!body.plan.isEmpty, "plan is empty: name a plan (GET /api/plans lists them)")
         let mode: RecoveryMode = body.mode == .execute ? .execute : .test
         try APIRequestScope.require(APIAccess.role(for: mode))
         let executor = self.executor
@@ -85,6 +87,7 @@ extension APIHandler {
     func approveExecutionStep(_ input: Operations.ApproveExecutionStep.Input) async throws -> Operations.ApproveExecutionStep.Output {
         guard case .json(let body) = input.body else { throw APIRecords.unsupportedBody }
         let id = try APIRecords.uuid(input.path.id)
+        try APIRecords.require(!body.step.isEmpty, "step is empty: name the MANUAL_APPROVAL step to approve")
         let executor = self.executor
         try await executor.approve(id, step: body.step, user: APIRequestScope.requester, comment: body.comment)
         return .ok(.init(body: .json(try APIRecords.convert(try await executor.status(id)))))

@@ -43,6 +43,12 @@ enum APIRecords {
         return id
     }
 
+    /// The document's constraints the generated code does not check (lengths, ranges): 400
+    /// with `message` when `condition` fails, as for any request that does not fit the document.
+    static func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw HTTPError(.badRequest, message: message()) }
+    }
+
     static func location(backup id: UUID) -> String { "/api/backups/\(id.uuidString.lowercased())" }
     static func location(execution id: UUID) -> String { "/api/executions/\(id.uuidString.lowercased())" }
     static func location(plan revision: RecoveryPlanRevision) -> String {

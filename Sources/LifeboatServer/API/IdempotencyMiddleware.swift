@@ -24,6 +24,7 @@ struct IdempotencyMiddleware: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         guard request.method == .post, let key = request.headerFields[Self.keyField] else { return try await next(request, body, metadata) }
+        try APIRecords.require((1...200).contains(key.count), "the Idempotency-Key must be 1 to 200 characters, not \(key.count)")
         // The body was read whole (and bounded) by APIBodyLimitMiddleware.
         var bytes: [UInt8] = []
         if let body { bytes = try await [UInt8](collecting: body, upTo: .max) }

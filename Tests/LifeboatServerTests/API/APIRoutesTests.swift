@@ -119,6 +119,7 @@ struct APIRoutesTests {
         ("a field too many", #"{"source": "app", "extra": 1}"#, .badRequest),
         ("an unknown type", #"{"source": "app", "type": "WEEKLY"}"#, .badRequest),
         ("no source", #"{"type": "FULL"}"#, .badRequest),
+        ("an empty source", #"{"source": ""}"#, .badRequest),
         ("a source not configured", #"{"source": "nope"}"#, .unprocessableContent),
         ("a type the source cannot take", #"{"source": "app", "type": "TRANSACTION_LOG"}"#, .unprocessableContent),
         ("2 MiB", "{\"source\": \"" + String(repeating: "a", count: 2 << 20) + "\"}", .contentTooLarge),
@@ -147,7 +148,12 @@ struct APIRoutesTests {
             for uri in ["/api/backups/12", "/api/executions/not-an-id"] {
                 try await client.execute(uri: uri, method: .get, headers: API.headers(.auditor)) { (response: TestResponse) async throws in #expect(response.status == .badRequest, "\(uri)") }
             }
-            try await client.execute(uri: "/api/backups?limit=zero", method: .get, headers: API.headers(.auditor)) { (response: TestResponse) async throws in #expect(response.status == .badRequest) }
+            for uri in ["/api/backups?limit=zero", "/api/backups?limit=0", "/api/backups?limit=10001", "/api/backups?since=yesterday", "/api/plans/nope?revision=0"] {
+                try await client.execute(uri: uri, method: .get, headers: API.headers(.auditor)) { (response: TestResponse) async throws in
+                    #expect(response.status == .badRequest, "\(uri)")
+                    #expect(try API.error(response).code == "bad_request")
+                }
+            }
         }
     }
 
