@@ -14,6 +14,15 @@ extension LifeboatConfiguration {
                 throw ConfigurationError.invalid(at: here, "location '\(l.name)': path must be absolute or s3://bucket/prefix, not '\(l.path)'")
             }
             _ = try l.retention?.policy(at: here)
+            if let limits = l.limits {
+                guard l.isS3 else { throw ConfigurationError.invalid(at: here, "location '\(l.name)': limits are for s3:// locations") }
+                for (what, value) in [("upload", limits.upload), ("download", limits.download)] {
+                    guard let value else { continue }
+                    guard value > 0 else {
+                        throw ConfigurationError.invalid(at: here, "location '\(l.name)': limits \(what) is in KiB/s and must be at least 1, not \(value); leave it out for no limit")
+                    }
+                }
+            }
             if let lock = l.objectLock {
                 guard l.isS3 else { throw ConfigurationError.invalid(at: here, "location '\(l.name)': objectLock is for s3:// locations") }
                 guard lock.lock != nil else {

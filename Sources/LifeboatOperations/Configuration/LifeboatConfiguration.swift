@@ -171,8 +171,11 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         public var retention: Retention?
         /// S3 only: every object written there is immutable for this long (S3 Object Lock).
         public var objectLock: ObjectLockSetting?
+        /// S3 only: the most its transfers may use each way (`--limit-upload` and
+        /// `--limit-download` override it for one command).
+        public var limits: TransferLimits?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case name, role, path, medium, offsite, retention, objectLock }
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, role, path, medium, offsite, retention, objectLock, limits }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self, part: "a location")
@@ -184,6 +187,7 @@ public struct LifeboatConfiguration: Decodable, Sendable {
             offsite = try c.decodeIfPresent(Bool.self, forKey: .offsite)
             retention = try c.decodeIfPresent(Retention.self, forKey: .retention)
             objectLock = try c.decodeIfPresent(ObjectLockSetting.self, forKey: .objectLock)
+            limits = try c.decodeIfPresent(TransferLimits.self, forKey: .limits)
         }
 
         public var isOffsite: Bool { offsite ?? (role != .primary) }
@@ -196,6 +200,31 @@ public struct LifeboatConfiguration: Decodable, Sendable {
         /// medium is not mounted, and writing there would fill the host's own disk.
         public var mayBeCreated: Bool {
             medium == nil || FileManager.default.fileExists(atPath: (path as NSString).deletingLastPathComponent)
+        }
+    }
+
+    /// A location's bandwidth, in KiB per second each way (restic's unit): `limits: { upload: 2048 }`.
+    public struct TransferLimits: Decodable, Sendable, Equatable {
+        public var upload: Int?
+        public var download: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case upload, download }
+
+        public init(upload: Int? = nil, download: Int? = nil) {
+            self.upload = upload
+            self.download = download
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self, part: "limits")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            upload = try c.decodeIfPresent(Int.self, forKey: .upload)
+            download = try c.decodeIfPresent(Int.self, forKey: .download)
+        }
+
+        /// `other`'s limits where it has them, these elsewhere.
+        public func overridden(by other: TransferLimits) -> TransferLimits {
+            TransferLimits(upload: other.upload ?? upload, download: other.download ?? download)
         }
     }
 

@@ -21,7 +21,19 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "S3 region (default: $AWS_REGION, $AWS_DEFAULT_REGION, then us-east-1).")
     var s3Region: String?
 
+    @Option(name: .long, help: ArgumentHelp("Most KiB/s written to S3 locations (over their limits.upload).", valueName: "KiB/s"))
+    var limitUpload: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Most KiB/s read from S3 locations (over their limits.download).", valueName: "KiB/s"))
+    var limitDownload: Int?
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func validate() throws {
+        for (flag, value) in [("--limit-upload", limitUpload), ("--limit-download", limitDownload)] {
+            if let value, value < 1 { throw ValidationError("\(flag) is in KiB/s and must be at least 1, not \(value); leave it out for no limit") }
+        }
+    }
 
     /// The configuration, when one is given or ./lifeboat.yaml exists.
     func configuration() throws -> LifeboatConfiguration? {
@@ -40,7 +52,9 @@ struct RepositoryOptions: ParsableArguments {
 
     /// The backends of this command's locations, on the process's HTTP client.
     var backends: LocationBackends {
-        LocationBackends(environment: environment, s3Endpoint: s3Endpoint, s3Region: s3Region, sharing: CLIResources.httpClient)
+        LocationBackends(
+            environment: environment, s3Endpoint: s3Endpoint, s3Region: s3Region, limits: .init(upload: limitUpload, download: limitDownload),
+            sharing: CLIResources.httpClient)
     }
 
     /// Everything an Operations call needs, for a command that needs lifeboat.yaml.

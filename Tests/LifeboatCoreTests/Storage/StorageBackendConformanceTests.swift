@@ -14,10 +14,12 @@ enum BackendKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case retryingS3
     case packCachingLocal
     case packCachingS3
+    /// Paced at rates the suite never reaches: the pacing's path, not its waits.
+    case rateLimitedS3
 
     var testDescription: String { rawValue }
 
-    var isS3: Bool { self == .s3 || self == .retryingS3 || self == .packCachingS3 }
+    var isS3: Bool { self == .s3 || self == .retryingS3 || self == .packCachingS3 || self == .rateLimitedS3 }
 
     /// Only locks and the manifest may be deleted or overwritten on a write-once medium.
     var isWriteOnce: Bool { self == .removableMedia }
@@ -56,6 +58,9 @@ enum BackendKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .packCachingS3:
             let s3 = try await s3().0
             return BackendHarness(PackCachingBackend(s3), scratch: scratch, s3: s3)
+        case .rateLimitedS3:
+            let s3 = try await s3().0
+            return BackendHarness(RateLimitedBackend(s3, uploadBytesPerSecond: 1 << 30, downloadBytesPerSecond: 1 << 30), scratch: scratch, s3: s3)
         }
     }
 }
