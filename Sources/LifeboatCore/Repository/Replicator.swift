@@ -16,6 +16,8 @@ public struct Replicator: Sendable {
     public let source: any StorageBackend
     public let destination: any StorageBackend
     public var width = 4
+    /// Counts the objects (and their bytes) copied, kind by kind, for a progress display.
+    public var progress: ProgressMeter?
 
     public init(source: any StorageBackend, destination: any StorageBackend) {
         self.source = source
@@ -42,6 +44,8 @@ public struct Replicator: Sendable {
             throw ReplicationError.differentRepository(destination.locationDescription, existing.id, sourceConfig.id)
         }
         var report = Report()
+        // Everything to copy is listed first, so that the progress has its totals.
+        var plan: [(kind: ObjectKind, todo: [ObjectInfo])] = []
         for kind in Self.order {
             let present = Dictionary(try await destination.list(kind).map { ($0.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
             var todo: [ObjectInfo] = []
@@ -50,6 +54,11 @@ public struct Replicator: Sendable {
             for info in listing.objects where include(info.name) {
                 if present[info.name] == info.sizeBytes { report.objectsPresent += 1 } else { todo.append(info) }
             }
+            plan.append((kind, todo))
+        }
+        let all = plan.flatMap(\.todo)
+        progress?.start("copying objects", items: Int64(all.count), bytes: all.reduce(0) { $0 + Int64($1.sizeBytes) })
+        for (_, todo) in plan {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 var iterator = todo.makeIterator()
                 var running = 0
@@ -63,6 +72,7 @@ public struct Replicator: Sendable {
                     running -= 1
                     report.objectsCopied += 1
                     report.bytesCopied += Int64(bytes)
+                    progress?.add(items: 1, bytes: Int64(bytes))
                 }
             }
         }
@@ -98,10 +108,12 @@ extension Replicator {
     /// while they are copied); for a removable medium, its manifest is brought up to date
     /// afterwards so the medium can be checked alone later.
     public static func copy(
-        _ repository: Repository, to destination: any StorageBackend, medium: String?, host: String, username: String
+        _ repository: Repository, to destination: any StorageBackend, medium: String?, host: String, username: String, progress: ProgressMeter? = nil
     ) async throws -> Report {
         let report = try await RepositoryLock.withLock(repository, exclusive: false, host: host, username: username) {
-            try await Replicator(source: repository.backend, destination: destination).replicate()
+            var replicator = Replicator(source: repository.backend, destination: destination)
+            replicator.progress = progress
+            return try await replicator.replicate()
         }
         if let medium {
             var manifest =

@@ -23,6 +23,8 @@ public struct RestoreOptions: Sendable {
     /// `always` here, as the engine's own restores (a sandbox, a data directory) need; `lifeboat
     /// restore` asks for `never` unless told otherwise.
     public var overwrite = OverwritePolicy.always
+    /// Counts the files (and their bytes) as they are restored, for a progress display.
+    public var progress: ProgressMeter?
 
     /// What a restore does with an entry the target already holds where the snapshot has one.
     public enum OverwritePolicy: String, Sendable, CaseIterable {

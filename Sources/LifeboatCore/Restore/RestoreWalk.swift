@@ -160,6 +160,7 @@ struct RestoreWalk {
         case .written(let bytes, let verified):
             result.filesRestored += 1
             result.bytesWritten += bytes
+            options.progress?.add(items: 1, bytes: bytes)
             if verified { result.filesVerified += 1 }
         case .damaged(let reason):
             damaged.insert(job.components)

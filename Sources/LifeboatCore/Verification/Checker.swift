@@ -17,6 +17,8 @@ public struct Checker: Sendable {
     /// it is larger. A pack of any size (up to 1 GiB and a blob) is checked within it, so
     /// `check --read-data` holds at most `width` windows.
     public var packWindowBytes = 32 << 20
+    /// Counts the packs (and their bytes) `readData` has read, for a progress display.
+    public var progress: ProgressMeter?
 
     public init(repository: Repository) {
         self.repository = repository
@@ -171,6 +173,7 @@ public struct Checker: Sendable {
 
     private func readAllPacks(_ packs: [ObjectInfo], index: MasterIndex, into report: inout CheckReport) async throws {
         let byPack = index.blobsByPack()
+        progress?.start("reading packs", items: Int64(packs.count), bytes: packs.reduce(0) { $0 + Int64($1.sizeBytes) })
         try await withThrowingTaskGroup(of: PackResult.self) { group in
             var iterator = packs.makeIterator()
             var running = 0
@@ -187,6 +190,7 @@ public struct Checker: Sendable {
                 report.blobsChecked += done.blobs
                 report.bytesRead += done.bytes
                 report.errors.append(contentsOf: done.errors)
+                progress?.add(items: 1, bytes: done.bytes)
             }
         }
     }

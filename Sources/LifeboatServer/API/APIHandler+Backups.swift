@@ -11,6 +11,7 @@ extension APIHandler {
     func performBackup(_ input: Operations.PerformBackup.Input) async throws -> Operations.PerformBackup.Output {
         guard case .json(let body) = input.body else { throw APIRecords.unsupportedBody }
         try APIRecords.require(!body.source.isEmpty, "source is empty: name a source of lifeboat.yaml")
+        AuditNote.current?.target = "source \(body.source)"
         var request = BackupJob.Request(source: body.source, type: body._type.flatMap { BackupType(rawValue: $0.rawValue) }, scheduleType: .manual)
         request.restoreTest = body.restoreTest ?? false
         request.walFetch = jobs.walFetch

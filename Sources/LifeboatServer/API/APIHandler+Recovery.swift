@@ -22,6 +22,7 @@ extension APIHandler {
         case .yaml(let body): text = try await String(collecting: body, upTo: .max)
         }
         let stored = try await plans.create(text: text, origin: "the request body", by: APIRequestScope.requester)
+        AuditNote.current?.target = "plan \(stored.revision.name) r\(stored.revision.revision)"
         let revision = try APIRecords.convert(stored.revision) as Components.Schemas.PlanRevision
         guard stored.isNew else { return .ok(.init(body: .json(revision))) }
         return .created(.init(headers: .init(location: APIRecords.location(plan: stored.revision)), body: .json(revision)))
@@ -46,10 +47,12 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw APIRecords.unsupportedBody }
         try APIRecords.require(!body.plan.isEmpty, "plan is empty: name a plan (GET /api/plans lists them)")
         let mode: RecoveryMode = body.mode == .execute ? .execute : .test
+        AuditNote.current?.target = "plan \(body.plan) (\(mode.rawValue))"
         try APIRequestScope.require(APIAccess.role(for: mode))
         let executor = self.executor
         let id = try await executor.start(
             RecoveryExecutor.Request(plan: body.plan, mode: mode, user: APIRequestScope.requester, incidentTime: body.incidentTime))
+        AuditNote.current?.target = "execution \(id.uuidString.lowercased()) of plan \(body.plan) (\(mode.rawValue))"
         let record = try await drive(id, executor: executor)
         return .accepted(.init(headers: .init(location: APIRecords.location(execution: id)), body: .json(try APIRecords.convert(record))))
     }
@@ -57,6 +60,7 @@ extension APIHandler {
     func resumeExecution(_ input: Operations.ResumeExecution.Input) async throws -> Operations.ResumeExecution.Output {
         let id = try APIRecords.uuid(input.path.id)
         let executor = self.executor
+        AuditNote.current?.target = "execution \(id.uuidString.lowercased())"
         let before = try await executor.status(id)
         try APIRequestScope.require(APIAccess.role(for: before.mode))
         if before.status.isFinal { throw RecoveryError.alreadyFinished(id, before.status.rawValue) }
@@ -88,13 +92,16 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw APIRecords.unsupportedBody }
         let id = try APIRecords.uuid(input.path.id)
         try APIRecords.require(!body.step.isEmpty, "step is empty: name the MANUAL_APPROVAL step to approve")
+        AuditNote.current?.target = "execution \(id.uuidString.lowercased()) step \(body.step)"
         let executor = self.executor
         try await executor.approve(id, step: body.step, user: APIRequestScope.requester, comment: body.comment)
         return .ok(.init(body: .json(try APIRecords.convert(try await executor.status(id)))))
     }
 
     func cancelExecution(_ input: Operations.CancelExecution.Input) async throws -> Operations.CancelExecution.Output {
-        .ok(.init(body: .json(try APIRecords.convert(try await executor.cancel(try APIRecords.uuid(input.path.id))))))
+        let id = try APIRecords.uuid(input.path.id)
+        AuditNote.current?.target = "execution \(id.uuidString.lowercased())"
+        return .ok(.init(body: .json(try APIRecords.convert(try await executor.cancel(id)))))
     }
 
     /// As `lifeboat report`: JSON (default), Markdown or HTML.

@@ -22,6 +22,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Argument(help: "Paths to back up.")
     var paths: [String] = []
@@ -126,7 +127,7 @@ struct BackupCommand: AsyncParsableCommand {
         request.archiveTimeout = .seconds(archiveTimeout)
         request.fileWorkers = fileWorkers
         let backupRequest = request
-        let progress = TerminalProgress(enabled: !output.json)
+        let progress = TerminalProgress(mode: progressOptions.mode(json: output.json))
         let (stream, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let result = try await BackupInterruption.translating { try await withThrowingTaskGroup(of: BackupResult?.self) { group in
             group.addTask {
@@ -146,7 +147,7 @@ struct BackupCommand: AsyncParsableCommand {
         if output.json {
             try JSONOutput.print(result)
         } else {
-            if isatty(2) == 1 {
+            if progress.isActive {
                 FileHandle.standardError.write(Data(
                     "\(s.type.rawValue): \(stats.filesNew) new, \(stats.filesChanged) changed, \(stats.filesUnmodified) unmodified files; read \(ByteFormat.string(stats.bytesRead)), added \(ByteFormat.string(stats.bytesAdded)) in \(String(format: "%.2f", stats.durationSeconds)) s\n".utf8))
             }

@@ -13,6 +13,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var progress: ProgressOptions
 
     @Flag(name: .long, help: "Read every pack and authenticate every blob.")
     var readData = false
@@ -32,8 +33,13 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let subset = try readDataSubset.map { text throws(ReadDataSubsetError) in try ReadDataSubset(parsing: text) }
         let repo = try await repository.open()
-        var report = try await RepositoryLock.withLock(repo, exclusive: false, host: Requester.current.host, username: Requester.current.username) {
-            try await Checker(repository: repo).check(readData: readData || subset != nil, subset: subset)
+        let display = ProgressDisplay(verb: "check", mode: progress.mode(json: output.json))
+        var report = try await display.show { meter in
+            try await RepositoryLock.withLock(repo, exclusive: false, host: Requester.current.host, username: Requester.current.username) {
+                var checker = Checker(repository: repo)
+                checker.progress = meter
+                return try await checker.check(readData: readData || subset != nil, subset: subset)
+            }
         }
         if try repository.configuration() != nil {
             // The catalog remembers which snapshots this location held: one gone since was deleted or rolled back.

@@ -17,6 +17,7 @@ struct ReplicateCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var progress: ProgressOptions
 
     @Option(name: .long, help: "The destination: a location named in lifeboat.yaml, or a directory (made if missing).")
     var to: String
@@ -34,7 +35,10 @@ struct ReplicateCommand: AsyncParsableCommand {
         } else {
             destination = try await repository.backends.backend(path: to, medium: medium, create: true)
         }
-        let report = try await Replicator.copy(repo, to: destination, medium: medium, host: Requester.current.host, username: Requester.current.username)
+        let display = ProgressDisplay(verb: "replicate", mode: progress.mode(json: output.json))
+        let report = try await display.show { meter in
+            try await Replicator.copy(repo, to: destination, medium: medium, host: Requester.current.host, username: Requester.current.username, progress: meter)
+        }
         if output.json {
             try JSONOutput.print(
                 Output(objectsCopied: report.objectsCopied, objectsPresent: report.objectsPresent, bytesCopied: Int(report.bytesCopied), rejected: report.rejected))

@@ -20,6 +20,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var latest: LatestIntactOptions
     @OptionGroup var selection: SourceSelectionOptions
 
@@ -60,7 +61,18 @@ struct RestoreCommand: AsyncParsableCommand {
             try await preview(entry, options: options, in: repo)
             return
         }
-        let result = try await Restorer(repository: repo).restore(entry.snapshot, options: options)
+        let display = ProgressDisplay(verb: "restore", mode: progress.mode(json: output.json))
+        let result = try await display.show { meter in
+            var options = options
+            options.progress = meter
+            // The snapshot's totals hold for a whole restore; a selection's are not known ahead.
+            let stats = entry.snapshot.statistics
+            let whole = include.isEmpty && exclude.isEmpty
+            meter?.start(
+                "restoring files", items: whole ? Int64(stats.filesNew + stats.filesChanged + stats.filesUnmodified) : nil,
+                bytes: whole ? stats.totalFileBytes : nil)
+            return try await Restorer(repository: repo).restore(entry.snapshot, options: options)
+        }
         if output.json {
             try JSONOutput.print(
                 RestoreJSON(

@@ -154,3 +154,24 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 }
+
+/// How a long verb shows its progress on stderr (docs/cli.md, "Progress").
+struct ProgressOptions: ParsableArguments {
+    @Flag(name: [.customShort("q"), .long], help: "No progress on stderr.")
+    var quiet = false
+
+    @Flag(name: [.customShort("v"), .long], help: "Progress on stderr even when it is not a terminal: a line every few seconds (JSON lines with --json).")
+    var verbose = false
+
+    func validate() throws {
+        if quiet && verbose { throw ValidationError("--quiet and --verbose contradict each other: give one") }
+    }
+
+    /// What to show, given `--json`: on a terminal a line that updates itself; with
+    /// `--verbose` plain or JSON lines (so a supervisor's log gets them); otherwise nothing.
+    func mode(json: Bool) -> ProgressDisplay.Mode {
+        if quiet { return .off }
+        if verbose { return json ? .jsonLines : .lines }
+        return !json && isatty(2) == 1 ? .terminal : .off
+    }
+}

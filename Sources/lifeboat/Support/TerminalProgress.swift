@@ -2,12 +2,15 @@ import Foundation
 import LifeboatCore
 import LifeboatOperations
 
-/// Progress on stderr when it is a terminal; nothing when piped or with --json.
+/// A backup's progress on stderr: files and bytes read so far (a backup does not know its
+/// total ahead). On a terminal one line rewritten; with `--verbose` a line every 5 s, or a
+/// JSON line with `--json`; nothing with `--quiet`, or when piped without `--verbose`.
 struct TerminalProgress: Sendable {
-    let isActive: Bool
+    let mode: ProgressDisplay.Mode
+    var isActive: Bool { mode != .off }
 
-    init(enabled: Bool) {
-        isActive = enabled && isatty(2) == 1
+    init(mode: ProgressDisplay.Mode) {
+        self.mode = mode
     }
 
     func render(_ events: AsyncStream<BackupProgress>) async {
@@ -19,19 +22,36 @@ struct TerminalProgress: Sendable {
             guard isActive else { continue }
             switch event {
             case .started(let paths, let type, let parent):
+                guard mode != .jsonLines else { continue }
                 write("\(type.rawValue) backup of \(paths.joined(separator: " "))\(parent.map { " (parent \($0.shortHex))" } ?? "")\n")
             case .fileDone(_, _, let files, let bytes):
                 let now = clock.now
-                guard now - last > .milliseconds(250) else { continue }
+                guard now - last > (mode == .terminal ? .milliseconds(250) : .seconds(5)) else { continue }
                 last = now
-                let seconds = Double((now - start).components.seconds)
-                line = "\r[\(Int(seconds))s] \(files) files, \(ByteFormat.string(bytes)) read"
-                write(line + "   ")
+                let elapsed = now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let rate = seconds > 0 ? Int64(Double(bytes) / seconds) : 0
+                switch mode {
+                case .terminal:
+                    line = "\r[\(ProgressDisplay.clock(seconds))] \(files) files, \(ByteFormat.string(bytes)) read, \(ByteFormat.string(rate))/s"
+                    write(line + "   ")
+                case .lines:
+                    write("[\(ProgressDisplay.clock(seconds))] \(files) files, \(ByteFormat.string(bytes)) read, \(ByteFormat.string(rate))/s\n")
+                case .jsonLines:
+                    let fields: [String: JSONValue] = [
+                        "verb": .string("backup"), "phase": .string("reading files"), "itemsDone": .int(Int64(files)), "bytesDone": .int(bytes),
+                        "elapsedSeconds": .double((seconds * 10).rounded() / 10), "bytesPerSecond": .int(rate), "final": .bool(false),
+                    ]
+                    if let data = try? JSONEncoder.sortedKeys.encode(["progress": fields]) { FileHandle.standardError.write(data + Data("\n".utf8)) }
+                case .off: continue
+                }
             case .warning(let message):
+                // Elsewhere the warnings come once, at the end.
+                guard mode == .terminal else { continue }
                 write("\r\u{1B}[K" + "warning: \(message)\n" + line)
             }
         }
-        if isActive && !line.isEmpty { write("\r\u{1B}[K") }
+        if mode == .terminal && !line.isEmpty { write("\r\u{1B}[K") }
     }
 
     private func write(_ s: String) {

@@ -63,31 +63,32 @@ struct APIAccessTests {
         }
     }
 
-    @Test("each role gets past exactly the operations its rank allows", arguments: calls)
+    @Test("each role gets past exactly the operations its rank allows; no token, a revoked or an expired one is 401", arguments: calls)
     func matrix(_ call: Call) async throws {
         let scratch = ScratchDirectory("api-access")
         let f = try await APIFixture(scratch)
         let requirement: APIAccess.Requirement = call.role.map { .role($0) } ?? .open
         try await f.serve { client in
-            for role in [nil] + Role.allCases {
-                try await client.execute(
-                    uri: call.uri, method: call.method, headers: call.body == nil ? API.headers(role) : API.json(role), body: call.body.map(API.body)
-                ) { (response: TestResponse) async throws in
-                    let who = role.map { "\($0)" } ?? "no token"
-                    switch requirement {
-                    case .open:
-                        #expect(response.status == .ok, "\(call.operation) as \(who)")
-                    case .role(let needed):
-                        if role == nil {
-                            #expect(response.status == .unauthorized, "\(call.operation) as \(who)")
-                            #expect(response.headers[.wwwAuthenticate] == "Bearer")
-                            #expect(try API.error(response).code == "unauthorized")
-                        } else if let role, !role.allows(needed) {
-                            #expect(response.status == .forbidden, "\(call.operation) as \(who)")
-                            #expect(try API.error(response).code == "forbidden")
-                        } else {
-                            #expect(![.unauthorized, .forbidden].contains(response.status), "\(call.operation) as \(who): \(response.status)")
-                        }
+            // No token, a revoked and an expired one (each an admin's), then each role's.
+            for token in [nil, "revoked", "expired"] + Role.allCases.map(\.rawValue) {
+                let role = token.flatMap(Role.init(rawValue:))
+                let response = try await client.execute(
+                    uri: call.uri, method: call.method, headers: call.body == nil ? API.headers(token: token) : API.json(token: token),
+                    body: call.body.map(API.body))
+                let who = token ?? "no token"
+                switch requirement {
+                case .open:
+                    #expect(response.status == .ok, "\(call.operation) with \(who)")
+                case .role(let needed):
+                    if let role, role.allows(needed) {
+                        #expect(![.unauthorized, .forbidden].contains(response.status), "\(call.operation) with \(who): \(response.status)")
+                    } else if role != nil {
+                        #expect(response.status == .forbidden, "\(call.operation) with \(who)")
+                        #expect(try API.error(response).code == "forbidden")
+                    } else {
+                        #expect(response.status == .unauthorized, "\(call.operation) with \(who)")
+                        #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                        #expect(try API.error(response).code == "unauthorized")
                     }
                 }
             }

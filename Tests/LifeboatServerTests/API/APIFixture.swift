@@ -38,18 +38,25 @@ struct APIFixture {
             backends: LocationBackends(environment: [:], sharing: { HTTPClient.shared }), requester: Requester(host: "testhost", username: "tester"),
             programVersion: "test")
         daemon = Daemon(jobs: ScheduledJobs(context: context, passphrase: TestRepository.passphrase), listen: ListenAddress("127.0.0.1:0")!, logger: Logger(label: "api-test"))
+        // Real tokens in the catalog, one per role ("test-<role>"), and two that are refused.
+        let access = AccessTokens(context: context)
+        var tokens: [String: String] = [:]
+        for role in Role.allCases { tokens["\(role)"] = try await access.create(name: "test-\(role)", role: role, lifetime: nil).token }
+        tokens["revoked"] = try await access.create(name: "test-revoked", role: .admin, lifetime: nil).token
+        _ = try await access.revoke(name: "test-revoked")
+        var past = access
+        past.now = { Date().addingTimeInterval(-7200) }
+        tokens["expired"] = try await past.create(name: "test-expired", role: .admin, lifetime: .seconds(3600)).token
+        self.tokens = tokens
     }
+
+    /// Each role's token by the role's name, and "expired" and "revoked" (admin tokens once).
+    let tokens: [String: String]
 
     var context: OperationsContext { daemon.jobs.context }
 
-    /// The daemon's router, with ``StandInAuthMiddleware`` in front of the API.
-    func router() -> Router<LifeboatRequestContext> {
-        let router = Router(context: LifeboatRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
-        router.add(middleware: StandInAuthMiddleware())
-        daemon.addAPI(to: router)
-        return router
-    }
+    /// The daemon's router: the token middleware of `lifeboat serve`, then the API.
+    func router() -> Router<LifeboatRequestContext> { daemon.router() }
 
     /// Runs `body` against the routes while the daemon's API work runs; then shuts the work
     /// down gracefully, which waits for every backup and execution the API started: once
@@ -61,7 +68,7 @@ struct APIFixture {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             do {
-                try await application.test(.router, body)
+                try await API.$tokens.withValue(tokens) { try await application.test(.router, body) }
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
@@ -72,31 +79,28 @@ struct APIFixture {
     }
 }
 
-/// Sets the caller from `Authorization: Bearer test-<role>`: stands in for the token
-/// middleware of the auth part of issue 14 until it lands, so that the handlers can be
-/// tested with each role. (No token, or another one, leaves the caller unset: 401.)
-struct StandInAuthMiddleware: RouterMiddleware {
-    typealias Context = LifeboatRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        if let value = request.headers[.authorization], value.hasPrefix("Bearer test-"), let role = Role(rawValue: String(value.dropFirst("Bearer test-".count))) {
-            context.identity = Caller(tokenName: "test-\(role)", role: role)
-        }
-        return try await next(request, context)
-    }
-}
-
 /// Requests and answers as the tests write them.
 enum API {
+    /// The fixture's tokens (``APIFixture/tokens``) while it serves.
+    @TaskLocal static var tokens: [String: String] = [:]
+
     static func headers(_ role: Role?, _ more: HTTPFields = [:]) -> HTTPFields {
+        headers(token: role.map { "\($0)" }, more)
+    }
+
+    /// With the fixture's token named `token` ("auditor", "expired", …), or none.
+    static func headers(token: String?, _ more: HTTPFields = [:]) -> HTTPFields {
         var fields = more
-        if let role { fields[.authorization] = "Bearer test-\(role)" }
+        if let token { fields[.authorization] = "Bearer \(tokens[token] ?? "unknown")" }
         return fields
     }
 
     static func json(_ role: Role?, _ more: HTTPFields = [:]) -> HTTPFields {
-        var fields = headers(role, more)
+        json(token: role.map { "\($0)" }, more)
+    }
+
+    static func json(token: String?, _ more: HTTPFields = [:]) -> HTTPFields {
+        var fields = headers(token: token, more)
         fields[.contentType] = "application/json"
         return fields
     }
