@@ -85,6 +85,7 @@ public struct Daemon: Sendable {
     public func router() -> Router<LifeboatRequestContext> {
         let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: AccessMiddleware(context: self.context))
         let metrics = self.metrics
         let context = self.context
         router.get("healthz") { _, _ in "ok\n" }

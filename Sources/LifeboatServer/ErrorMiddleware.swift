@@ -10,7 +10,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
-            return Self.response(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
+            var response = Self.response(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
+            // The error's own headers stay: WWW-Authenticate on a 401 (RFC 9110 §11.6.1), Allow on a 405.
+            response.headers.append(contentsOf: error.headers)
+            return response
         } catch {
             context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             return Self.response(.internalServerError, code: "internal", message: "\(error)")

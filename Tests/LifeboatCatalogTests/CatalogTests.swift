@@ -20,13 +20,13 @@ struct CatalogTests {
     func migrations(_ kind: CatalogKind) async throws {
         let fixture = try CatalogFixture(kind)
         let first = try await fixture.open()
-        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts"])
+        #expect(try await first.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts", "lifeboat-v7-access"])
         let id = try await first.begin(
             Catalog.NewBackup(type: "FULL", scheduleType: .scheduled, source: "db", sourceKind: .sqlite, requestedBy: "ops", host: "h", pid: 1))
         await first.close()
 
         let again = try await fixture.open()
-        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts"])
+        #expect(try await again.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts", "lifeboat-v7-access"])
         let rows = try await again.backups()
         #expect(rows.map(\.id) == [id])
         #expect(rows.first?.status == .running && rows.first?.scheduleType == "SCHEDULED" && rows.first?.requestedBy == "ops")
@@ -171,7 +171,7 @@ struct CatalogTests {
 
         let current = try await fixture.open()
         defer { Task { await current.close() } }
-        #expect(try await current.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts"])
+        #expect(try await current.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts", "lifeboat-v7-access"])
         #expect(try await current.backups().map(\.id) == [id])
         let earlier = Date().addingTimeInterval(-3600)
         try await current.recordLocationCheck(location: "usb", errors: 2, details: "pack x damaged", at: earlier)
@@ -204,7 +204,7 @@ struct CatalogTests {
         }
         let catalog = try await fixture.open()
         defer { Task { await catalog.close() } }
-        #expect(try await catalog.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts"])
+        #expect(try await catalog.appliedMigrations() == ["lifeboat-v1-backup-log", "lifeboat-v2-location-checks", "lifeboat-v3-run-leases", "lifeboat-v4-location-prunes", "lifeboat-v5-recovery", "lifeboat-v6-alerts", "lifeboat-v7-access"])
         #expect(Set(try await catalog.backups().map(\.id)) == Set(ids))
     }
 }

@@ -6,6 +6,7 @@ import FluentKit
 enum CatalogMigrations {
     static let all: [any AsyncMigration] = [
         CreateBackupLogV1(), CreateLocationChecksV2(), AddRunLeasesV3(), CreateLocationPrunesV4(), CreateRecoveryV5(), CreateAlertsV6(),
+        CreateAccessV7(),
     ]
 }
 
@@ -215,5 +216,48 @@ struct CreateAlertsV6: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema(AlertDeliveryModel.schema).delete()
         try await database.schema(AlertModel.schema).delete()
+    }
+}
+
+/// Version 7: who may do what: bearer tokens (their hash only) and the hash-chained audit
+/// trail of the calls that changed something or were refused.
+struct CreateAccessV7: AsyncMigration {
+    var name: String { "lifeboat-v7-access" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AccessTokenModel.schema)
+            .id()
+            .field("name", .string, .required)
+            .field("role", .string, .required)
+            .field("token_hash", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("created_by", .string, .required)
+            .field("expires_at", .datetime)
+            .field("revoked_at", .datetime)
+            .field("last_used_at", .datetime)
+            .unique(on: "name")
+            .create()
+        try await database.schema(AuditEventModel.schema)
+            .id()
+            .field("sequence", .int64, .required)
+            .field("at", .datetime, .required)
+            .field("token_name", .string)
+            .field("role", .string)
+            .field("address", .string, .required)
+            .field("method", .string, .required)
+            .field("route", .string, .required)
+            .field("status", .int64, .required)
+            .field("outcome", .string, .required)
+            .field("target", .string)
+            .field("detail", .string)
+            .field("previous_hash", .string, .required)
+            .field("hash", .string, .required)
+            .unique(on: "sequence")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AuditEventModel.schema).delete()
+        try await database.schema(AccessTokenModel.schema).delete()
     }
 }

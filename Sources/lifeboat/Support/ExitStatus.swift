@@ -65,7 +65,8 @@ enum ExitStatus: Int32 {
             self = .verificationFailed
         case is CLIError, is BackupError, is FileSystemError, is CompressionError, is KeyError, is PruneError, is SQLiteSourceError, is ReplicationError,
             is PostgreSQLSourceError, is WalArchiveError, is RestoreDatabaseError, is CatalogError, is ConfigurationError, is LocationError, is AirgapError,
-            is DumpError, is ReadDataSubsetError, is BackupJobError, is RecoveryPlanError, is RecoveryError:
+            is DumpError, is ReadDataSubsetError, is BackupJobError, is RecoveryPlanError, is RecoveryError,
+            is AccessError:
             self = .failure
         default:
             // Argument-parser's errors (usage, help) and anything unforeseen: it prints and exits 64 or 1.
