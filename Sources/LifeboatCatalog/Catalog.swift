@@ -1,4 +1,5 @@
 import FluentKit
+import SQLKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
@@ -96,6 +97,18 @@ public final class Catalog: Sendable {
                     try? await Task.sleep(for: .milliseconds(50 * attempt))
                     continue
                 }
+                await databases.shutdownAsync()
+                throw CatalogError.cannotOpen(location.description, String(reflecting: error))
+            }
+        }
+        if case .sqlite = location, let sql = database as? any SQLDatabase {
+            // Every process and job opens the file on its own connection (the daemon's jobs,
+            // the API's, the CLI beside it): a writer waits for another's transaction to end
+            // instead of failing at once with "database is locked". The pool keeps this one
+            // connection (one per event loop) for the catalog's life.
+            do {
+                try await sql.raw("PRAGMA busy_timeout = 5000").run()
+            } catch {
                 await databases.shutdownAsync()
                 throw CatalogError.cannotOpen(location.description, String(reflecting: error))
             }

@@ -32,6 +32,41 @@ catalog: { sqlite: $work/catalog.sqlite }
 passphrase: { file: $work/passphrase }
 YAML
     "$lifeboat" init --config "$work/lifeboat.yaml" >/dev/null
+    # Records for the operations that read one, so that schemathesis reaches their handlers
+    # rather than only their 404: a backup, a plan and a drill of it.
+    cat >"$work/plan.yaml" <<YAML
+name: app
+systemType: IMPORTANT
+steps:
+  - {name: restore-app, type: RESTORE_BACKUP, source: app}
+  - {name: verify-app, type: VERIFY_SYSTEM, source: app}
+YAML
+    local backup execution json_id='import json, sys; print(json.load(sys.stdin)["id"].lower())'
+    backup=$("$lifeboat" run app --config "$work/lifeboat.yaml" --json | python3 -c "$json_id")
+    "$lifeboat" plan create "$work/plan.yaml" --config "$work/lifeboat.yaml" >/dev/null
+    execution=$("$lifeboat" recover run app --test --config "$work/lifeboat.yaml" --json | python3 -c "$json_id")
+    # Each accepted backup or drill is real work (a backup, a restore into a sandbox): the
+    # fuzzer starts at most 10 of each, so that a 2-core CI machine is not swamped. (Dozens
+    # of drills at once make the SQLite catalog's writers queue past a client's timeout.)
+    cat >"$work/schemathesis.toml" <<TOML
+generation.max-examples = ${LIFEBOAT_SCHEMATHESIS_EXAMPLES:-50}
+
+[[operations]]
+include-operation-id = ["performBackup", "executeRecovery", "resumeExecution"]
+generation = { max-examples = 10 }
+
+[[operations]]
+include-operation-id = "getBackup"
+parameters = { "path.id" = "$backup" }
+
+[[operations]]
+include-operation-id = ["getExecution", "approveExecutionStep", "cancelExecution", "resumeExecution"]
+parameters = { "path.id" = "$execution" }
+
+[[operations]]
+include-operation-id = ["getPlan", "listPlanRevisions"]
+parameters = { "path.name" = "app" }
+TOML
     if "$lifeboat" token --help >/dev/null 2>&1; then
         token=$("$lifeboat" token create --config "$work/lifeboat.yaml" --name schemathesis --role admin | tail -n 1)
     fi
@@ -54,7 +89,7 @@ YAML
     # From the scratch folder: schemathesis keeps its example database (.schemathesis/) in the current one.
     (cd "$work" && schemathesis run "http://127.0.0.1:$port/api/openapi.yaml" "${auth[@]}" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
-        --max-examples "${LIFEBOAT_SCHEMATHESIS_EXAMPLES:-50}" --generation-deterministic --workers 1 \
+        --generation-deterministic --workers 1 --request-timeout 30 \
         --report junit --report-dir "$work/report") || status=$?
     kill -TERM "$serve_pid" 2>/dev/null || true
     wait "$serve_pid" 2>/dev/null || true

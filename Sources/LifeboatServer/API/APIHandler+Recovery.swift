@@ -53,7 +53,15 @@ extension APIHandler {
         let id = try await executor.start(
             RecoveryExecutor.Request(plan: body.plan, mode: mode, user: APIRequestScope.requester, incidentTime: body.incidentTime))
         AuditNote.current?.target = "execution \(id.uuidString.lowercased()) of plan \(body.plan) (\(mode.rawValue))"
-        let record = try await drive(id, executor: executor)
+        // Recorded PENDING: the answer need not wait for the daemon to claim it (under load,
+        // behind other work, that can take longer than a client waits). Should the claim
+        // fail, the execution reads INTERRUPTED after a lease and `resume` continues it.
+        let passphrase = jobs.passphrase
+        try await work.start("execution \(id.uuidString.lowercased())", logger: context.logger) { (started: @Sendable (Bool) -> Void) in
+            started(true)
+            _ = try await executor.run(id, passphrase: { passphrase })
+        }
+        let record = try await executor.status(id)
         return .accepted(.init(headers: .init(location: APIRecords.location(execution: id)), body: .json(try APIRecords.convert(record))))
     }
 
