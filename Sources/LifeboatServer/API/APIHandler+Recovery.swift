@@ -42,7 +42,7 @@ extension APIHandler {
         .ok(.init(body: .json(.init(revisions: try await plans.revisions(input.path.name).map(APIRecords.convert)))))
     }
 
-    /// As `lifeboat recover run`, with the run owned by the daemon: answered once an executor holds it.
+    /// As `lifeboat recover run`, with the run owned by the daemon: answered once the execution is recorded.
     func executeRecovery(_ input: Operations.ExecuteRecovery.Input) async throws -> Operations.ExecuteRecovery.Output {
         guard case .json(let body) = input.body else { throw APIRecords.unsupportedBody }
         try APIRecords.require(!body.plan.isEmpty, "plan is empty: name a plan (GET /api/plans lists them)")

@@ -28,13 +28,11 @@ enum APIRecords {
 
     /// A JSON body as the text a plan revision keeps: keys sorted, so that the same plan
     /// sent twice is the same text (and adds no revision).
-    static func jsonText(some value: some Encodable) throws -> String {
+    static func jsonText(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
-
-    static func jsonText(_ value: some Encodable) throws -> String { try jsonText(some: value) }
 
     static func uuid(_ text: String) throws -> UUID {
         guard let id = UUID(uuidString: text) else {

@@ -295,7 +295,7 @@ struct APIRoutesTests {
         #expect(try await executor.status(production).status == .pending)
     }
 
-    @Test("the daemon's shutdown ends the API's work: past the grace period a running execution is cancelled, INTERRUPTED and resumable", .timeLimit(.minutes(2)))
+    @Test("the daemon's shutdown ends the API's work: past the grace period a running execution is cancelled, INTERRUPTED and resumable", .timeLimit(.minutes(10)))
     func shutdownEndsWork() async throws {
         let f = try await APIFixture(scratch)
         _ = try await RecoveryPlans(context: f.context).create(text: "name: slow\nsystemType: IMPORTANT\nsteps: [{name: settle, type: WAIT, duration: 1h}]\n", origin: "test")
