@@ -41,6 +41,8 @@ public struct BackupJob: Sendable {
         /// Who the BackupLog row says asked (default: the requester's user); the daemon writes
         /// `scheduler`, or `scheduler (catch-up)` for a slot missed while it was down.
         public var requestedBy: String?
+        /// Receives the backup's progress events (files read); may drop them, never blocks it.
+        public var progress: AsyncStream<BackupProgress>.Continuation?
 
         public init(source: String, type: BackupType? = nil, scheduleType: ScheduleType = .manual) {
             self.source = source
@@ -97,7 +99,7 @@ public struct BackupJob: Sendable {
                 throw BackupJobError.alreadyRunning(
                     source: source.name, owner: "pid \(ahead.pid) on \(ahead.host)", startedAt: ahead.startedAt, stage: ahead.stage)
             }
-            return try await recorder.run(leaseDuration: new.leaseDuration, clock: clock, afterEach: afterEachStage) {
+            return try await recorder.run(leaseDuration: new.leaseDuration, progress: request.progress, clock: clock, afterEach: afterEachStage) {
                 do {
                     let phrase = try passphrase()
                     unlocked.set(phrase)

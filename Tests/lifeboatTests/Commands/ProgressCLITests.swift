@@ -43,4 +43,26 @@ struct ProgressCLITests {
         let silent = try cli.run(["backup", source, "-q"])
         #expect(silent.status == 0 && silent.stderr.isEmpty, "\(silent.stderr)")
     }
+
+    @Test("run -v shows its backup's progress when piped; -q nothing")
+    func run() throws {
+        let scratch = ScratchDirectory()
+        let app = try scratch.sub("app")
+        try FileTree.write(app + "/settings.yaml", Array("pool: 8\n".utf8))
+        let config = scratch.path + "/lifeboat.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+            sources:
+              - { name: app, kind: files, paths: [\(app)] }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let cli = try LifeboatCLI(scratch: scratch)
+        let env = cli.environment(config: config)
+        #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
+        let verbose = try cli.run(["run", "app", "-v"], environment: env)
+        #expect(verbose.status == 0 && verbose.stderr.contains("FULL backup of \(app)"), "\(verbose.stderr)")
+        let quiet = try cli.run(["run", "app", "-q"], environment: env)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("backup of"), "\(quiet.stderr)")
+    }
 }
