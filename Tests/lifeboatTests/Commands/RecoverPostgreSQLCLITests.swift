@@ -96,7 +96,7 @@ struct RecoverPostgreSQLCLITests {
               - name: count
                 type: RUN_COMMAND
                 runInTest: true
-                command: ["/bin/sh", "-c", "test -f \\"$LIFEBOAT_SANDBOX_DB_PATH/PG_VERSION\\" && \(psql) -X -A -t -h \\"$LIFEBOAT_SANDBOX_DB_HOST\\" -p \\"$LIFEBOAT_SANDBOX_DB_PORT\\" -U \(cluster.superuser) -d postgres -c 'SELECT count(*) FROM orders' > \(out)"]
+                command: ["/bin/sh", "-c", "test -f \\"$LIFEBOAT_SANDBOX_DB_PATH/PG_VERSION\\" && \(psql) -X -A -t -h \\"$LIFEBOAT_SANDBOX_DB_HOST\\" -p \\"$LIFEBOAT_SANDBOX_DB_PORT\\" -U \(cluster.superuser) -d postgres -c 'SELECT count(*) FROM orders' > \(out) && stat -c %U \\"$LIFEBOAT_SANDBOX_DB_PATH\\" > \(out).owner"]
               - {name: wipe, type: RUN_COMMAND, command: ["/bin/rm", "-rf", "\(cluster.dataDirectory)"]}
             """, asRoot: asRoot)
         let result = try run(["recover", "orders-pg", "--test"], asRoot: asRoot)
@@ -107,6 +107,9 @@ struct RecoverPostgreSQLCLITests {
         let steps = try #require(status["steps"] as? [[String: Any]])
         #expect(steps.map { $0["status"] as? String } == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SKIPPED"], "\(steps)")
         #expect(try String(contentsOfFile: out, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "300")
+        // The scratch cluster's data directory is the snapshot's owner's, whoever ran the drill.
+        let owner = try String(contentsOfFile: out + ".owner", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(owner == (ScratchPostgres.osUserForClusters ?? NSUserName()), "\(owner)")
         // The restore point is the point-in-time target, not the base backup's time.
         let rpo = try #require(status["rpo"] as? [String: Any])
         let restorePoint = try #require((rpo["restorePoint"] as? String).flatMap(ISO8601.parse))
