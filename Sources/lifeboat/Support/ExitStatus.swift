@@ -92,6 +92,7 @@ enum ExitStatus: Int32 {
         case RepositoryError.damaged, RepositoryError.undecodable, StorageError.truncated: return "run 'lifeboat check --read-data'"
         case RepositoryError.blobNotInIndex: return "run 'lifeboat check'"
         case RepositoryError.snapshotNotFound: return "list them with 'lifeboat snapshots'"
+        case RepositoryError.pathNotInSnapshot: return "'lifeboat ls SNAPSHOT' lists what it holds"
         case RepositoryError.damagedSnapshotsSkipped: return "'lifeboat check' names them; --latest-intact takes the newest intact snapshot"
         case CryptoError.wrongPassphrase:
             return PassphraseOrigin.last.map { "it was read from \($0)" } ?? "check --password-file or LIFEBOAT_PASSWORD"
