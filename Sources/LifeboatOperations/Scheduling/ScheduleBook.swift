@@ -8,13 +8,14 @@ import LifeboatCore
 ///
 /// The rules:
 /// - Catch-up: an entry whose first slot after its last run has passed is queued once at
-///   start, however many slots were missed; a backup that never ran is queued at start too.
+///   start, however many slots were missed; a backup that never ran, and a plan never
+///   drilled, are queued at start too.
 /// - A lane (FULL and INCREMENTAL of a source; a source's TRANSACTION_LOG; a repository's
-///   prune) queues at most one run: a slot that comes while one waits merges into it, FULL
+///   prune; a plan's drill) queues at most one run: a slot that comes while one waits merges into it, FULL
 ///   winning over INCREMENTAL.
 /// - No two jobs of a source at once; at most `maxConcurrentJobs` jobs at once; a prune
-///   never beside a backup of its repository, and a waiting prune holds back backups queued
-///   after it, so that a busy repository is still pruned.
+///   never beside a backup or a drill reading its repository, and a waiting prune holds back
+///   those queued after it, so that a busy repository is still pruned.
 public struct ScheduleBook: Sendable {
     public let entries: [ScheduleEntry]
     /// The repository every backup writes to (PRIMARY).
@@ -28,17 +29,18 @@ public struct ScheduleBook: Sendable {
 
     /// - Parameters:
     ///   - lastRuns: when each job last started (any schedule type; a FULL also counts as an
-    ///     INCREMENTAL of its source). A backup lane with no run at all is queued at once.
+    ///     INCREMENTAL of its source). A backup lane or a drill with no run at all is queued at once.
     ///   - now: the wall clock at start.
     public init(entries: [ScheduleEntry], backupRepository: String, maxConcurrentJobs: Int, lastRuns: [ScheduleEntry.Job: Date], now: Date) {
         self.entries = entries
         self.backupRepository = backupRepository
         self.maxConcurrentJobs = max(1, maxConcurrentJobs)
-        nextSlots = entries.map { $0.next(after: now) }
+        nextSlots = entries.map { $0.firstSlot(after: now, lastRun: lastRuns[$0.job]) }
         let lanesRun = Set(lastRuns.keys.map(\.lane))
         for entry in entries {
-            if case .backup = entry.job, !lanesRun.contains(entry.lane) {
-                // A backup never run is overdue since the source was configured: run it now.
+            if Self.runsAtFirstStart(entry.job), !lanesRun.contains(entry.lane) {
+                // A backup never run is overdue since the source was configured, a drill since
+                // the plan was written: run it now.
                 enqueue(entry.job, slot: now, isCatchUp: true, scheduleType: .scheduled)
                 continue
             }
@@ -48,6 +50,13 @@ public struct ScheduleBook: Sendable {
             }
             guard let last, let missed = entry.next(after: last), missed <= now else { continue }
             enqueue(entry.job, slot: missed, isCatchUp: true, scheduleType: .scheduled)
+        }
+    }
+
+    private static func runsAtFirstStart(_ job: ScheduleEntry.Job) -> Bool {
+        switch job {
+        case .backup, .drill: return true
+        case .prune: return false
         }
     }
 
@@ -111,11 +120,11 @@ public struct ScheduleBook: Sendable {
         if running[lane] != nil { return false }
         switch lane {
         case .prune(let repository):
-            let backupRuns = repository == backupRepository && running.keys.contains { $0.source != nil }
-            if backupRuns { held.insert(repository) }
-            return !backupRuns
-        case .backup(let source), .transactionLog(let source):
-            if running.keys.contains(where: { $0.source == source }) { return false }
+            let readers = repository == backupRepository && running.keys.contains { $0.readsRepository }
+            if readers { held.insert(repository) }
+            return !readers
+        case .backup, .transactionLog, .drill:
+            if let source = lane.source, running.keys.contains(where: { $0.source == source }) { return false }
             if held.contains(backupRepository) { return false }
             return !running.keys.contains(.prune(repository: backupRepository))
         }
