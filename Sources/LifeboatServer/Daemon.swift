@@ -41,16 +41,18 @@ public struct Daemon: Sendable {
         let settings = config.serverSettings
         let entries = try config.scheduleEntries() + (try await jobs.drillEntries())
         let primary = try config.requirePrimary()
-        let jobs = self.jobs
+        let live = LiveJobs(jobs)
         let metrics = self.metrics
         let logger = self.logger
         var scheduler = Scheduler(
-            entries: entries, backupRepository: primary.name, clock: context.clock, lastRuns: { try await jobs.lastRuns() },
-            perform: { run in _ = await jobs.perform(run) })
+            entries: entries, backupRepository: primary.name, clock: context.clock, lastRuns: { try await live.jobs.lastRuns() },
+            perform: { run in _ = await live.jobs.perform(run) })
         scheduler.maxConcurrentJobs = settings.maxConcurrentJobs ?? LifeboatConfiguration.Server.defaultMaxConcurrentJobs
         scheduler.shutdownGrace = settings.shutdownGrace
         let requests = ScheduleRequests()
         scheduler.requests = requests
+        let reloads = ScheduleReloads()
+        scheduler.reloads = reloads
         scheduler.observe = { event in
             if metrics.observe(event) { logger.notice("ready: the schedule runs") }
             Self.log(event, logger)
@@ -78,6 +80,7 @@ public struct Daemon: Sendable {
                         service: AlertService(
                             dispatcher: alerts, probe: probe, interval: config.alerts?.evaluateInterval ?? .seconds(60), clock: context.clock, logger: logger)),
                     .init(service: SchedulerService(scheduler: scheduler)),
+                    .init(service: ReloadService(file: config.file, live: live, reloads: reloads, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -117,6 +120,9 @@ public struct Daemon: Sendable {
         case .stopping(let running):
             logger.notice("stopping: no new job starts; \(running.count) running job(s) may finish within the grace period")
         case .cancelling(let runs): logger.warning("the grace period ran out: cancelling \(runs.map(\.description).joined(separator: ", "))")
+        case .reloaded(let entries):
+            for entry in entries { logger.info("schedule: \(entry)") }
+            logger.notice("reloaded: \(entries.count) schedule entries")
         }
     }
 }

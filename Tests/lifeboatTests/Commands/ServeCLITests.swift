@@ -318,6 +318,47 @@ struct ServeCLITests {
         #expect(plan["nextDrillDue"] as? String != nil)
     }
 
+    @Test("SIGHUP: an invalid lifeboat.yaml is refused with its file:line and the schedule stays; a valid one replaces it, a new source backed up at once", .timeLimit(.minutes(10)))
+    func reload() async throws {
+        let backup = try cli.run(["run", "app"], environment: environment)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let daemon = try await DaemonProcess.start(environment: environment)
+        #expect(await daemon.waitingFor("SIGHUP reloads \(config)"), "\(daemon.log.output)")
+        #expect(await daemon.waitingFor("ready: the schedule runs"), "\(daemon.log.output)")
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(original.split(separator: "\n", omittingEmptySubsequences: false).count == 9)
+
+        // Line 10 is a mistyped key: refused, and the daemon goes on with what it had.
+        try (original + "\nschedulez: []\n").write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(await daemon.waitingFor("the new configuration is refused, the running one stays: \(config):10"), "\(daemon.log.output)")
+        #expect(try await daemon.get("/readyz").status == 200)
+
+        // A new source without schedules (the seed's), and app's INCREMENTAL removed.
+        let conf = try scratch.sub("conf")
+        try FileTree.write(conf + "/app.yaml", Array("pool: 8\n".utf8))
+        let changed = original
+            .replacingOccurrences(of: "sources:\n", with: "sources:\n  - { name: conf, kind: files, paths: [\(conf)] }\n")
+            .replacingOccurrences(of: "  - { source: app, type: INCREMENTAL, cron: \"0 2 * * *\" }\n", with: "")
+        #expect(changed != original)
+        try changed.write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(await daemon.waitingFor("reloaded: 4 schedule entries"), "\(daemon.log.output)")
+        #expect(await daemon.waitingFor("FULL of conf (catch-up) done"), "\(daemon.log.output)")
+        daemon.signal(SIGTERM)
+        let end = await daemon.exit()
+        #expect(end.status == 0, "\(end.log)")
+        let afterReload = end.log.components(separatedBy: "reloaded: 4 schedule entries")[0].components(separatedBy: "SIGHUP: reading").last ?? ""
+        #expect(afterReload.contains("schedule: INCREMENTAL of conf at '0 2 * * *'"), "\(end.log)")
+        #expect(!afterReload.contains("schedule: INCREMENTAL of app"), "app's INCREMENTAL is no longer scheduled: \(end.log)")
+
+        let rows = try log()
+        #expect(rows.count == 2, "\(rows)")
+        let scheduled = try #require(rows.first { $0["source"] as? String == "conf" }, "\(rows)")
+        #expect(scheduled["status"] as? String == "SUCCEEDED")
+        #expect(scheduled["requestedBy"] as? String == "scheduler (catch-up)")
+    }
+
     @Test("status with a source never backed up needs a person: exit 3 and the sentence that says so")
     func statusNeedsAPerson() throws {
         let out = try cli.run(["status"], environment: environment)
