@@ -98,6 +98,17 @@ public struct StatusReport: Sendable, Codable, Equatable {
         generatedAt = now
         var problems: [Condition] = []
         let bySource = Dictionary(grouping: records, by: \.source)
+        // A plan that restores a source and promises an RPO holds the source to it: the
+        // strictest such plan's, when stricter than the source's own `rpo:`.
+        var planTargets: [String: Double] = [:]
+        for revision in plans {
+            // A stored plan that no longer parses promises nothing here; `plan show` says why.
+            guard let plan = try? RecoveryPlans.plan(of: revision), let rpo = plan.rpo else { continue }
+            for step in plan.steps where step.type == .restoreBackup {
+                guard let source = step.source else { continue }
+                planTargets[source] = min(planTargets[source] ?? .infinity, Double(rpo.seconds))
+            }
+        }
         sources = configuration.sources.map { source in
             let rows = (bySource[source.name] ?? []).sorted { $0.startedAt > $1.startedAt }
             let own = entries.filter { $0.lane.source == source.name }
@@ -114,7 +125,8 @@ public struct StatusReport: Sendable, Codable, Equatable {
                     nextRun: next)
             }
             let newest = rows.first { $0.status == .succeeded }?.startedAt
-            let configured = source.rpo.flatMap(RetentionPolicy.parseDuration).map(\.seconds)
+            let sourceTarget = source.rpo.flatMap(RetentionPolicy.parseDuration).map(\.seconds)
+            let configured = [sourceTarget, planTargets[source.name]].compactMap { $0 }.min()
             let target = configured ?? Self.defaultTarget(own, now: now)
             let tested = rows.filter(\.restoreTest.tested).compactMap { r in r.restoreTest.testedAt.map { ($0, r.restoreTest.result == "PASSED") } }.max { $0.0 < $1.0 }
             let state = Source(

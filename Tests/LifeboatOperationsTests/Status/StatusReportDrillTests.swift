@@ -51,4 +51,18 @@ struct StatusReportDrillTests {
         #expect(Set(later.conditions.map(\.key).filter { $0.hasPrefix("drill-") }) == ["drill-failed:broken", "drill-overdue:broken", "drill-overdue:orders"])
         #expect(later.needsAttention)
     }
+
+    @Test("a source's RPO target is the strictest of its own rpo: and that of the plans that restore it")
+    func planTargets() async throws {
+        let fixture = try await RecoveryFixture(ScratchDirectory("status-plan-rpo"))
+        let before = try await StatusReport.load(fixture.context, now: Date())
+        let unplanned = try #require(before.sources.first { $0.name == "app-db" })
+        #expect(!unplanned.rpoTargetIsConfigured || unplanned.rpoTargetSeconds > 1800)
+        try await fixture.store("name: loose\nsystemType: IMPORTANT\nrpo: 2d\nsteps:\n  - {name: r, type: RESTORE_BACKUP, source: app-db}\n")
+        try await fixture.store("name: strict\nsystemType: CRITICAL\nrpo: 30m\nsteps:\n  - {name: r, type: RESTORE_BACKUP, source: app-db}\n")
+        try await fixture.store("name: other\nsystemType: CRITICAL\nrpo: 1m\nsteps:\n  - {name: w, type: WAIT, duration: 0s}\n")
+        let report = try await StatusReport.load(fixture.context, now: Date())
+        let source = try #require(report.sources.first { $0.name == "app-db" })
+        #expect(source.rpoTargetSeconds == 1800 && source.rpoTargetIsConfigured, "\(source)")
+    }
 }
