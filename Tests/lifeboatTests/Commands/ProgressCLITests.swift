@@ -37,6 +37,14 @@ struct ProgressCLITests {
 
         let copy = try cli.run(["replicate", "--to", scratch.path + "/copy", "-v"])
         #expect(copy.status == 0 && copy.stderr.contains("copying objects: "), "\(copy.stderr)")
+        let bundle = try cli.run(["airgap", "export", "--to", scratch.path + "/bundle", "-v"])
+        #expect(bundle.status == 0 && bundle.stderr.contains("copying objects: "), "\(bundle.stderr)")
+        // Half of a.bin's blobs are no longer needed once the first snapshot goes: prune repacks.
+        try FileTree.write(source + "/a.bin", rng.bytes(2_000_000))
+        #expect(try cli.run(["backup", source]).status == 0)
+        #expect(try cli.run(["forget", "--keep-last", "1"]).status == 0)
+        let prune = try cli.run(["prune", "--pack-grace", "0", "--max-unused", "0", "-v"])
+        #expect(prune.status == 0, "\(prune.stderr)")
 
         let both = try cli.run(["restore", "latest", "--target", scratch.path + "/x", "-q", "-v"])
         #expect(both.status == 64 && both.stderr.contains("--quiet and --verbose contradict each other"), "\(both.stderr)")
