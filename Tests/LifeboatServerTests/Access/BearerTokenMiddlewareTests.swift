@@ -44,7 +44,9 @@ struct BearerTokenMiddlewareTests {
     func app(throttle: AuthenticationThrottle.Policy = .init()) -> some ApplicationProtocol {
         let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(tokens: tokens, throttle: AuthenticationThrottle(policy: throttle, clock: clock)))
+        router.add(
+            middleware: AccessMiddleware(
+                tokens: tokens, throttle: AuthenticationThrottle(policy: throttle, clock: clock), writer: AuditWriter(trail: AuditTrail(context: context))))
         router.get("open") { _, context in context.identity?.description ?? "anonymous" }
         router.post("probe") { _, context in try context.require(.operator).description }
         return Application(router: router)
