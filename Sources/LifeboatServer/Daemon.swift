@@ -55,12 +55,14 @@ public struct Daemon: Sendable {
 
         let alerts = try AlertDispatcher(context: context)
         let listen = self.listen
+        let scheme = ListenerTLS.scheme(settings.tls)
         let app = Application(
             router: router(),
+            server: try ListenerTLS.server(settings.tls),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "lifeboat"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                logger.notice("listening on http://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
+                logger.notice("listening on \(scheme)://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
             },
             logger: logger)
         let group = ServiceGroup(
