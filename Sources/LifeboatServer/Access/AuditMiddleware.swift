@@ -43,7 +43,7 @@ struct AuditMiddleware: RouterMiddleware {
         if isMutating || [.unauthorized, .forbidden, .tooManyRequests].contains(status) {
             let event = AuditEvent.New(
                 at: now(), tokenName: note.caller?.tokenName ?? note.tokenName, role: note.caller?.role.rawValue, address: context.peerAddress,
-                method: request.method.rawValue, route: context.endpointPath ?? request.uri.path, status: status.code, outcome: Self.outcome(status),
+                method: request.method.rawValue, route: Self.route(context.endpointPath) ?? request.uri.path, status: status.code, outcome: Self.outcome(status),
                 target: note.target ?? (isMutating ? request.uri.path : nil), detail: detail)
             do {
                 try await writer.append(event)
@@ -52,6 +52,13 @@ struct AuditMiddleware: RouterMiddleware {
             }
         }
         return try result.get()
+    }
+
+    /// The matched route's pattern; nil when no route matched (Hummingbird then says
+    /// "NotFound" or "FileMiddleware" rather than a path).
+    static func route(_ endpointPath: String?) -> String? {
+        guard let endpointPath, endpointPath.hasPrefix("/") else { return nil }
+        return endpointPath
     }
 
     static func outcome(_ status: HTTPResponse.Status) -> String {
