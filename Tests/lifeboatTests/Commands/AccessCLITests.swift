@@ -65,9 +65,14 @@ struct AccessCLITests {
 
         let list = try cli.run(["audit", "list", "--json"], environment: environment)
         #expect(list.status == 0, "\(list.stderr)")
-        let events = try #require(try LifeboatCLI.json(list) as? [[String: Any]]).reversed().map { $0 }
-        #expect(events.count == 12, "\(events)")
-        #expect(events.map { $0["sequence"] as? Int } == Array(1...12))
+        var events = try #require(try LifeboatCLI.json(list) as? [[String: Any]]).reversed().map { $0 }
+        #expect(events.count == 13, "\(events)")
+        #expect(events.map { $0["sequence"] as? Int } == Array(1...13))
+        // The first is `token create` itself.
+        #expect(events.first?["method"] as? String == "CLI")
+        #expect(events.first?["route"] as? String == "token create")
+        #expect(events.first?["target"] as? String == "token ops (operator)")
+        events.removeFirst()
         #expect(Set(events.map { "\($0["address"] ?? "") \($0["method"] ?? "") \($0["route"] ?? "")" }) == ["127.0.0.1 POST /api/nothing"])
         #expect(events.first?["tokenName"] as? String == "ops")
         #expect(events.first?["role"] as? String == "operator")
@@ -79,7 +84,7 @@ struct AccessCLITests {
 
         let verify = try cli.run(["audit", "verify"], environment: environment)
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
-        #expect(verify.stdout.hasPrefix("audit trail intact: 12 events; head 12 "))
+        #expect(verify.stdout.hasPrefix("audit trail intact: 13 events; head 13 "))
         let tokens = try #require(try LifeboatCLI.json(try cli.run(["token", "list", "--json"], environment: environment)) as? [[String: Any]])
         #expect(tokens.first?["lastUsedAt"] is String, "the daemon recorded the token's use")
     }
