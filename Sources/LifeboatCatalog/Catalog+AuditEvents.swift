@@ -39,8 +39,11 @@ extension Catalog {
                     }
                 } catch {
                     attempt += 1
-                    // Only a lost race is worth another go; it cannot be lost many times in a row.
+                    // A lost race (the unique sequence) or a busy SQLite file is worth another
+                    // go once the other writer is done; neither lasts through five.
                     guard attempt < 5 else { throw error }
+                    // The sleep's own error is cancellation, which the next attempt's query reports.
+                    try? await Task.sleep(for: .milliseconds(20 * attempt))
                 }
             }
         }
