@@ -20,6 +20,8 @@ public struct Daemon: Sendable {
     public var listen: ListenAddress
     public var logger: Logger
     public let metrics = DaemonMetrics()
+    /// Failed authentications let through per address (a role-matrix test raises it).
+    public var authenticationThrottle = AuthenticationThrottle.Policy()
 
     public init(jobs: ScheduledJobs, listen: ListenAddress, logger: Logger) {
         self.jobs = jobs
@@ -87,7 +89,7 @@ public struct Daemon: Sendable {
     public func router() -> Router<LifeboatRequestContext> {
         let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(context: self.context))
+        router.add(middleware: AccessMiddleware(context: self.context, throttle: authenticationThrottle))
         let metrics = self.metrics
         let context = self.context
         router.get("healthz") { _, _ in "ok\n" }

@@ -15,9 +15,10 @@ public struct AccessMiddleware: RouterMiddleware {
     /// - Parameters:
     ///   - context: the catalog of tokens and of the audit trail, and the clock failed
     ///     attempts are counted on.
-    public init(context: OperationsContext) {
+    ///   - throttle: how many failed authentications from one address are let through.
+    public init(context: OperationsContext, throttle: AuthenticationThrottle.Policy = .init()) {
         self.init(
-            tokens: AccessTokens(context: context), throttle: AuthenticationThrottle(clock: context.clock),
+            tokens: AccessTokens(context: context), throttle: AuthenticationThrottle(policy: throttle, clock: context.clock),
             writer: AuditWriter(trail: AuditTrail(context: context)))
     }
 
