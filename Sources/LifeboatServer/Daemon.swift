@@ -23,6 +23,8 @@ public struct Daemon: Sendable {
     public let metrics = DaemonMetrics()
     /// Reads the locations for `/metrics` and the alerts (a result shared for 30 s).
     public let probe: HealthProbe
+    /// Failed authentications let through per address (a role-matrix test raises it).
+    public var authenticationThrottle = AuthenticationThrottle.Policy()
 
     public init(jobs: ScheduledJobs, listen: ListenAddress, logger: Logger) {
         self.jobs = jobs
@@ -61,12 +63,14 @@ public struct Daemon: Sendable {
 
         let alerts = try AlertDispatcher(context: context)
         let listen = self.listen
+        let scheme = ListenerTLS.scheme(settings.tls)
         let app = Application(
             router: router(),
+            server: try ListenerTLS.server(settings.tls),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "lifeboat"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                logger.notice("listening on http://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
+                logger.notice("listening on \(scheme)://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
             },
             logger: logger)
         let group = ServiceGroup(
@@ -92,7 +96,7 @@ public struct Daemon: Sendable {
     public func router() -> Router<LifeboatRequestContext> {
         let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(context: self.context))
+        router.add(middleware: AccessMiddleware(context: self.context, throttle: authenticationThrottle))
         let metrics = self.metrics
         let context = self.context
         let probe = self.probe
