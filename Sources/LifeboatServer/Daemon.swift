@@ -13,19 +13,25 @@ import ServiceLifecycle
 /// cancelled and recorded INTERRUPTED), then the alerts and the watcher, the listener last, so that
 /// `/metrics` is still there while jobs drain.
 ///
-/// Disaster-recovery drills join the schedule as one more ``ScheduleEntry/Job`` kind once
-/// plan executions exist in Operations (issue 13 names the hook; the recovery issue brings it).
+/// Disaster-recovery drills are scheduled beside the backups: each stored plan with `testing:
+/// every` is drilled (a TEST-mode execution) that long after its last successful drill; plans
+/// are read at start.
 public struct Daemon: Sendable {
     public var jobs: ScheduledJobs
     public var listen: ListenAddress
     public var logger: Logger
     public let metrics = DaemonMetrics()
     public let apiWork = APIWork()
+    /// Reads the locations for `/metrics` and the alerts (a result shared for 30 s).
+    public let probe: HealthProbe
+    /// Failed authentications let through per address (a role-matrix test raises it).
+    public var authenticationThrottle = AuthenticationThrottle.Policy()
 
     public init(jobs: ScheduledJobs, listen: ListenAddress, logger: Logger) {
         self.jobs = jobs
         self.listen = listen
         self.logger = logger
+        probe = HealthProbe(context: jobs.context, passphrase: jobs.passphrase)
     }
 
     var context: OperationsContext { jobs.context }
@@ -36,18 +42,20 @@ public struct Daemon: Sendable {
     public func run() async throws {
         let config = context.configuration
         let settings = config.serverSettings
-        let entries = try config.scheduleEntries()
+        let entries = try config.scheduleEntries() + (try await jobs.drillEntries())
         let primary = try config.requirePrimary()
-        let jobs = self.jobs
+        let live = LiveJobs(jobs)
         let metrics = self.metrics
         let logger = self.logger
         var scheduler = Scheduler(
-            entries: entries, backupRepository: primary.name, clock: context.clock, lastRuns: { try await jobs.lastRuns() },
-            perform: { run in _ = await jobs.perform(run) })
+            entries: entries, backupRepository: primary.name, clock: context.clock, lastRuns: { try await live.jobs.lastRuns() },
+            perform: { run in _ = await live.jobs.perform(run) })
         scheduler.maxConcurrentJobs = settings.maxConcurrentJobs ?? LifeboatConfiguration.Server.defaultMaxConcurrentJobs
         scheduler.shutdownGrace = settings.shutdownGrace
         let requests = ScheduleRequests()
         scheduler.requests = requests
+        let reloads = ScheduleReloads()
+        scheduler.reloads = reloads
         scheduler.observe = { event in
             if metrics.observe(event) { logger.notice("ready: the schedule runs") }
             Self.log(event, logger)
@@ -56,12 +64,14 @@ public struct Daemon: Sendable {
 
         let alerts = try AlertDispatcher(context: context)
         let listen = self.listen
+        let scheme = ListenerTLS.scheme(settings.tls)
         let app = Application(
             router: router(),
+            server: try ListenerTLS.server(settings.tls),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "lifeboat"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                logger.notice("listening on http://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
+                logger.notice("listening on \(scheme)://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
             },
             logger: logger)
         let group = ServiceGroup(
@@ -73,9 +83,10 @@ public struct Daemon: Sendable {
                             watches: config.changeWatches(), requests: requests, debounce: settings.changeDebounce, clock: context.clock, logger: logger)),
                     .init(
                         service: AlertService(
-                            dispatcher: alerts, interval: config.alerts?.evaluateInterval ?? .seconds(60), clock: context.clock, logger: logger)),
+                            dispatcher: alerts, probe: probe, interval: config.alerts?.evaluateInterval ?? .seconds(60), clock: context.clock, logger: logger)),
                     .init(service: SchedulerService(scheduler: scheduler)),
                     .init(service: APIWorkService(work: apiWork, grace: settings.shutdownGrace, clock: context.clock)),
+                    .init(service: ReloadService(file: config.file, live: live, reloads: reloads, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -87,9 +98,10 @@ public struct Daemon: Sendable {
     public func router() -> Router<LifeboatRequestContext> {
         let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(context: self.context))
+        router.add(middleware: AccessMiddleware(context: self.context, throttle: authenticationThrottle))
         let metrics = self.metrics
         let context = self.context
+        let probe = self.probe
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
             metrics.isReady ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
@@ -98,6 +110,7 @@ public struct Daemon: Sendable {
         router.get("metrics") { _, _ -> Response in
             let report = try await StatusReport.load(context)
             metrics.update(from: report)
+            metrics.update(from: await probe.current(), configuration: context.configuration, now: report.generatedAt)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
@@ -115,6 +128,9 @@ public struct Daemon: Sendable {
         case .stopping(let running):
             logger.notice("stopping: no new job starts; \(running.count) running job(s) may finish within the grace period")
         case .cancelling(let runs): logger.warning("the grace period ran out: cancelling \(runs.map(\.description).joined(separator: ", "))")
+        case .reloaded(let entries):
+            for entry in entries { logger.info("schedule: \(entry)") }
+            logger.notice("reloaded: \(entries.count) schedule entries")
         }
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// process-wide bootstrap, so that several daemons can live in one test process). Names
 /// carry their unit (`_seconds`, `_bytes`, `_timestamp_seconds`).
 ///
-/// What the catalog knows (last success, RPO lag, pending copies, restoration tests) is
+/// What the catalog knows (last success, RPO lag, pending copies, restoration tests, drills) is
 /// read afresh at each scrape from a ``StatusReport``, so `/metrics` always matches
 /// `lifeboat status`; what only the scheduler knows (jobs running and queued) is set as its
 /// events come.
@@ -78,7 +78,34 @@ public final class DaemonMetrics: Sendable {
             gauge("lifeboat_copies_pending", l).record(location.pendingCopies)
             gauge("lifeboat_oldest_pending_copy_age_seconds", l).record(location.oldestPendingSeconds ?? 0)
         }
+        for plan in report.plans {
+            let p = [("plan", plan.name)]
+            if let every = plan.drillEverySeconds { gauge("lifeboat_drill_interval_seconds", p).record(every) }
+            if let drilled = plan.lastDrill {
+                gauge("lifeboat_last_drill_timestamp_seconds", p).record(drilled.timeIntervalSince1970)
+                gauge("lifeboat_last_drill_passed", p).record(plan.lastDrillPassed == true ? 1 : 0)
+            }
+        }
         gauge("lifeboat_problems").record(report.problems.count)
+    }
+
+    /// Sets the locations' gauges from a probe: reachable (1/0) per location, the 3-2-1-1-0
+    /// verdict, PRIMARY's free space, and per PostgreSQL source the newest archived WAL
+    /// segment's push time and the RPO it gives (now minus that time).
+    public func update(from probe: HealthProbe.Result, configuration: LifeboatConfiguration, now: Date) {
+        for l in probe.locations { gauge("lifeboat_location_reachable", [("location", l.name)]).record(l.reachable ? 1 : 0) }
+        gauge("lifeboat_rule_3_2_1_1_0_met").record(probe.ruleMet ? 1 : 0)
+        if let primary = configuration.primary, let free = probe.primaryFreeBytes, let total = probe.primaryTotalBytes {
+            gauge("lifeboat_primary_free_bytes", [("location", primary.name)]).record(free)
+            gauge("lifeboat_primary_size_bytes", [("location", primary.name)]).record(total)
+        }
+        if let pushed = probe.newestWalPush {
+            for source in configuration.sources where source.kind == .postgres {
+                let s = [("source", source.name)]
+                gauge("lifeboat_last_wal_archived_timestamp_seconds", s).record(pushed.timeIntervalSince1970)
+                gauge("lifeboat_wal_rpo_lag_seconds", s).record(max(0, now.timeIntervalSince(pushed)))
+            }
+        }
     }
 
     /// The Prometheus text exposition (format 0.0.4).

@@ -20,7 +20,7 @@ struct Lifeboat: AsyncParsableCommand {
             DumpCommand.self, FindCommand.self, StatsCommand.self,
             PlanCommand.self, RecoverCommand.self, ReportCommand.self,
             ServeCommand.self, StatusCommand.self,
-            TokenCommand.self,
+            TokenCommand.self, AuditCommand.self,
         ]
     )
 

@@ -5,7 +5,9 @@ import Glibc
 #endif
 
 /// A webhook receiver and health endpoint on 127.0.0.1 (Tests/Support/webhook.py): each
-/// POST's body is a line of ``received``; `GET /health` is 200, `GET /status/N` is N.
+/// POST is a line `POST <path> <body>` of ``received``; `GET /health` is 200, `GET /status/N`
+/// is N. A request to a path starting with `/hold` is logged (a GET as `GET <path>`) and
+/// held unanswered until ``release()``.
 public final class WebhookServer: @unchecked Sendable {
     // @unchecked Sendable: the process is started in init and only killed in deinit.
     public let url: String
@@ -44,6 +46,12 @@ public final class WebhookServer: @unchecked Sendable {
     /// The bodies posted so far, one per line.
     public var received: [String] {
         (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []  // none yet: no file content
+    }
+
+    /// Answers the held requests, and every later one at once.
+    public func release() throws {
+        let out = try Shell.run("/usr/bin/python3", ["-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()", url + "/release"])
+        guard out.status == 0 else { throw S3TestServer.ProxyError(description: "the webhook server did not release: \(out.stderr)") }
     }
 
     deinit {

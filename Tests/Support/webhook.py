@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A webhook receiver and health endpoint on 127.0.0.1 for the recovery tests.
 
-Prints its port, then serves: POST (any path) appends the body as one line to the file
-given as the first argument and answers 200; GET /health answers 200, GET /status/N
-answers N, anything else 404.
+Prints its port, then serves: POST (any path) appends "POST <path> <body>" as one line
+to the file given as the first argument and answers 200; GET /health answers 200, GET
+/status/N answers N, anything else 404. A request whose path starts with /hold is logged
+first ("GET <path>" for a GET) and answered only once GET /release came (then at once):
+a test kills its subject while the request is in flight.
 """
 import http.server
 import os
@@ -11,20 +13,34 @@ import sys
 import threading
 
 log_path = sys.argv[1]
+released = threading.Event()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         with open(log_path, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
+            f.write(b"POST " + self.path.encode() + b" " + body.replace(b"\n", b" ") + b"\n")
+        self.hold()
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def hold(self):
+        if self.path.startswith("/hold"):
+            released.wait()
+
     def do_GET(self):
         status = 404
-        if self.path == "/health":
+        if self.path.startswith("/hold"):
+            with open(log_path, "ab") as f:
+                f.write(b"GET " + self.path.encode() + b"\n")
+            self.hold()
+            status = 200
+        elif self.path == "/release":
+            released.set()
+            status = 200
+        elif self.path == "/health":
             status = 200
         elif self.path.startswith("/status/"):
             status = int(self.path.split("/")[-1])

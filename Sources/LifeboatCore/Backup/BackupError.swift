@@ -6,10 +6,14 @@ public enum BackupError: Error, Sendable, CustomStringConvertible {
     case relativePath(String)
     case readBackFailed([String])
     case preCheckFailed(String)
+    /// A dry run reads a database's copy like its backup would, and for PostgreSQL starts a
+    /// base backup on the server: it is offered for files only.
+    case dryRunNotForDatabases(SourceKind)
 
     public var description: String {
         switch self {
         case .noPaths: return "nothing to back up: name at least one path"
+        case .dryRunNotForDatabases(let kind): return "--dry-run is for backups of files, not of a \(kind.rawValue) database: leave it out"
         case .sourceNotFound(let p): return "\(p) does not exist: check the path"
         case .relativePath(let p): return "\(p) cannot be resolved to an absolute path"
         case .preCheckFailed(let why): return "the pre-backup check failed: \(why); nothing was written"

@@ -100,6 +100,9 @@ public struct BackupPipeline: Sendable {
         public var fileWorkers: Int?
         /// PostgreSQL: how long to wait for the WAL to be archived.
         public var archiveTimeout: Duration = .seconds(300)
+        /// Read, chunk, compress and seal everything, store nothing (files only): what
+        /// would be added, without a snapshot, copies or retention.
+        public var isDryRun = false
 
         /// A run of `source`; `type` nil lets the pipeline choose.
         public init(sourceName: String, source: Source, type: BackupType?, host: String, username: String) {
@@ -232,7 +235,8 @@ public struct BackupPipeline: Sendable {
         record: @Sendable (Event) async throws -> Void = { _ in }
     ) async throws -> BackupResult {
         let options = backupOptions(for: request)
-        let backup = SourceBackup(repository: primary)
+        if request.isDryRun, request.source.kind != .files { throw BackupError.dryRunNotForDatabases(request.source.kind) }
+        let backup = SourceBackup(repository: request.isDryRun ? primary.discardingWrites() : primary)
         let checked: any CheckedBackupSource
         do {
             checked = try await backup.check(request.source.backupSource, options: options)
@@ -257,6 +261,7 @@ public struct BackupPipeline: Sendable {
             if case BackupError.readBackFailed = error { readBack = true }
             throw Failure(stage: .backup, isVerificationFailure: readBack, underlying: error)
         }
+        guard !request.isDryRun else { return result }
         try await record(.backedUp(result))
 
         var reachable: [(Location, any StorageBackend)] = []
@@ -297,7 +302,8 @@ public struct BackupPipeline: Sendable {
         options.compression = request.compression
         if let workers = request.fileWorkers { options.fileWorkers = max(1, workers) }
         options.archiveTimeout = request.archiveTimeout
-        options.readsBack = true
+        // A dry run stored nothing to read back.
+        options.readsBack = !request.isDryRun
         return options
     }
 

@@ -10,6 +10,8 @@ import Foundation
 /// the manifest) and with it (`check --read-data`), and imported back into a repository.
 public struct AirgapBundle: Sendable {
     public let repository: Repository
+    /// Counts the objects (and their bytes) copied into the bundle, for a progress display.
+    public var progress: ProgressMeter?
 
     public init(repository: Repository) {
         self.repository = repository
@@ -31,7 +33,8 @@ public struct AirgapBundle: Sendable {
         if let ids = chosen, selected.count != Set(ids).count {
             throw RepositoryError.snapshotNotFound(ids.map(\.shortHex).filter { id in !selected.contains { $0.id.shortHex == id } }.joined(separator: ", "))
         }
-        let replicator = Replicator(source: repository.backend, destination: bundle)
+        var replicator = Replicator(source: repository.backend, destination: bundle)
+        replicator.progress = progress
         let report: Replicator.Report
         var packCount = 0
         if chosen == nil {

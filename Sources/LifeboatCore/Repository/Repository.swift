@@ -33,6 +33,14 @@ public final class Repository: Sendable {
         self.dataKeyRing = DataKeyRing(backend: backend, masterKey: masterKey, walOnlyKey: walOnlyKey)
     }
 
+    /// The same repository, keys and all, over a ``DryRunBackend``: reads as before, writes
+    /// only locks (`backup --dry-run`).
+    public func discardingWrites() -> Repository {
+        Repository(
+            backend: DryRunBackend(backend), config: config, masterKey: masterKey, keyName: keyName, keyFileWarnings: keyFileWarnings,
+            walOnlyKey: dataKeyRing.walOnlyKey)
+    }
+
     /// What a passphrase may open the repository for.
     public enum Scope: Sendable {
         /// Everything: a WAL-only key file is refused (``CryptoError/walOnlyKey``).

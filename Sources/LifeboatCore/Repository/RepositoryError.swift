@@ -13,6 +13,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case undecodable(what: String, reason: String)
     case invalidConfig(String, location: String)
     case snapshotNotFound(String)
+    /// A path that the snapshot's tree does not hold (`dump`, a database's file).
+    case pathNotInSnapshot(String)
     case ambiguousSnapshot(String, candidates: Int)
     /// "The newest snapshot" was asked for, but some snapshots are damaged, and any of them
     /// may be newer than the newest intact one.
@@ -48,6 +50,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "the config of the repository in \(l) is invalid (\(reason)): restore it from another copy"
         case .snapshotNotFound(let s):
             return "no snapshot matches '\(s)': give a prefix of an existing snapshot's id, or latest"
+        case .pathNotInSnapshot(let p):
+            return "\(p) is not in the snapshot: give the absolute path the backup recorded"
         case .ambiguousSnapshot(let s, let n):
             return "'\(s)' matches \(n) snapshots: give more digits of the id"
         case .damagedSnapshotsSkipped(let damaged, let newest):

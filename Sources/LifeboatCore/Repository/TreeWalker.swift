@@ -25,16 +25,16 @@ public struct TreeWalker: Sendable {
 
 extension Repository {
     /// The entry at an absolute path inside a snapshot's tree.
-    /// - Throws: ``RepositoryError/snapshotNotFound(_:)`` when the path is not in it.
+    /// - Throws: ``RepositoryError/pathNotInSnapshot(_:)`` when the path is not in it.
     public func node(at path: String, in root: BlobID, index: MasterIndex) async throws -> Node {
         var tree = try await loadTree(root, index: index)
         let components = path.split(separator: "/")
         for (i, c) in components.enumerated() {
-            guard let node = tree.node(named: Array(c.utf8)) else { throw RepositoryError.snapshotNotFound(path) }
+            guard let node = tree.node(named: Array(c.utf8)) else { throw RepositoryError.pathNotInSnapshot(path) }
             if i == components.count - 1 { return node }
-            guard let sub = node.subtree else { throw RepositoryError.snapshotNotFound(path) }
+            guard let sub = node.subtree else { throw RepositoryError.pathNotInSnapshot(path) }
             tree = try await loadTree(sub, index: index)
         }
-        throw RepositoryError.snapshotNotFound(path)
+        throw RepositoryError.pathNotInSnapshot(path)
     }
 }

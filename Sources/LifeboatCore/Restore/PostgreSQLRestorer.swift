@@ -67,6 +67,8 @@ public struct PostgreSQLRestorer: Sendable {
         /// postgresql.auto.conf); nil is the data directory's parent when started, else unset.
         public var socketDirectory: String?
         public var recoveryTimeout: Duration = .seconds(3600)
+        /// Counts the base backup's files (and bytes) as they are restored, for a progress display.
+        public var progress: ProgressMeter?
         /// Added to the started server's environment for its `restore_command` (an S3
         /// location's credentials); nothing of this process's environment is passed on.
         public var serverEnvironment: [String: String] = [:]
@@ -125,7 +127,9 @@ public struct PostgreSQLRestorer: Sendable {
         let index = try await repository.loadIndex()
         let node = try await repository.node(at: baseFacts.dataDirectory, in: base.snapshot.tree, index: index)
         guard let subtree = node.subtree else { throw PostgreSQLSourceError.notAPostgreSQLSnapshot(base.id.shortHex) }
-        let restored = try await Restorer(repository: repository).restore(tree: subtree, options: RestoreOptions(target: dir), index: index)
+        var restoreOptions = RestoreOptions(target: dir)
+        restoreOptions.progress = options.progress
+        let restored = try await Restorer(repository: repository).restore(tree: subtree, options: restoreOptions, index: index)
         guard restored.isComplete else {
             throw RestoreDatabaseError.incomplete(dir, (restored.damagedFiles + restored.errors).prefix(3).joined(separator: "; "))
         }

@@ -32,7 +32,7 @@ public struct SnapshotDump: Sendable {
     }
 
     /// What `path` names, decided before a byte is written.
-    /// - Throws: ``RepositoryError/snapshotNotFound(_:)``, or ``DumpError/notDumpable(_:_:)``
+    /// - Throws: ``RepositoryError/pathNotInSnapshot(_:)``, or ``DumpError/notDumpable(_:_:)``
     ///   for a symlink or a special file named directly.
     public func form(of path: String, in root: BlobID) async throws -> Form {
         guard !Self.isRoot(path) else { return .tar }

@@ -31,6 +31,8 @@ public struct Pruner: Sendable {
     public static let defaultPackGracePeriod: Duration = .seconds(3600)
     /// The time prune goes by (its lock, the grace period, stale temporaries).
     public var now: @Sendable () -> Date = Date.init
+    /// Counts the packs (and their bytes) repacked, for a progress display.
+    public var progress: ProgressMeter?
 
     public init(repository: Repository) {
         self.repository = repository
@@ -227,8 +229,10 @@ public struct Pruner: Sendable {
         // 4. Repack: sealed blobs copied as they are, one new pack per data key.
         var newRecords: [IndexSegment.PackRecord] = []
         var builders: [DataKeyID: PackBuilder] = [:]
+        progress?.start("repacking", items: Int64(repack.count), bytes: repack.reduce(0) { $0 + Int64($1.0.sizeBytes) })
         for (record, wanted) in repack {
             let bytes = try await backend.read(ObjectName(.data, record.id))
+            defer { progress?.add(items: 1, bytes: Int64(bytes.count)) }
             guard Digest256.sha256(bytes).hex == record.id.hex else {
                 throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name: it is damaged; check the repository reading all its data")
             }

@@ -40,8 +40,11 @@ public struct AccessTokens: Sendable {
         let date = now()
         let expiresAt = lifetime.map { date.addingTimeInterval($0.seconds) }
         let user = context.requester.username
-        let stored = try await context.withCatalog {
-            try await $0.addAccessToken(name: name, role: role.rawValue, hash: Self.hash(of: token).hex, by: user, at: date, expiresAt: expiresAt)
+        let event = localEvent("token create", target: "token \(name) (\(role))", at: date)
+        let stored = try await context.withCatalog { catalog in
+            let stored = try await catalog.addAccessToken(name: name, role: role.rawValue, hash: Self.hash(of: token).hex, by: user, at: date, expiresAt: expiresAt)
+            if stored != nil { try await catalog.appendAuditEvent(event) }
+            return stored
         }
         guard let stored else { throw AccessError.duplicateName(name) }
         return Created(record: stored, token: token)
@@ -57,8 +60,12 @@ public struct AccessTokens: Sendable {
     /// - Throws: ``AccessError/unknownToken(_:known:)``.
     public func revoke(name: String) async throws -> AccessTokenRecord {
         let date = now()
+        let event = localEvent("token revoke", target: "token \(name)", at: date)
         return try await context.withCatalog { catalog in
-            if let revoked = try await catalog.revokeAccessToken(name: name, at: date) { return revoked }
+            if let revoked = try await catalog.revokeAccessToken(name: name, at: date) {
+                if revoked.revokedAt == date { try await catalog.appendAuditEvent(event) }
+                return revoked
+            }
             throw AccessError.unknownToken(name, known: try await catalog.accessTokens().map(\.name))
         }
     }
@@ -90,6 +97,15 @@ public struct AccessTokens: Sendable {
             try await catalog.markAccessTokenUsed(name: match.record.name, at: date)
         }
         return .success(Caller(tokenName: match.record.name, role: role))
+    }
+
+    /// Tokens made or revoked on the command line go into the audit trail beside the API's
+    /// calls: who may do what changed, and an auditor looks for it there. The caller is the
+    /// OS user on this host rather than a token.
+    func localEvent(_ verb: String, target: String, at date: Date) -> AuditEvent.New {
+        AuditEvent.New(
+            at: date, tokenName: nil, role: nil, address: context.requester.host, method: "CLI", route: verb, status: 200, outcome: "ok", target: target,
+            detail: "by OS user \(context.requester.username)")
     }
 
     // MARK: The token's text

@@ -14,7 +14,9 @@ public struct AirgapTransfer: Sendable {
 
     /// Writes the snapshots named (all when `snapshots` is empty) into a bundle at `directory`.
     /// - Parameter snapshots: ids or unique prefixes.
-    public func export(_ repository: Repository, snapshots: [String], to directory: String, label: String) async throws -> AirgapBundle.ExportReport {
+    public func export(
+        _ repository: Repository, snapshots: [String], to directory: String, label: String, progress: ProgressMeter? = nil
+    ) async throws -> AirgapBundle.ExportReport {
         var ids: [SnapshotID]?
         if !snapshots.isEmpty {
             var chosen: [SnapshotID] = []
@@ -24,7 +26,9 @@ public struct AirgapTransfer: Sendable {
         let bundle = try LocalDirectoryBackend(path: directory, create: true)
         let chosen = ids
         return try await RepositoryLock.withLock(repository, exclusive: false, host: requester.host, username: requester.username) {
-            try await AirgapBundle(repository: repository).export(to: bundle, snapshots: chosen, label: label)
+            var bundler = AirgapBundle(repository: repository)
+            bundler.progress = progress
+            return try await bundler.export(to: bundle, snapshots: chosen, label: label)
         }
     }
 

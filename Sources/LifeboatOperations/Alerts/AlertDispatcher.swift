@@ -43,11 +43,15 @@ public struct AlertDispatcher: Sendable {
     }
 
     /// Records what changed since the last evaluation.
+    /// - Parameter probe: what reading the locations tells (unreachable, 3-2-1-1-0, free
+    ///   space, WAL archiving), beside the catalog's conditions; nil: the catalog's alone.
     /// - Returns: how many conditions were opened and resolved.
     @discardableResult
-    public func evaluate(now: Date = Date()) async throws -> (opened: Int, resolved: Int) {
+    public func evaluate(now: Date = Date(), probe: HealthProbe? = nil) async throws -> (opened: Int, resolved: Int) {
         let report = try await StatusReport.load(context, now: now)
-        let current = Dictionary(report.conditions.map { ($0.key, $0.message) }, uniquingKeysWith: { a, _ in a })
+        var conditions = report.conditions
+        if let probe { conditions += probe.conditions(await probe.current(now: now), report: report, now: now) }
+        let current = Dictionary(conditions.map { ($0.key, $0.message) }, uniquingKeysWith: { a, _ in a })
         let names = targets.map(\.name)
         return try await context.withCatalog { try await $0.updateAlerts(current: current, webhooks: names, at: now) }
     }

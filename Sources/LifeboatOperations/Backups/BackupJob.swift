@@ -44,6 +44,8 @@ public struct BackupJob: Sendable {
         /// Called with the run's BackupLog id once its row is written and no other run of the
         /// source holds it: the API answers 202 with the row then, while the run goes on.
         public var started: (@Sendable (UUID) -> Void)?
+        /// Receives the backup's progress events (files read); may drop them, never blocks it.
+        public var progress: AsyncStream<BackupProgress>.Continuation?
 
         public init(source: String, type: BackupType? = nil, scheduleType: ScheduleType = .manual) {
             self.source = source
@@ -101,7 +103,7 @@ public struct BackupJob: Sendable {
                     source: source.name, owner: "pid \(ahead.pid) on \(ahead.host)", startedAt: ahead.startedAt, stage: ahead.stage)
             }
             request.started?(recorder.id)
-            return try await recorder.run(leaseDuration: new.leaseDuration, clock: clock, afterEach: afterEachStage) {
+            return try await recorder.run(leaseDuration: new.leaseDuration, progress: request.progress, clock: clock, afterEach: afterEachStage) {
                 do {
                     let phrase = try passphrase()
                     unlocked.set(phrase)

@@ -121,6 +121,19 @@ public struct ConfigurationProbe: Sendable {
         if location.medium != nil && !location.mayBeCreated {
             return Finding(subject: subject, status: unreachable, detail: "the medium \(location.medium ?? "") is not mounted (\(location.path)'s parent folder is missing)")
         }
+        // A folder not made yet is the normal state of a new setup: PRIMARY's is made by
+        // `init`, a copy's by the first run that replicates there.
+        if !location.isS3 && !FileManager.default.fileExists(atPath: location.path) {
+            let parent = (location.path as NSString).deletingLastPathComponent
+            if location.role == .primary {
+                return Finding(subject: subject, status: .error, detail: "\(location.path) does not exist yet: `lifeboat init` makes the repository there")
+            }
+            if location.role != .airGapped && location.medium == nil && FileManager.default.isWritableFile(atPath: parent) {
+                return Finding(
+                    subject: subject, status: .ok,
+                    detail: "\(location.path) does not exist yet: the first `run` (or `replicate --to \(location.name)`) makes it and copies the repository there")
+            }
+        }
         do {
             let backend = try await context.backends.backend(for: location)
             // Reading the repository's config object exercises the credentials (S3) and the path.

@@ -6,6 +6,7 @@ extension LifeboatConfiguration {
     /// ```yaml
     /// alerts:
     ///   evaluateSeconds: 60
+    ///   primaryMinFreePercent: 10
     ///   webhooks:
     ///     - { name: ops, kind: json, url: "https://alerts.example/lifeboat" }
     ///     - { name: chat, kind: slack, urlEnv: SLACK_WEBHOOK_URL }
@@ -15,6 +16,10 @@ extension LifeboatConfiguration {
         /// How often the catalog is read for conditions and pending notifications are sent (default 60).
         public var evaluateSeconds: Double?
         public var webhooks: [Webhook]?
+        /// PRIMARY's file system with less free space than this (percent of its size) is an alert (default 5).
+        public var primaryMinFreePercent: Double?
+
+        public static let defaultPrimaryMinFreePercent = 5.0
 
         public var evaluateInterval: Duration { .milliseconds(Int64((evaluateSeconds ?? 60) * 1000)) }
     }
@@ -39,6 +44,9 @@ extension LifeboatConfiguration {
         if let s = alerts.evaluateSeconds, !(0.05...86_400).contains(s) {
             throw ConfigurationError.invalid(at: here, "alerts.evaluateSeconds must be 0.05 to 86400, not \(s)")
         }
+        if let p = alerts.primaryMinFreePercent, !(0...100).contains(p) {
+            throw ConfigurationError.invalid(at: here, "alerts.primaryMinFreePercent must be 0 to 100, not \(p)")
+        }
         var names = Set<String>()
         for w in alerts.webhooks ?? [] {
             guard names.insert(w.name).inserted else { throw ConfigurationError.invalid(at: here, "webhook '\(w.name)' is named twice") }
@@ -61,13 +69,15 @@ extension LifeboatConfiguration {
 }
 
 extension LifeboatConfiguration.Alerts {
-    enum CodingKeys: String, CodingKey, CaseIterable { case evaluateSeconds, webhooks }
+    enum CodingKeys: String, CodingKey, CaseIterable { case evaluateSeconds, webhooks, primaryMinFreePercent }
 
     /// A mistyped key of `alerts:` is an error, as everywhere in lifeboat.yaml (ConfigurationKeys).
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self, part: "alerts")
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(evaluateSeconds: try c.decodeIfPresent(Double.self, forKey: .evaluateSeconds), webhooks: try c.decodeIfPresent([LifeboatConfiguration.Webhook].self, forKey: .webhooks))
+        self.init(
+            evaluateSeconds: try c.decodeIfPresent(Double.self, forKey: .evaluateSeconds), webhooks: try c.decodeIfPresent([LifeboatConfiguration.Webhook].self, forKey: .webhooks),
+            primaryMinFreePercent: try c.decodeIfPresent(Double.self, forKey: .primaryMinFreePercent))
     }
 }
 

@@ -19,6 +19,21 @@ extension LifeboatConfiguration {
         public var logFormat: String?
         /// The quiet period that ends a burst of changes in a watched folder (default 2).
         public var changeDebounceSeconds: Double?
+        /// HTTPS for the listener: a PEM certificate (chain) and its private key. Without it
+        /// the listener speaks plain HTTP, which is why it binds 127.0.0.1 unless told otherwise.
+        public var tls: TLS?
+
+        /// `server.tls`: both files are read when `lifeboat serve` starts (the key may be
+        /// readable by root only, so commands that do not serve never touch it).
+        public struct TLS: Decodable, Sendable, Equatable {
+            public var certificate: String
+            public var key: String
+
+            public init(certificate: String, key: String) {
+                self.certificate = certificate
+                self.key = key
+            }
+        }
 
         public static let defaultListen = "127.0.0.1:8470"
         public static let defaultMaxConcurrentJobs = 2
@@ -62,6 +77,9 @@ extension LifeboatConfiguration.Server {
         if let logFormat, !["plain", "json"].contains(logFormat) {
             throw ConfigurationError.invalid(at: here, "server.logFormat must be plain or json, not '\(logFormat)'")
         }
+        if let tls, tls.certificate.isEmpty || tls.key.isEmpty {
+            throw ConfigurationError.invalid(at: here, "server.tls needs both certificate and key: the paths of a PEM certificate and its private key")
+        }
         if let listen, ListenAddress(listen) == nil {
             throw ConfigurationError.invalid(at: here, "server.listen must be HOST:PORT such as 127.0.0.1:8470, not '\(listen)'")
         }
@@ -70,7 +88,7 @@ extension LifeboatConfiguration.Server {
 
 extension LifeboatConfiguration.Server {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, maxConcurrentJobs, shutdownGraceSeconds, timeZone, prune, logFormat, changeDebounceSeconds
+        case listen, maxConcurrentJobs, shutdownGraceSeconds, timeZone, prune, logFormat, changeDebounceSeconds, tls
     }
 
     /// A mistyped key of `server:` is an error, as everywhere in lifeboat.yaml (ConfigurationKeys).
@@ -85,5 +103,19 @@ extension LifeboatConfiguration.Server {
         prune = try c.decodeIfPresent(String.self, forKey: .prune)
         logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat)
         changeDebounceSeconds = try c.decodeIfPresent(Double.self, forKey: .changeDebounceSeconds)
+        tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
+    }
+}
+
+extension LifeboatConfiguration.Server.TLS {
+    enum CodingKeys: String, CodingKey, CaseIterable { case certificate, key }
+
+    /// Both keys are required and no other is allowed: a mistyped `keyFile` must not leave
+    /// the listener on plain HTTP.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self, part: "server.tls")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        certificate = try c.decode(String.self, forKey: .certificate)
+        key = try c.decode(String.self, forKey: .key)
     }
 }

@@ -82,7 +82,7 @@ extension LifeboatConfiguration {
         }
         for (name, url) in webhooks.sorted(by: { $0.key < $1.key }) {
             guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
-                throw ConfigurationError.invalid(at: lines.at("webhooks"), "webhook '\(name)': '\(url)' is not an http:// or https:// URL")
+                throw ConfigurationError.invalid(at: lines.at("webhooks"), "webhook '\(name)': '\(RedactedURL(url))' is not an http:// or https:// URL")
             }
         }
     }

@@ -49,6 +49,9 @@ public struct RecoveryReport: Sendable, Codable {
         public var result: String
         public var snapshotId: String?
         public var details: String?
+        /// The drill or execution that restored and checked it; nil for a restoration test
+        /// (`run --restore-test`).
+        public var execution: String?
     }
 
     public struct Revision: Sendable, Codable {
@@ -71,6 +74,32 @@ public struct RecoveryReport: Sendable, Codable {
             if (tests[key]?.testedAt ?? .distantPast) < at {
                 tests[key] = RestoreTest(
                     source: b.source, location: location, testedAt: at, result: b.restoreTest.result ?? "?", snapshotId: b.snapshotId, details: b.restoreTest.details)
+            }
+        }
+        // A drill or an execution that restored a source from a location and then checked it
+        // (a VERIFY_SYSTEM step of that source succeeded after the restore) is evidence for
+        // that location, as a restoration test is.
+        for e in executions {
+            guard let revision = revisions.first(where: { $0.revision == e.revision }) else { continue }
+            let steps = Dictionary(uniqueKeysWithValues: try RecoveryPlans.plan(of: revision).steps.map { ($0.name, $0) })
+            for restore in e.steps where restore.status == .succeeded && steps[restore.name]?.type == .restoreBackup {
+                guard let source = steps[restore.name]?.source, sources.contains(source), let restored = restore.finishedAt,
+                    let check = e.steps.first(where: { s in
+                        s.status == .succeeded && steps[s.name]?.type == .verifySystem && steps[s.name]?.source == source && (s.startedAt ?? .distantPast) >= restored
+                    }),
+                    let at = check.finishedAt,
+                    // The restore's log names what it restored (RecoveryRun.restore writes it).
+                    let origin = restore.log.matches(of: /snapshot ([0-9a-f]+) of \S+ from location (\S+)/).last
+                else { continue }
+                let location = String(origin.2)
+                let key = source + "\u{0}" + location
+                if (tests[key]?.testedAt ?? .distantPast) < at {
+                    let id = e.id.uuidString.lowercased()
+                    tests[key] = RestoreTest(
+                        source: source, location: location, testedAt: at, result: "PASSED", snapshotId: String(origin.1),
+                        details: "\(e.mode == .test ? "drill" : "execution") \(id.prefix(8)): step \(restore.name) restored it, step \(check.name) checked it",
+                        execution: id)
+                }
             }
         }
         // When the people last changed: the first revision, or a later one with other people.
@@ -132,12 +161,17 @@ public struct RecoveryReport: Sendable, Codable {
             }
             doc.add(.heading(2, "Last verified restore of each source, per location"))
             if p.restoreTests.isEmpty {
-                doc.add(.paragraph("No restoration test recorded for the plan's sources ('lifeboat run SOURCE --restore-test' records one)."))
+                doc.add(.paragraph("No verified restore recorded for the plan's sources ('lifeboat run SOURCE --restore-test' or a drill records one)."))
             } else {
                 doc.add(
                     .table(
-                        header: ["source", "location", "tested", "result", "snapshot"],
-                        rows: p.restoreTests.map { [$0.source, $0.location, ISO8601.format($0.testedAt), $0.result, $0.snapshotId.map { String($0.prefix(8)) } ?? ""] }))
+                        header: ["source", "location", "tested", "result", "snapshot", "by"],
+                        rows: p.restoreTests.map {
+                            [
+                                $0.source, $0.location, ISO8601.format($0.testedAt), $0.result, $0.snapshotId.map { String($0.prefix(8)) } ?? "",
+                                $0.execution == nil ? "restoration test" : $0.details ?? "",
+                            ]
+                        }))
             }
             doc.add(.heading(2, "Revisions"))
             doc.add(.table(header: ["revision", "stored", "by"], rows: p.revisions.map { ["\($0.revision)", ISO8601.format($0.createdAt), $0.createdBy] }))

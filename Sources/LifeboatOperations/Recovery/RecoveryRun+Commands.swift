@@ -96,6 +96,10 @@ extension RecoveryRun {
     }
 
     /// NOTIFY: a JSON POST to a webhook of lifeboat.yaml; in a drill the message says so.
+    /// At least once: an attempt cut short (a crash, a kill) after the receiver got the POST
+    /// but before its answer was recorded posts again on resume, with the same `execution`
+    /// and `step`, by which a receiver can tell the repeat. Never at most once: a
+    /// notification lost to a crash is worse in an incident than one sent twice.
     func notify(_ step: RecoveryStep) async throws -> StepResult {
         let name = step.webhook ?? ""
         guard let url = executor.context.configuration.webhooks[name] else {
@@ -114,7 +118,8 @@ extension RecoveryRun {
         do {
             response = try await executor.httpClient.execute(request, timeout: .seconds(30))
         } catch {
-            throw RecoveryError.stepFailed("the webhook '\(name)' (\(url)) could not be reached: \(error)")
+            // The URL is shown redacted, and scrubbed from the client's error: it often is the secret.
+            throw RecoveryError.stepFailed("the webhook '\(name)' (\(RedactedURL(url))) could not be reached: \(RedactedURL.scrub("\(error)", of: url))")
         }
         _ = try await response.body.collect(upTo: 1 << 20)
         guard (200..<300).contains(Int(response.status.code)) else {

@@ -34,7 +34,9 @@ public enum RecoveryRunbook {
                 "The lifeboat binary (any release that reads repository format 1) on a machine that can reach a location below.",
                 "The repository passphrase: \(config.passphrase?.file.map { "the first line of \($0)" } ?? config.passphrase?.env.map { "the environment variable \($0)" } ?? "kept by the team") (commands below read it with --password-file \(passphraseFile)).",
                 "Nothing else: every location is self-describing; the catalog and lifeboat.yaml are not needed to restore.",
-            ]))
+            ] + (plan.steps.contains { $0.type == .notify }
+                ? ["For the notifications: each webhook's URL (under webhooks: in lifeboat.yaml, or wherever the team keeps secrets). A URL often carries its token, so this runbook never prints one whole: the commands read it from a variable WEBHOOK_<NAME>."]
+                : [])))
 
         doc.add(.heading(1, "Where the copies are"))
         doc.add(
@@ -177,9 +179,16 @@ public enum RecoveryRunbook {
         case .httpCheck:
             return "curl -s -o /dev/null -w '%{http_code}\\n' \(q(step.url ?? ""))   # must print \(step.expectStatus ?? 200)"
         case .notify:
-            let url = config.webhooks[step.webhook ?? ""] ?? "the URL of webhook \(step.webhook ?? "?")"
+            // The URL often is its own secret (a token in its path or query): the runbook, printed
+            // and passed around, names the endpoint and where the whole URL is kept.
+            let name = step.webhook ?? "?"
+            let shown = config.webhooks[name].map { RedactedURL($0).description } ?? "not in lifeboat.yaml"
+            let variable = "WEBHOOK_" + name.uppercased().unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? String($0) : "_" }.joined()
             let body = "{\"plan\": \"\(plan.name)\", \"message\": \"\(step.message ?? "")\"}"
-            return "curl -X POST -H 'Content-Type: application/json' -d \(q(body)) \(q(url))"
+            return """
+                # \(variable): the whole URL of webhook '\(name)' (\(shown)), under webhooks: in lifeboat.yaml; it is a secret
+                curl -X POST -H 'Content-Type: application/json' -d \(q(body)) "$\(variable)"
+                """
         case .manualApproval:
             let lead = plan.team?.first.map { "\($0.name)\($0.role.map { " (\($0))" } ?? "")" } ?? "the incident lead"
             return "# get the sign-off of \(lead) before going on, and note who gave it and when"

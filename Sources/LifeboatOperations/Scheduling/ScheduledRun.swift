@@ -28,6 +28,7 @@ public struct ScheduledRun: Sendable, Equatable, CustomStringConvertible {
         switch job {
         case .backup(let source, let type): what = "\(type.rawValue) of \(source)"
         case .prune(let repository): what = "prune of \(repository)"
+        case .drill(let plan): what = "drill of \(plan)"
         }
         return isCatchUp ? "\(what) (catch-up)" : what
     }

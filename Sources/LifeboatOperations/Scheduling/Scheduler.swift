@@ -26,6 +26,8 @@ public struct Scheduler: Sendable {
     public var observe: @Sendable (SchedulerEvent) -> Void = { _ in }
     /// Runs asked for outside the clock (changes in watched folders), queued as they come.
     public var requests: ScheduleRequests?
+    /// New schedules (lifeboat.yaml read again), taken as they come.
+    public var reloads: ScheduleReloads?
 
     public init(
         entries: [ScheduleEntry], backupRepository: String, clock: any Clock<Duration> = ContinuousClock(),
@@ -46,6 +48,7 @@ public struct Scheduler: Sendable {
         case stop
         case graceExpired
         case requested(ScheduleRequests.Request?)
+        case reload(ScheduleReloads.Reload?)
     }
 
     /// Runs until `stopRequested` returns (then gracefully) or the task is cancelled (then
@@ -65,6 +68,8 @@ public struct Scheduler: Sendable {
             }
             let requests = self.requests
             if let requests { group.addTask { .requested(await requests.next()) } }
+            let reloads = self.reloads
+            if let reloads { group.addTask { .reload(await reloads.next()) } }
             var timer: Date?
             var stopping = false
             var turn = 0
@@ -120,6 +125,17 @@ public struct Scheduler: Sendable {
                     guard let request, let requests, !stopping else { continue }
                     if let run = book.request(request.job, at: now(), scheduleType: request.scheduleType) { observe(.queued(run)) }
                     group.addTask { .requested(await requests.next()) }
+                case .reload(let reload):
+                    guard let reload, let reloads, !stopping else { continue }
+                    // The catalog away for a moment: new entries then wait for their first slot.
+                    let last = try? await lastRuns()
+                    for run in book.replace(entries: reload.entries, maxConcurrentJobs: reload.maxConcurrentJobs, lastRuns: last, now: now()) {
+                        observe(.queued(run))
+                    }
+                    // A new entry may come before the armed timer: arm another (a stale tick is harmless).
+                    if let armed = timer, let wake = book.nextWake, wake < armed { timer = nil }
+                    observe(.reloaded(reload.entries))
+                    group.addTask { .reload(await reloads.next()) }
                 case .graceExpired:
                     guard !book.running.isEmpty else { continue }
                     observe(.cancelling(Array(book.running.values)))

@@ -13,6 +13,8 @@ public enum SchedulerEvent: Sendable {
     case stopping(running: [ScheduledRun])
     /// The grace period ran out: these runs are cancelled.
     case cancelling([ScheduledRun])
+    /// A new schedule replaced the old one (``ScheduleReloads``).
+    case reloaded([ScheduleEntry])
 
     public struct Waiting: Sendable {
         /// The next slot the scheduler wakes for, nil if none (or stopping).

@@ -6,7 +6,9 @@ extension StatusReport {
     /// - Throws: the catalog's errors; ``ConfigurationError`` for a schedule that does not parse.
     public static func load(_ context: OperationsContext, now: Date = Date()) async throws -> StatusReport {
         let config = context.configuration
-        let records = try await context.withCatalog { try await $0.backups() }
-        return StatusReport(configuration: config, records: records, entries: try config.scheduleEntries(), now: now)
+        let (records, plans, executions) = try await context.withCatalog { catalog in
+            (try await catalog.backups(), try await catalog.latestPlans(), try await catalog.executions())
+        }
+        return StatusReport(configuration: config, records: records, entries: try config.scheduleEntries(), now: now, plans: plans, executions: executions)
     }
 }

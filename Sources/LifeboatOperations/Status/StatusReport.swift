@@ -5,12 +5,13 @@ import LifeboatCore
 /// Where the backups stand, from the catalog alone (no daemon, no location is read): per
 /// source the last success of each type, the next scheduled run, the age of the newest
 /// restorable point against the source's RPO, the last restoration test; per location the
-/// copies still pending. `lifeboat status` prints it, the daemon's `/metrics` exports it, and
+/// copies still pending; per recovery plan its last drill. `lifeboat status` prints it, the daemon's `/metrics` exports it, and
 /// ``problems`` lists what needs a person.
 public struct StatusReport: Sendable, Codable, Equatable {
     public var generatedAt: Date
     public var sources: [Source]
     public var locations: [Location]
+    public var plans: [Plan]
     /// One sentence per thing that needs a person; empty when all is well.
     public var problems: [String]
     /// The same, each with a stable key: what the daemon alerts on, once until it resolves.
@@ -19,7 +20,7 @@ public struct StatusReport: Sendable, Codable, Equatable {
     public struct Condition: Sendable, Codable, Equatable {
         /// `no-restorable-point:SOURCE`, `rpo-breach:SOURCE`, `last-run:SOURCE:TYPE`,
         /// `restoration-test-failed:SOURCE`, `restoration-test-overdue:SOURCE`,
-        /// `copy-pending:LOCATION`.
+        /// `copy-pending:LOCATION`, `drill-failed:PLAN`, `drill-overdue:PLAN`.
         public var key: String
         public var message: String
     }
@@ -65,6 +66,22 @@ public struct StatusReport: Sendable, Codable, Equatable {
         public var oldestPendingSeconds: Double?
     }
 
+    /// A recovery plan's drills (TEST-mode executions).
+    public struct Plan: Sendable, Codable, Equatable {
+        public var name: String
+        /// `testing: every`; nil when the plan is not drilled on a schedule.
+        public var drillEverySeconds: Double?
+        /// The end of the newest drill that ended, and whether it succeeded (with or without warnings).
+        public var lastDrill: Date?
+        public var lastDrillPassed: Bool?
+        /// The start of the newest drill that succeeded: the schedule counts `every` from it.
+        public var lastSuccessfulDrill: Date?
+        /// When the next drill is due: `every` after the last successful one, or after the
+        /// plan's newest revision when it was never drilled.
+        public var nextDrillDue: Date?
+        public var drillRunning: Bool
+    }
+
     /// A copy PENDING for longer than this needs a person (a location down for a day).
     public static let pendingCopyLimit: TimeInterval = 24 * 3600
     /// With no restoration test for this long, restorability is a guess.
@@ -73,10 +90,25 @@ public struct StatusReport: Sendable, Codable, Equatable {
     /// - Parameters:
     ///   - records: the BackupLog rows (all of them, or enough of the newest).
     ///   - entries: the daemon's schedule (``LifeboatConfiguration/scheduleEntries()``).
-    public init(configuration: LifeboatConfiguration, records: [BackupRecord], entries: [ScheduleEntry], now: Date) {
+    ///   - plans: the newest revision of each recovery plan; `executions`: their executions.
+    public init(
+        configuration: LifeboatConfiguration, records: [BackupRecord], entries: [ScheduleEntry], now: Date, plans: [RecoveryPlanRevision] = [],
+        executions: [RecoveryExecutionRecord] = []
+    ) {
         generatedAt = now
         var problems: [Condition] = []
         let bySource = Dictionary(grouping: records, by: \.source)
+        // A plan that restores a source and promises an RPO holds the source to it: the
+        // strictest such plan's, when stricter than the source's own `rpo:`.
+        var planTargets: [String: Double] = [:]
+        for revision in plans {
+            // A stored plan that no longer parses promises nothing here; `plan show` says why.
+            guard let plan = try? RecoveryPlans.plan(of: revision), let rpo = plan.rpo else { continue }
+            for step in plan.steps where step.type == .restoreBackup {
+                guard let source = step.source else { continue }
+                planTargets[source] = min(planTargets[source] ?? .infinity, Double(rpo.seconds))
+            }
+        }
         sources = configuration.sources.map { source in
             let rows = (bySource[source.name] ?? []).sorted { $0.startedAt > $1.startedAt }
             let own = entries.filter { $0.lane.source == source.name }
@@ -93,7 +125,8 @@ public struct StatusReport: Sendable, Codable, Equatable {
                     nextRun: next)
             }
             let newest = rows.first { $0.status == .succeeded }?.startedAt
-            let configured = source.rpo.flatMap(RetentionPolicy.parseDuration).map(\.seconds)
+            let sourceTarget = source.rpo.flatMap(RetentionPolicy.parseDuration).map(\.seconds)
+            let configured = [sourceTarget, planTargets[source.name]].compactMap { $0 }.min()
             let target = configured ?? Self.defaultTarget(own, now: now)
             let tested = rows.filter(\.restoreTest.tested).compactMap { r in r.restoreTest.testedAt.map { ($0, r.restoreTest.result == "PASSED") } }.max { $0.0 < $1.0 }
             let state = Source(
@@ -116,8 +149,44 @@ public struct StatusReport: Sendable, Codable, Equatable {
                 problems.append(Condition(key: "copy-pending:\(l.name)", message: "location '\(l.name)': \(l.pendingCopies) cop\(l.pendingCopies == 1 ? "y" : "ies") pending, the oldest for \(Self.age(age)): check that it is reachable, then run `lifeboat replicate`"))
             }
         }
+        let drills = Dictionary(grouping: executions.filter { $0.mode == .test }, by: \.plan)
+        self.plans = plans.sorted { $0.name < $1.name }.map { revision in
+            Self.plan(revision, drills: drills[revision.name] ?? [], now: now)
+        }
+        for plan in self.plans { problems += Self.problems(of: plan, now: now) }
         conditions = problems
         self.problems = problems.map(\.message)
+    }
+
+    static func plan(_ revision: RecoveryPlanRevision, drills: [RecoveryExecutionRecord], now: Date) -> Plan {
+        // A stored revision was checked when stored; one that no longer parses has no schedule.
+        let every = (try? RecoveryPlans.plan(of: revision))?.testing.map { Double($0.every.seconds) }
+        let ended = drills.filter { $0.status.isFinal }.max { ($0.finishedAt ?? $0.createdAt) < ($1.finishedAt ?? $1.createdAt) }
+        let passed: (RecoveryExecutionRecord) -> Bool = { $0.status == .succeeded || $0.status == .succeededWithWarnings }
+        let lastSuccess = drills.filter(passed).map { $0.startedAt ?? $0.createdAt }.max()
+        return Plan(
+            name: revision.name, drillEverySeconds: every, lastDrill: ended.map { $0.finishedAt ?? $0.createdAt }, lastDrillPassed: ended.map(passed),
+            lastSuccessfulDrill: lastSuccess, nextDrillDue: every.map { (lastSuccess ?? revision.createdAt).addingTimeInterval($0) },
+            // Running while its executor's lease holds (a dead executor's drill is not running).
+            drillRunning: drills.contains { ($0.status == .running || $0.status == .pending) && ($0.leaseExpiresAt ?? $0.createdAt.addingTimeInterval(60)) > now })
+    }
+
+    static func problems(of plan: Plan, now: Date) -> [Condition] {
+        var problems: [Condition] = []
+        let name = "plan '\(plan.name)'"
+        if plan.lastDrillPassed == false {
+            problems.append(
+                Condition(key: "drill-failed:\(plan.name)", message: "\(name): the last drill failed: see `lifeboat recover list --plan \(plan.name)`"))
+        }
+        // A drill under way is not overdue: it is the drill that was due.
+        if let due = plan.nextDrillDue, due < now, !plan.drillRunning {
+            let since = plan.lastSuccessfulDrill.map { "the last successful drill is \(age(now.timeIntervalSince($0))) old" } ?? "it was never drilled"
+            problems.append(
+                Condition(
+                    key: "drill-overdue:\(plan.name)",
+                    message: "\(name): \(since), beyond its testing interval of \(age(plan.drillEverySeconds ?? 0)): run `lifeboat recover run \(plan.name) --test`"))
+        }
+        return problems
     }
 
     /// Twice the shortest interval between two slots of the source's schedules (a day when it has none).

@@ -1,7 +1,8 @@
+import LifeboatOperations
 import Synchronization
 
-/// What is learnt about a request on its way through for its audit event: why its token was
-/// refused, and what it acted on. The audit middleware binds one per request; the bearer
+/// What is learnt about a request on its way through for its audit event: who made it or why
+/// their token was refused, and what it acted on. The access middleware binds one per request; the bearer
 /// middleware and the routes fill it in (`AuditNote.current?.target = "source app-db"`).
 ///
 /// A task-local reference rather than a field of the request context: the context is a value
@@ -11,6 +12,7 @@ public final class AuditNote: Sendable {
     @TaskLocal public static var current: AuditNote?
 
     private struct State {
+        var caller: Caller?
         var refusal: String?
         var tokenName: String?
         var target: String?
@@ -19,6 +21,12 @@ public final class AuditNote: Sendable {
     private let state = Mutex(State())
 
     public init() {}
+
+    /// Who made the request, once their token checked out.
+    public var caller: Caller? {
+        get { state.withLock { $0.caller } }
+        set { state.withLock { $0.caller = newValue } }
+    }
 
     /// Why authentication failed, in words for the audit trail (never the token).
     public var refusal: String? {

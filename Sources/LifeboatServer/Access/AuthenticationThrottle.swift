@@ -7,14 +7,22 @@ import Synchronization
 /// Time is read from the injected clock, so a test moves it with a ManualClock. The state is
 /// a few instants per address, under a Mutex: it is touched once per request that carries
 /// a token.
-final class AuthenticationThrottle: Sendable {
-    struct Policy: Sendable {
-        var maxFailures = 10
-        var window: Duration = .seconds(60)
+public final class AuthenticationThrottle: Sendable {
+    /// How many failures, in what window, block an address.
+    public struct Policy: Sendable {
+        public var maxFailures: Int
+        public var window: Duration
         /// Addresses remembered at most: beyond it, those whose failures have all left the
         /// window are forgotten, then the quietest ones, so that a flood of addresses cannot
         /// grow the table without bound.
-        var maxAddresses = 10_000
+        public var maxAddresses: Int
+
+        /// The default: 10 failures in 60 s.
+        public init(maxFailures: Int = 10, window: Duration = .seconds(60), maxAddresses: Int = 10_000) {
+            self.maxFailures = maxFailures
+            self.window = window
+            self.maxAddresses = maxAddresses
+        }
     }
 
     let policy: Policy

@@ -30,6 +30,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
         switch try await verify(header) {
         case .success(let caller):
             context.identity = caller
+            AuditNote.current?.caller = caller
         case .failure(let refusal):
             throttle.recordFailure(address)
             AuditNote.current?.refusal = refusal.description

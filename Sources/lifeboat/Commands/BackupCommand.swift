@@ -84,6 +84,9 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Files read at once (default: cores + 1).", visibility: .hidden))
     var fileWorkers: Int?
 
+    @Flag(name: .long, help: "Read, chunk, compress and seal as a backup would, and store nothing: say what would be added (paths only).")
+    var dryRun = false
+
     func validate() throws {
         let sources = (paths.isEmpty && filesFrom.isEmpty ? 0 : 1) + (sqlite == nil ? 0 : 1) + (postgres == nil ? 0 : 1)
         if sources == 0 { throw ValidationError("name at least one path to back up (or --files-from FILE), or --sqlite PATH, or --postgres URL") }
@@ -97,6 +100,7 @@ struct BackupCommand: AsyncParsableCommand {
         if type == .configuration && paths.isEmpty { throw ValidationError("--type configuration is for paths (a configuration folder)") }
         if pgdata != nil && postgres == nil { throw ValidationError("--pgdata goes with --postgres") }
         if archiveTimeout < 1 { throw ValidationError("--archive-timeout must be at least 1 second") }
+        if dryRun && (sqlite != nil || postgres != nil) { throw ValidationError("--dry-run is for paths, not --sqlite or --postgres") }
     }
 
     func run() async throws {
@@ -126,6 +130,7 @@ struct BackupCommand: AsyncParsableCommand {
         request.programVersion = Lifeboat.version
         request.archiveTimeout = .seconds(archiveTimeout)
         request.fileWorkers = fileWorkers
+        request.isDryRun = dryRun
         let backupRequest = request
         let progress = TerminalProgress(mode: progressOptions.mode(json: output.json))
         let (stream, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
@@ -144,7 +149,16 @@ struct BackupCommand: AsyncParsableCommand {
         } }
         let s = result.snapshot
         let stats = s.statistics
-        if output.json {
+        if dryRun {
+            if output.json {
+                try JSONOutput.print(DryRunJSON(
+                    type: s.type.rawValue, parent: s.parent?.hex, filesNew: stats.filesNew, filesChanged: stats.filesChanged,
+                    filesUnmodified: stats.filesUnmodified, bytesRead: stats.bytesRead, bytesAdded: stats.bytesAdded, blobsAdded: stats.blobsAdded,
+                    warnings: s.warnings))
+            } else {
+                print("dry run: a \(s.type.rawValue) backup\(s.parent.map { " (parent \($0.shortHex))" } ?? "") would read \(stats.filesNew) new, \(stats.filesChanged) changed and \(stats.filesUnmodified) unmodified files (\(ByteFormat.string(stats.bytesRead)) read) and add \(ByteFormat.string(stats.bytesAdded)) in \(stats.blobsAdded) blobs; nothing was stored")
+            }
+        } else if output.json {
             try JSONOutput.print(result)
         } else {
             if progress.isActive {
@@ -190,4 +204,15 @@ enum BackupTypeArgument: String, ExpressibleByArgument, CaseIterable {
 
 enum CheckpointArgument: String, ExpressibleByArgument, CaseIterable {
     case fast, spread
+}
+
+/// `backup --dry-run --json`: what the backup would have done; there is no snapshot.
+struct DryRunJSON: Encodable {
+    var dryRun = true
+    let type: String
+    let parent: String?
+    let filesNew, filesChanged, filesUnmodified: Int
+    let bytesRead, bytesAdded: Int64
+    let blobsAdded: Int
+    let warnings: [String]
 }

@@ -19,6 +19,7 @@ struct DumpCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var latest: LatestIntactOptions
+    @OptionGroup var selection: SourceSelectionOptions
 
     @Argument(help: "Snapshot id (any unique prefix) or 'latest'.")
     var snapshot: String
@@ -28,7 +29,7 @@ struct DumpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open()
-        let entry = try await latest.find(snapshot, in: repo)
+        let entry = try await selection.find(snapshot, in: repo, latest: latest)
         let dump = SnapshotDump(repository: repo, index: try await repo.loadIndex())
         // A tar stream on a terminal is noise that can upset it: refuse before writing a byte.
         if try await dump.form(of: path, in: entry.snapshot.tree) == .tar, isatty(STDOUT_FILENO) == 1 {

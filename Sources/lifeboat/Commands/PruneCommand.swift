@@ -16,6 +16,7 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var pruneOptions: PruneOptions
+    @OptionGroup var progress: ProgressOptions
 
     @Flag(help: "Show what would be removed; change nothing.") var dryRun = false
 
@@ -33,7 +34,12 @@ struct PruneCommand: AsyncParsableCommand {
             report = outcome.report
         } else {
             let repo = try await repository.open()
-            report = try await pruneOptions.pruner(repo).prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
+            let display = ProgressDisplay(verb: "prune", mode: progress.mode(json: output.json))
+            report = try await display.show { meter in
+                var pruner = pruneOptions.pruner(repo)
+                pruner.progress = meter
+                return try await pruner.prune(dryRun: dryRun, host: Requester.current.host, username: Requester.current.username)
+            }
         }
         if output.json {
             try JSONOutput.print(report)

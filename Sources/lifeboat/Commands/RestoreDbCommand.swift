@@ -31,6 +31,7 @@ struct RestoreDbCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var latest: LatestIntactOptions
     @OptionGroup var selection: SourceSelectionOptions
 
@@ -132,7 +133,13 @@ struct RestoreDbCommand: AsyncParsableCommand {
         options.isProduction = asProduction
         options.startPort = start ? port : nil
         options.recoveryTimeout = .seconds(recoveryTimeout)
-        let result = try await PostgreSQLRestorer(repository: repo).restore(entry, options: options)
+        let display = ProgressDisplay(verb: "restore-db", mode: progress.mode(json: output.json))
+        let result = try await display.show { meter in
+            var options = options
+            options.progress = meter
+            meter?.start("restoring the base backup", items: nil, bytes: entry.snapshot.statistics.totalFileBytes)
+            return try await PostgreSQLRestorer(repository: repo).restore(entry, options: options)
+        }
         for link in result.replacedLinks {
             FileHandle.standardError.write(Data("lifeboat: warning: the snapshot holds the link \(link), replaced by a folder or file of lifeboat's and not followed\n".utf8))
         }

@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var progress: ProgressOptions
 
     @Argument(help: "A source named in lifeboat.yaml.")
     var source: String
@@ -53,7 +54,23 @@ struct RunCommand: AsyncParsableCommand {
         let options = repository
         request.walFetch = { location in try options.walRestoreCommand(at: location.path) }
         request.passphraseOrigin = repository.passphraseOrigin()
-        let outcome = try await BackupJob(context: context).run(request, passphrase: { try options.passphrase() })
+        let display = TerminalProgress(mode: progress.mode(json: output.json))
+        let (events, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        request.progress = continuation
+        let job = request
+        let outcome = try await withThrowingTaskGroup(of: BackupJob.Outcome?.self) { group in
+            group.addTask {
+                await display.render(events)
+                return nil
+            }
+            group.addTask {
+                defer { continuation.finish() }
+                return try await BackupJob(context: context).run(job, passphrase: { try options.passphrase() })
+            }
+            var outcome: BackupJob.Outcome?
+            for try await o in group { if let o { outcome = o } }
+            return outcome!
+        }
         let record = outcome.record
         if output.json {
             try JSONOutput.print(record)

@@ -18,7 +18,10 @@ struct ServeCommand: AsyncParsableCommand {
             a source never backed up is backed up at start; a job due while its source is busy \
             waits and runs once; at most server.maxConcurrentJobs (2) at once. SIGTERM or SIGINT: \
             no new job starts, running ones get server.shutdownGraceSeconds (300) to finish, then \
-            are cancelled and recorded INTERRUPTED. Logs go to stderr, plain or as JSON lines.
+            are cancelled and recorded INTERRUPTED. SIGHUP reads the configuration again: a valid \
+            file replaces the schedule, an invalid one is refused (logged with its file:line) and \
+            the running one stays. Each stored recovery plan with testing: every is drilled (TEST \
+            mode) that long after its last successful drill. Logs go to stderr, plain or as JSON lines.
             """)
 
     @OptionGroup var repository: RepositoryOptions

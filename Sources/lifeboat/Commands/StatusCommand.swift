@@ -11,9 +11,10 @@ struct StatusCommand: AsyncParsableCommand {
             Per source: the last success of each backup type and its next scheduled run, the age \
             of the newest restorable point against the source's rpo (default: twice its most \
             frequent schedule's interval), the last restoration test. Per location: copies still \
-            PENDING. Exit 0 when all is well; 3 when something needs a person (an RPO breached, a \
-            last run that failed or was interrupted, a restoration test failed, missing or older \
-            than 8 days, a copy pending for over a day), each said in one sentence.
+            PENDING. Per recovery plan: its last drill and when the next is due. Exit 0 when all \
+            is well; 3 when something needs a person (an RPO breached, a last run that failed or \
+            was interrupted, a restoration test failed, missing or older than 8 days, a copy pending for over a day, a recovery plan's last drill failed or \
+            its testing interval passed without a successful drill), each said in one sentence.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -47,6 +48,11 @@ struct StatusCommand: AsyncParsableCommand {
         for l in report.locations {
             let pending = l.pendingCopies == 0 ? "no copy pending" : "\(l.pendingCopies) pending, the oldest \(StatusReport.age(l.oldestPendingSeconds ?? 0)) old"
             out += "location \(l.name) (\(l.role.rawValue)): \(pending)\n"
+        }
+        for p in report.plans {
+            let last = p.lastDrill.map { "last drill \(time($0)) \(p.lastDrillPassed == true ? "PASSED" : "FAILED")" } ?? "never drilled"
+            let next = p.nextDrillDue.map { ", next due \(time($0)) UTC" } ?? ", not drilled on a schedule"
+            out += "plan \(p.name): \(last)\(next)\n"
         }
         if report.problems.isEmpty {
             out += "all is well\n"

@@ -20,7 +20,7 @@ enum ExitStatus: Int32 {
         Exit status: 0 success; 1 failure; 3 finished with warnings (files that could not be \
         read or restored; locations short of the 3-2-1-1-0 rule; run: a location's copy left pending; recover: a non-critical step failed or an RTO/RPO target was missed); 10 no repository at the \
         location; 11 repository locked; 12 wrong passphrase (or a WAL-only one for another verb); 13 verification failed (check, \
-        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify; 'latest' while a snapshot is damaged); 64 usage error; 130 interrupted.
+        verify, restore --verify, restore-db, restore-test, backup, run, airgap verify, audit verify; 'latest' while a snapshot is damaged); 64 usage error; 130 interrupted.
         """
 
     /// A recovery execution's end: 0 SUCCEEDED with its RTO and RPO met, 3 with warnings
@@ -92,6 +92,7 @@ enum ExitStatus: Int32 {
         case RepositoryError.damaged, RepositoryError.undecodable, StorageError.truncated: return "run 'lifeboat check --read-data'"
         case RepositoryError.blobNotInIndex: return "run 'lifeboat check'"
         case RepositoryError.snapshotNotFound: return "list them with 'lifeboat snapshots'"
+        case RepositoryError.pathNotInSnapshot: return "'lifeboat ls SNAPSHOT' lists what it holds"
         case RepositoryError.damagedSnapshotsSkipped: return "'lifeboat check' names them; --latest-intact takes the newest intact snapshot"
         case CryptoError.wrongPassphrase:
             return PassphraseOrigin.last.map { "it was read from \($0)" } ?? "check --password-file or LIFEBOAT_PASSWORD"

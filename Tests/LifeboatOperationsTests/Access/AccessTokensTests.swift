@@ -102,6 +102,12 @@ struct AccessTokensTests {
         #expect(try await tokens.verify(made.token) == .failure(.revoked(name: "ci", at: at)))
         advance(60)
         #expect(try await tokens.revoke(name: "ci").revokedAt == at)
+        // The trail has the creation and the first revocation, by the OS user on this host.
+        let events = try await AuditTrail(context: context).list().reversed().map { $0 }
+        #expect(events.map(\.route) == ["token create", "token revoke"])
+        #expect(events.map(\.target) == ["token ci (operator)", "token ci"])
+        #expect(events.allSatisfy { $0.method == "CLI" && $0.address == "testhost" && $0.detail == "by OS user tester" && $0.tokenName == nil })
+        #expect(try await AuditTrail(context: context).verify().isIntact)
         await #expect {
             try await tokens.revoke(name: "nope")
         } throws: { error in

@@ -44,4 +44,25 @@ struct ScheduleBookTests {
         book.finished(first[0].lane)
         #expect(book.start(at: at).count == 1)
     }
+
+    @Test("a new schedule: a removed entry's waiting run is dropped, a new source never backed up is queued at once, the limit follows")
+    func replace() throws {
+        let app = try Self.entry(.incremental, "0 2 * * *")
+        let db = try Self.entry(.transactionLog, "0 * * * *", source: "db")
+        let conf = try Self.entry(.full, "0 3 * * *", source: "conf")
+        var book = ScheduleBook(
+            entries: [app, db], backupRepository: "primary", maxConcurrentJobs: 1, lastRuns: [app.job: Self.start, db.job: Self.start], now: Self.start)
+        let at = Self.start.addingTimeInterval(3600)
+        #expect(book.due(at: at).map(\.job) == [db.job])
+        let queued = book.replace(entries: [app, conf], maxConcurrentJobs: 3, lastRuns: [app.job: Self.start, db.job: Self.start], now: at)
+        #expect(queued.map(\.job) == [conf.job])
+        #expect(book.queue.map(\.job) == [conf.job], "db's waiting run is dropped")
+        #expect(book.queue.first?.isCatchUp == true)
+        #expect(book.maxConcurrentJobs == 3)
+        #expect(book.nextWake == ISO8601DateFormatter().date(from: "2026-06-07T02:00:00Z"), "app keeps its slot; db's hourly ones are gone")
+        // Without the catalog's history, a new entry waits for its first slot.
+        var blind = ScheduleBook(entries: [app], backupRepository: "primary", maxConcurrentJobs: 1, lastRuns: [app.job: Self.start], now: Self.start)
+        #expect(blind.replace(entries: [app, conf], maxConcurrentJobs: 1, lastRuns: nil, now: at).isEmpty)
+        #expect(blind.queue.isEmpty)
+    }
 }

@@ -14,6 +14,8 @@ struct SchedulerTests {
         var name: String
         var zone: String
         var yaml: String
+        /// Recovery plans drilled every so many hours (their entries come from the catalog).
+        var drills: [String: Int] = [:]
         var uptimes: [(String, String)]
         var maxConcurrentJobs = 2
         /// Minutes a run lasts, by "MM-dd HH:mm JOB" of its start (local); 10 otherwise.
@@ -136,6 +138,50 @@ struct SchedulerTests {
                 "06-03 10:10+00 TRANSACTION_LOG db catch-up",
                 "06-03 12:00+00 TRANSACTION_LOG db",
             ]),
+        Scenario(
+            name: "a plan drilled every 2 days beside two sources: caught up once after 3 days down, counted in the limit, never beside a prune",
+            zone: "UTC",
+            yaml: """
+                locations:
+                  - { name: primary, role: PRIMARY, path: /srv/backup/primary }
+                sources:
+                  - { name: app, kind: files, paths: [/srv/app] }
+                  - { name: b, kind: files, paths: [/srv/b] }
+                schedules:
+                  - { source: app, type: INCREMENTAL, cron: "0 2 * * *" }
+                  - { source: b, type: INCREMENTAL, cron: "0 2 * * *" }
+                server: { timeZone: UTC, prune: "0 3 * * *" }
+                """,
+            drills: ["orders": 48],
+            uptimes: [("2026-06-01T00:00:00Z", "2026-06-03T12:00:00Z"), ("2026-06-07T00:00:00Z", "2026-06-09T23:00:00Z")],
+            longRuns: ["06-09 00:00 drill orders": 4 * 60],
+            counts: ["INCREMENTAL app": 7, "INCREMENTAL b": 7, "prune primary": 7, "drill orders": 3],
+            window: ("2026-06-02T12:00:00Z", "2026-06-09T23:00:00Z"),
+            expected: [
+                // Every 48 hours after the last drill (taken to have run a minute before the first start).
+                "06-02 23:59+00 drill orders",
+                "06-03 02:00+00 INCREMENTAL app",
+                "06-03 02:00+00 INCREMENTAL b",
+                "06-03 03:00+00 prune primary",
+                // Down from the 3rd 12:00 to the 7th: the 4th's drill and the missed slots run once,
+                // the prune after the backups, the drill after the prune (never beside it).
+                "06-07 00:00+00 INCREMENTAL app catch-up",
+                "06-07 00:00+00 INCREMENTAL b catch-up",
+                "06-07 00:10+00 prune primary catch-up",
+                "06-07 00:20+00 drill orders catch-up",
+                "06-07 02:00+00 INCREMENTAL app",
+                "06-07 02:00+00 INCREMENTAL b",
+                "06-07 03:00+00 prune primary",
+                "06-08 02:00+00 INCREMENTAL app",
+                "06-08 02:00+00 INCREMENTAL b",
+                "06-08 03:00+00 prune primary",
+                // 48 hours after the catch-up's slot; it lasts 4 hours: b waits for a place under
+                // the limit of two, the prune for the drill to end.
+                "06-09 00:00+00 drill orders",
+                "06-09 02:00+00 INCREMENTAL app",
+                "06-09 02:10+00 INCREMENTAL b",
+                "06-09 04:00+00 prune primary",
+            ]),
     ]
 
     @Test("a simulated stretch of the daemon's life gives exactly the expected runs", .timeLimit(.minutes(10)), arguments: scenarios)
@@ -151,7 +197,8 @@ struct SchedulerTests {
         key.locale = Locale(identifier: "en_US_POSIX")
         key.timeZone = zone
         key.dateFormat = "MM-dd HH:mm"
-        var simulation = SchedulerSimulation(entries: try config.scheduleEntries(), backupRepository: "primary")
+        let drills = s.drills.sorted { $0.key < $1.key }.map { ScheduleEntry(job: .drill(plan: $0.key), every: .seconds($0.value * 3600)) }
+        var simulation = SchedulerSimulation(entries: try config.scheduleEntries() + drills, backupRepository: "primary")
         simulation.maxConcurrentJobs = s.maxConcurrentJobs
         let longRuns = s.longRuns
         simulation.duration = { run in
@@ -187,6 +234,7 @@ struct SchedulerTests {
         switch job {
         case .backup(let source, let type): return "\(type.rawValue) \(source)"
         case .prune(let repository): return "prune \(repository)"
+        case .drill(let plan): return "drill \(plan)"
         }
     }
 }

@@ -44,7 +44,9 @@ struct BearerTokenMiddlewareTests {
     func app(throttle: AuthenticationThrottle.Policy = .init()) -> some ApplicationProtocol {
         let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(tokens: tokens, throttle: AuthenticationThrottle(policy: throttle, clock: clock)))
+        router.add(
+            middleware: AccessMiddleware(
+                tokens: tokens, throttle: AuthenticationThrottle(policy: throttle, clock: clock), writer: AuditWriter(trail: AuditTrail(context: context))))
         router.get("open") { _, context in context.identity?.description ?? "anonymous" }
         router.post("probe") { _, context in try context.require(.operator).description }
         return Application(router: router)
@@ -102,6 +104,36 @@ struct BearerTokenMiddlewareTests {
                 #expect(String(buffer: response.body) == "anonymous")
             }
         }
+    }
+
+    @Test("the role matrix: each route that needs a role, times every credential, gets through or is refused 401 or 403; an open route answers all")
+    func matrix() async throws {
+        let matrix = try await AccessMatrix.make(tokens: tokens, wallClock: wallClock)
+        let router = Router(context: LifeboatRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(
+            middleware: AccessMiddleware(
+                tokens: tokens, throttle: AuthenticationThrottle(policy: .init(maxFailures: 1000), clock: clock),
+                writer: AuditWriter(trail: AuditTrail(context: context))))
+        let routes: [(HTTPRequest.Method, String, Role?)] = [(.get, "/reports", .auditor), (.post, "/drills", .operator), (.post, "/recoveries", .admin), (.get, "/open", nil)]
+        for (method, path, role) in routes {
+            router.on(RouterPath(path), method: method) { _, context -> String in
+                if let role { try context.require(role) }
+                return "done"
+            }
+        }
+        try await Application(router: router).test(.router) { client in
+            for (method, path, role) in routes {
+                for credential in AccessMatrix.Credential.allCases {
+                    let expected = role.flatMap { AccessMatrix.refusal(credential, requires: $0) } ?? .ok
+                    try await client.execute(uri: path, method: method, headers: matrix.headers[credential] ?? [:]) { response in
+                        #expect(response.status == expected, "\(method) \(path) needs \(role.map(\.rawValue) ?? "nothing"), with \(credential)")
+                    }
+                }
+            }
+        }
+        #expect(AccessMatrix.refusal(.operator, requires: .admin) == .forbidden)
+        #expect(AccessMatrix.refusal(.admin, requires: .auditor) == nil)
     }
 
     @Test("after 3 failures in a minute an address gets 429 with Retry-After, even with a good token, until the minute has passed")

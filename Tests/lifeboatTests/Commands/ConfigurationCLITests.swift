@@ -169,6 +169,7 @@ struct ConfigurationCLITests {
                 locations:
                   - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
                   - { name: usb, role: TERTIARY, path: \(scratch.path)/media/usb-1, medium: usb-1 }
+                  - { name: nas, role: SECONDARY, path: \(scratch.path)/nas }
                 sources:
                   - { name: app, kind: files, paths: [\(paths)] }
                 """, to: config)
@@ -188,6 +189,9 @@ struct ConfigurationCLITests {
         #expect(finding("location primary")?["status"] as? String == "ERROR", "no repository there yet: \(probes)")
         #expect(finding("location usb")?["status"] as? String == "WARNING", "a medium that is not mounted: \(probes)")
         #expect(finding("catalog")?["status"] as? String == "OK")
+        #expect(finding("location nas")?["status"] as? String == "OK", "a copy's folder the first run makes: \(probes)")
+        #expect((finding("location nas")?["detail"] as? String)?.contains("the first `run` (or `replicate --to nas`) makes it") == true, "\(probes)")
+        #expect((finding("location primary")?["detail"] as? String)?.contains("`lifeboat init` makes the repository there") == true, "\(probes)")
         #expect(report["errors"] as? Int == 3 && report["warnings"] as? Int == 1, "\(report)")
         #expect(report["valid"] as? Bool == true)
         #expect((report["sources"] as? [[String: String]]) == [["source": "app", "sourceKind": "files"]], "JSON's one vocabulary: \(report)")

@@ -36,7 +36,6 @@ struct DumpCLITests {
         let one = try dump(cli, ["latest", source + "/big.bin"], into: file)
         #expect(one.status == 0, "\(one.stderr)")
         #expect(contents(file) == contents(source + "/big.bin"))
-
         let tar = scratch.path + "/data.tar"
         let folder = try dump(cli, ["latest", source], into: tar)
         #expect(folder.status == 0, "\(folder.stderr)")
@@ -61,6 +60,16 @@ struct DumpCLITests {
         #expect(try dump(cli, ["latest", "/"], into: all).status == 0)
         let listing = try Shell.run("/bin/tar", ["-t", "-f", all]).stdout
         #expect(listing.contains(String(source.dropFirst()) + "/big.bin"))
+
+        // --source picks that source's latest, as for restore, ls and diff.
+        let other = try scratch.sub("other")
+        try FileTree.write(other + "/note.txt", Array("other\n".utf8))
+        #expect(try cli.run(["backup", other, "--tag", "source:notes"]).status == 0)
+        let bySource = try dump(cli, ["latest", source + "/big.bin", "--source", "notes"], into: scratch.path + "/none.out")
+        #expect(bySource.status == 1 && bySource.stderr.contains("\(source)/big.bin is not in the snapshot"), "notes' latest has no such file: \(bySource.stderr)")
+        let note = scratch.path + "/note.out"
+        #expect(try dump(cli, ["latest", other + "/note.txt", "--source", "notes"], into: note).status == 0)
+        #expect(contents(note) == Data("other\n".utf8))
     }
 
     @Test("a path that is not in the snapshot, or a symlink, is refused with a message and nothing written")
@@ -76,7 +85,7 @@ struct DumpCLITests {
         let out = scratch.path + "/out"
         let missing = try dump(cli, ["latest", source + "/nope.txt"], into: out)
         #expect(missing.status != 0)
-        #expect(missing.stderr.contains("nope.txt"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("\(source)/nope.txt is not in the snapshot") && !missing.stderr.contains("no snapshot matches"), "\(missing.stderr)")
         #expect(contents(out) == Data())
         let link = try dump(cli, ["latest", source + "/link"], into: out)
         #expect(link.status == 1)

@@ -37,10 +37,40 @@ struct ProgressCLITests {
 
         let copy = try cli.run(["replicate", "--to", scratch.path + "/copy", "-v"])
         #expect(copy.status == 0 && copy.stderr.contains("copying objects: "), "\(copy.stderr)")
+        let bundle = try cli.run(["airgap", "export", "--to", scratch.path + "/bundle", "-v"])
+        #expect(bundle.status == 0 && bundle.stderr.contains("copying objects: "), "\(bundle.stderr)")
+        // Half of a.bin's blobs are no longer needed once the first snapshot goes: prune repacks.
+        try FileTree.write(source + "/a.bin", rng.bytes(2_000_000))
+        #expect(try cli.run(["backup", source]).status == 0)
+        #expect(try cli.run(["forget", "--keep-last", "1"]).status == 0)
+        let prune = try cli.run(["prune", "--pack-grace", "0", "--max-unused", "0", "-v"])
+        #expect(prune.status == 0, "\(prune.stderr)")
 
         let both = try cli.run(["restore", "latest", "--target", scratch.path + "/x", "-q", "-v"])
         #expect(both.status == 64 && both.stderr.contains("--quiet and --verbose contradict each other"), "\(both.stderr)")
         let silent = try cli.run(["backup", source, "-q"])
         #expect(silent.status == 0 && silent.stderr.isEmpty, "\(silent.stderr)")
+    }
+
+    @Test("run -v shows its backup's progress when piped; -q nothing")
+    func run() throws {
+        let scratch = ScratchDirectory()
+        let app = try scratch.sub("app")
+        try FileTree.write(app + "/settings.yaml", Array("pool: 8\n".utf8))
+        let config = scratch.path + "/lifeboat.yaml"
+        try """
+            locations:
+              - { name: primary, role: PRIMARY, path: \(scratch.path)/primary }
+            sources:
+              - { name: app, kind: files, paths: [\(app)] }
+            catalog: { sqlite: \(scratch.path)/catalog.sqlite }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let cli = try LifeboatCLI(scratch: scratch)
+        let env = cli.environment(config: config)
+        #expect(try cli.run(["init", "--kdf-n", "1024"], environment: env).status == 0)
+        let verbose = try cli.run(["run", "app", "-v"], environment: env)
+        #expect(verbose.status == 0 && verbose.stderr.contains("FULL backup of \(app)"), "\(verbose.stderr)")
+        let quiet = try cli.run(["run", "app", "-q"], environment: env)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("backup of"), "\(quiet.stderr)")
     }
 }

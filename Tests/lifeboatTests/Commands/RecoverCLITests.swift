@@ -40,7 +40,11 @@ struct RecoverCLITests {
             sources:
               - { name: app-db, kind: sqlite, path: \(database) }
               - { name: app-config, kind: files, paths: [\(production)/config] }
-            webhooks: { ops: "\(webhook.url)/hook" }
+            webhooks:
+              ops: "\(webhook.url)/hook"
+              slack: "\(webhook.url)/services/T0SECRET1/B0SECRET2/xoxSECRET3?token=SECRET4"
+              gone: "http://127.0.0.1:1/services/T0/B0/GONESECRET5?token=SECRET6"
+              held: "\(webhook.url)/hold/services/T0/B0/HELDSECRET7"
             """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
@@ -404,6 +408,7 @@ struct RecoverCLITests {
         #expect(executions.map { $0["rtoMet"] as? Bool } == [false, true], "\(executions)")
         let tests = try #require(p["restoreTests"] as? [[String: Any]])
         #expect(tests.map { "\($0["source"] ?? "") \($0["location"] ?? "") \($0["result"] ?? "")" } == ["app-db primary PASSED"], "\(tests)")
+        #expect(tests.first?["execution"] == nil, "a drill that restored but checked nothing is no evidence: \(tests)")
         let revisions = try #require(p["revisions"] as? [[String: Any]])
         #expect(revisions.map { $0["revision"] as? Int } == [1, 2, 3])
         #expect(p["contactsReviewedAt"] as? String == revisions[1]["createdAt"] as? String, "the team changed in revision 2, not 3")
@@ -415,4 +420,221 @@ struct RecoverCLITests {
         #expect(try String(contentsOfFile: page, encoding: .utf8).contains("<h2>Plan orders (revision 3)</h2>"))
         #expect(try run(["report", "--plan", "nope"]).status == 1)
     }
+
+    @Test("a webhook's URL (a token in its path or query) is never shown whole: not by recover, status, list, the runbook, the report, nor kept in the catalog; the POST goes to the whole URL")
+    func webhookSecret() throws {
+        try backedUp()
+        #expect(
+            try run([
+                "plan", "create",
+                try plan("""
+                    name: orders
+                    systemType: CRITICAL
+                    steps:
+                      - {name: restore-db, type: RESTORE_BACKUP, source: app-db}
+                      - {name: tell, type: NOTIFY, webhook: slack, message: "orders restored"}
+                      - {name: tell-gone, type: NOTIFY, webhook: gone, message: "orders restored", critical: false}
+                    """),
+            ]).status == 0)
+        let drill = try run(["recover", "orders", "--test"])
+        #expect(drill.status == 3, "the unreachable webhook only warns: \(drill.stdout) \(drill.stderr)")
+        let id = try #require(drill.stdout.firstMatch(of: /execution ([0-9a-f-]{36})/).map { String($0.1) })
+        #expect(webhook.received.contains { $0.hasPrefix("POST /services/T0SECRET1/B0SECRET2/xoxSECRET3?token=SECRET4 ") }, "\(webhook.received)")
+        #expect(drill.stdout.contains("the webhook 'gone' (http://127.0.0.1:1/…) could not be reached"), "\(drill.stdout)")
+
+        var shown = [("recover", drill.stdout + drill.stderr)]
+        for arguments in [
+            ["recover", "status", id], ["recover", "status", id, "--json"], ["recover", "list", "--json"], ["plan", "runbook", "orders"],
+            ["plan", "runbook", "orders", "--format", "html"], ["report"], ["report", "--format", "json"], ["plan", "show", "orders", "--json"],
+        ] {
+            let out = try run(arguments)
+            #expect(out.status == 0, "\(arguments): \(out.stderr)")
+            shown.append((arguments.joined(separator: " "), out.stdout + out.stderr))
+        }
+        for (what, text) in shown { #expect(!text.contains("SECRET"), "\(what) shows a webhook's secret: \(text)") }
+        let runbook = try #require(shown.first { $0.0 == "plan runbook orders" }?.1)
+        #expect(runbook.contains("WEBHOOK_SLACK: the whole URL of webhook 'slack' (\(webhook.url)/…)") && runbook.contains("\"$WEBHOOK_SLACK\""), "\(runbook)")
+        // What the catalog stores (its database and journal files) carries none either.
+        for name in try FileManager.default.contentsOfDirectory(atPath: scratch.path) where name.hasPrefix("catalog") {
+            let bytes = try #require(FileManager.default.contents(atPath: scratch.path + "/" + name))
+            #expect(bytes.range(of: Data("SECRET".utf8)) == nil, "\(name) holds a webhook's secret")
+        }
+    }
+
+    @Test(
+        "recover killed by SIGKILL while an HTTP_CHECK or NOTIFY request is in flight, or a MANUAL_APPROVAL waits, then resume: SUCCEEDED, the killed step run again (a notification sent again: at least once), no finished step done twice",
+        arguments: ["health", "tell", "sign-off"])
+    func killDuringRemoteStep(during killed: String) throws {
+        try backedUp()
+        let marks = scratch.path + "/marks.log"
+        #expect(
+            try run([
+                "plan", "create",
+                try plan("""
+                    name: crash
+                    systemType: CRITICAL
+                    steps:
+                      - {name: restore-db, type: RESTORE_BACKUP, source: app-db}
+                      - {name: mark, type: RUN_COMMAND, command: ['/bin/sh', '-c', 'echo done >> \(marks)']}
+                      - {name: health, type: HTTP_CHECK, url: "\(webhook.url)\(killed == "health" ? "/hold/health" : "/health")"}
+                      - {name: tell, type: NOTIFY, webhook: \(killed == "tell" ? "held" : "ops"), message: "orders restored"}
+                    \(killed == "sign-off" ? "  - {name: sign-off, type: MANUAL_APPROVAL}" : "")
+                    """),
+            ]).status == 0)
+        let wait = try EventWait()
+        try wait.watch(tree: scratch.path)
+        let first = try Background(["recover", "crash"], environment: environment)
+        let id = try first.executionID()
+        wait.wake(onEndOf: first.process)
+        if killed == "sign-off" {
+            // The line follows the execution's WAITING_APPROVAL in the catalog.
+            #expect(first.lines.waitFor("waiting for approval"), "\(first.lines.output)")
+            #expect(try json(["recover", "status", id])["status"] as? String == "WAITING_APPROVAL")
+        } else {
+            // The receiver logged the request and holds its answer.
+            let request = killed == "health" ? "GET /hold/health" : "POST /hold/services/"
+            try wait.until("the held request") { webhook.received.contains { $0.hasPrefix(request) } || !first.process.isRunning }
+        }
+        try #require(first.process.isRunning, "recover ended before \(killed): \(first.lines.output)")
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = first.end()
+        try webhook.release()
+
+        let interrupted = try json(["recover", "status", id])
+        #expect(interrupted["status"] as? String == "INTERRUPTED", "\(interrupted)")
+        let killedRow = (interrupted["steps"] as? [[String: Any]])?.first { $0["name"] as? String == killed }
+        #expect(killedRow?["status"] as? String == (killed == "sign-off" ? "WAITING_APPROVAL" : "RUNNING"), "the kill landed during \(killed): \(killedRow ?? [:])")
+
+        if killed == "sign-off" {
+            // No approval was given: the resumed execution waits for it again.
+            let resumed = try Background(["recover", "resume", id], environment: environment)
+            #expect(resumed.lines.waitFor("waiting for approval: lifeboat recover approve \(id) sign-off"), "\(resumed.lines.output)")
+            #expect(try run(["recover", "approve", id, "sign-off", "--user", "ann"]).status == 0)
+            let end = resumed.end()
+            #expect(end.status == 0, "\(end.output)")
+        } else {
+            let resumed = try run(["recover", "resume", id])
+            #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        }
+        let status = try json(["recover", "status", id])
+        #expect(status["status"] as? String == "SUCCEEDED")
+        let steps = try #require(status["steps"] as? [[String: Any]])
+        let expected: [String: [Int]] = ["health": [1, 1, 2, 1], "tell": [1, 1, 1, 2], "sign-off": [1, 1, 1, 1, 2]]
+        #expect(steps.map { $0["attempts"] as? Int ?? 0 } == expected[killed], "\(steps)")
+        #expect(try String(contentsOfFile: marks, encoding: .utf8) == "done\n")
+        let checks = webhook.received.filter { $0.hasPrefix("GET /hold/health") }
+        #expect(checks.count == (killed == "health" ? 2 : 0), "\(webhook.received)")
+        // The notification: sent again when its attempt was cut short, with the same
+        // execution and step by which a receiver tells the repeat; once when it had finished.
+        let notices = webhook.received.filter { $0.hasPrefix("POST ") }
+        #expect(notices.count == (killed == "tell" ? 2 : 1), "\(notices)")
+        #expect(notices.allSatisfy { $0.contains("\"execution\":\"\(id)\"") && $0.contains("\"step\":\"tell\"") }, "\(notices)")
+    }
+
+    /// The catalog's one execution and its steps, read from its SQLite file as an auditor
+    /// would: times as seconds since 1970.
+    func catalogExecution() throws -> [String: Any] {
+        let script = """
+            import datetime, json, sqlite3, sys
+            def t(v):
+                if v is None or isinstance(v, (int, float)):
+                    return v
+                d = datetime.datetime.fromisoformat(v.replace("Z", "+00:00"))
+                return (d if d.tzinfo else d.replace(tzinfo=datetime.timezone.utc)).timestamp()
+            c = sqlite3.connect(sys.argv[1])
+            (e,) = c.execute("SELECT incident_time, finished_at, rto_target_seconds, rto_achieved_seconds, rpo_target_seconds, rpo_achieved_seconds, restore_point FROM recovery_executions").fetchall()
+            steps = [{"name": n, "critical": bool(k), "status": s, "finished": t(f), "restorePoint": t(r)} for (n, k, s, f, r) in c.execute("SELECT name, critical, status, finished_at, restore_point FROM recovery_step_runs ORDER BY position")]
+            print(json.dumps({"incident": t(e[0]), "finished": t(e[1]), "rtoTarget": e[2], "rto": e[3], "rpoTarget": e[4], "rpo": e[5], "restorePoint": t(e[6]), "steps": steps}))
+            """
+        let out = try Shell.run("/usr/bin/python3", ["-c", script, scratch.path + "/catalog.sqlite"])
+        try #require(out.status == 0, "\(out.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test("a drill of every step type, approved from another shell, from plan create to the report: the report's RTO and RPO are the catalog's, measured from its steps and the snapshots restored")
+    func everyStepTypeToReport() throws {
+        try backedUp()
+        let seen = scratch.path + "/smoke.out"
+        #expect(
+            try run([
+                "plan", "create",
+                try plan("""
+                    name: orders
+                    systemType: CRITICAL
+                    rto: 1h
+                    rpo: 1h
+                    steps:
+                      - {name: restore-db, type: RESTORE_BACKUP, source: app-db}
+                      - {name: restore-config, type: RESTORE_BACKUP, source: app-config, after: []}
+                      - {name: verify-db, type: VERIFY_SYSTEM, source: app-db, query: "SELECT count(*) = 300 FROM orders", after: [restore-db]}
+                      - {name: verify-config, type: VERIFY_SYSTEM, source: app-config, after: [restore-config]}
+                      - {name: smoke, type: RUN_COMMAND, runInTest: true, after: [verify-db, verify-config], command: ["/bin/sh", "-c", "test -f \\"$LIFEBOAT_SANDBOX_APP_DB_PATH\\" && echo \\"$LIFEBOAT_MODE\\" > \(seen)"]}
+                      - {name: health, type: HTTP_CHECK, url: "\(webhook.url)/health", runInTest: true}
+                      - {name: tell, type: NOTIFY, webhook: ops, message: "orders restored"}
+                      - {name: sign-off, type: MANUAL_APPROVAL}
+                      - {name: settle, type: WAIT, duration: 1s, critical: false}
+                    testing: {every: 90d}
+                    """),
+            ]).status == 0)
+        let before = TestRepository.allObjects(at: production)
+        let drill = try Background(["recover", "orders", "--test", "--user", "ann"], environment: environment)
+        let id = try drill.executionID()
+        #expect(drill.lines.waitFor("waiting for approval: lifeboat recover approve \(id) sign-off"), "\(drill.lines.output)")
+        #expect(try run(["recover", "approve", id, "sign-off", "--user", "dana", "--comment", "restored copy checked"]).status == 0)
+        let end = drill.end()
+        #expect(end.status == 0, "\(end.output)")
+        #expect(TestRepository.allObjects(at: production) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: drills).isEmpty)
+        #expect(try String(contentsOfFile: seen, encoding: .utf8) == "TEST\n")
+        #expect(webhook.received.contains { $0.contains("[DRILL] orders restored") })
+
+        // The catalog against the steps it records and the snapshots restored.
+        let row = try catalogExecution()
+        let steps = try #require(row["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["status"] as? String } == Array(repeating: "SUCCEEDED", count: 9), "\(steps)")
+        let incident = try #require(row["incident"] as? Double)
+        let finished = try #require(row["finished"] as? Double)
+        let lastCritical = try #require(steps.filter { $0["critical"] as? Bool == true }.compactMap { $0["finished"] as? Double }.max())
+        let rto = try #require(row["rto"] as? Double)
+        #expect(abs(rto - (lastCritical - incident)) < 0.002, "RTO ends with the last critical step: \(row)")
+        #expect(rto < finished - incident - 0.5, "the non-critical wait after it does not count: \(row)")
+        let snapshots = try #require(try LifeboatCLI.json(try run(["snapshots", "--json"])) as? [[String: Any]])
+        let times = snapshots.compactMap { ($0["time"] as? String).flatMap(ISO8601.parse)?.timeIntervalSince1970 }
+        #expect(times.count == 2, "\(snapshots)")
+        let restorePoint = try #require(row["restorePoint"] as? Double)
+        #expect(abs(restorePoint - (times.min() ?? 0)) < 0.002, "the restore point is the oldest snapshot restored: \(row)")
+        let rpo = try #require(row["rpo"] as? Double)
+        #expect(abs(rpo - (incident - restorePoint)) < 0.002)
+        #expect(row["rtoTarget"] as? Double == 3600 && row["rpoTarget"] as? Double == 3600)
+
+        // The report says what the catalog holds.
+        let report = try #require(try LifeboatCLI.json(try run(["report", "--format", "json"])) as? [String: Any])
+        let p = try #require((report["plans"] as? [[String: Any]])?.first)
+        #expect(p["rtoTargetSeconds"] as? Int == 3600 && p["rpoTargetSeconds"] as? Int == 3600)
+        let e = try #require((p["executions"] as? [[String: Any]])?.first)
+        #expect(e["id"] as? String == id && e["mode"] as? String == "TEST" && e["status"] as? String == "SUCCEEDED" && e["user"] as? String == "ann", "\(e)")
+        #expect((e["rtoAchievedSeconds"] as? Double).map { abs($0 - rto) < 1e-6 } == true && e["rtoMet"] as? Bool == true, "\(e)")
+        #expect((e["rpoAchievedSeconds"] as? Double).map { abs($0 - rpo) < 1e-6 } == true && e["rpoMet"] as? Bool == true, "\(e)")
+        let lastDrill = try #require((p["lastDrill"] as? String).flatMap(ISO8601.parse)?.timeIntervalSince1970)
+        #expect(abs(lastDrill - finished) < 0.002)
+        let due = try #require((p["nextDrillDue"] as? String).flatMap(ISO8601.parse)?.timeIntervalSince1970)
+        #expect(abs(due - (finished + 90 * 86_400)) < 0.002 && p["isOverdue"] as? Bool == false)
+        #expect(rto < 120 && rpo < 120, "shown in seconds")
+        let markdown = try run(["report"]).stdout
+        #expect(markdown.contains("| \(id.prefix(8)) | TEST | SUCCEEDED | ann |"), "\(markdown)")
+        #expect(markdown.contains("| \(RecoverCLITests.seconds(rto)) | met | \(RecoverCLITests.seconds(rpo)) | met |"), "\(markdown)")
+
+        // The drill restored each source from primary and checked it: evidence for primary.
+        let evidence = try #require(p["restoreTests"] as? [[String: Any]])
+        #expect(
+            evidence.map { "\($0["source"] ?? "") \($0["location"] ?? "") \($0["result"] ?? "") \($0["execution"] ?? "")" } == [
+                "app-config primary PASSED \(id)", "app-db primary PASSED \(id)",
+            ], "\(evidence)")
+        let shortIDs = Set(snapshots.compactMap { $0["shortId"] as? String })
+        #expect(evidence.allSatisfy { ($0["snapshotId"] as? String).map(shortIDs.contains) == true }, "\(evidence) \(shortIDs)")
+        #expect(markdown.contains("| drill \(id.prefix(8)): step restore-db restored it, step verify-db checked it |"), "\(markdown)")
+    }
+
+    /// As the report writes a duration.
+    static func seconds(_ s: Double) -> String { String(format: "%.1fs", s) }
 }

@@ -6,7 +6,9 @@ import Testing
 /// Plans with a PostgreSQL source against a real cluster archiving into the repository:
 /// a drill restores to a point in time in a scratch cluster, checks it and removes it;
 /// EXECUTE swaps a restored data directory in only while production's server is stopped.
-/// Everything runs as the cluster's OS user, as in production.
+/// Backups and archiving run as the cluster's OS user, as in production; plans and
+/// executions run as that user too, and (when the tests run as root, as CI does) as root,
+/// as a recovery does in production.
 @Suite("plan and recover with PostgreSQL", .serialized, .enabled(if: ScratchPostgres.isAvailable, "no PostgreSQL server programs"), .timeLimit(.minutes(10)))
 struct RecoverPostgreSQLCLITests {
     let scratch = ScratchDirectory("recover-pg")
@@ -37,10 +39,17 @@ struct RecoverPostgreSQLCLITests {
 
     var environment: [String: String] { cli.environment(config: config).merging(["TMPDIR": drills]) { _, new in new } }
 
-    func run(_ arguments: [String]) throws -> Shell.Output { try cli.run(arguments, environment: environment) }
+    func run(_ arguments: [String], asRoot: Bool = false) throws -> Shell.Output {
+        var runner = cli
+        if asRoot { runner.osUser = nil }
+        return try runner.run(arguments, environment: environment)
+    }
 
-    func json(_ arguments: [String]) throws -> [String: Any] {
-        let out = try run(arguments + ["--json"])
+    /// The runs as root, when the tests run as root.
+    static let runners = geteuid() == 0 ? [false, true] : [false]
+
+    func json(_ arguments: [String], asRoot: Bool = false) throws -> [String: Any] {
+        let out = try run(arguments + ["--json"], asRoot: asRoot)
         #expect(out.status == 0, "\(arguments): \(out.stderr)")
         return try #require(try LifeboatCLI.json(out) as? [String: Any])
     }
@@ -61,17 +70,19 @@ struct RecoverPostgreSQLCLITests {
         return time
     }
 
-    func plan(_ text: String) throws -> String {
+    func plan(_ text: String, asRoot: Bool = false) throws -> String {
         let file = scratch.path + "/plan-\(UUID().uuidString.prefix(8)).yaml"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         try ScratchPostgres.handOver(file)
-        let created = try run(["plan", "create", file])
+        let created = try run(["plan", "create", file], asRoot: asRoot)
         #expect(created.status == 0, "\(created.stderr)")
         return file
     }
 
-    @Test("a drill restores to a point in time in a scratch cluster, the query passes there, production is untouched, and no sandbox or cluster is left; RPO is measured from the target")
-    func drill() throws {
+    @Test(
+        "a drill restores to a point in time in a scratch cluster, the query passes there, production is untouched, and no sandbox or cluster is left; RPO is measured from the target",
+        arguments: runners)
+    func drill(asRoot: Bool) throws {
         let time = try ordersWithPointInTime()
         let out = scratch.path + "/psql.out"
         let psql = cluster.binDirectory + "/psql"
@@ -85,21 +96,26 @@ struct RecoverPostgreSQLCLITests {
               - name: count
                 type: RUN_COMMAND
                 runInTest: true
-                command: ["/bin/sh", "-c", "test -f \\"$LIFEBOAT_SANDBOX_DB_PATH/PG_VERSION\\" && \(psql) -X -A -t -h \\"$LIFEBOAT_SANDBOX_DB_HOST\\" -p \\"$LIFEBOAT_SANDBOX_DB_PORT\\" -U \(cluster.superuser) -d postgres -c 'SELECT count(*) FROM orders' > \(out)"]
+                command: ["/bin/sh", "-c", "test -f \\"$LIFEBOAT_SANDBOX_DB_PATH/PG_VERSION\\" && \(psql) -X -A -t -h \\"$LIFEBOAT_SANDBOX_DB_HOST\\" -p \\"$LIFEBOAT_SANDBOX_DB_PORT\\" -U \(cluster.superuser) -d postgres -c 'SELECT count(*) FROM orders' > \(out) && stat -c %U \\"$LIFEBOAT_SANDBOX_DB_PATH\\" > \(out).owner"]
               - {name: wipe, type: RUN_COMMAND, command: ["/bin/rm", "-rf", "\(cluster.dataDirectory)"]}
-            """)
-        let result = try run(["recover", "orders-pg", "--test"])
+            """, asRoot: asRoot)
+        let result = try run(["recover", "orders-pg", "--test"], asRoot: asRoot)
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         let id = try #require(result.stdout.firstMatch(of: /execution ([0-9a-f-]{36})/).map { String($0.1) })
-        let status = try json(["recover", "status", id])
+        let status = try json(["recover", "status", id], asRoot: asRoot)
         #expect(status["status"] as? String == "SUCCEEDED", "\(status)")
         let steps = try #require(status["steps"] as? [[String: Any]])
         #expect(steps.map { $0["status"] as? String } == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SKIPPED"], "\(steps)")
         #expect(try String(contentsOfFile: out, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "300")
+        // The scratch cluster's data directory is the snapshot's owner's, whoever ran the drill.
+        let owner = try String(contentsOfFile: out + ".owner", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(owner == (ScratchPostgres.osUserForClusters ?? NSUserName()), "\(owner)")
         // The restore point is the point-in-time target, not the base backup's time.
         let rpo = try #require(status["rpo"] as? [String: Any])
         let restorePoint = try #require((rpo["restorePoint"] as? String).flatMap(ISO8601.parse))
-        #expect(abs(restorePoint.timeIntervalSince(try #require(ISO8601.parse(time)))) < 0.001, "\(rpo)")
+        // JSON times have milliseconds, truncated: a time a hair below a whole millisecond (binary
+        // floating point) is written a millisecond early.
+        #expect(abs(restorePoint.timeIntervalSince(try #require(ISO8601.parse(time)))) < 0.002, "\(rpo)")
         #expect(rpo["met"] as? Bool == true)
 
         // Production: still running, still with every order; the sandbox and its cluster are gone.
@@ -150,32 +166,38 @@ struct RecoverPostgreSQLCLITests {
         #expect(throws: (any Error).self, "the orphan cluster still answers on \(port)") { try cluster.sql("SELECT 1", port: port) }
     }
 
-    @Test("EXECUTE refuses while production's server runs; stopped, it swaps in the restored data directory, keeps the old one as .before-<id>, and the check passes once started")
-    func execute() throws {
+    @Test(
+        "EXECUTE refuses while production's server runs; stopped, it swaps in the restored data directory (the cluster's user's, run by root too), keeps the old one as .before-<id>, and the check passes once started",
+        arguments: runners)
+    func execute(asRoot: Bool) throws {
         let time = try ordersWithPointInTime()
         let pgdata = cluster.dataDirectory
         let pgctl = cluster.binDirectory + "/pg_ctl"
+        // pg_ctl refuses root: root starts the server as the cluster's user, as a service would.
+        let start = asRoot ? "\"/usr/sbin/runuser\", \"-u\", \"\(ScratchPostgres.osUserForClusters ?? "postgres")\", \"--\", " : ""
         _ = try plan("""
             name: orders-pg
             systemType: CRITICAL
             steps:
               - {name: restore-db, type: RESTORE_BACKUP, source: db, toTime: "\(time)"}
-              - {name: start, type: RUN_COMMAND, command: ["\(pgctl)", "-D", "\(pgdata)", "-l", "\(cluster.folder)/restored.log", "-w", "start"]}
+              - {name: start, type: RUN_COMMAND, command: [\(start)"\(pgctl)", "-D", "\(pgdata)", "-l", "\(cluster.folder)/restored.log", "-w", "start"]}
               - {name: verify-db, type: VERIFY_SYSTEM, source: db, query: "SELECT count(*) = 300 FROM orders"}
-            """)
-        let refused = try run(["recover", "orders-pg"])
+            """, asRoot: asRoot)
+        let refused = try run(["recover", "orders-pg"], asRoot: asRoot)
         #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
         #expect((refused.stdout + refused.stderr).contains("a PostgreSQL server is running on \(pgdata): stop it"), "\(refused.stdout) \(refused.stderr)")
         #expect(try cluster.sql("SELECT count(*) FROM orders") == "500")
 
         cluster.stop(dataDirectory: pgdata, mode: "fast")
-        let result = try run(["recover", "orders-pg"])
+        let result = try run(["recover", "orders-pg"], asRoot: asRoot)
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         let id = try #require(result.stdout.firstMatch(of: /execution ([0-9a-f-]{36})/).map { String($0.1) })
         #expect(try cluster.sql("SELECT count(*) FROM orders") == "300")
         #expect(try cluster.sql("SELECT pg_is_in_recovery()") == "f")
         let kept = pgdata + ".before-" + id
         #expect(FileManager.default.fileExists(atPath: kept + "/PG_VERSION"), "what was at the target is kept")
+        let owner = try FileManager.default.attributesOfItem(atPath: pgdata)[.ownerAccountName] as? String
+        #expect(owner == (ScratchPostgres.osUserForClusters ?? NSUserName()), "the restored data directory is the cluster's user's")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: cluster.folder).filter { $0.contains("lifeboat-staging") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }

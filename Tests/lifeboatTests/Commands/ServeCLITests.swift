@@ -121,6 +121,19 @@ struct ServeCLITests {
         #expect(metrics.value("lifeboat_copies_pending", ["location": "primary"]) == 0)
         #expect(metrics.types["lifeboat_rpo_lag_seconds"] == "gauge")
 
+        // The locations' state is `lifeboat locations`' own: PRIMARY answers, one location
+        // does not make 3-2-1-1-0; PRIMARY's file system is the scratch folder's.
+        let locations = try cli.run(["locations", "--json"], environment: environment)
+        let assessed = try #require(try LifeboatCLI.json(locations) as? [String: Any], "\(locations.stdout) \(locations.stderr)")
+        let primary = try #require((assessed["locations"] as? [[String: Any]])?.first)
+        #expect(metrics.value("lifeboat_location_reachable", ["location": "primary"]) == ((primary["reachable"] as? Bool) == true ? 1 : 0))
+        #expect(metrics.value("lifeboat_location_reachable", ["location": "primary"]) == 1)
+        #expect(metrics.value("lifeboat_rule_3_2_1_1_0_met") == ((assessed["rule"] as? [String: Any])?["met"] as? Bool == true ? 1 : 0))
+        let size = try #require(try FileManager.default.attributesOfFileSystem(forPath: cli.repository)[.systemSize] as? NSNumber)
+        #expect(metrics.value("lifeboat_primary_size_bytes", ["location": "primary"]) == size.doubleValue)
+        let free = try #require(metrics.value("lifeboat_primary_free_bytes", ["location": "primary"]))
+        #expect(free > 0 && free <= size.doubleValue)
+
         // status says the same from the catalog alone, the daemon gone: all is well.
         let status = try cli.run(["status", "--json"], environment: environment)
         #expect(status.status == 0, "\(status.stdout) \(status.stderr)")
@@ -169,7 +182,7 @@ struct ServeCLITests {
         #expect(rows.first?["status"] as? String == "SUCCEEDED")
     }
 
-    @Test("alerts: a failed job and a source without a restorable point reach each webhook once, survive a restart, and resolve once a run succeeds", .timeLimit(.minutes(10)))
+    @Test("alerts: a failed job, a source without a restorable point and the 3-2-1-1-0 rule not met reach each webhook once, survive a restart; the first two resolve once a run succeeds", .timeLimit(.minutes(10)))
     func alerts() async throws {
         let receiver = try WebhookReceiver(directory: scratch.path + "/hooks")
         let later = scratch.path + "/later"
@@ -185,6 +198,7 @@ struct ServeCLITests {
             server: { timeZone: UTC }
             alerts:
               evaluateSeconds: 0.2
+              primaryMinFreePercent: 0
               webhooks:
                 - { name: ops, kind: json, url: "\(receiver.url("json"))" }
                 - { name: chat, kind: slack, url: "\(receiver.url("slack"))" }
@@ -194,14 +208,16 @@ struct ServeCLITests {
         env["LIFEBOAT_TEST_PD_KEY"] = "test-routing-key"
         let wait = try EventWait()
         try wait.watch(tree: receiver.directory)
+        // One location: the 3-2-1-1-0 rule is not met, and stays so (it never resolves here).
         let conditions: Set<String> = ["last-run:late:FULL", "no-restorable-point:late"]
+        let firingConditions = conditions.union(["rule-3-2-1-1-0"])
 
         // The source's folder is missing: its first FULL fails.
         let first = try await DaemonProcess.start(environment: env)
         wait.wake(onEndOf: first.process)
         do {
             try await OffPool.run {
-                try wait.until("two alerts on each of three webhooks", limit: .seconds(60)) { receiver.deliveries.count >= 6 || !first.process.isRunning }
+                try wait.until("three alerts on each of three webhooks", limit: .seconds(60)) { receiver.deliveries.count >= 9 || !first.process.isRunning }
             }
         } catch {
             first.signal(SIGKILL)
@@ -213,14 +229,15 @@ struct ServeCLITests {
         let firstEnd = await first.exit()
         #expect(firstEnd.status == 0, "\(firstEnd.log)")
         let firing = receiver.deliveries
-        #expect(firing.count == 6)
+        #expect(firing.count == 9)
         let json = firing.filter { $0.path == "json" }.map(\.body)
-        #expect(Set(json.compactMap { $0["condition"] as? String }) == conditions, "\(json)")
+        #expect(Set(json.compactMap { $0["condition"] as? String }) == firingConditions, "\(json)")
         #expect(json.allSatisfy { $0["status"] as? String == "firing" })
         let slack = firing.filter { $0.path == "slack" }.compactMap { $0.body["text"] as? String }
-        #expect(slack.count == 2 && slack.contains { $0.contains("source 'late' has no successful backup") }, "\(slack)")
+        #expect(slack.count == 3 && slack.contains { $0.contains("source 'late' has no successful backup") }, "\(slack)")
+        #expect(slack.contains { $0.contains("the 3-2-1-1-0 rule is not met") }, "\(slack)")
         let pager = firing.filter { $0.path == "pagerduty" }.map(\.body)
-        #expect(pager.count == 2 && pager.allSatisfy { $0["event_action"] as? String == "trigger" && $0["routing_key"] as? String == "test-routing-key" })
+        #expect(pager.count == 3 && pager.allSatisfy { $0["event_action"] as? String == "trigger" && $0["routing_key"] as? String == "test-routing-key" })
 
         // Restarted with the folder there: the failed FULL is run again and succeeds; each
         // condition resolves once, and none fires a second time (the alerts outlived the restart).
@@ -230,7 +247,7 @@ struct ServeCLITests {
         wait.wake(onEndOf: second.process)
         do {
             try await OffPool.run {
-                try wait.until("their resolution on each webhook", limit: .seconds(60)) { receiver.deliveries.count >= 12 || !second.process.isRunning }
+                try wait.until("their resolution on each webhook", limit: .seconds(60)) { receiver.deliveries.count >= 15 || !second.process.isRunning }
             }
         } catch {
             second.signal(SIGKILL)
@@ -241,14 +258,106 @@ struct ServeCLITests {
         second.signal(SIGTERM)
         let secondEnd = await second.exit()
         #expect(secondEnd.status == 0, "\(secondEnd.log)")
-        let resolved = Array(receiver.deliveries.dropFirst(6))
-        #expect(resolved.count == 6)
+        let resolved = Array(receiver.deliveries.dropFirst(9))
+        #expect(resolved.count == 6, "the rule's alert, still open, is not sent again: \(resolved.map(\.body))")
         let resolvedJSON = resolved.filter { $0.path == "json" }.map(\.body)
         #expect(Set(resolvedJSON.compactMap { $0["condition"] as? String }) == conditions)
         #expect(resolvedJSON.allSatisfy { $0["status"] as? String == "resolved" })
         let resolvedPager = resolved.filter { $0.path == "pagerduty" }.map(\.body)
         #expect(resolvedPager.allSatisfy { $0["event_action"] as? String == "resolve" })
-        #expect(Set(resolvedPager.compactMap { $0["dedup_key"] as? String }) == Set(pager.compactMap { $0["dedup_key"] as? String }))
+        #expect(Set(resolvedPager.compactMap { $0["dedup_key"] as? String }) == Set(pager.compactMap { $0["dedup_key"] as? String }.filter { !$0.hasSuffix("rule-3-2-1-1-0") }))
+    }
+
+    @Test("a plan with testing: every is drilled at start as `recover run --test` drills it; /metrics and status say when and how it went", .timeLimit(.minutes(10)))
+    func drill() async throws {
+        let backup = try cli.run(["run", "app"], environment: environment)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let planFile = scratch.path + "/orders.yaml"
+        try "name: orders\nsystemType: IMPORTANT\nsteps:\n  - {name: restore, type: RESTORE_BACKUP, source: app}\ntesting: {every: 1h}\n"
+            .write(toFile: planFile, atomically: true, encoding: .utf8)
+        let created = try cli.run(["plan", "create", planFile], environment: environment)
+        #expect(created.status == 0, "\(created.stderr)")
+        // The drill's sandbox goes here, so that one left behind is seen.
+        let sandboxes = try scratch.sub("tmp")
+        var env = environment
+        env["TMPDIR"] = sandboxes
+
+        let daemon = try await DaemonProcess.start(environment: env)
+        #expect(await daemon.waitingFor("drill of orders (catch-up) done"), "\(daemon.log.output)")
+        let metrics = try PrometheusText(try await daemon.get("/metrics").body)
+        daemon.signal(SIGTERM)
+        let end = await daemon.exit()
+        #expect(end.status == 0, "\(end.log)")
+        #expect(end.log.contains("schedule: drill of orders every 1h"), "\(end.log)")
+
+        let listed = try cli.run(["recover", "list", "--plan", "orders", "--json"], environment: env)
+        let executions = try #require(try LifeboatCLI.json(listed) as? [[String: Any]], "\(listed.stdout) \(listed.stderr)")
+        #expect(executions.count == 1, "one drill: \(executions)")
+        let drill = try #require(executions.first)
+        #expect(drill["mode"] as? String == "TEST")
+        #expect(drill["status"] as? String == "SUCCEEDED", "\(drill)")
+        #expect(drill["user"] as? String == "scheduler (catch-up)")
+        let steps = try #require(drill["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["status"] as? String } == ["SUCCEEDED"], "\(steps)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandboxes).isEmpty, "the drill's sandbox is removed")
+        #expect(try log().count == 1, "the daemon drilled, and had no backup to catch up")
+
+        let finishedText = try #require(drill["finishedAt"] as? String)
+        let finished = try #require(ISO8601.parse(finishedText))
+        let drilled = try #require(metrics.value("lifeboat_last_drill_timestamp_seconds", ["plan": "orders"]))
+        #expect(abs(drilled - finished.timeIntervalSince1970) < 1)
+        #expect(metrics.value("lifeboat_last_drill_passed", ["plan": "orders"]) == 1)
+        #expect(metrics.value("lifeboat_drill_interval_seconds", ["plan": "orders"]) == 3600)
+        #expect(metrics.types["lifeboat_last_drill_passed"] == "gauge")
+
+        let status = try cli.run(["status", "--json"], environment: env)
+        #expect(status.status == 0, "\(status.stdout) \(status.stderr)")
+        let report = try #require(try LifeboatCLI.json(status) as? [String: Any])
+        let plan = try #require((report["plans"] as? [[String: Any]])?.first, "\(report)")
+        #expect(plan["name"] as? String == "orders")
+        #expect(plan["lastDrillPassed"] as? Bool == true)
+        #expect(plan["nextDrillDue"] as? String != nil)
+    }
+
+    @Test("SIGHUP: an invalid lifeboat.yaml is refused with its file:line and the schedule stays; a valid one replaces it, a new source backed up at once", .timeLimit(.minutes(10)))
+    func reload() async throws {
+        let backup = try cli.run(["run", "app"], environment: environment)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let daemon = try await DaemonProcess.start(environment: environment)
+        #expect(await daemon.waitingFor("SIGHUP reloads \(config)"), "\(daemon.log.output)")
+        #expect(await daemon.waitingFor("ready: the schedule runs"), "\(daemon.log.output)")
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(original.split(separator: "\n", omittingEmptySubsequences: false).count == 9)
+
+        // Line 10 is a mistyped key: refused, and the daemon goes on with what it had.
+        try (original + "\nschedulez: []\n").write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(await daemon.waitingFor("the new configuration is refused, the running one stays: \(config):10"), "\(daemon.log.output)")
+        #expect(try await daemon.get("/readyz").status == 200)
+
+        // A new source without schedules (the seed's), and app's INCREMENTAL removed.
+        let conf = try scratch.sub("conf")
+        try FileTree.write(conf + "/app.yaml", Array("pool: 8\n".utf8))
+        let changed = original
+            .replacingOccurrences(of: "sources:\n", with: "sources:\n  - { name: conf, kind: files, paths: [\(conf)] }\n")
+            .replacingOccurrences(of: "  - { source: app, type: INCREMENTAL, cron: \"0 2 * * *\" }\n", with: "")
+        #expect(changed != original)
+        try changed.write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(await daemon.waitingFor("reloaded: 4 schedule entries"), "\(daemon.log.output)")
+        #expect(await daemon.waitingFor("FULL of conf (catch-up) done"), "\(daemon.log.output)")
+        daemon.signal(SIGTERM)
+        let end = await daemon.exit()
+        #expect(end.status == 0, "\(end.log)")
+        let afterReload = end.log.components(separatedBy: "reloaded: 4 schedule entries")[0].components(separatedBy: "SIGHUP: reading").last ?? ""
+        #expect(afterReload.contains("schedule: INCREMENTAL of conf at '0 2 * * *'"), "\(end.log)")
+        #expect(!afterReload.contains("schedule: INCREMENTAL of app"), "app's INCREMENTAL is no longer scheduled: \(end.log)")
+
+        let rows = try log()
+        #expect(rows.count == 2, "\(rows)")
+        let scheduled = try #require(rows.first { $0["source"] as? String == "conf" }, "\(rows)")
+        #expect(scheduled["status"] as? String == "SUCCEEDED")
+        #expect(scheduled["requestedBy"] as? String == "scheduler (catch-up)")
     }
 
     @Test("status with a source never backed up needs a person: exit 3 and the sentence that says so")

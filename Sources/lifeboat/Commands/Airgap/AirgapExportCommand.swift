@@ -8,12 +8,17 @@ struct AirgapExportCommand: AsyncParsableCommand {
         commandName: "export", abstract: "Write a self-contained, checksummed bundle of some or all snapshots.")
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var progress: ProgressOptions
     @Option(name: .long, help: "The bundle directory (made if missing).") var to: String
     @Option(name: .customLong("snapshot"), help: "A snapshot to carry (repeatable; default: all).") var snapshots: [String] = []
     @Option(name: .long, help: "The bundle's label.") var label = "air-gapped copy"
 
     func run() async throws {
-        let report = try await AirgapTransfer(requester: .current).export(try await repository.open(), snapshots: snapshots, to: to, label: label)
+        let repo = try await repository.open()
+        let display = ProgressDisplay(verb: "airgap export", mode: progress.mode(json: output.json))
+        let report = try await display.show { meter in
+            try await AirgapTransfer(requester: .current).export(repo, snapshots: snapshots, to: to, label: label, progress: meter)
+        }
         if output.json {
             try JSONOutput.print(
                 Output(
