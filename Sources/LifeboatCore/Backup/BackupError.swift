@@ -9,10 +9,13 @@ public enum BackupError: Error, Sendable, CustomStringConvertible {
     /// A dry run reads a database's copy like its backup would, and for PostgreSQL starts a
     /// base backup on the server: it is offered for files only.
     case dryRunNotForDatabases(SourceKind)
+    /// `--stdin-filename` must be one path component.
+    case invalidStreamName(String)
 
     public var description: String {
         switch self {
         case .noPaths: return "nothing to back up: name at least one path"
+        case .invalidStreamName(let n): return "'\(n)' cannot name the stream's file: give one name without '/' (such as dump.sql)"
         case .dryRunNotForDatabases(let kind): return "--dry-run is for backups of files, not of a \(kind.rawValue) database: leave it out"
         case .sourceNotFound(let p): return "\(p) does not exist: check the path"
         case .relativePath(let p): return "\(p) cannot be resolved to an absolute path"

@@ -118,20 +118,37 @@ struct FileReader: Sendable {
             xattrs = (try? Directory.extendedAttributes(fd: fd, shownAs: path)) ?? []  // unreadable: recorded without, as for a vanished attribute
         }
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let (content, bytesRead) = try await store(fd, path: path, sizeBytes: before.sizeBytes)
+        let after = try FileStatus.fstat(fd, path: path)
+        return Outcome(
+            content: content, bytesRead: bytesRead, status: after,
+            changedWhileRead: after.differsInContent(from: before) || UInt64(bytesRead) != after.sizeBytes, isReplacement: isReplacement, xattrs: xattrs)
+    }
 
+    /// Reads a stream to its end (`backup --stdin`: a pipe from `pg_dump`), whose size is
+    /// not known ahead: read as a large file is, its chunks saved in parallel.
+    /// - Returns: the content's blobs and how many bytes the stream gave.
+    func readStream(_ fd: Int32, shownAs path: RawPath) async throws -> (content: [BlobID], bytesRead: Int64) {
+        try await store(fd, path: path, sizeBytes: nil)
+    }
+
+    /// Reads `fd` to its end, cutting and saving chunks. `sizeBytes` (nil: not known) picks
+    /// the buffer: a small file's own, or a pooled window; a large or unknown size saves
+    /// chunks in parallel.
+    private func store(_ fd: Int32, path: RawPath, sizeBytes: UInt64?) async throws -> ([BlobID], Int64) {
         let maxChunk = fileChunker.maxChunkBytes
         // Only small files get a buffer of their own: every allocation of a few MiB that is
         // freed again costs page faults or leaves heap memory that is never returned.
-        let isSmall = before.sizeBytes < 256 << 10
+        let isSmall = sizeBytes.map { $0 < 256 << 10 } ?? false
         let pooled = isSmall ? nil : windows.take()
-        let buffer = pooled?.pointer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Int(before.sizeBytes) + 4096, alignment: 64)
+        let buffer = pooled?.pointer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Int(sizeBytes ?? 0) + 4096, alignment: 64)
         let capacity = buffer.count
         defer { if let pooled { windows.give(pooled) } else { buffer.deallocate() } }
 
         // Large files: each chunk is copied out of the window and saved (hashed, compressed,
         // sealed, packed) by a child task, at most `chunkWorkers` at once, so that one big
         // file (a database's table) keeps every core busy instead of one.
-        let isParallel = before.sizeBytes >= Self.parallelFileBytes
+        let isParallel = sizeBytes.map { $0 >= Self.parallelFileBytes } ?? true
         var slots: [BlobID?] = []
         var start = 0
         var end = 0
@@ -197,10 +214,6 @@ struct FileReader: Sendable {
             }
             while let (slot, id) = try await group.next() { slots[slot] = id }
         }
-        let content = slots.map { $0! }
-        let after = try FileStatus.fstat(fd, path: path)
-        return Outcome(
-            content: content, bytesRead: bytesRead, status: after,
-            changedWhileRead: after.differsInContent(from: before) || UInt64(bytesRead) != after.sizeBytes, isReplacement: isReplacement, xattrs: xattrs)
+        return (slots.map { $0! }, bytesRead)
     }
 }

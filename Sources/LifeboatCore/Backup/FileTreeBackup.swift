@@ -56,4 +56,26 @@ public struct FileTreeBackup: Sendable {
         }
         return Stored(root: root, statistics: walk.statistics, warnings: walk.warnings)
     }
+
+    /// Reads the stream `fd` to its end as the file `name` of a root tree of its own, then
+    /// flushes the writer, as ``store(_:type:parent:index:writer:options:progress:)`` does.
+    func storeStream(_ fd: Int32, name: String, writer: BlobWriter, options: BackupOptions) async throws -> Stored {
+        let reader = FileReader(writer: writer, fileChunker: repository.makeChunker(), workers: 1)
+        let (content, bytesRead) = try await BlockingIOQueue.withExecutor {
+            try await reader.readStream(fd, shownAs: RawPath("<standard input: \(name)>"))
+        }
+        var clock = timespec()
+        clock_gettime(CLOCK_REALTIME, &clock)
+        let now = FileTime(seconds: Int64(clock.tv_sec), nanoseconds: Int64(clock.tv_nsec))
+        let node = Node(
+            nameBytes: Array(name.utf8), type: .file, mode: 0o100644, uid: getuid(), gid: getgid(), mtime: now, ctime: now,
+            sizeBytes: UInt64(bytesRead), inode: 0, device: 0, linkCount: 1, content: content)
+        let (root, _) = try await writer.save(Tree(nodes: [node]).encoded(), type: .tree)
+        try await writer.flush()
+        var statistics = Snapshot.Statistics()
+        statistics.filesNew = 1
+        statistics.bytesRead = bytesRead
+        statistics.totalFileBytes = bytesRead
+        return Stored(root: root, statistics: statistics, warnings: [])
+    }
 }

@@ -121,6 +121,11 @@ public struct SourceBackup: Sendable {
                 selection, type: type, parent: parent, index: index, writer: w, options: options, progress: progress)
         case .archivedWal:
             break
+        case .stream(let fd, let name):
+            progress?.yield(.started(paths: checked.paths, type: type, parent: parent?.id))
+            let w = try await BlobWriter(repository: repository, index: index, now: assembler.started, compression: options.compression)
+            writer = w
+            stored = try await FileTreeBackup(repository: repository).storeStream(fd, name: name, writer: w, options: options)
         }
 
         let completion = try await checked.finish(after: parent?.snapshot)

@@ -95,6 +95,9 @@ public enum BackupSourceRead: Sendable {
     /// No files: the snapshot proves the WAL archived since its parent, the source's
     /// newest base backup (PostgreSQL's TRANSACTION_LOG), and holds an empty tree.
     case archivedWal
+    /// One file whose bytes come from a stream (``StreamSource``: standard input), stored
+    /// under its name at the snapshot's root.
+    case stream(fileDescriptor: Int32, name: String)
 }
 
 /// Paths of the local filesystem to read, and how.

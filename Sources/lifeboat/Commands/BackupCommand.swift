@@ -87,9 +87,23 @@ struct BackupCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Read, chunk, compress and seal as a backup would, and store nothing: say what would be added (paths only).")
     var dryRun = false
 
+    @Flag(name: .long, help: "Back up standard input to its end as one file (a 'pg_dump | lifeboat backup --stdin' pipe).")
+    var stdin = false
+
+    @Option(name: .long, help: "With --stdin: the file's name in the snapshot (default: stdin).")
+    var stdinFilename: String?
+
     func validate() throws {
-        let sources = (paths.isEmpty && filesFrom.isEmpty ? 0 : 1) + (sqlite == nil ? 0 : 1) + (postgres == nil ? 0 : 1)
-        if sources == 0 { throw ValidationError("name at least one path to back up (or --files-from FILE), or --sqlite PATH, or --postgres URL") }
+        let sources = (paths.isEmpty && filesFrom.isEmpty ? 0 : 1) + (sqlite == nil ? 0 : 1) + (postgres == nil ? 0 : 1) + (stdin ? 1 : 0)
+        if stdinFilename != nil && !stdin { throw ValidationError("--stdin-filename goes with --stdin") }
+        if let name = stdinFilename, !StreamSource.isValidName(name) {
+            throw ValidationError("--stdin-filename '\(name)' must be one name without '/' (such as dump.sql)")
+        }
+        if stdin && sources > 1 { throw ValidationError("--stdin backs up standard input alone: leave out paths, --files-from, --sqlite and --postgres") }
+        if stdin && (!exclude.isEmpty || !excludeFile.isEmpty || !iexclude.isEmpty || excludeCaches || !excludeIfPresent.isEmpty || oneFileSystem) {
+            throw ValidationError("the exclude options and --one-file-system are for paths, not --stdin")
+        }
+        if sources == 0 { throw ValidationError("name at least one path to back up (or --files-from FILE), or --sqlite PATH, or --postgres URL, or --stdin") }
         let filters = !excludeFile.isEmpty || !iexclude.isEmpty || excludeCaches || !excludeIfPresent.isEmpty || oneFileSystem
         if filters && (sqlite != nil || postgres != nil) {
             throw ValidationError("--exclude-file, --iexclude, --exclude-caches, --exclude-if-present and --one-file-system are for paths")
@@ -109,6 +123,9 @@ struct BackupCommand: AsyncParsableCommand {
         let source: BackupPipeline.Source
         if let database = sqlite {
             source = .sqlite(path: database)
+        } else if stdin {
+            guard isatty(STDIN_FILENO) == 0 else { throw CLIError("--stdin reads standard input, which is a terminal here: pipe the data in ('pg_dump app | lifeboat backup --stdin --stdin-filename app.sql')") }
+            source = .source(StreamSource(fileDescriptor: STDIN_FILENO, name: stdinFilename ?? "stdin"))
         } else if let postgres {
             var pg = PostgreSQLSource(url: postgres)
             pg.amcheckIndexes = amcheckIndex
