@@ -93,6 +93,30 @@ struct CLIReferenceTests {
         #expect(validated.status == 0, "docs/cli.md's example plan: \(validated.stdout) \(validated.stderr)")
     }
 
+    @Test("the shell examples run as written, against a repository that holds /srv/app (mapped into a scratch folder)")
+    func shellExamplesRun() throws {
+        let blocks = try document().components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+        try #require(!blocks.isEmpty, "docs/cli.md's shell examples were not found")
+        let app = scratch.path + "/srv/app"
+        try FileTree.mkdir(app)
+        try FileTree.write(app + "/config.yaml", Array("pool: 8\n".utf8))
+        let cli = try LifeboatCLI(scratch: scratch)
+        try cli.initialize()
+        #expect(try cli.run(["backup", app]).status == 0)
+        let binDirectory = URL(fileURLWithPath: LifeboatCLI.executable).deletingLastPathComponent().path
+        var environment = cli.environment
+        environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        for block in blocks {
+            // The documented paths, moved under the scratch folder; /tmp/app-copy is made first, as its reader would.
+            let script = "set -e; mkdir -p \"$S/tmp/app-copy\"; cd \"$S\"\n"
+                + block.replacingOccurrences(of: "/srv/app", with: "\"$S\"/srv/app").replacingOccurrences(of: "/tmp/app-copy", with: "\"$S\"/tmp/app-copy")
+            let out = try Shell.run("/bin/sh", ["-c", script], environment: environment.merging(["S": scratch.path]) { $1 })
+            #expect(out.status == 0, "docs/cli.md's example failed:\n\(block)\n\(out.stderr)")
+        }
+        #expect(FileManager.default.contents(atPath: scratch.path + "/config.yaml") == Data("pool: 8\n".utf8))
+        #expect(FileManager.default.contents(atPath: scratch.path + "/tmp/app-copy/app/config.yaml") == Data("pool: 8\n".utf8))
+    }
+
     /// The SUBCOMMANDS of a help text.
     static func subcommands(in help: String) -> [String] {
         guard let start = help.range(of: "SUBCOMMANDS:\n") else { return [] }
