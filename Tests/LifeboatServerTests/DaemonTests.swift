@@ -64,7 +64,7 @@ struct DaemonTests {
             try await client.execute(uri: "/nothing-here", method: .get) { response in
                 #expect(response.status == .notFound)
                 let json = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: [String: String]]
-                #expect(json?["error"]?["code"] == "http_404")
+                #expect(json?["error"]?["code"] == "not_found")
             }
         }
     }

@@ -16,7 +16,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let (status, message, headers) = Self.map(error)
             if status == .internalServerError { context.logger.error("\(request.method) \(request.uri.path) failed: \(error)") }
-            var response = ErrorMiddleware<Context>.response(status, code: Self.code(status), message: message)
+            var response = ErrorMiddleware<Context>.response(status, code: ErrorCode.of(status), message: message)
             response.headers.append(contentsOf: headers)
             return response
         }
@@ -79,24 +79,6 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .keyNotFound(let key, let c): return "\(path(c)) lacks the required field '\(key.stringValue)'"
         case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return "\(path(c)): \(c.debugDescription)"
         @unknown default: return "\(error)"
-        }
-    }
-
-    /// The error's code: its status in words, stable for clients to match.
-    static func code(_ status: HTTPResponse.Status) -> String {
-        switch status.code {
-        case 400: "bad_request"
-        case 401: "unauthorized"
-        case 403: "forbidden"
-        case 404: "not_found"
-        case 405: "method_not_allowed"
-        case 409: "conflict"
-        case 413: "too_large"
-        case 422: "unprocessable"
-        case 429: "too_many_requests"
-        case 503: "unavailable"
-        case 500: "internal"
-        default: "http_\(status.code)"
         }
     }
 }

@@ -21,7 +21,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
             AuditNote.current?.refusal = "too many failed authentications from \(address)"
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             var response = ErrorMiddleware<Context>.response(
-                .tooManyRequests, code: "http_429",
+                .tooManyRequests, code: ErrorCode.of(.tooManyRequests),
                 message: "too many failed authentications from \(address): try again in \(seconds) s")
             response.headers[.retryAfter] = "\(seconds)"
             return response

@@ -91,7 +91,7 @@ struct BearerTokenMiddlewareTests {
                     if c.status == .unauthorized {
                         #expect(response.headers[.wwwAuthenticate] == "Bearer")
                         let code = try errorCode(response)
-                        #expect(code == "http_401")
+                        #expect(code == "unauthorized")
                     }
                     if c.status == .forbidden {
                         #expect(String(buffer: response.body).contains("token 'reader' has role auditor; this needs operator or higher"))
@@ -151,7 +151,7 @@ struct BearerTokenMiddlewareTests {
                 #expect(response.status == .tooManyRequests)
                 #expect(response.headers[.retryAfter] == "40")
                 let code = try errorCode(response)
-                        #expect(code == "http_429")
+                        #expect(code == "too_many_requests")
             }
             // Requests without a token are not slowed down (health checks share the address).
             try await client.execute(uri: "/open", method: .get) { #expect($0.status == .ok) }
