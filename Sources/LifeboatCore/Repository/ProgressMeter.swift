@@ -6,12 +6,20 @@ import Synchronization
 public final class ProgressMeter: Sendable {
     public struct Reading: Sendable, Equatable {
         /// What is being done now, in a few words ("reading packs", "copying data").
-        public var phase = ""
-        public var itemsDone: Int64 = 0
-        public var bytesDone: Int64 = 0
+        public var phase: String
+        public var itemsDone: Int64
+        public var bytesDone: Int64
         /// Nil while the operation does not know how much there is.
         public var itemsTotal: Int64?
         public var bytesTotal: Int64?
+
+        public init(phase: String = "", itemsDone: Int64 = 0, bytesDone: Int64 = 0, itemsTotal: Int64? = nil, bytesTotal: Int64? = nil) {
+            self.phase = phase
+            self.itemsDone = itemsDone
+            self.bytesDone = bytesDone
+            self.itemsTotal = itemsTotal
+            self.bytesTotal = bytesTotal
+        }
     }
 
     private let state = Mutex(Reading())

@@ -40,6 +40,11 @@ struct ProgressDisplay: Sendable {
     }
 
     private func emit(_ r: ProgressMeter.Reading, elapsed: Duration, final: Bool) {
+        Self.emit(r, verb: verb, mode: mode, elapsed: elapsed, final: final)
+    }
+
+    /// Writes one reading as `mode` shows it (also a backup's, from its events).
+    static func emit(_ r: ProgressMeter.Reading, verb: String, mode: Mode, elapsed: Duration, final: Bool) {
         guard !r.phase.isEmpty else { return }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(r.bytesDone) / seconds : 0
@@ -47,14 +52,11 @@ struct ProgressDisplay: Sendable {
         switch mode {
         case .off: return
         case .jsonLines:
-            var fields: [String: JSONValue] = [
-                "verb": .string(verb), "phase": .string(r.phase), "itemsDone": .int(r.itemsDone), "bytesDone": .int(r.bytesDone),
-                "elapsedSeconds": .double((seconds * 10).rounded() / 10), "bytesPerSecond": .int(Int64(rate)), "final": .bool(final),
-            ]
-            if let t = r.itemsTotal { fields["itemsTotal"] = .int(t) }
-            if let t = r.bytesTotal { fields["bytesTotal"] = .int(t) }
-            if let eta { fields["etaSeconds"] = .int(Int64(eta.rounded())) }
-            guard let data = try? JSONEncoder.sortedKeys.encode(["progress": fields]) else { return }
+            let line = ProgressLine(progress: .init(
+                verb: verb, phase: r.phase, itemsDone: r.itemsDone, itemsTotal: r.itemsTotal, bytesDone: r.bytesDone, bytesTotal: r.bytesTotal,
+                bytesPerSecond: Int64(rate), etaSeconds: eta.map { Int64($0.rounded()) }, elapsedSeconds: (seconds * 10).rounded() / 10, final: final))
+            // Plain values only: encoding cannot fail, and a lost progress line would lose nothing.
+            guard let data = try? encoder.encode(line) else { return }
             FileHandle.standardError.write(data + Data("\n".utf8))
         case .lines, .terminal:
             var text = "\(r.phase): \(r.itemsDone)\(r.itemsTotal.map { "/\($0)" } ?? "")"
@@ -78,25 +80,25 @@ struct ProgressDisplay: Sendable {
     }
 }
 
-/// The few JSON values a progress line holds.
-enum JSONValue: Encodable, Sendable {
-    case string(String), int(Int64), double(Double), bool(Bool)
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .string(let v): try c.encode(v)
-        case .int(let v): try c.encode(v)
-        case .double(let v): try c.encode(v)
-        case .bool(let v): try c.encode(v)
-        }
+/// One JSON progress line: `{"progress": {...}}`, totals and ETA left out when unknown.
+private struct ProgressLine: Encodable {
+    struct Fields: Encodable {
+        let verb, phase: String
+        let itemsDone: Int64
+        let itemsTotal: Int64?
+        let bytesDone: Int64
+        let bytesTotal: Int64?
+        let bytesPerSecond: Int64
+        let etaSeconds: Int64?
+        let elapsedSeconds: Double
+        let final: Bool
     }
+    let progress: Fields
 }
 
-extension JSONEncoder {
-    static var sortedKeys: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-}
+/// One line each: sorted keys, no pretty-printing.
+private let encoder: JSONEncoder = {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return e
+}()

@@ -35,14 +35,9 @@ struct TerminalProgress: Sendable {
                 case .terminal:
                     line = "\r[\(ProgressDisplay.clock(seconds))] \(files) files, \(ByteFormat.string(bytes)) read, \(ByteFormat.string(rate))/s"
                     write(line + "   ")
-                case .lines:
-                    write("[\(ProgressDisplay.clock(seconds))] \(files) files, \(ByteFormat.string(bytes)) read, \(ByteFormat.string(rate))/s\n")
-                case .jsonLines:
-                    let fields: [String: JSONValue] = [
-                        "verb": .string("backup"), "phase": .string("reading files"), "itemsDone": .int(Int64(files)), "bytesDone": .int(bytes),
-                        "elapsedSeconds": .double((seconds * 10).rounded() / 10), "bytesPerSecond": .int(rate), "final": .bool(false),
-                    ]
-                    if let data = try? JSONEncoder.sortedKeys.encode(["progress": fields]) { FileHandle.standardError.write(data + Data("\n".utf8)) }
+                case .lines, .jsonLines:
+                    let reading = ProgressMeter.Reading(phase: "reading files", itemsDone: Int64(files), bytesDone: bytes)
+                    ProgressDisplay.emit(reading, verb: "backup", mode: mode, elapsed: elapsed, final: false)
                 case .off: continue
                 }
             case .warning(let message):
