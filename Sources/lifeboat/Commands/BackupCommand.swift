@@ -150,20 +150,9 @@ struct BackupCommand: AsyncParsableCommand {
         request.isDryRun = dryRun
         let backupRequest = request
         let progress = TerminalProgress(mode: progressOptions.mode(json: output.json))
-        let (stream, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        let result = try await BackupInterruption.translating { try await withThrowingTaskGroup(of: BackupResult?.self) { group in
-            group.addTask {
-                await progress.render(stream)
-                return nil
-            }
-            group.addTask {
-                defer { continuation.finish() }
-                return try await BackupPipeline(primary: repo).run(backupRequest, progress: continuation)
-            }
-            var result: BackupResult?
-            for try await r in group { if let r { result = r } }
-            return result!
-        } }
+        let result = try await BackupInterruption.translating {
+            try await progress.rendering { events in try await BackupPipeline(primary: repo).run(backupRequest, progress: events) }
+        }
         let s = result.snapshot
         let stats = s.statistics
         if dryRun {

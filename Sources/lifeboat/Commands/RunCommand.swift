@@ -55,21 +55,9 @@ struct RunCommand: AsyncParsableCommand {
         request.walFetch = { location in try options.walRestoreCommand(at: location.path) }
         request.passphraseOrigin = repository.passphraseOrigin()
         let display = TerminalProgress(mode: progress.mode(json: output.json))
-        let (events, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        request.progress = continuation
-        let job = request
-        let outcome = try await withThrowingTaskGroup(of: BackupJob.Outcome?.self) { group in
-            group.addTask {
-                await display.render(events)
-                return nil
-            }
-            group.addTask {
-                defer { continuation.finish() }
-                return try await BackupJob(context: context).run(job, passphrase: { try options.passphrase() })
-            }
-            var outcome: BackupJob.Outcome?
-            for try await o in group { if let o { outcome = o } }
-            return outcome!
+        let outcome = try await display.rendering { events in
+            request.progress = events
+            return try await BackupJob(context: context).run(request, passphrase: { try options.passphrase() })
         }
         let record = outcome.record
         if output.json {

@@ -13,6 +13,23 @@ struct TerminalProgress: Sendable {
         self.mode = mode
     }
 
+    /// Runs `body` with a stream whose events are shown as they come; the stream ends, and
+    /// the last line is cleared, before this returns or throws.
+    func rendering<T: Sendable>(_ body: (AsyncStream<BackupProgress>.Continuation) async throws -> T) async throws -> T {
+        let (events, continuation) = AsyncStream<BackupProgress>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        async let rendered: Void = render(events)
+        do {
+            let result = try await body(continuation)
+            continuation.finish()
+            await rendered
+            return result
+        } catch {
+            continuation.finish()
+            await rendered
+            throw error
+        }
+    }
+
     func render(_ events: AsyncStream<BackupProgress>) async {
         let clock = ContinuousClock()
         let start = clock.now
