@@ -100,10 +100,12 @@ public struct StatusReport: Sendable, Codable, Equatable {
         let bySource = Dictionary(grouping: records, by: \.source)
         // A plan that restores a source and promises an RPO holds the source to it: the
         // strictest such plan's, when stricter than the source's own `rpo:`.
+        // Each stored revision parsed once. One was checked when stored; one that no longer
+        // parses promises nothing here (no target, no drill schedule): `plan show` says why.
+        let parsed = Dictionary(plans.map { ($0.name, try? RecoveryPlans.plan(of: $0)) }, uniquingKeysWith: { a, _ in a })
         var planTargets: [String: Double] = [:]
-        for revision in plans {
-            // A stored plan that no longer parses promises nothing here; `plan show` says why.
-            guard let plan = try? RecoveryPlans.plan(of: revision), let rpo = plan.rpo else { continue }
+        for case let plan? in parsed.values {
+            guard let rpo = plan.rpo else { continue }
             for step in plan.steps where step.type == .restoreBackup {
                 guard let source = step.source else { continue }
                 planTargets[source] = min(planTargets[source] ?? .infinity, Double(rpo.seconds))
@@ -151,16 +153,15 @@ public struct StatusReport: Sendable, Codable, Equatable {
         }
         let drills = Dictionary(grouping: executions.filter { $0.mode == .test }, by: \.plan)
         self.plans = plans.sorted { $0.name < $1.name }.map { revision in
-            Self.plan(revision, drills: drills[revision.name] ?? [], now: now)
+            Self.plan(revision, parsed: parsed[revision.name] ?? nil, drills: drills[revision.name] ?? [], now: now)
         }
         for plan in self.plans { problems += Self.problems(of: plan, now: now) }
         conditions = problems
         self.problems = problems.map(\.message)
     }
 
-    static func plan(_ revision: RecoveryPlanRevision, drills: [RecoveryExecutionRecord], now: Date) -> Plan {
-        // A stored revision was checked when stored; one that no longer parses has no schedule.
-        let every = (try? RecoveryPlans.plan(of: revision))?.testing.map { Double($0.every.seconds) }
+    static func plan(_ revision: RecoveryPlanRevision, parsed: RecoveryPlan?, drills: [RecoveryExecutionRecord], now: Date) -> Plan {
+        let every = parsed?.testing.map { Double($0.every.seconds) }
         let ended = drills.filter { $0.status.isFinal }.max { ($0.finishedAt ?? $0.createdAt) < ($1.finishedAt ?? $1.createdAt) }
         let passed: (RecoveryExecutionRecord) -> Bool = { $0.status == .succeeded || $0.status == .succeededWithWarnings }
         let lastSuccess = drills.filter(passed).map { $0.startedAt ?? $0.createdAt }.max()
