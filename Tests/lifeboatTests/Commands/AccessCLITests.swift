@@ -26,7 +26,7 @@ struct AccessCLITests {
             sources:
               - { name: app, kind: files, paths: [\(app)] }
             catalog: { sqlite: \(scratch.path)/catalog.sqlite }
-            server: { timeZone: UTC, shutdownGraceSeconds: 0 }
+            server: { timeZone: \(QuietTimeZone.awayFrom(hour: 2)), shutdownGraceSeconds: 0 }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         try cli.initialize()
     }

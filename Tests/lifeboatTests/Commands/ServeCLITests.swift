@@ -31,7 +31,7 @@ struct ServeCLITests {
               - { source: app, type: FULL, cron: "0 2 * * 0" }
               - { source: app, type: INCREMENTAL, cron: "0 2 * * *" }
             catalog: { sqlite: \(scratch.path)/catalog.sqlite }
-            server: { timeZone: UTC, shutdownGraceSeconds: 0 }
+            server: { timeZone: \(QuietTimeZone.awayFrom(hour: 2)), shutdownGraceSeconds: 0 }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         try cli.initialize()
     }
@@ -162,7 +162,7 @@ struct ServeCLITests {
             schedules:
               - { source: conf, type: CONFIGURATION, cron: "@yearly", scheduleType: ON_CHANGE }
             catalog: { sqlite: \(scratch.path)/catalog.sqlite }
-            server: { timeZone: UTC, changeDebounceSeconds: 0.5 }
+            server: { timeZone: \(QuietTimeZone.awayFrom(hour: 2)), changeDebounceSeconds: 0.5 }
             """.write(toFile: watchConfig, atomically: true, encoding: .utf8)
         let env = cli.environment(config: watchConfig)
         let daemon = try await DaemonProcess.start(environment: env)
@@ -195,7 +195,7 @@ struct ServeCLITests {
             schedules:
               - { source: late, type: FULL, cron: "0 2 * * 0" }
             catalog: { sqlite: \(scratch.path)/catalog.sqlite }
-            server: { timeZone: UTC }
+            server: { timeZone: \(QuietTimeZone.awayFrom(hour: 2)) }
             alerts:
               evaluateSeconds: 0.2
               primaryMinFreePercent: 0
