@@ -22,6 +22,8 @@ public struct Daemon: Sendable {
     public var logger: Logger
     public let metrics = DaemonMetrics()
     public let apiWork = APIWork()
+    /// The console's logged-in browsers (memory only: a restart logs everyone out).
+    public let consoleSessions = ConsoleSessions()
     /// Reads the locations for `/metrics` and the alerts (a result shared for 30 s).
     public let probe: HealthProbe
     /// Failed authentications let through per address (a role-matrix test raises it).
@@ -94,11 +96,12 @@ public struct Daemon: Sendable {
     }
 
     /// `/healthz` (the process answers), `/readyz` (the scheduler runs its schedule),
-    /// `/metrics` (Prometheus text).
+    /// `/metrics` (Prometheus text), the API under `/api` and the console under `/console`.
     public func router() -> Router<LifeboatRequestContext> {
         let router = Router(context: LifeboatRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(context: self.context, throttle: authenticationThrottle))
+        let throttle = AuthenticationThrottle(policy: authenticationThrottle, clock: context.clock)
+        router.add(middleware: AccessMiddleware(context: self.context, throttle: throttle))
         let metrics = self.metrics
         let context = self.context
         let probe = self.probe
@@ -115,7 +118,11 @@ public struct Daemon: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
-        addAPI(to: router)
+        let handler = addAPI(to: router)
+        Console(
+            handler: handler, sessions: consoleSessions, tokens: AccessTokens(context: context), throttle: throttle,
+            secureCookies: context.configuration.serverSettings.tls != nil
+        ).register(on: router)
         return router
     }
 

@@ -5,6 +5,9 @@ import LifeboatOperations
 /// only the OpenAPI request: ``APIRequestScopeMiddleware`` binds it around each API route.
 enum APIRequestScope {
     @TaskLocal static var context: LifeboatRequestContext?
+    /// Where the call came from, for the catalog's "requested by": the API, or the console
+    /// (whose forms call the same operations).
+    @TaskLocal static var surface = "api"
 
     /// The caller, if their role allows `role`; otherwise 401 or 403 (``LifeboatRequestContext/require(_:)``).
     @discardableResult
@@ -16,9 +19,9 @@ enum APIRequestScope {
         return try context.require(role)
     }
 
-    /// Who the catalog says asked: the token's name, marked as coming through the API.
+    /// Who the catalog says asked: the token's name, marked with the way it came (api, console).
     static var requester: String {
-        context?.identity.map { "\($0.tokenName) (api)" } ?? "api"
+        context?.identity.map { "\($0.tokenName) (\(surface))" } ?? surface
     }
 }
 

@@ -17,9 +17,12 @@ public struct AccessMiddleware: RouterMiddleware {
     ///     attempts are counted on.
     ///   - throttle: how many failed authentications from one address are let through.
     public init(context: OperationsContext, throttle: AuthenticationThrottle.Policy = .init()) {
-        self.init(
-            tokens: AccessTokens(context: context), throttle: AuthenticationThrottle(policy: throttle, clock: context.clock),
-            writer: AuditWriter(trail: AuditTrail(context: context)))
+        self.init(context: context, throttle: AuthenticationThrottle(policy: throttle, clock: context.clock))
+    }
+
+    /// With a throttle shared with the console's login form: failures through either count.
+    public init(context: OperationsContext, throttle: AuthenticationThrottle) {
+        self.init(tokens: AccessTokens(context: context), throttle: throttle, writer: AuditWriter(trail: AuditTrail(context: context)))
     }
 
     init(tokens: AccessTokens, throttle: AuthenticationThrottle, writer: AuditWriter, now: @escaping @Sendable () -> Date = { Date() }) {
