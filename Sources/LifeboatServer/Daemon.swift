@@ -28,6 +28,9 @@ public struct Daemon: Sendable {
     public let probe: HealthProbe
     /// Failed authentications let through per address (a role-matrix test raises it).
     public var authenticationThrottle = AuthenticationThrottle.Policy()
+    /// Called with the listener's base URL ("http://127.0.0.1:8470") once it listens: the
+    /// quickstart prints the console's address from it.
+    public var onListening: (@Sendable (String) -> Void)?
 
     public init(jobs: ScheduledJobs, listen: ListenAddress, logger: Logger) {
         self.jobs = jobs
@@ -66,6 +69,7 @@ public struct Daemon: Sendable {
 
         let alerts = try AlertDispatcher(context: context)
         let listen = self.listen
+        let onListening = self.onListening
         let scheme = ListenerTLS.scheme(settings.tls)
         let app = Application(
             router: router(),
@@ -73,7 +77,9 @@ public struct Daemon: Sendable {
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "lifeboat"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                logger.notice("listening on \(scheme)://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)")
+                let base = "\(scheme)://\(ListenAddress("\(listen.host):\(port)")?.description ?? listen.description)"
+                logger.notice("listening on \(base); the console is \(base)/console")
+                onListening?(base)
             },
             logger: logger)
         let group = ServiceGroup(

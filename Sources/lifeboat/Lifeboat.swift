@@ -36,6 +36,10 @@ struct Lifeboat: AsyncParsableCommand {
             if let serve = command as? ServeCommand {
                 // The daemon's ServiceGroup handles SIGTERM and SIGINT itself, gracefully.
                 try await serve.run()
+            } else if let quickstart = command as? QuickstartCommand, quickstart.serve {
+                // So does the daemon quickstart --serve ends with (its story before works in
+                // a scratch folder of its own, which a signal may end at any point).
+                try await quickstart.run()
             } else {
                 try await InterruptHandling.run(command)
             }

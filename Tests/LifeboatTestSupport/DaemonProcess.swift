@@ -19,13 +19,15 @@ public final class DaemonProcess: @unchecked Sendable {
         }
     }
 
-    /// Starts `lifeboat serve --listen 127.0.0.1:0 ARGUMENTS` and waits for its "listening on" line.
-    public init(environment: [String: String], arguments: [String] = []) throws {
+    /// Starts `lifeboat serve --listen 127.0.0.1:0 ARGUMENTS` (or another verb that ends in
+    /// the daemon, `command`) and waits for its "listening on" line. Its stdout and stderr
+    /// are read as one.
+    public init(environment: [String: String], arguments: [String] = [], command: [String] = ["serve", "--listen", "127.0.0.1:0"]) throws {
         let stderr = Pipe()
         process.executableURL = URL(fileURLWithPath: LifeboatCLI.executable)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
+        process.arguments = command + arguments
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = stderr
         process.standardError = stderr
         try process.run()
         log = LineReader(stderr.fileHandleForReading)
@@ -40,8 +42,10 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts the daemon as `init` does, waiting off the cooperative pool.
-    public static func start(environment: [String: String], arguments: [String] = []) async throws -> DaemonProcess {
-        try await OffPool.run { try DaemonProcess(environment: environment, arguments: arguments) }
+    public static func start(
+        environment: [String: String], arguments: [String] = [], command: [String] = ["serve", "--listen", "127.0.0.1:0"]
+    ) async throws -> DaemonProcess {
+        try await OffPool.run { try DaemonProcess(environment: environment, arguments: arguments, command: command) }
     }
 
     /// ``waitFor(_:limit:)`` off the cooperative pool.

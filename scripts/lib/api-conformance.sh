@@ -1,4 +1,5 @@
-# Sourced by scripts/test: schemathesis (PyPI) against a live `lifeboat serve` on 127.0.0.1
+# Sourced by scripts/test (after scripts/lib/scratch-serve.sh): schemathesis (PyPI)
+# against a live `lifeboat serve` on 127.0.0.1
 # (a free port), over the whole of docs/openapi.yaml: every operation, with generated valid
 # and invalid (malformed) requests, each answer checked against the document (no 5xx,
 # documented status, content type, headers and schema; invalid requests refused).
@@ -18,7 +19,7 @@ ensure_schemathesis() {
 # the token part of issue 14, without one: every guarded operation must then answer 401 as
 # documented).
 run_api_conformance() {
-    local lifeboat=$1 work port serve_pid token="" status=0
+    local lifeboat=$1 work port token="" status=0
     work=$(mktemp -d "${TMPDIR:-/tmp}/lifeboat-api-conformance.XXXXXX")
     mkdir -p "$work/app"
     echo "pool: 8" >"$work/app/settings.yaml"
@@ -70,20 +71,8 @@ TOML
     if "$lifeboat" token --help >/dev/null 2>&1; then
         token=$("$lifeboat" token create --config "$work/lifeboat.yaml" --name schemathesis --role admin | tail -n 1)
     fi
-    "$lifeboat" serve --config "$work/lifeboat.yaml" --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-    serve_pid=$!
-    for _ in $(seq 1 300); do
-        port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/serve.log" | head -n 1)
-        [[ -n "$port" ]] && break
-        kill -0 "$serve_pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if [[ -z "$port" ]]; then
-        echo "lifeboat serve did not start; its log:" >&2
-        cat "$work/serve.log" >&2
-        kill "$serve_pid" 2>/dev/null || true
-        return 1
-    fi
+    start_scratch_serve "$lifeboat" "$work/lifeboat.yaml" "$work/serve.log" || return 1
+    port=$SERVE_PORT
     local auth=()
     [[ -n "$token" ]] && auth=(--header "Authorization: Bearer $token")
     # From the scratch folder: schemathesis keeps its example database (.schemathesis/) in the current one.
@@ -91,8 +80,7 @@ TOML
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
         --generation-deterministic --workers 1 --request-timeout 30 \
         --report junit --report-dir "$work/report") || status=$?
-    kill -TERM "$serve_pid" 2>/dev/null || true
-    wait "$serve_pid" 2>/dev/null || true
+    stop_scratch_serve
     if [[ $status -ne 0 ]]; then
         echo "schemathesis found failures; the daemon's log and the report are in $work" >&2
         return "$status"

@@ -32,6 +32,7 @@ struct Console: Sendable {
     func register(on router: Router<LifeboatRequestContext>) {
         let group = router.group("console").add(middleware: ConsoleMiddleware(console: self))
         group.get("static/console.css") { _, _ in Console.asset(ConsoleAssets.css, type: "text/css; charset=utf-8") }
+        group.get("static/icon.svg") { _, _ in Console.asset(ConsoleAssets.icon, type: "image/svg+xml") }
         group.get("static/live.js") { _, _ in Console.asset(ConsoleAssets.liveScript, type: "text/javascript; charset=utf-8") }
         group.get("login") { request, context in try await loginPage(request, context: context) }
         group.post("login") { request, context in try await login(request, context: context) }

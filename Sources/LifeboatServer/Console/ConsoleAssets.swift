@@ -33,13 +33,20 @@ enum ConsoleAssets {
         .login { max-width: 32rem; margin: 3rem auto; background: #fff; padding: 1.5rem; border: 1px solid var(--line); }
         .login form { display: grid; gap: .6rem; }
         ol.steps { list-style: none; padding: 0; }
-        li.step { background: #fff; border: 1px solid var(--line); border-left: 5px solid var(--line); margin: .6rem 0; padding: .4rem .9rem; }
+        li.step { color: var(--fg); background: #fff; border: 1px solid var(--line); border-left: 5px solid var(--line); margin: .6rem 0; padding: .4rem .9rem; }
         li.step.good { border-left-color: var(--good); } li.step.bad { border-left-color: var(--bad); }
         li.step.warn { border-left-color: var(--warn); } li.step.busy { border-left-color: var(--busy); }
         li.step h3 { margin: .3rem 0; color: var(--fg); }
         li.step .times { color: var(--muted); margin: .2rem 0; }
         pre.log { max-height: 16rem; overflow-y: auto; }
         .document { background: #fff; border: 1px solid var(--line); padding: .2rem 1rem; }
+        """
+
+    /// A lifebuoy: served here, so that the browser does not ask for /favicon.ico.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">\
+        <circle cx="16" cy="16" r="12" fill="none" stroke="#d32f2f" stroke-width="7"/>\
+        <circle cx="16" cy="16" r="12" fill="none" stroke="#fff" stroke-width="7" stroke-dasharray="9.42 9.42"/></svg>
         """
 
     /// Fetches the live part of an execution's page (`#live`, with `data-src`) every second

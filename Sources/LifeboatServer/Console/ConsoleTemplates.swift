@@ -33,6 +33,7 @@ enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{frame.title}} · Lifeboat</title>
         <link rel="stylesheet" href="/console/static/console.css">
+        <link rel="icon" href="/console/static/icon.svg" type="image/svg+xml">
         {{#frame.live}}<noscript><meta http-equiv="refresh" content="5"></noscript>
         <script src="/console/static/live.js" defer></script>{{/frame.live}}
         </head>

@@ -4,6 +4,8 @@ import Foundation
 import LifeboatCatalog
 import LifeboatCore
 import LifeboatOperations
+import LifeboatServer
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -25,9 +27,23 @@ struct QuickstartCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep the temporary directory afterwards.")
     var keep = false
 
+    @Flag(name: .long, help: "Then run the daemon on the sample (its schedules, the API and the web console) until Ctrl-C; prints the console's address and an admin token to log in with. Keeps the directory.")
+    var serve = false
+
+    @Option(name: .long, help: "HOST:PORT of the daemon with --serve (default 127.0.0.1:8470; port 0 picks a free one).")
+    var listen: String?
+
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        if listen != nil && !serve { throw ValidationError("--listen is for --serve: the daemon runs only with --serve") }
+        if let listen, ListenAddress(listen) == nil { throw ValidationError("--listen must be HOST:PORT such as 127.0.0.1:8470, not '\(listen)'") }
+        if serve && output.json { throw ValidationError("--serve runs until Ctrl-C, and --json prints one document at the end: choose one") }
+    }
+
     func run() async throws {
+        // As `lifeboat serve` sizes it, when the daemon follows.
+        if serve { BlockingIOQueue.configure(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)) }
         let clock = ContinuousClock()
         let started = clock.now
         var base = directory ?? (NSTemporaryDirectory() + "lifeboat-quickstart-\(UUID().uuidString.prefix(8))")
@@ -36,7 +52,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         try fm.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer {
             // A scratch directory we made is ours to remove; failure to remove it loses nothing.
-            if directory == nil && !keep { try? fm.removeItem(atPath: base) }
+            if directory == nil && !keep && !serve { try? fm.removeItem(atPath: base) }
         }
         let app = base + "/app"
         say("Lifeboat quickstart in \(base)")
@@ -46,7 +62,7 @@ struct QuickstartCommand: AsyncParsableCommand {
 
         try fm.createDirectory(atPath: base + "/media", withIntermediateDirectories: true)
         let configPath = base + "/lifeboat.yaml"
-        let kept = directory != nil || keep
+        let kept = directory != nil || keep || serve
         // lifeboat.yaml says where its passphrase is, so every verb run in its folder (or with
         // --config) unlocks the repository without a flag.
         try """
@@ -134,14 +150,46 @@ struct QuickstartCommand: AsyncParsableCommand {
                         rpoMet: objectives.isRPOMet),
                     durationSeconds: (clock.now - started).seconds))
         }
+        if serve && ok {
+            try await serveSample(base: base, context: context, passphrase: passphrase)
+            return
+        }
         if kept {
             say("Files kept in \(base); try there: lifeboat log, lifeboat snapshots, lifeboat locations (lifeboat.yaml names the passphrase file)")
             say("next: `lifeboat serve --config \(configPath) --password-file \(base)/passphrase` runs the sample's schedules (health and metrics on http://127.0.0.1:8470); `lifeboat status --config \(configPath)` says where its backups stand")
         } else {
             say("The scratch folder \(base) is removed now; run 'lifeboat quickstart --keep' (or --directory DIR) to keep it and try lifeboat log, snapshots and locations in it")
-            say("next: with --keep or --directory DIR, the sample stays and `lifeboat serve --config DIR/lifeboat.yaml` runs its schedules")
+            say("next: with --keep or --directory DIR, the sample stays and `lifeboat serve --config DIR/lifeboat.yaml` runs its schedules; --serve runs it now, with the web console")
         }
         if !ok { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
+    }
+
+    /// `--serve`: the daemon on the sample, as `lifeboat serve --config BASE/lifeboat.yaml`
+    /// runs it, with an admin token made for the console (valid for a day) printed once the
+    /// listener is up, beside the console's address.
+    private func serveSample(base: String, context: OperationsContext, passphrase: String) async throws {
+        let name = "quickstart-\(Digest256.random().hex.prefix(8))"
+        let created = try await AccessTokens(context: context).create(name: name, role: .admin, lifetime: .seconds(86_400))
+        let address = ListenAddress(listen ?? LifeboatConfiguration.Server.defaultListen)!
+        var handler = StreamLogHandler.standardError(label: "lifeboat.serve")
+        handler.logLevel = .info
+        let logger = Logger(label: "lifeboat.serve", factory: { _ in handler })
+        var daemon = Daemon(jobs: ScheduledJobs(context: context, passphrase: passphrase), listen: address, logger: logger)
+        let config = base + "/lifeboat.yaml"
+        let token = created.token
+        daemon.onListening = { url in
+            // Written at once, unbuffered: whoever reads the pipe sees it as the daemon starts.
+            FileHandle.standardOutput.write(
+                Data(
+                    """
+                    The daemon runs the sample's schedules; the web console is at \(url)/console
+                    Log in with this admin token (shown once, valid for 24 h; `lifeboat token revoke \(name) --config \(config)` ends it):
+                    \(token)
+                    The API is at \(url)/api (the same token as a bearer token). Ctrl-C stops the daemon; the files stay in \(base).
+
+                    """.utf8))
+        }
+        try await daemon.run()
     }
 
     /// A recovery plan for the sample application, stored in the catalog, and a drill of it
@@ -178,7 +226,8 @@ struct QuickstartCommand: AsyncParsableCommand {
 
     /// The story as text: on stdout, or on stderr when stdout carries the JSON document.
     private func say(_ line: String) {
-        if output.json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        // Unbuffered, as the daemon's lines of --serve are: they reach a pipe in order.
+        (output.json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((line + "\n").utf8))
     }
 }
 

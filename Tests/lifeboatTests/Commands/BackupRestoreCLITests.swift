@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import LifeboatCore
 import LifeboatTestSupport
 import Testing
@@ -152,6 +154,50 @@ struct BackupRestoreCLITests {
         let daemon = try await DaemonProcess.start(environment: ProcessInfo.processInfo.environment, arguments: Array(command.dropFirst(2)))
         #expect(await daemon.waitingFor("ready: the schedule runs"), "\(daemon.log.output)")
         #expect(try await daemon.get("/readyz").status == 200)
+        daemon.signal(SIGTERM)
+        let end = await daemon.exit()
+        #expect(end.status == 0, "\(end.log)")
+    }
+
+    @Test("quickstart --serve ends in the daemon: it prints the console's address and a token that logs in to it; SIGTERM stops it cleanly", .timeLimit(.minutes(10)))
+    func quickstartServe() async throws {
+        let scratch = ScratchDirectory("quickstart-serve")
+        let daemon = try await DaemonProcess.start(
+            environment: ProcessInfo.processInfo.environment,
+            command: ["quickstart", "--serve", "--listen", "127.0.0.1:0", "--directory", scratch.path + "/qs"])
+        #expect(await daemon.waitingFor("The API is at"), "\(daemon.log.output)")
+        let output = daemon.log.output
+        #expect(output.contains("the web console is at http://127.0.0.1:\(daemon.port)/console"), "\(output)")
+        let token = try #require(output.split(separator: "\n").first { $0.hasPrefix("lbt_") }.map(String.init), "\(output)")
+        // The token logs in through the console's form: the login form's cookie and CSRF token, then the session.
+        let base = "http://127.0.0.1:\(daemon.port)"
+        let form = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/console/login"), timeout: .seconds(30))
+        #expect(form.status == .ok)
+        let loginCookie = try #require(form.headers["set-cookie"].first { $0.hasPrefix("lifeboat_login=") }?.split(separator: ";").first.map(String.init))
+        let html = String(buffer: try await form.body.collect(upTo: 1 << 20))
+        let csrf = try #require(html.range(of: #"name="csrf" value=""#).map { String(html[$0.upperBound...].prefix { $0 != "\"" }) })
+        var login = HTTPClientRequest(url: base + "/console/login")
+        login.method = .POST
+        login.headers.add(name: "Cookie", value: loginCookie)
+        login.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        login.body = .bytes(ByteBuffer(string: "token=\(token)&csrf=\(csrf)&next=/console"))
+        // A client that shows the redirect rather than following it: its Set-Cookie is the session.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        let answer: HTTPClientResponse
+        do {
+            answer = try await client.execute(login, timeout: .seconds(30))
+            try await client.shutdown()
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        #expect(answer.status == .seeOther)
+        let session = try #require(answer.headers["set-cookie"].first { $0.hasPrefix("lifeboat_session=") }?.split(separator: ";").first.map(String.init))
+        var dashboard = HTTPClientRequest(url: base + "/console")
+        dashboard.headers.add(name: "Cookie", value: session)
+        let page = try await HTTPClient.shared.execute(dashboard, timeout: .seconds(30))
+        #expect(page.status == .ok)
+        #expect(String(buffer: try await page.body.collect(upTo: 1 << 20)).contains("app-db"))
         daemon.signal(SIGTERM)
         let end = await daemon.exit()
         #expect(end.status == 0, "\(end.log)")
