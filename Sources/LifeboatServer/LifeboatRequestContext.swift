@@ -10,6 +10,8 @@ import NIOCore
 public struct LifeboatRequestContext: AuthRequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Caller?
+    /// Whether the request presented a token that was refused (as opposed to none at all).
+    public var presentedRefusedToken = false
     public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
@@ -29,7 +31,13 @@ extension LifeboatRequestContext {
     @discardableResult
     public func require(_ role: Role) throws -> Caller {
         guard let caller = identity else {
-            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a bearer token is required: create one with `lifeboat token create`")
+            // Which refusal it was (unknown, expired, revoked) is the audit trail's to say,
+            // not the caller's to learn.
+            let message =
+                presentedRefusedToken
+                ? "the bearer token was refused: it is malformed, unknown, expired or revoked (the audit trail says which); an admin makes a new one with `lifeboat token create`"
+                : "a bearer token is required: create one with `lifeboat token create`"
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: message)
         }
         guard caller.role.allows(role) else {
             throw HTTPError(.forbidden, message: "token '\(caller.tokenName)' has role \(caller.role); this needs \(role) or higher")

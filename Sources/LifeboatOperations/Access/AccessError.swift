@@ -14,7 +14,7 @@ public enum AccessError: Error, Sendable, CustomStringConvertible {
         case .unknownToken(let name, let known):
             return "no token named '\(name)' in the catalog: it has \(known.isEmpty ? "none (create one with 'token create')" : known.joined(separator: ", "))"
         case .invalidLifetime(let text):
-            return "'\(text)' is not a token lifetime: give a positive number with a unit, such as 12h, 90d or 52w"
+            return "'\(text)' is not a token lifetime: give a positive number with a unit, such as 12h, 90d or 52w, of at most 100 years"
         }
     }
 }

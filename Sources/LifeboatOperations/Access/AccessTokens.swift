@@ -16,6 +16,9 @@ public struct AccessTokens: Sendable {
     public var now: @Sendable () -> Date = { Date() }
 
     public static let prefix = "lbt_"
+    /// The longest lifetime a token may have: 100 years (a date the ISO 8601 of every
+    /// client reads; a token meant to live longer should not expire at all).
+    public static let maxLifetime: Duration = .seconds(100 * 365 * 86_400)
     /// base64url of 32 bytes, without padding.
     static let encodedSecretLength = 43
 
@@ -32,18 +35,20 @@ public struct AccessTokens: Sendable {
     /// Makes a token and stores its hash.
     /// - Parameters:
     ///   - lifetime: how long it is valid from now; nil for no expiry.
+    ///   - requester: who asked through the API ("alice (api)"), whose call the server's
+    ///     audit middleware records; nil for the OS user on this host, recorded here.
     /// - Throws: ``AccessError/invalidName(_:)``, ``AccessError/duplicateName(_:)``, or the catalog's errors.
-    public func create(name: String, role: Role, lifetime: Duration?) async throws -> Created {
+    public func create(name: String, role: Role, lifetime: Duration?, requester: String? = nil) async throws -> Created {
         try Self.checkName(name)
-        if let lifetime, lifetime <= .zero { throw AccessError.invalidLifetime("\(lifetime)") }
+        if let lifetime, lifetime <= .zero || lifetime > Self.maxLifetime { throw AccessError.invalidLifetime("\(lifetime)") }
         let token = Self.makeToken()
         let date = now()
         let expiresAt = lifetime.map { date.addingTimeInterval($0.seconds) }
-        let user = context.requester.username
-        let event = localEvent("token create", target: "token \(name) (\(role))", at: date)
+        let user = requester ?? context.requester.username
+        let event = requester == nil ? localEvent("token create", target: "token \(name) (\(role))", at: date) : nil
         let stored = try await context.withCatalog { catalog in
             let stored = try await catalog.addAccessToken(name: name, role: role.rawValue, hash: Self.hash(of: token).hex, by: user, at: date, expiresAt: expiresAt)
-            if stored != nil { try await catalog.appendAuditEvent(event) }
+            if stored != nil, let event { try await catalog.appendAuditEvent(event) }
             return stored
         }
         guard let stored else { throw AccessError.duplicateName(name) }
@@ -58,12 +63,14 @@ public struct AccessTokens: Sendable {
     /// Revokes a token: from now on it is refused. Revoking one already revoked changes nothing.
     /// - Returns: the token, with the date it was (first) revoked.
     /// - Throws: ``AccessError/unknownToken(_:known:)``.
-    public func revoke(name: String) async throws -> AccessTokenRecord {
+    /// - Parameters:
+    ///   - requester: as for ``create(name:role:lifetime:requester:)``: nil records the OS user's call here.
+    public func revoke(name: String, requester: String? = nil) async throws -> AccessTokenRecord {
         let date = now()
-        let event = localEvent("token revoke", target: "token \(name)", at: date)
+        let event = requester == nil ? localEvent("token revoke", target: "token \(name)", at: date) : nil
         return try await context.withCatalog { catalog in
             if let revoked = try await catalog.revokeAccessToken(name: name, at: date) {
-                if revoked.revokedAt == date { try await catalog.appendAuditEvent(event) }
+                if revoked.revokedAt == date, let event { try await catalog.appendAuditEvent(event) }
                 return revoked
             }
             throw AccessError.unknownToken(name, known: try await catalog.accessTokens().map(\.name))

@@ -32,6 +32,11 @@ enum APIAccess {
         Operations.CancelExecution.id: .role(.operator),
         Operations.ResumeExecution.id: .role(.operator),
         Operations.GetReport.id: .role(.auditor),
+        Operations.ListAuditEvents.id: .role(.auditor),
+        Operations.VerifyAuditTrail.id: .role(.auditor),
+        Operations.ListTokens.id: .role(.admin),
+        Operations.CreateToken.id: .role(.admin),
+        Operations.RevokeToken.id: .role(.admin),
     ]
 
     static func requirement(for operationID: String) -> Requirement {

@@ -57,6 +57,12 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .alreadyFinished, .heldByAnother, .notWaitingForApproval: return (.conflict, "\(error)", [:])
             default: return (.internalServerError, "\(error)", [:])
             }
+        case let error as AccessError:
+            switch error {
+            case .invalidName, .invalidLifetime: return (.badRequest, "\(error)", [:])
+            case .duplicateName: return (.conflict, "\(error)", [:])
+            case .unknownToken: return (.notFound, "\(error)", [:])
+            }
         case let error as APIWorkError:
             if case .shuttingDown = error { return (.serviceUnavailable, "\(error)", [:]) }
             return (.internalServerError, "\(error)", [:])
@@ -66,6 +72,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func isOperationsError(_ error: any Error) -> Bool {
         error is BackupJobError || error is ConfigurationError || error is RecoveryPlanError || error is RecoveryError || error is APIWorkError
+            || error is AccessError
             || error is CatalogError
     }
 

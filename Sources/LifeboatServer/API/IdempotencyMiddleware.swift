@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import LifeboatAPI
 import Hummingbird
 import LifeboatCatalog
 import LifeboatOperations
@@ -18,12 +19,17 @@ struct IdempotencyMiddleware: ServerMiddleware {
     static let replayedField = HTTPField.Name("Idempotent-Replayed")!
     /// The answers replayed are records of a few KiB; a larger one is not stored.
     static let maxAnswerBytes = 4 << 20
+    /// Operations whose answers are secrets (a new token's text).
+    static let unreplayable: Set<String> = [Operations.CreateToken.id]
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         guard request.method == .post, let key = request.headerFields[Self.keyField] else { return try await next(request, body, metadata) }
+        // An answer that holds a secret is never stored to be replayed: such an operation
+        // is made safe to retry otherwise (a token's name is never reused: a retry is a 409).
+        if Self.unreplayable.contains(operationID) { return try await next(request, body, metadata) }
         try APIRecords.require((1...200).contains(key.count), "the Idempotency-Key must be 1 to 200 characters, not \(key.count)")
         // The body was read whole (and bounded) by APIBodyLimitMiddleware.
         var bytes: [UInt8] = []

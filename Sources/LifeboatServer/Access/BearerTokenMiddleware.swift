@@ -32,6 +32,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
             context.identity = caller
             AuditNote.current?.caller = caller
         case .failure(let refusal):
+            context.presentedRefusedToken = true
             throttle.recordFailure(address)
             AuditNote.current?.refusal = refusal.description
             AuditNote.current?.tokenName = refusal.tokenName

@@ -52,7 +52,10 @@ extension Console {
             AuditNote.current?.refusal = refusal.description
             AuditNote.current?.tokenName = refusal.tokenName
             context.logger.notice("console login refused: \(refusal)", metadata: ["address": "\(address)"])
-            return loginForm(next: form.next, failure: "That token is not accepted: \(refusal).", status: .unauthorized)
+            // As for a bearer token: which refusal it was is for the audit trail.
+            return loginForm(
+                next: form.next, failure: "That token is not accepted: it is mistyped, unknown, expired or revoked. An admin makes a new one with `lifeboat token create`.",
+                status: .unauthorized)
         case .success(let caller):
             AuditNote.current?.caller = caller
             AuditNote.current?.target = "console session"

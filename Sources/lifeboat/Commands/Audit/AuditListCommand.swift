@@ -49,30 +49,3 @@ struct AuditListCommand: AsyncParsableCommand {
     }
 }
 
-/// An event with every key present (null when absent).
-struct AuditEventJSON: Encodable {
-    let event: AuditEvent
-
-    init(_ event: AuditEvent) { self.event = event }
-
-    enum CodingKeys: String, CodingKey {
-        case sequence, at, tokenName, role, address, method, route, status, outcome, target, detail, previousHash, hash
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(event.sequence, forKey: .sequence)
-        try c.encode(event.at, forKey: .at)
-        try c.encode(event.tokenName, forKey: .tokenName)
-        try c.encode(event.role, forKey: .role)
-        try c.encode(event.address, forKey: .address)
-        try c.encode(event.method, forKey: .method)
-        try c.encode(event.route, forKey: .route)
-        try c.encode(event.status, forKey: .status)
-        try c.encode(event.outcome, forKey: .outcome)
-        try c.encode(event.target, forKey: .target)
-        try c.encode(event.detail, forKey: .detail)
-        try c.encode(event.previousHash, forKey: .previousHash)
-        try c.encode(event.hash, forKey: .hash)
-    }
-}

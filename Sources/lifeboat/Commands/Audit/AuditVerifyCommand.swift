@@ -30,28 +30,3 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     }
 }
 
-/// `{"intact", "eventsChecked", "headSequence", "headHash", "firstBreak": {"sequence", "reason", "message"}}`, nulls where absent.
-struct AuditVerifyJSON: Encodable {
-    let result: AuditVerification
-
-    init(_ result: AuditVerification) { self.result = result }
-
-    enum CodingKeys: String, CodingKey { case intact, eventsChecked, headSequence, headHash, firstBreak }
-    enum BreakKeys: String, CodingKey { case sequence, reason, message }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(result.isIntact, forKey: .intact)
-        try c.encode(result.eventsChecked, forKey: .eventsChecked)
-        try c.encode(result.headSequence, forKey: .headSequence)
-        try c.encode(result.headHash, forKey: .headHash)
-        if let broken = result.firstBreak {
-            var b = c.nestedContainer(keyedBy: BreakKeys.self, forKey: .firstBreak)
-            try b.encode(broken.sequence, forKey: .sequence)
-            try b.encode(broken.reason.rawValue, forKey: .reason)
-            try b.encode(broken.description, forKey: .message)
-        } else {
-            try c.encodeNil(forKey: .firstBreak)
-        }
-    }
-}

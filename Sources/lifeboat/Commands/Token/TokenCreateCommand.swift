@@ -25,8 +25,8 @@ struct TokenCreateCommand: AsyncParsableCommand {
         guard Role(rawValue: role) != nil else {
             throw ValidationError("--role must be admin, operator or auditor, not '\(role)'")
         }
-        if let expires, (PlanDuration(expires)?.seconds ?? 0) <= 0 {
-            throw ValidationError("--expires '\(expires)' is not a lifetime: give a positive number with a unit, such as 12h, 90d or 52w")
+        if let expires, !(1...AccessTokens.maxLifetime.components.seconds).contains(PlanDuration(expires)?.seconds ?? 0) {
+            throw ValidationError("--expires '\(expires)' is not a lifetime: give a positive number with a unit, such as 12h, 90d or 52w, of at most 100 years")
         }
     }
 
@@ -45,20 +45,3 @@ struct TokenCreateCommand: AsyncParsableCommand {
     }
 }
 
-struct TokenCreateJSON: Encodable {
-    let token: String
-    let record: AccessTokenRecord
-
-    enum CodingKeys: String, CodingKey { case token, name, role, createdAt, createdBy, expiresAt, notice }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(token, forKey: .token)
-        try c.encode(record.name, forKey: .name)
-        try c.encode(record.role, forKey: .role)
-        try c.encode(record.createdAt, forKey: .createdAt)
-        try c.encode(record.createdBy, forKey: .createdBy)
-        try c.encode(record.expiresAt, forKey: .expiresAt)
-        try c.encode("the token cannot be shown again: the catalog keeps only its hash", forKey: .notice)
-    }
-}
