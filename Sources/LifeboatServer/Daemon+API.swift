@@ -14,7 +14,7 @@ extension Daemon {
             .add(middleware: APIErrorMiddleware())
             .add(middleware: APIBodyLimitMiddleware())
             .add(middleware: APIRequestScopeMiddleware())
-        let handler = APIHandler(jobs: jobs, work: apiWork)
+        let handler = APIHandler(live: live, work: apiWork)
         do {
             try handler.registerHandlers(
                 on: group, configuration: .init(dateTranscoder: APIDateTranscoder()),

@@ -17,7 +17,10 @@ import ServiceLifecycle
 /// every` is drilled (a TEST-mode execution) that long after its last successful drill; plans
 /// are read at start.
 public struct Daemon: Sendable {
-    public var jobs: ScheduledJobs
+    /// The jobs under the configuration of now: the scheduler, the API and the console read
+    /// them here, so that all follow a SIGHUP reload.
+    let live: LiveJobs
+    public var jobs: ScheduledJobs { live.jobs }
     public var listen: ListenAddress
     public var logger: Logger
     public let metrics = DaemonMetrics()
@@ -33,7 +36,7 @@ public struct Daemon: Sendable {
     public var onListening: (@Sendable (String) -> Void)?
 
     public init(jobs: ScheduledJobs, listen: ListenAddress, logger: Logger) {
-        self.jobs = jobs
+        live = LiveJobs(jobs)
         self.listen = listen
         self.logger = logger
         probe = HealthProbe(context: jobs.context, passphrase: jobs.passphrase)
@@ -49,7 +52,7 @@ public struct Daemon: Sendable {
         let settings = config.serverSettings
         let entries = try config.scheduleEntries() + (try await jobs.drillEntries())
         let primary = try config.requirePrimary()
-        let live = LiveJobs(jobs)
+        let live = self.live
         let metrics = self.metrics
         let logger = self.logger
         var scheduler = Scheduler(
@@ -109,7 +112,7 @@ public struct Daemon: Sendable {
         let throttle = AuthenticationThrottle(policy: authenticationThrottle, clock: context.clock)
         router.add(middleware: AccessMiddleware(context: self.context, throttle: throttle))
         let metrics = self.metrics
-        let context = self.context
+        let live = self.live
         let probe = self.probe
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
@@ -117,6 +120,7 @@ public struct Daemon: Sendable {
                 : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "starting or stopping\n")))
         }
         router.get("metrics") { _, _ -> Response in
+            let context = live.jobs.context
             let report = try await StatusReport.load(context)
             metrics.update(from: report)
             metrics.update(from: await probe.current(), configuration: context.configuration, now: report.generatedAt)

@@ -7,8 +7,9 @@ import UnixSignals
 /// SIGHUP reads lifeboat.yaml again, as one of the daemon's services. A file that loads and
 /// validates replaces the schedule (running jobs go on; new entries are scheduled, overdue
 /// ones at once; removed ones no longer) and the configuration later jobs run under; one that
-/// does not is refused with its file:line, and the running configuration stays. The listener,
-/// the change watcher and the alerts keep the configuration they started with until a restart.
+/// does not is refused with its file:line, and the running configuration stays. The API, the
+/// console and /metrics read it through ``LiveJobs``; the listener, the change watcher and
+/// the alerts keep the configuration they started with until a restart.
 struct ReloadService: Service {
     let file: String
     let live: LiveJobs

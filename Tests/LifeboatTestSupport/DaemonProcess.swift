@@ -58,9 +58,11 @@ public final class DaemonProcess: @unchecked Sendable {
         (try? await OffPool.run { self.waitForExit(limit: limit) }) ?? (-1, "")
     }
 
-    /// GET `path`; the status and the body as text.
-    public func get(_ path: String) async throws -> (status: Int, body: String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(30))
+    /// GET `path` (with a bearer token, when given); the status and the body as text.
+    public func get(_ path: String, token: String? = nil) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 8 << 20)
         return (Int(response.status.code), String(buffer: body))
     }

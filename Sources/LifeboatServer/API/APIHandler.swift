@@ -12,9 +12,12 @@ import OpenAPIRuntime
 /// handler runs (``APIAccessMiddleware``). Long work starts through ``APIWork`` and
 /// answers 202 once it is recorded.
 struct APIHandler: APIProtocol {
-    /// The daemon's context, passphrase and WAL fetch command: what its scheduled jobs use.
-    let jobs: ScheduledJobs
+    /// The daemon's context, passphrase and WAL fetch command: what its scheduled jobs use,
+    /// as of the last SIGHUP reload.
+    let live: LiveJobs
     let work: APIWork
+
+    var jobs: ScheduledJobs { live.jobs }
 
     var context: OperationsContext { jobs.context }
 

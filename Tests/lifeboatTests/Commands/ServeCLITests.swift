@@ -319,10 +319,12 @@ struct ServeCLITests {
         #expect(plan["nextDrillDue"] as? String != nil)
     }
 
-    @Test("SIGHUP: an invalid lifeboat.yaml is refused with its file:line and the schedule stays; a valid one replaces it, a new source backed up at once", .timeLimit(.minutes(10)))
+    @Test("SIGHUP: an invalid lifeboat.yaml is refused with its file:line and the schedule stays; a valid one replaces it, a new source backed up at once, and the API sees it", .timeLimit(.minutes(10)))
     func reload() async throws {
         let backup = try cli.run(["run", "app"], environment: environment)
         #expect(backup.status == 0, "\(backup.stderr)")
+        let created = try cli.run(["token", "create", "--name", "reader", "--role", "auditor"], environment: environment)
+        let token = created.stdout.trimmingCharacters(in: .newlines)
         let daemon = try await DaemonProcess.start(environment: environment)
         #expect(await daemon.waitingFor("SIGHUP reloads \(config)"), "\(daemon.log.output)")
         #expect(await daemon.waitingFor("ready: the schedule runs"), "\(daemon.log.output)")
@@ -346,6 +348,9 @@ struct ServeCLITests {
         daemon.signal(SIGHUP)
         #expect(await daemon.waitingFor("reloaded: 4 schedule entries"), "\(daemon.log.output)")
         #expect(await daemon.waitingFor("FULL of conf (catch-up) done"), "\(daemon.log.output)")
+        // The API answers from the new file too: the new source is one of its sources.
+        let sources = try await daemon.get("/api/sources", token: token)
+        #expect(sources.status == 200 && sources.body.contains("\"conf\""), "\(sources.body)")
         daemon.signal(SIGTERM)
         let end = await daemon.exit()
         #expect(end.status == 0, "\(end.log)")
