@@ -208,6 +208,54 @@ struct ConsoleTests {
         #expect(record.steps.first { $0.name == "sign-off" }?.approvalComment == comment)
     }
 
+    @Test("every page answers an operator: a backup started from the backups page lands on its own page; a drill is cancelled from its page; unknown records are 404 pages, malformed ids 400")
+    func pages() async throws {
+        let f = try await APIFixture(scratch)
+        _ = try await RecoveryPlans(context: f.context).create(text: Self.gatedPlan, origin: "test")
+        let executor = RecoveryExecutor(context: f.context)
+        try await f.serve { client in
+            let browser = ConsoleBrowser(client)
+            try await browser.logIn(f.tokens["operator"]!)
+            let backups = try await browser.get("/console/backups")
+            #expect(backups.body.contains("No backup matches."))
+            let started = try await browser.post("/console/backups", [("source", "app"), ("type", "FULL")])
+            #expect(started.status == .seeOther, "\(started.body)")
+            let location = try #require(started.headers[.location])
+            #expect(location.hasPrefix("/console/backups/"))
+            _ = try #require(UUID(uuidString: String(location.dropFirst("/console/backups/".count))))
+            // The backup's own page: its row is written before the form is answered.
+            let page = try await browser.get(location)
+            #expect(page.status == .ok)
+            #expect(page.body.contains("Backup of app"))
+            for path in ["/console/locations", "/console/plans", "/console/report", "/console/backups?source=app&status=RUNNING"] {
+                #expect(try await browser.get(path).status == .ok, "\(path)")
+            }
+            #expect(try await browser.get("/console/backups?status=NOPE").status == .badRequest)
+            #expect(try await browser.get("/console/backups/\(UUID())").status == .notFound)
+            #expect(try await browser.get("/console/backups/not-an-id").status == .badRequest)
+            #expect(try await browser.get("/console/plans/no-such-plan").status == .notFound)
+            #expect(try await browser.get("/console/executions/\(UUID())").status == .notFound)
+            let unknownSource = try await browser.post("/console/backups", [("source", "nope")])
+            #expect(unknownSource.status == .unprocessableContent)
+            #expect(unknownSource.body.contains("nope"))
+
+            try await browser.get("/console/plans/app")
+            let drill = try await browser.post("/console/plans/app/executions", [("mode", "TEST")])
+            let execution = try #require(drill.headers[.location])
+            let uuid = try #require(UUID(uuidString: String(execution.dropFirst("/console/executions/".count))))
+            #expect(try await executor.waitForStatus(uuid, .waitingApproval).status == .waitingApproval)
+            try await browser.get(execution)
+            let cancelled = try await browser.post("\(execution)/cancel", [])
+            #expect(cancelled.status == .seeOther)
+            #expect(try await executor.waitForStatus(uuid, .cancelled).status == .cancelled)
+            let final = try await browser.get(execution)
+            #expect(final.body.contains("CANCELLED") && !final.body.contains("Cancel the execution"))
+            // Approving a step of a finished execution is a conflict, shown as a page.
+            let late = try await browser.post("\(execution)/approve", [("step", "sign-off")])
+            #expect(late.status == .conflict)
+        }
+    }
+
     @Test("revoking the token ends its console sessions at the next request")
     func revoked() async throws {
         let f = try await APIFixture(scratch)
