@@ -24,8 +24,10 @@ public final class BlobWriter: Sendable {
     /// whole packs (``PackCachingBackend``) then fetches 1 MiB, not 16.
     static let treePackTargetBytes = 1 << 20
     /// Pack buffers come back here after upload; the scratch pool serves compression.
-    private let packBuffers = ByteArrayPool(keep: 2)
-    private let scratch = ByteArrayPool(keep: 6)
+    private let packBuffers = ByteArrayPool(keep: 1)
+    /// Compression and sealing buffers: one a chunk (1 MiB on average); the few grown for
+    /// the largest chunks (8 MiB) are not kept.
+    private let scratch = ByteArrayPool(keep: 6, maxKeptCapacity: 3 << 20)
 
     struct State {
         var known: Set<BlobID>
@@ -63,23 +65,27 @@ public final class BlobWriter: Sendable {
     /// - Returns: the blob id, and whether it was new.
     @discardableResult
     public func save(_ plaintext: UnsafeRawBufferPointer, type: BlobType) async throws -> (id: BlobID, isNew: Bool) {
-        let (id, isNew, full) = add(plaintext, type: type)
-        if var full { try await upload(&full) }
+        var full: PackBuilder?
+        let (id, isNew) = add(plaintext, type: type, completing: &full)
+        if let pack = full.take() { try await upload(consume pack) }
         return (id, isNew)
     }
 
     @discardableResult
     public func save(_ plaintext: [UInt8], type: BlobType) async throws -> (id: BlobID, isNew: Bool) {
-        let (id, isNew, full) = plaintext.withUnsafeBytes { add($0, type: type) }
-        if var full { try await upload(&full) }
+        var full: PackBuilder?
+        let (id, isNew) = plaintext.withUnsafeBytes { add($0, type: type, completing: &full) }
+        if let pack = full.take() { try await upload(consume pack) }
         return (id, isNew)
     }
 
-    /// Hashes, compresses, seals and appends to the open pack; returns the pack if that filled it.
-    private func add(_ plaintext: UnsafeRawBufferPointer, type: BlobType) -> (BlobID, Bool, PackBuilder?) {
+    /// Hashes, compresses, seals and appends to the open pack; sets `completed` to the pack
+    /// that this completed, if any. (An inout rather than a returned value: a copy of the
+    /// pack left in a tuple would share its buffer, and finishing it would copy 16 MiB.)
+    private func add(_ plaintext: UnsafeRawBufferPointer, type: BlobType, completing completed: inout PackBuilder?) -> (BlobID, Bool) {
         let id = repository.masterKey.blobID(of: plaintext)
         let claimed = state.withLock { $0.known.insert(id).inserted }
-        guard claimed else { return (id, false, nil) }
+        guard claimed else { return (id, false) }
         var compressed = scratch.take()
         defer { scratch.give(compressed) }
         let isCompressed = zstd.compress(plaintext, appendingTo: &compressed)
@@ -92,29 +98,45 @@ public final class BlobWriter: Sendable {
                 Sealing.seal(plaintext, key: dataKey.key, additionalData: ad, appendingTo: &sealed)
             }
         }
-        let full: PackBuilder? = state.withLock { s in
+        completed = state.withLock { s in
             s.bytesAdded += Int64(sealed.count)
             s.blobsAdded += 1
             if type == .tree {
-                _ = s.treePack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
-                guard s.treePack.isFull else { return nil }
-                defer { s.treePack = newPack(nominalBytes: Self.treePackTargetBytes) }
-                return s.treePack
+                return Self.append(sealed, to: &s.treePack, id: id, type: type, plainBytes: plaintext.count, isCompressed: isCompressed) {
+                    newPack(nominalBytes: Self.treePackTargetBytes)
+                }
             } else {
-                _ = s.dataPack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plaintext.count, isCompressed: isCompressed)
-                guard s.dataPack.isFull else { return nil }
-                defer { s.dataPack = newPack(nominalBytes: repository.config.packTargetBytes) }
-                return s.dataPack
+                return Self.append(sealed, to: &s.dataPack, id: id, type: type, plainBytes: plaintext.count, isCompressed: isCompressed) {
+                    newPack(nominalBytes: repository.config.packTargetBytes)
+                }
             }
         }
-        return (id, true, full)
+        return (id, true)
+    }
+
+    /// Appends a sealed blob to the open pack `pack`; returns the pack it completed, if any:
+    /// the open one, finished before the blob when the blob would take it past its target,
+    /// or after it when the blob filled it. `next` opens the pack that follows.
+    private static func append(
+        _ sealed: [UInt8], to pack: inout PackBuilder, id: BlobID, type: BlobType, plainBytes: Int, isCompressed: Bool, next: () -> PackBuilder
+    ) -> PackBuilder? {
+        var completed: PackBuilder?
+        if pack.wouldOverflow(adding: sealed.count) {
+            completed = pack
+            pack = next()
+        }
+        _ = pack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plainBytes, isCompressed: isCompressed)
+        guard completed == nil, pack.isFull else { return completed }
+        defer { pack = next() }
+        return pack
     }
 
     private func newPack(nominalBytes: Int) -> PackBuilder {
         PackBuilder(dataKey: dataKey, nominalTargetBytes: nominalBytes, buffer: packBuffers.take())
     }
 
-    private func upload(_ pack: inout PackBuilder) async throws {
+    /// Takes the pack (its buffer must have no other holder, or finishing it copies it).
+    private func upload(_ pack: consuming PackBuilder) async throws {
         var (bytes, id, entries) = pack.finish()
         try await repository.backend.write(ObjectName(.data, id), bytes: bytes)
         let size = bytes.count
@@ -143,20 +165,24 @@ public final class BlobWriter: Sendable {
     /// Uploads the open packs and indexes everything not yet indexed. After it returns,
     /// every blob saved so far is durable and indexed.
     public func flush() async throws {
-        var (data, tree) = state.withLock { s in
-            defer {
-                s.dataPack = newPack(nominalBytes: repository.config.packTargetBytes)
-                s.treePack = newPack(nominalBytes: Self.treePackTargetBytes)
-            }
-            return (s.dataPack, s.treePack)
+        // Moved out of the state, not copied: each must be the only holder of its buffer, or
+        // finishing it would copy the whole pack.
+        var data = newPack(nominalBytes: repository.config.packTargetBytes)
+        var tree = newPack(nominalBytes: Self.treePackTargetBytes)
+        state.withLock { s in
+            swap(&data, &s.dataPack)
+            swap(&tree, &s.treePack)
         }
-        if !data.isEmpty { try await upload(&data) }
-        if !tree.isEmpty { try await upload(&tree) }
+        if !data.isEmpty { try await upload(consume data) }
+        if !tree.isEmpty { try await upload(consume tree) }
         let rest = state.withLock { s in
             defer { s.unindexed = [] }
             return s.unindexed
         }
         if !rest.isEmpty { try await writeIndex(rest) }
+        // What follows a flush (the read-back, the snapshot) needs none of these.
+        packBuffers.removeAll()
+        scratch.removeAll()
     }
 
     /// Seals and stores a snapshot under this run's data key, once the run's lock is known to

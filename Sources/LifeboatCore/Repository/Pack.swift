@@ -113,11 +113,32 @@ struct PackBuilder {
         // A pack's size varies by up to 1/16 either side of the nominal size, so that pack
         // boundaries do not line up with any particular run of chunk sizes.
         targetBytes = nominalTargetBytes - nominalTargetBytes / 16 + Int.random(in: 0..<(nominalTargetBytes / 8 + 1))
-        bytes.reserveCapacity(targetBytes + (1 << 20))
+        // Room for the blobs and the sealed header, so that neither outgrows the buffer: an
+        // array that grows doubles, and a 16 MiB pack then holds 32 MiB until it is freed.
+        bytes.reserveCapacity(targetBytes + Self.headerReserveBytes)
+    }
+
+    /// Room for the header beyond the target: its padding and 12,000 blobs.
+    static let headerReserveBytes = Pack.maxHeaderPaddingBytes + (512 << 10)
+    /// A blob's record in the header: type, compression flag, id, sealed and plain sizes.
+    static let headerEntryBytes = 1 + 1 + 32 + 4 + 4
+
+    /// The most the sealed header and the trailer of a pack of `blobs` blobs take.
+    static func headerBound(blobs: Int) -> Int {
+        Pack.headerMagic.count + 4 + blobs * headerEntryBytes + Pack.maxHeaderPaddingBytes + Sealing.overheadBytes + 32 + 4
     }
 
     var isFull: Bool { bytes.count >= targetBytes }
     var isEmpty: Bool { entries.isEmpty }
+
+    /// Whether a sealed blob of `count` bytes would take the pack past its target, or its
+    /// header past the room kept for it: the pack is then finished first, and the blob
+    /// starts the next one. A pack holds at least one blob, whatever its size.
+    func wouldOverflow(adding count: Int) -> Bool {
+        guard !entries.isEmpty else { return false }
+        return bytes.count + count > targetBytes
+            || bytes.count + count + Self.headerBound(blobs: entries.count + 1) > targetBytes + Self.headerReserveBytes
+    }
 
     /// Compresses (when worthwhile) and seals `plaintext` into the pack.
     mutating func append(sealedBlob: [UInt8], type: BlobType, id: BlobID, plainBytes: Int, isCompressed: Bool) -> Pack.Entry {
@@ -129,7 +150,7 @@ struct PackBuilder {
     }
 
     /// Appends the sealed header and trailer; returns the finished file and its id.
-    mutating func finish() -> (bytes: [UInt8], id: PackID, entries: [Pack.Entry]) {
+    consuming func finish() -> (bytes: [UInt8], id: PackID, entries: [Pack.Entry]) {
         var header = ByteWriter()
         header.raw(Pack.headerMagic)
         header.u32(UInt32(entries.count))

@@ -9,9 +9,15 @@ import Synchronization
 public final class ByteArrayPool: Sendable {
     private let arrays = Mutex<[[UInt8]]>([])
     private let keep: Int
+    private let maxKeptCapacity: Int
 
-    public init(keep: Int) {
+    /// - Parameters:
+    ///   - keep: how many arrays the pool holds at most.
+    ///   - maxKeptCapacity: an array handed back with more capacity than this is freed
+    ///     instead of kept (a rare large one should not stay for the rest of the run).
+    public init(keep: Int, maxKeptCapacity: Int = .max) {
         self.keep = keep
+        self.maxKeptCapacity = maxKeptCapacity
     }
 
     /// An empty array, with the capacity of one used before when there is one.
@@ -25,7 +31,17 @@ public final class ByteArrayPool: Sendable {
     }
 
     public func give(_ array: [UInt8]) {
+        guard array.capacity <= maxKeptCapacity else { return }
         arrays.withLock { if $0.count < keep { $0.append(array) } }
+    }
+
+    /// Frees every array held.
+    public func removeAll() {
+        let held = arrays.withLock { pool in
+            defer { pool = [] }
+            return pool
+        }
+        _ = held
     }
 }
 

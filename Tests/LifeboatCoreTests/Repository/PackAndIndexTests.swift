@@ -26,6 +26,40 @@ struct PackAndIndexTests {
         #expect(parsed[4].type == .tree && parsed[0].isCompressed && !parsed[1].isCompressed)
     }
 
+    @Test("a pack is finished before a blob would take it past its target, or its header past the room kept for it, so that it never outgrows its buffer", arguments: [
+        (blobBytes: 300_000, blobs: 40), (blobBytes: 60, blobs: 30_000),
+    ])
+    func packStaysInItsBuffer(blobBytes: Int, blobs: Int) throws {
+        let key = DataKey.generate()
+        var builder = PackBuilder(dataKey: key, nominalTargetBytes: 4 << 20)
+        let reserved = builder.bytes.capacity
+        #expect(reserved >= builder.targetBytes + PackBuilder.headerReserveBytes)
+        var finished: [(bytes: [UInt8], entries: [Pack.Entry])] = []
+        for _ in 0..<blobs {
+            let sealed = [UInt8](repeating: 7, count: blobBytes)
+            if builder.wouldOverflow(adding: sealed.count) { finished.append(Self.finish(&builder, key: key, reserved: reserved)) }
+            _ = builder.append(sealedBlob: sealed, type: .data, id: BlobID(Digest256.random()), plainBytes: blobBytes, isCompressed: false)
+            if builder.isFull { finished.append(Self.finish(&builder, key: key, reserved: reserved)) }
+        }
+        if !builder.isEmpty { finished.append(Self.finish(&builder, key: key, reserved: reserved)) }
+        #expect(finished.reduce(0) { $0 + $1.entries.count } == blobs)
+        for pack in finished.dropLast() {
+            let data = pack.entries.reduce(0) { $0 + $1.sealedBytes }
+            // Full by its data, or by its header's room (12,000 small blobs).
+            #expect(data + blobBytes > 4 << 20 - (4 << 20) / 16 || pack.entries.count > 11_000, "\(data) bytes in \(pack.entries.count) blobs")
+        }
+    }
+
+    /// Finishes `builder` (checking that its buffer never grew: grown, it would have
+    /// doubled) and starts the next pack in its place.
+    static func finish(_ builder: inout PackBuilder, key: DataKey, reserved: Int) -> (bytes: [UInt8], entries: [Pack.Entry]) {
+        let (bytes, _, entries) = builder.finish()
+        #expect(bytes.capacity < reserved + (1 << 20), "\(bytes.capacity) against \(reserved)")
+        #expect(bytes.count <= reserved)
+        builder = PackBuilder(dataKey: key, nominalTargetBytes: 4 << 20)
+        return (bytes, entries)
+    }
+
     @Test("a damaged pack header is detected")
     func damagedHeader() {
         let key = DataKey.generate()
