@@ -205,7 +205,7 @@ public struct Checker: Sendable {
     /// (at most 64 KiB of padding and 42 bytes a blob).
     static let packTailBytes = 256 << 10
 
-    private func readPack(_ info: ObjectInfo, expected: [BlobLocation]) async -> PackResult {
+    private func readPack(_ info: ObjectInfo, expected: [MasterIndex.PackedBlob]) async -> PackResult {
         var result = PackResult()
         let name = info.name
         let backend = repository.backend
