@@ -50,6 +50,12 @@ struct Console: Sendable {
         group.post("executions/:id/approve") { request, context in try await approve(request, context: context) }
         group.post("executions/:id/cancel") { request, context in try await cancel(request, context: context) }
         group.get("report") { request, _ in try await report(request) }
+        // Anything else under /console is a page that says so, not the API's JSON.
+        group.get("**") { request, _ -> Response in
+            throw HTTPError(.notFound, message: "there is no console page \(request.uri.path): the dashboard is /console")
+        }
+        // The listener's root is where a person lands first.
+        router.get("/") { _, _ in Console.redirect(to: "/console") }
     }
 
     // MARK: Rendering

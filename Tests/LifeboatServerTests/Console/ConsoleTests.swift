@@ -38,6 +38,11 @@ struct ConsoleTests {
             }
             let post = try await browser.post("/console/plans/app/executions", [("mode", "TEST"), ("csrf", "x")], csrf: false)
             #expect(post.status == .unauthorized)
+            let root = try await browser.get("/")
+            #expect(root.status == .seeOther && root.headers[.location] == "/console")
+            let unknown = try await browser.get("/console/no/such/page")
+            #expect(unknown.status == .notFound)
+            #expect(unknown.headers[.contentType]?.hasPrefix("text/html") == true)
             let css = try await browser.get("/console/static/console.css")
             #expect(css.status == .ok)
             #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
