@@ -17,6 +17,10 @@ a step makes the script exit non-zero, showing that tool's stderr.
 
   compare.py --lifeboat PATH [--size-mb 1024] [--seed 1] [--work DIR] [--keep]
              [--tools lifeboat,restic,borg] [--markdown FILE] [--no-verify-restore]
+             [--shape mixed|one-big-file|small-files] [--files 200000]
+
+--shape picks the corpus: make-corpus.py's mixed tree (default), one file of --size-mb
+MiB, or --files files of 1-4 KiB (Benchmarks/shapes.py).
 
 The corpus generator is ../shared/bench/make-corpus.py relative to the repository root,
 or, when that does not exist, the file named by $LIFEBOAT_BENCH_CORPUS_SCRIPT.
@@ -34,6 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shapes  # noqa: E402
 
 MiB = 1 << 20
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -370,9 +377,17 @@ class Bench:
         for t in self.tools:
             self.versions[t.name] = t.version()
         script = corpus_script()
-        log(f"making a {self.args.size_mb} MiB corpus (seed {self.args.seed}) with {script}")
-        self.corpus_summary = run_plain([sys.executable, script, self.corpus, "--size-mb", str(self.args.size_mb),
-                                         "--seed", str(self.args.seed)], what="make-corpus.py").strip()
+        shape = self.args.shape
+        if shape == "one-big-file":
+            log(f"making one file of {self.args.size_mb} MiB (seed {self.args.seed})")
+            self.corpus_summary = shapes.make_one_big_file(self.corpus, self.args.size_mb, self.args.seed)
+        elif shape == "small-files":
+            log(f"making {self.args.files} files of 1-4 KiB (seed {self.args.seed})")
+            self.corpus_summary = shapes.make_small_files(self.corpus, self.args.files, self.args.seed)
+        else:
+            log(f"making a {self.args.size_mb} MiB corpus (seed {self.args.seed}) with {script}")
+            self.corpus_summary = run_plain([sys.executable, script, self.corpus, "--size-mb", str(self.args.size_mb),
+                                             "--seed", str(self.args.seed)], what="make-corpus.py").strip()
         log(self.corpus_summary)
         log("warming the corpus (cat to /dev/null)")
         subprocess.run(f"find {shq(self.corpus)} -type f -exec cat {{}} + > /dev/null", shell=True, check=True)
@@ -387,8 +402,13 @@ class Bench:
             t.after_backup("b", self.step(t, "b", t.backup_argv(self.corpus)))
 
         log("mutating the corpus: 2%")
-        self.mutate_summary = run_plain([sys.executable, script, "mutate", self.corpus, "--percent", "2"],
-                                        what="make-corpus.py mutate").strip()
+        if shape == "one-big-file":
+            self.mutate_summary = shapes.mutate_one_big_file(self.corpus, 2, self.args.seed)
+        elif shape == "small-files":
+            self.mutate_summary = shapes.mutate_small_files(self.corpus, 2, self.args.seed)
+        else:
+            self.mutate_summary = run_plain([sys.executable, script, "mutate", self.corpus, "--percent", "2"],
+                                            what="make-corpus.py mutate").strip()
         log(self.mutate_summary)
         if self.args.verify_restore:
             log("hashing the mutated corpus for the restore comparison (untimed)")
@@ -417,7 +437,9 @@ class Bench:
 
     def report(self, failure=None):
         a, L = self.args, []
-        L.append(f"## Benchmark: {', '.join(t.name for t in self.tools)} on a {a.size_mb} MiB corpus (seed {a.seed})")
+        what = {"one-big-file": f"one {a.size_mb} MiB file", "small-files": f"{a.files} files of 1-4 KiB"}.get(
+            a.shape, f"a {a.size_mb} MiB corpus")
+        L.append(f"## Benchmark: {', '.join(t.name for t in self.tools)} on {what} (seed {a.seed})")
         L.append("")
         L.append(f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; machine: {machine()}")
         for name, v in self.versions.items():
@@ -588,6 +610,9 @@ def main(argv):
     ap.add_argument("--keep", action="store_true", help="keep the work directory (corpus, repositories, logs)")
     ap.add_argument("--tools", default="lifeboat,restic,borg", help="comma-separated subset of lifeboat,restic,borg")
     ap.add_argument("--markdown", help="also write the report to this file")
+    ap.add_argument("--shape", choices=["mixed", "one-big-file", "small-files"], default="mixed",
+                    help="the corpus: make-corpus.py's mixed tree (default), one file of --size-mb MiB, or --files small files")
+    ap.add_argument("--files", type=int, default=200_000, help="how many files --shape small-files makes (default 200000)")
     ap.add_argument("--no-verify-restore", dest="verify_restore", action="store_false",
                     help="skip comparing each restored tree with the corpus (untimed)")
     a = ap.parse_args(argv)

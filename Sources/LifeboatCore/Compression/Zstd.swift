@@ -28,20 +28,15 @@ public final class Zstd: Sendable {
 
     /// Compresses `input` and appends the frame to `output`, but only when that saves at
     /// least 1/32 of the input; returns whether it did. Incompressible data is detected
-    /// on a 64 KiB sample first so random bytes cost almost nothing.
+    /// on a 64 KiB sample first so random bytes cost almost nothing: four 16 KiB spots
+    /// spread over the input, so that a chunk that starts random and goes on as text (a
+    /// chunk boundary need not fall where the content changes) is still compressed.
     public func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) -> Bool {
         guard input.count >= 64 else { return false }
         let context = compressionContexts.withLock { $0.popLast() } ?? Context(pointer: ZSTD_createCCtx()!)
         defer { compressionContexts.withLock { $0.append(context) } }
         let ctx = context.pointer
-        if input.count > 256 * 1024 {
-            let sample = UnsafeRawBufferPointer(rebasing: input[0..<(64 * 1024)])
-            var scratch = [UInt8](repeating: 0, count: ZSTD_compressBound(sample.count))
-            let n = scratch.withUnsafeMutableBytes {
-                ZSTD_compressCCtx(ctx, $0.baseAddress, $0.count, sample.baseAddress, sample.count, 1)
-            }
-            if ZSTD_isError(n) == 0, n > sample.count - sample.count / 64 { return false }
-        }
+        if input.count > 256 * 1024, !Self.sampleCompresses(input, context: ctx) { return false }
         let bound = ZSTD_compressBound(input.count)
         let start = output.count
         let limit = input.count - input.count / 32
@@ -55,6 +50,22 @@ public final class Zstd: Sendable {
         }
         output.removeLast(bound - written)
         return true
+    }
+
+    /// Whether any of four 16 KiB spots of `input` (at its start, a quarter, a half and
+    /// three quarters in) saves at least 1/64 at level 1.
+    static func sampleCompresses(_ input: UnsafeRawBufferPointer, context ctx: OpaquePointer) -> Bool {
+        let spot = 16 * 1024
+        var scratch = [UInt8](repeating: 0, count: ZSTD_compressBound(spot))
+        return scratch.withUnsafeMutableBytes { out in
+            for quarter in 0..<4 {
+                let start = min(input.count - spot, input.count * quarter / 4)
+                let sample = UnsafeRawBufferPointer(rebasing: input[start..<(start + spot)])
+                let n = ZSTD_compressCCtx(ctx, out.baseAddress, out.count, sample.baseAddress, sample.count, 1)
+                if ZSTD_isError(n) != 0 || n <= spot - spot / 64 { return true }
+            }
+            return false
+        }
     }
 
     /// Compresses `input` into a new array that starts with `prefixBytes` zero bytes for

@@ -26,6 +26,17 @@ struct ZstdTests {
         #expect(out.isEmpty)
     }
 
+    @Test("a chunk that starts random and goes on as text is compressed: the sample looks beyond its first bytes")
+    func mixedChunk() throws {
+        var rng = SeededBytesLocal(seed: 11)
+        let text = Array(String(repeating: "orders 1234 shipped to customer 42; ", count: 20_000).utf8)
+        let mixed = rng.bytes(300_000) + text.prefix(700_000)
+        var out: [UInt8] = []
+        #expect(mixed.withUnsafeBytes { zstd.compress($0, appendingTo: &out) })
+        #expect(out.count < 400_000, "\(out.count) bytes")
+        #expect(try out.withUnsafeBytes { try zstd.decompress($0, plainBytes: mixed.count) } == mixed)
+    }
+
     @Test("a corrupt frame is an error, not wrong bytes")
     func corrupt() {
         let text = Array(String(repeating: "abc", count: 1000).utf8)
