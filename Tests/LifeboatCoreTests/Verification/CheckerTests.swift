@@ -124,7 +124,11 @@ struct CheckerTests {
         let scratch = ScratchDirectory()
         let source = try scratch.sub("source")
         var rng = SeededBytes(seed: 32)
-        try FileTree.write(source + "/big.bin", rng.bytes(12 << 20))
+        // 48 files of 256 KiB: each under the chunker's minimum, so one blob each, and all in
+        // one pack of 12 MiB, many windows long. (One 12 MiB file was cut where the
+        // repository's random chunker key said: now and then into a blob of over 3 MiB,
+        // and then the pack was not four blobs long.)
+        for i in 0..<48 { try FileTree.write(source + "/part-\(i).bin", rng.bytes(256 << 10)) }
         let root = scratch.path + "/repo"
         _ = try await TestRepository.backup(try await TestRepository.create(at: root), [source])
         let measuring = ReadMeasuringBackend(try LocalDirectoryBackend(path: root))
