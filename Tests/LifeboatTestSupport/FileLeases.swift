@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +22,7 @@ public final class FileLeases: @unchecked Sendable {
     private static let F_GETLEASE: Int32 = 1025
 
     public init(_ paths: [String]) throws {
+        _ = Self.longBreakTime
         for path in paths {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw LeaseError("open \(path): \(String(cString: strerror(errno)))") }
@@ -37,6 +39,27 @@ public final class FileLeases: @unchecked Sendable {
     }
 
     deinit { releaseAll() }
+
+    /// The kernel breaks a lease by itself after `/proc/sys/fs/lease-break-time` seconds (45
+    /// by default), and the subject's open(2) then goes on: a test slowed down past that (a
+    /// loaded 2-core CI machine running many suites at once) saw the backup it meant to
+    /// stop finish instead. When it can (as root), this raises the limit to an hour for the
+    /// life of the test process, and puts the old value back when the process exits.
+    private static let longBreakTime: Void = {
+        let file = "/proc/sys/fs/lease-break-time"
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+            let seconds = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), seconds < 3600,
+            (try? "3600\n".write(toFile: file, atomically: false, encoding: .utf8)) != nil
+        else { return }
+        originalBreakTime.withLock { $0 = seconds }
+        atexit {
+            if let seconds = FileLeases.originalBreakTime.withLock({ $0 }) {
+                try? "\(seconds)\n".write(toFile: "/proc/sys/fs/lease-break-time", atomically: false, encoding: .utf8)
+            }
+        }
+    }()
+
+    private static let originalBreakTime = Mutex<Int?>(nil)
 
     /// The files someone is trying to open now (their lease is being broken).
     public var contended: [String] {
