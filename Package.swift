@@ -160,7 +160,10 @@ let package = Package(
         // Fixtures shared by the test targets: scratch directories, sample trees, the CLI runner.
         .target(
             name: "LifeboatTestSupport",
-            dependencies: ["LifeboatCore", "CLinux", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "LifeboatCore", "CLinux", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/LifeboatTestSupport"
         ),
         .testTarget(

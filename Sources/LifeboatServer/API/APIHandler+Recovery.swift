@@ -56,10 +56,9 @@ extension APIHandler {
         // Recorded PENDING: the answer need not wait for the daemon to claim it (under load,
         // behind other work, that can take longer than a client waits). Should the claim
         // fail, the execution reads INTERRUPTED after a lease and `resume` continues it.
-        let passphrase = jobs.passphrase
         try await work.start("execution \(id.uuidString.lowercased())", logger: context.logger) { (started: @Sendable (Bool) -> Void) in
             started(true)
-            _ = try await executor.run(id, passphrase: { passphrase })
+            try await run(id, executor: executor, started: { _ in })
         }
         let record = try await executor.status(id)
         return .accepted(.init(headers: .init(location: APIRecords.location(execution: id)), body: .json(try APIRecords.convert(record))))
@@ -78,14 +77,30 @@ extension APIHandler {
 
     /// Runs an execution as daemon-owned work; returns its record once claimed.
     private func drive(_ id: UUID, executor: RecoveryExecutor) async throws -> RecoveryExecutionRecord {
-        let passphrase = jobs.passphrase
-        return try await work.start("execution \(id.uuidString.lowercased())", logger: context.logger) { started in
-            _ = try await executor.run(
-                id, passphrase: { passphrase },
-                events: { event in
-                    if case .started(let record, _) = event { started(record) }
-                })
+        try await work.start("execution \(id.uuidString.lowercased())", logger: context.logger) { started in
+            try await run(id, executor: executor, started: started)
         }
+    }
+
+    /// Runs an execution to its end, saying in the daemon's log what a person must know, as
+    /// a scheduled drill does: a step waiting for an approval, and how the execution ended.
+    private func run(
+        _ id: UUID, executor: RecoveryExecutor, started: @escaping @Sendable (RecoveryExecutionRecord) -> Void
+    ) async throws {
+        let passphrase = jobs.passphrase
+        let logger = context.logger
+        let name = id.uuidString.lowercased()
+        let record = try await executor.run(
+            id, passphrase: { passphrase },
+            events: { event in
+                switch event {
+                case .started(let record, _): started(record)
+                case .waitingForApproval(let step):
+                    logger.warning("execution \(name) waits for an approval: lifeboat recover approve \(name) \(step)")
+                default: break
+                }
+            })
+        logger.notice("execution \(name) of \(record.plan) (\(record.mode.rawValue)) ended \(record.status.rawValue)")
     }
 
     func listExecutions(_ input: Operations.ListExecutions.Input) async throws -> Operations.ListExecutions.Output {

@@ -17,6 +17,8 @@ struct APIFixture {
     let scratch: ScratchDirectory
     let app: String
     let daemon: Daemon
+    /// What the operations logged (an execution the API runs says when it waits and ends).
+    let log = LogRecorder()
 
     init(_ scratch: ScratchDirectory) async throws {
         self.scratch = scratch
@@ -36,7 +38,7 @@ struct APIFixture {
         let context = OperationsContext(
             configuration: try LifeboatConfiguration.load(file), secrets: SecretLookup(environment: [:]),
             backends: LocationBackends(environment: [:], sharing: { HTTPClient.shared }), requester: Requester(host: "testhost", username: "tester"),
-            programVersion: "test")
+            programVersion: "test", logger: log.logger(label: "api-test"))
         daemon = Daemon(jobs: ScheduledJobs(context: context, passphrase: TestRepository.passphrase), listen: ListenAddress("127.0.0.1:0")!, logger: Logger(label: "api-test"))
         // Real tokens in the catalog, one per role ("test-<role>"), and two that are refused.
         let access = AccessTokens(context: context)

@@ -188,15 +188,16 @@ struct ConsoleTests {
             executionID.withLock { $0 = id }
             // The execution waits for the approval: the catalog says so once the restore is done.
             let uuid = try #require(UUID(uuidString: id))
-            let waiting = try await executor.waitForStatus(uuid, .waitingApproval)
-            #expect(waiting.status == .waitingApproval, "\(waiting.error ?? "")")
+            #expect(await f.log.waitFor("execution \(id) waits for an approval"), "\(f.log.lines)")
+            #expect(try await executor.status(uuid).status == .waitingApproval)
             let live = try await browser.get("/console/executions/\(id)/live")
             #expect(live.body.contains("data-final=\"false\""))
             #expect(live.body.contains("Approve sign-off"))
             try await browser.get(location)
             let approved = try await browser.post("/console/executions/\(id)/approve", [("step", "sign-off"), ("comment", comment)])
             #expect(approved.status == .seeOther, "\(approved.body)")
-            let done = try await executor.waitForStatus(uuid, .succeeded)
+            #expect(await f.log.waitFor("execution \(id) of app (TEST) ended"), "\(f.log.lines)")
+            let done = try await executor.status(uuid)
             #expect(done.status == .succeeded, "\(done.error ?? "")")
             let page = try await browser.get(location)
             #expect(page.body.contains("data-final=\"true\""))
@@ -248,11 +249,13 @@ struct ConsoleTests {
             let drill = try await browser.post("/console/plans/app/executions", [("mode", "TEST")])
             let execution = try #require(drill.headers[.location])
             let uuid = try #require(UUID(uuidString: String(execution.dropFirst("/console/executions/".count))))
-            #expect(try await executor.waitForStatus(uuid, .waitingApproval).status == .waitingApproval)
+            let name = uuid.uuidString.lowercased()
+            #expect(await f.log.waitFor("execution \(name) waits for an approval"), "\(f.log.lines)")
             try await browser.get(execution)
             let cancelled = try await browser.post("\(execution)/cancel", [])
             #expect(cancelled.status == .seeOther)
-            #expect(try await executor.waitForStatus(uuid, .cancelled).status == .cancelled)
+            #expect(await f.log.waitFor("execution \(name) of app (TEST) ended"), "\(f.log.lines)")
+            #expect(try await executor.status(uuid).status == .cancelled)
             let final = try await browser.get(execution)
             #expect(final.body.contains("CANCELLED") && !final.body.contains("Cancel the execution"))
             // Approving a step of a finished execution is a conflict, shown as a page.
@@ -280,18 +283,5 @@ struct ConsoleTests {
     ] as [(String?, String)])
     func safeNext(next: String?, expected: String) {
         #expect(Console.safeNext(next) == expected)
-    }
-}
-
-extension RecoveryExecutor {
-    /// Polls the catalog until the execution reaches `status` or a final one (an event the
-    /// test waits for, not a time): at most `limit`.
-    func waitForStatus(_ id: UUID, _ status: RecoveryExecutionStatus, limit: Duration = .seconds(120)) async throws -> RecoveryExecutionRecord {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            let record = try await self.status(id)
-            if record.status == status || record.status.isFinal || ContinuousClock.now >= deadline { return record }
-            try await Task.sleep(for: .milliseconds(50))
-        }
     }
 }
