@@ -37,11 +37,7 @@ public final class ByteArrayPool: Sendable {
 
     /// Frees every array held.
     public func removeAll() {
-        let held = arrays.withLock { pool in
-            defer { pool = [] }
-            return pool
-        }
-        _ = held
+        arrays.withLock { $0.removeAll() }
     }
 }
 

@@ -1,3 +1,4 @@
+import Hummingbird
 import Synchronization
 
 /// Slows down guessing of tokens: after `maxFailures` failed authentications from one
@@ -49,6 +50,18 @@ public final class AuthenticationThrottle: Sendable {
             guard recent.count >= policy.maxFailures, let oldest = recent.first else { return nil }
             return oldest + policy.window - now
         }
+    }
+
+    /// The 429 for `address` while it must wait (Retry-After in whole seconds, rounded up),
+    /// noted for the audit trail; nil when it may try now. The API's bearer tokens and the
+    /// console's login form answer with it alike.
+    func refusal(_ address: String) -> HTTPError? {
+        guard let wait = retryAfter(address) else { return nil }
+        AuditNote.current?.refusal = "too many failed authentications from \(address)"
+        let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        return HTTPError(
+            .tooManyRequests, headers: [.retryAfter: "\(seconds)"],
+            message: "too many failed authentications from \(address): try again in \(seconds) s")
     }
 
     /// How many addresses are remembered (for the test of the bound).

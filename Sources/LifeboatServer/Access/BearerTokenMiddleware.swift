@@ -17,15 +17,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
         let address = context.peerAddress
-        if let wait = throttle.retryAfter(address) {
-            AuditNote.current?.refusal = "too many failed authentications from \(address)"
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
-            var response = ErrorMiddleware<Context>.response(
-                .tooManyRequests, code: ErrorCode.of(.tooManyRequests),
-                message: "too many failed authentications from \(address): try again in \(seconds) s")
-            response.headers[.retryAfter] = "\(seconds)"
-            return response
-        }
+        if let refusal = throttle.refusal(address) { throw refusal }
         var context = context
         switch try await verify(header) {
         case .success(let caller):

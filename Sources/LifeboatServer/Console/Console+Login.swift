@@ -33,13 +33,7 @@ extension Console {
     /// refused bearer token does (``AuthenticationThrottle``).
     func login(_ request: Request, context: LifeboatRequestContext) async throws -> Response {
         let address = context.peerAddress
-        if let wait = throttle.retryAfter(address) {
-            AuditNote.current?.refusal = "too many failed authentications from \(address)"
-            let seconds = max(1, Int(wait.components.seconds) + 1)
-            throw HTTPError(
-                .tooManyRequests, headers: [.retryAfter: "\(seconds)"],
-                message: "too many failed authentications from \(address): try again in \(seconds) s")
-        }
+        if let refusal = throttle.refusal(address) { throw refusal }
         let form = try await form(LoginForm.self, request)
         guard let expected = request.cookies[Self.loginCookie]?.value, !expected.isEmpty, let csrf = form.csrf,
             AccessTokens.constantTimeEqual(Array(csrf.utf8), Array(expected.utf8))
