@@ -13,10 +13,12 @@ Exits non-zero with a message on the first thing that is not as it should be.
 import json
 import os
 import sys
+import time
 import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -27,6 +29,9 @@ APPROVER = os.environ["CONSOLE_APPROVER"]
 SHOTS = os.environ["CONSOLE_SHOTS"]
 # Generous: a drill restores a backup; the waits end as soon as the page shows the event.
 PATIENCE = float(os.environ.get("CONSOLE_PATIENCE", "120"))
+# live.js swaps the execution's changing part in place: an element read a moment ago can be
+# gone by the time its text is asked for. That is the page working, not failing; read again.
+REPLACED = (StaleElementReferenceException, NoSuchElementException)
 
 
 class Failure(Exception):
@@ -57,11 +62,21 @@ def main():
         shots.append(path)
 
     def wait_for(what, condition):
+        started = time.monotonic()
         try:
-            return WebDriverWait(driver, PATIENCE, poll_frequency=0.2).until(condition)
+            return WebDriverWait(driver, PATIENCE, poll_frequency=0.2, ignored_exceptions=REPLACED).until(condition)
         except Exception as error:
             shot("failed-" + what.replace(" ", "-"))
-            raise Failure(f"waited {PATIENCE:.0f} s for {what}; the page says: {driver.find_element(By.TAG_NAME, 'main').text[:2000]}") from error
+            waited = f"waited {PATIENCE:.0f} s" if isinstance(error, TimeoutException) else f"{type(error).__name__} after {time.monotonic() - started:.1f} s"
+            raise Failure(f"{waited} for {what}; the page says: {read(lambda: driver.find_element(By.TAG_NAME, 'main').text)[:2000]}") from error
+
+    def read(text):
+        for _ in range(50):
+            try:
+                return text()
+            except StaleElementReferenceException:
+                continue
+        return text()
 
     def status():
         return driver.find_element(By.ID, "execution-status").text
@@ -71,7 +86,7 @@ def main():
         wait_for(f"the {label} page", EC.title_contains(label if label != "Report" else "report"))
 
     def body():
-        return driver.find_element(By.TAG_NAME, "body").text
+        return read(lambda: driver.find_element(By.TAG_NAME, "body").text)
 
     try:
         # A page without a session goes to the login form; a wrong token is refused there.
@@ -115,7 +130,8 @@ def main():
         wait_for("the drill to wait for the sign-off", lambda d: status() == "WAITING_APPROVAL" and d.find_elements(By.CSS_SELECTOR, ".approve-step"))
         shot("08-execution-waiting")
         comment = "<b>restore looks right</b>"
-        driver.find_element(By.NAME, "comment").send_keys(comment)
+        # Once the field holds text the live view leaves it alone; until then it may swap it.
+        read(lambda: driver.find_element(By.NAME, "comment").send_keys(comment))
         driver.find_element(By.CSS_SELECTOR, ".approve-step").click()
         wait_for("the sign-off's approval", lambda d: "Approved by" in body())
         check(comment in body(), "the approval's comment is shown as text (escaped), not as markup")

@@ -50,22 +50,31 @@ enum ConsoleAssets {
         """
 
     /// Fetches the live part of an execution's page (`#live`, with `data-src`) every second
-    /// and swaps it in, until the server marks it final; it leaves the page alone while a
-    /// person types in one of its fields.
+    /// and swaps it in, until the server marks it final. It leaves the page alone while a
+    /// person is in one of its fields or has typed into one, asked again when the answer
+    /// arrives: typing can start while the fetch is on its way.
     static let liveScript = """
         "use strict";
         (function () {
+          function busy(live) {
+            var active = document.activeElement;
+            if (active && active.tagName === "INPUT" && live.contains(active)) { return true; }
+            return Array.prototype.some.call(live.querySelectorAll("input[type=text], input:not([type])"),
+              function (field) { return field.value !== ""; });
+          }
           function poll() {
             var live = document.getElementById("live");
             if (!live || live.dataset.final === "true") { return; }
-            var active = document.activeElement;
-            if (active && active.tagName === "INPUT" && live.contains(active)) { setTimeout(poll, 1000); return; }
+            if (busy(live)) { setTimeout(poll, 1000); return; }
             fetch(live.dataset.src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
               .then(function (response) {
                 if (!response.ok) { throw new Error("HTTP " + response.status); }
                 return response.text();
               })
-              .then(function (html) { live.outerHTML = html; setTimeout(poll, 1000); })
+              .then(function (html) {
+                if (!busy(live)) { live.outerHTML = html; }
+                setTimeout(poll, 1000);
+              })
               .catch(function () { setTimeout(poll, 5000); });
           }
           document.addEventListener("DOMContentLoaded", function () { setTimeout(poll, 1000); });
