@@ -17,6 +17,9 @@ public final class BlobWriter: Sendable {
     public let repository: Repository
     public let dataKey: DataKey
     private let zstd: Zstd
+    /// What the repository held when the run began; the run's own blobs are in `State.added`.
+    /// (Read, never copied: a set of every blob id would double the run's memory per blob.)
+    private let index: MasterIndex
     private let state: Mutex<State>
     private let packsPerIndexSegment = 1
     /// Tree packs stay small, whatever the data packs' target: trees are read on their own
@@ -30,7 +33,8 @@ public final class BlobWriter: Sendable {
     private let scratch = ByteArrayPool(keep: 6, maxKeptCapacity: 3 << 20)
 
     struct State {
-        var known: Set<BlobID>
+        /// The blobs this run stored (or is storing).
+        var added: Set<BlobID> = []
         var dataPack: PackBuilder
         var treePack: PackBuilder
         var unindexed: [IndexSegment.PackRecord] = []
@@ -48,10 +52,11 @@ public final class BlobWriter: Sendable {
         self.zstd = compression == .auto ? repository.zstd : Zstd(level: compression.zstdLevel)
         let key = try await repository.createDataKey(now: now)
         self.dataKey = key
+        self.index = index
         let target = repository.config.packTargetBytes
         state = Mutex(
             State(
-                known: Set(index.blobIDs), dataPack: PackBuilder(dataKey: key, nominalTargetBytes: target),
+                dataPack: PackBuilder(dataKey: key, nominalTargetBytes: target),
                 treePack: PackBuilder(dataKey: key, nominalTargetBytes: Self.treePackTargetBytes)))
     }
 
@@ -59,7 +64,7 @@ public final class BlobWriter: Sendable {
     public var blobsAdded: Int { state.withLock { $0.blobsAdded } }
 
     /// Whether the repository (or this run) already has the blob.
-    public func contains(_ id: BlobID) -> Bool { state.withLock { $0.known.contains(id) } }
+    public func contains(_ id: BlobID) -> Bool { index.contains(id) || state.withLock { $0.added.contains(id) } }
 
     /// Stores `plaintext` as a blob unless the repository already has it.
     /// - Returns: the blob id, and whether it was new.
@@ -84,7 +89,7 @@ public final class BlobWriter: Sendable {
     /// pack left in a tuple would share its buffer, and finishing it would copy 16 MiB.)
     private func add(_ plaintext: UnsafeRawBufferPointer, type: BlobType, completing completed: inout PackBuilder?) -> (BlobID, Bool) {
         let id = repository.masterKey.blobID(of: plaintext)
-        let claimed = state.withLock { $0.known.insert(id).inserted }
+        let claimed = !index.contains(id) && state.withLock { $0.added.insert(id).inserted }
         guard claimed else { return (id, false) }
         var compressed = scratch.take()
         defer { scratch.give(compressed) }

@@ -13,7 +13,9 @@ extension Repository {
     /// by the storage provider cannot make a blob look lost while a copy of it exists.
     public func loadIndex() async throws -> MasterIndex {
         var index = MasterIndex()
-        for info in try await backend.list(.index) {
+        let segments = try await backend.list(.index)
+        index.reserveCapacity(segmentBytes: segments.reduce(0) { $0 + $1.sizeBytes })
+        for info in segments {
             do {
                 index.add(try IndexSegment.decode(try await loadSealed(info.name), what: info.name.path))
             } catch let error as StorageError {

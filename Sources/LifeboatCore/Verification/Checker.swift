@@ -32,7 +32,9 @@ public struct Checker: Sendable {
         try await repository.refreshDataKeys()
 
         var index = MasterIndex()
-        for info in try await backend.list(.index) {
+        let segments = try await backend.list(.index)
+        index.reserveCapacity(segmentBytes: segments.reduce(0) { $0 + $1.sizeBytes })
+        for info in segments {
             do {
                 let plain = try await repository.loadSealed(info.name)
                 index.add(try IndexSegment.decode(plain, what: info.name.path))
@@ -43,9 +45,9 @@ public struct Checker: Sendable {
 
         let packs = try await backend.list(.data)
         let present = Dictionary(packs.map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
+        index.preferPresentPacks(Dictionary(packs.compactMap { info in PackID(hex: info.name.name).map { ($0, info.sizeBytes) } }, uniquingKeysWith: { a, _ in a }))
         // Entries that contradict each other about a pack cannot all come from honest writes.
         for conflict in index.conflicts { report.errors.append("conflicting index entries: \(conflict)") }
-        index.preferPresentPacks(Dictionary(packs.compactMap { info in PackID(hex: info.name.name).map { ($0, info.sizeBytes) } }, uniquingKeysWith: { a, _ in a }))
         let expected = index.packSizes
         for (id, size) in expected.sorted(by: { $0.key < $1.key }) {
             guard let actual = present[id.hex] else {
@@ -167,6 +169,7 @@ public struct Checker: Sendable {
                 report.errors.append("index \(info.name.name): \(error)")
             }
         }
+        index.consolidate()
         try await readAllPacks(objects.filter { $0.name.kind == .data }, index: index, into: &report)
         return report
     }

@@ -115,6 +115,55 @@ struct PackAndIndexTests {
         #expect(resized.dropEntriesInMissingPacks().blobsDropped == 1)
     }
 
+    @Test("the sorted index finds what a dictionary of the same segments finds: many segments, copies in several packs, lookups between adds, missing packs dropped")
+    func sortedIndexAgreesWithDictionary() throws {
+        var rng = SeededBytes(seed: 16)
+        let key = DataKeyID(Digest256.random())
+        let packs = (0..<40).map { _ in PackID(Digest256(rng.bytes(32))) }
+        var ids: [BlobID] = []
+        var model: [BlobID: PackID] = [:]  // the first pack met, as "first met wins" before any listing
+        var everyPack: [BlobID: [PackID]] = [:]
+        var index = MasterIndex()
+        var added = 0
+        for (n, pack) in packs.enumerated() {
+            // Each pack holds new blobs and every 7th earlier one again (a second copy elsewhere).
+            var blobs: [(BlobID, Int)] = []
+            for i in 0..<700 {
+                let id = BlobID(Digest256(rng.bytes(32)))
+                ids.append(id)
+                blobs.append((id, i * 64))
+            }
+            for (i, earlier) in ids.prefix(added).enumerated() where i % 7 == n % 7 { blobs.append((earlier, 700 * 64 + i * 64)) }
+            for (id, _) in blobs {
+                if model[id] == nil { model[id] = pack }
+                everyPack[id, default: []].append(pack)
+            }
+            added = ids.count
+            index.add(Self.record(pack, size: 1 << 20, key: key, blobs))
+            // A lookup between adds sees every blob added so far.
+            #expect(index.location(of: blobs[n * 3 % blobs.count].0) != nil)
+        }
+        #expect(index.conflicts.isEmpty)
+        #expect(index.blobCount == model.count)
+        for id in ids { #expect(index.location(of: id)?.pack == model[id]) }
+        for _ in 0..<1000 { #expect(!index.contains(BlobID(Digest256(rng.bytes(32))))) }
+        // Half the packs are gone: blobs with a copy in a present pack move to it, the rest drop.
+        let present = Dictionary(uniqueKeysWithValues: packs.enumerated().filter { $0.offset % 2 == 0 }.map { ($0.element, 1 << 20) })
+        index.preferPresentPacks(present)
+        let dropped = index.dropEntriesInMissingPacks()
+        #expect(dropped.missingPacks.count == 20)
+        var survivors = 0
+        for id in ids {
+            let hasPresentCopy = everyPack[id]!.contains { present[$0] != nil }
+            #expect(index.contains(id) == hasPresentCopy)
+            guard let location = index.location(of: id) else { continue }
+            survivors += 1
+            #expect(present[location.pack] != nil)
+        }
+        #expect(survivors == index.blobCount && survivors + dropped.blobsDropped == model.count)
+        #expect(MasterIndex.bytesPerBlob == 48)
+    }
+
     @Test("index records that disagree about one pack are conflicts")
     func conflicts() {
         let key = DataKeyID(Digest256.random())
