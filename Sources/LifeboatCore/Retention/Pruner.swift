@@ -238,15 +238,21 @@ public struct Pruner: Sendable {
             }
             let key = try await repository.dataKeyRefreshing(record.dataKey)
             for b in wanted {
-                var builder = builders[record.dataKey] ?? PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
+                // Taken out of the dictionary, not copied: a builder still shared with it would
+                // copy its whole pack on every append (a prune of 100,000 small blobs took minutes).
+                var builder = builders.removeValue(forKey: record.dataKey) ?? PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
+                // As the backup's writer: a blob that would overfill the pack (or its header's room) starts the next.
+                if builder.wouldOverflow(adding: b.sealedBytes) {
+                    newRecords.append(try await write(&builder))
+                    builder = PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
+                }
                 _ = builder.append(
                     sealedBlob: Array(bytes[b.offset..<(b.offset + b.sealedBytes)]), type: b.type, id: b.id, plainBytes: b.plainBytes,
                     isCompressed: b.isCompressed)
                 if builder.isFull {
                     newRecords.append(try await write(&builder))
-                    builders[record.dataKey] = nil
                 } else {
-                    builders[record.dataKey] = builder
+                    builders[record.dataKey] = consume builder
                 }
             }
         }
