@@ -5,6 +5,18 @@ import LifeboatCore
 // Throughput of each per-byte stage of the backup pipeline, on one core, in memory:
 // the numbers a change to a byte path must state before and after (STYLE §4).
 // Run in release mode: `swift run -c release lifeboat-benchmarks [MiB]`.
+// `synthetic-repository` and `open-index` serve the scale benchmark (Benchmarks/scale.py).
+
+let tools: [String: ([String]) async throws -> Void] = ["synthetic-repository": SyntheticRepository.run, "open-index": OpenIndex.run]
+if let name = CommandLine.arguments.dropFirst().first, let tool = tools[name] {
+    do {
+        try await tool(Array(CommandLine.arguments.dropFirst(2)))
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("lifeboat-benchmarks \(name): \(error)\n".utf8))
+        exit(1)
+    }
+}
 
 let mebibytes = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 256
 let size = mebibytes << 20

@@ -34,6 +34,18 @@ public struct Snapshot: Codable, Sendable {
     /// For PostgreSQL sources: WAL positions, timeline, cluster identity and backup label.
     public var postgres: PostgreSQLFacts?
 
+    /// Every field but the version: for writers outside the engine (the benchmarks'
+    /// synthetic repositories), which the memberwise initializer cannot serve.
+    package static func make(
+        time: Date, type: BackupType, source: Source, paths: [String], host: String, username: String, tree: BlobID, dataKey: DataKeyID,
+        programVersion: String, statistics: Statistics
+    ) -> Snapshot {
+        Snapshot(
+            time: time, endTime: time, type: type, source: source, paths: paths, tags: [], host: host, username: username, parent: nil, tree: tree,
+            dataKey: dataKey, programVersion: programVersion, excludes: [], statistics: statistics, checks: Checks(), warnings: [],
+            database: nil, postgres: nil)
+    }
+
     /// What was backed up: for now a set of paths of the local filesystem.
     public struct Source: Codable, Sendable, Equatable {
         public var kind: SourceKind
