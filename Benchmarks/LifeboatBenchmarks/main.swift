@@ -7,6 +7,7 @@ import LifeboatCore
 // Run in release mode: `swift run -c release lifeboat-benchmarks [MiB]`.
 // `synthetic-repository` and `open-index` serve the scale benchmark (Benchmarks/scale.py).
 
+MemoryTuning.apply()  // as `lifeboat` does: memory figures must be the program's
 let tools: [String: ([String]) async throws -> Void] = ["synthetic-repository": SyntheticRepository.run, "open-index": OpenIndex.run]
 if let name = CommandLine.arguments.dropFirst().first, let tool = tools[name] {
     do {
