@@ -95,18 +95,14 @@ public struct Pruner: Sendable {
         var report = Report()
         report.isDryRun = dryRun
 
-        // 1. What the index says is where.
-        let segmentNames = try await backend.list(.index).map(\.name)
-        var records: [IndexSegment.PackRecord] = []
+        // 1. What the index says is where. Only the index is kept: the segments are read
+        // again below, one at a time, since their records take more memory than the index.
+        let segmentListing = try await backend.list(.index)
+        let segmentNames = segmentListing.map(\.name)
         var index = MasterIndex()
+        index.reserveCapacity(segmentBytes: segmentListing.reduce(0) { $0 + $1.sizeBytes })
         for name in segmentNames {
-            do {
-                let segment = try IndexSegment.decode(try await repository.loadSealed(name), what: name.path)
-                records.append(contentsOf: segment.packs)
-                index.add(segment)
-            } catch {
-                throw PruneError.unreadable("index segment \(name.name)", reason: "\(error)")
-            }
+            for record in try await packRecords(in: name) { index.add(record) }
         }
         // As every reader: a blob indexed in several packs is read from one that is present,
         // so a replayed old segment cannot send the walk of the snapshots' trees to a lost pack.
@@ -114,10 +110,10 @@ public struct Pruner: Sendable {
         let listedPacks = try await backend.list(.data)
         index.preferPresentPacks(Repository.presentPacks(in: listedPacks))
 
-        // 2. What the snapshots use.
+        // 2. What the snapshots use: a bit per blob of the index.
         let (snapshots, damaged) = try await repository.listSnapshots()
         if let first = damaged.first { throw PruneError.unreadable(first, reason: "cannot tell what it refers to") }
-        var used = Set<BlobID>()
+        var used = index.makeMarks()
         for entry in snapshots {
             do {
                 try await repository.collectBlobs(of: entry.snapshot, index: index, into: &used)
@@ -126,71 +122,74 @@ public struct Pruner: Sendable {
             }
         }
 
-        // 3. Decide per pack; the first copy of a blob is the one kept.
+        // 3. Decide per pack; the first copy of a blob is the one kept. Step 4 goes through
+        // the segments again in the same order and makes the same choices (``PackSelection``).
         let present = Dictionary(listedPacks.map { ($0.name.name, $0.sizeBytes) }, uniquingKeysWith: { a, _ in a })
         // A pack whose age the location cannot tell is taken as young: sparing it costs space, deleting it could cost a backup.
         let young = Set(listedPacks.filter { ($0.modified ?? .distantFuture) > protectedSince }.map(\.name.name))
-        var kept = Set<BlobID>()
-        var keepRecords: [IndexSegment.PackRecord] = []
-        var repack: [(IndexSegment.PackRecord, [Pack.Entry])] = []
-        var delete: [PackID] = []
-        var seenPacks = Set<PackID>()
-        var partlyUsed: [(record: IndexSegment.PackRecord, wanted: [Pack.Entry], usedBytes: Int64)] = []
+        var plans: [PackID: PackPlan] = [:]
+        let selection = PackSelection(index: index, used: used)
+        var partlyUsed: [(id: PackID, sizeBytes: Int, usedBytes: Int64, unused: Int)] = []
         // What stays in use after the prune, the base of a percentage limit.
         var usedTotal: Int64 = 0
-        for record in records where seenPacks.insert(record.id).inserted && present[record.id.hex] != nil {
-            report.bytesBefore += Int64(record.sizeBytes)
-            if young.contains(record.id.hex) {
-                // Kept whole, as it is: what it holds may be meant for a snapshot not written yet.
-                for b in record.blobs where used.contains(b.id) { kept.insert(b.id) }
-                keepRecords.append(record)
-                report.bytesAfter += Int64(record.sizeBytes)
-                usedTotal += Int64(record.sizeBytes)
-                report.youngPacksSpared += 1
-                continue
-            }
-            let wanted = record.blobs.filter { used.contains($0.id) && !kept.contains($0.id) }
-            for b in wanted { kept.insert(b.id) }
-            let usedBytes = wanted.reduce(0) { $0 + $1.sealedBytes }
-            if wanted.isEmpty {
-                delete.append(record.id)
-                report.blobsRemoved += record.blobs.count
-            } else if wanted.count == record.blobs.count {
-                keepRecords.append(record)
-                report.bytesAfter += Int64(record.sizeBytes)
-                usedTotal += Int64(record.sizeBytes)
-            } else {
-                partlyUsed.append((record, wanted, Int64(usedBytes)))
-                usedTotal += Int64(usedBytes)
+        for name in segmentNames {
+            for record in try await packRecords(in: name) where plans[record.id] == nil && present[record.id.hex] != nil {
+                report.bytesBefore += Int64(record.sizeBytes)
+                var plan = PackPlan(sizeBytes: record.sizeBytes, blobCount: record.blobs.count, action: .keep)
+                if young.contains(record.id.hex) {
+                    // Kept whole, as it is: what it holds may be meant for a snapshot not written yet.
+                    selection.keepWhole(record)
+                    report.bytesAfter += Int64(record.sizeBytes)
+                    usedTotal += Int64(record.sizeBytes)
+                    report.youngPacksSpared += 1
+                    plans[record.id] = plan
+                    continue
+                }
+                let wanted = selection.wanted(of: record)
+                let usedBytes = Int64(wanted.reduce(0) { $0 + $1.sealedBytes })
+                if wanted.isEmpty {
+                    plan.action = .delete
+                    report.blobsRemoved += record.blobs.count
+                } else if wanted.count == record.blobs.count {
+                    report.bytesAfter += Int64(record.sizeBytes)
+                    usedTotal += Int64(record.sizeBytes)
+                } else {
+                    partlyUsed.append((record.id, record.sizeBytes, usedBytes, record.blobs.count - wanted.count))
+                    usedTotal += usedBytes
+                }
+                plans[record.id] = plan
             }
         }
         // Repack the partly used packs, the most unused first (the most space freed per byte
         // copied), until what stays unused is within the limit; the rest are kept as they are.
         let limit = maxUnused.maxUnusedBytes(used: usedTotal)
-        var unusedLeft = partlyUsed.reduce(Int64(0)) { $0 + Int64($1.record.sizeBytes) - $1.usedBytes }
+        var unusedLeft = partlyUsed.reduce(Int64(0)) { $0 + Int64($1.sizeBytes) - $1.usedBytes }
         partlyUsed.sort { a, b in
-            let ua = Double(Int64(a.record.sizeBytes) - a.usedBytes) / Double(max(a.record.sizeBytes, 1))
-            let ub = Double(Int64(b.record.sizeBytes) - b.usedBytes) / Double(max(b.record.sizeBytes, 1))
-            return ua != ub ? ua > ub : a.record.id.hex < b.record.id.hex
+            let ua = Double(Int64(a.sizeBytes) - a.usedBytes) / Double(max(a.sizeBytes, 1))
+            let ub = Double(Int64(b.sizeBytes) - b.usedBytes) / Double(max(b.sizeBytes, 1))
+            return ua != ub ? ua > ub : a.id.hex < b.id.hex
         }
+        var repackBytes: (sealed: Int64, packs: Int64) = (0, 0)
         for candidate in partlyUsed {
-            let record = candidate.record
             if unusedLeft > limit {
-                repack.append((record, candidate.wanted))
-                unusedLeft -= Int64(record.sizeBytes) - candidate.usedBytes
-                report.blobsRemoved += record.blobs.count - candidate.wanted.count
+                plans[candidate.id]!.action = .repack
+                unusedLeft -= Int64(candidate.sizeBytes) - candidate.usedBytes
+                report.blobsRemoved += candidate.unused
+                repackBytes.sealed += candidate.usedBytes
+                repackBytes.packs += Int64(candidate.sizeBytes)
             } else {
                 // Indexed whole, unused blobs too: the next prune must see them to count the
                 // pack's unused bytes (an index of only the used ones would hide them for good).
-                keepRecords.append(record)
-                report.bytesAfter += Int64(record.sizeBytes)
+                report.bytesAfter += Int64(candidate.sizeBytes)
             }
         }
         report.unusedBytesKept = unusedLeft
         let unindexedOld = present.keys.filter { !young.contains($0) }
-        let unindexed = unindexedOld.compactMap { PackID(hex: $0) }.filter { !seenPacks.contains($0) }
-        report.youngPacksSpared += present.keys.filter { young.contains($0) && PackID(hex: $0).map { !seenPacks.contains($0) } == true }.count
-        report.packsKept = keepRecords.count
+        let unindexed = unindexedOld.compactMap { PackID(hex: $0) }.filter { plans[$0] == nil }
+        report.youngPacksSpared += present.keys.filter { young.contains($0) && PackID(hex: $0).map { plans[$0] == nil } == true }.count
+        let delete = plans.filter { $0.value.action == .delete }.map(\.key)
+        let repack = plans.filter { $0.value.action == .repack }.map(\.key)
+        report.packsKept = plans.count - delete.count - repack.count
         report.packsDeleted = delete.count
         report.packsRepacked = repack.count
         report.unindexedPacksDeleted = unindexed.count
@@ -220,59 +219,91 @@ public struct Pruner: Sendable {
         }
 
         if dryRun {
-            report.bytesAfter += repack.reduce(0) { $0 + Int64($1.1.reduce(0) { $0 + $1.sealedBytes }) }
+            report.bytesAfter += repackBytes.sealed
             return report
         }
         let nothingToDo = delete.isEmpty && repack.isEmpty && unindexed.isEmpty && segmentNames.count <= 1
         if nothingToDo { return report }
 
-        // 4. Repack: sealed blobs copied as they are, one new pack per data key.
-        var newRecords: [IndexSegment.PackRecord] = []
+        // 4. The packs kept go to the new index as they are; the repacked ones' used sealed
+        // blobs are copied as they are into new packs, one a data key, which go to the new
+        // index once written. The new index is sealed under a data key of its own.
+        var newIndex = IndexSegmentWriter(repository: repository, dataKey: try await repository.createDataKey(now: now()))
         var builders: [DataKeyID: PackBuilder] = [:]
-        progress?.start("repacking", items: Int64(repack.count), bytes: repack.reduce(0) { $0 + Int64($1.0.sizeBytes) })
-        for (record, wanted) in repack {
-            let bytes = try await backend.read(ObjectName(.data, record.id))
-            defer { progress?.add(items: 1, bytes: Int64(bytes.count)) }
-            guard Digest256.sha256(bytes).hex == record.id.hex else {
-                throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name: it is damaged; check the repository reading all its data")
-            }
-            let key = try await repository.dataKeyRefreshing(record.dataKey)
-            for b in wanted {
-                // Taken out of the dictionary, not copied: a builder still shared with it would
-                // copy its whole pack on every append (a prune of 100,000 small blobs took minutes).
-                var builder = builders.removeValue(forKey: record.dataKey) ?? PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
-                // As the backup's writer: a blob that would overfill the pack (or its header's room) starts the next.
-                if builder.wouldOverflow(adding: b.sealedBytes) {
-                    newRecords.append(try await write(&builder))
-                    builder = PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
+        let replay = PackSelection(index: index, used: used)
+        var done = Set<PackID>()
+        progress?.start("repacking", items: Int64(repack.count), bytes: repackBytes.packs)
+        for name in segmentNames {
+            for record in try await packRecords(in: name) where present[record.id.hex] != nil && done.insert(record.id).inserted {
+                guard let plan = plans[record.id], plan.sizeBytes == record.sizeBytes, plan.blobCount == record.blobs.count else {
+                    throw PruneError.unreadable("index segment \(name.name)", reason: "it changed while prune ran")
                 }
-                _ = builder.append(
-                    sealedBlob: Array(bytes[b.offset..<(b.offset + b.sealedBytes)]), type: b.type, id: b.id, plainBytes: b.plainBytes,
-                    isCompressed: b.isCompressed)
-                if builder.isFull {
-                    newRecords.append(try await write(&builder))
-                } else {
-                    builders[record.dataKey] = consume builder
+                if young.contains(record.id.hex) {
+                    replay.keepWhole(record)
+                    try await newIndex.add(record)
+                    continue
+                }
+                let wanted = replay.wanted(of: record)
+                switch plan.action {
+                case .delete:
+                    break
+                case .keep:
+                    try await newIndex.add(record)
+                case .repack:
+                    try await copy(wanted, of: record, into: &builders, index: &newIndex)
                 }
             }
         }
-        for (_, var builder) in builders where !builder.isEmpty { newRecords.append(try await write(&builder)) }
-        report.packsWritten = newRecords.count
-        report.bytesAfter += newRecords.reduce(0) { $0 + Int64($1.sizeBytes) }
-
-        // 5. The new index, sealed under a data key of its own, then the old one goes.
-        let indexKey = try await repository.createDataKey(now: now())
-        let all = keepRecords + newRecords
-        for start in stride(from: 0, to: max(all.count, 1), by: 64) {
-            let part = Array(all[start..<min(all.count, start + 64)])
-            _ = try await repository.saveSealed(IndexSegment(packs: part).encoded(), kind: .index, dataKey: indexKey)
-        }
+        for (_, var builder) in builders where !builder.isEmpty { try await newIndex.add(written: try await write(&builder)) }
+        try await newIndex.finish()
+        report.packsWritten = newIndex.packsWritten
+        report.bytesAfter += newIndex.bytesWritten
         for name in segmentNames { try await backend.delete(name) }
 
-        // 6. Old packs last.
-        for id in delete + repack.map(\.0.id) { try await backend.delete(ObjectName(.data, id)) }
+        // 5. Old packs last.
+        for id in delete + repack { try await backend.delete(ObjectName(.data, id)) }
         for id in unindexed { try await backend.delete(ObjectName(.data, id)) }
         return report
+    }
+
+    /// The pack records of one index segment (one segment in memory at a time).
+    private func packRecords(in name: ObjectName) async throws -> [IndexSegment.PackRecord] {
+        do {
+            return try IndexSegment.decode(try await repository.loadSealed(name), what: name.path).packs
+        } catch {
+            throw PruneError.unreadable("index segment \(name.name)", reason: "\(error)")
+        }
+    }
+
+    /// Reads a pack to repack, checks it against its name, and appends its wanted sealed
+    /// blobs to the open pack of its data key; full packs are written and indexed.
+    private func copy(
+        _ wanted: [Pack.Entry], of record: IndexSegment.PackRecord, into builders: inout [DataKeyID: PackBuilder], index: inout IndexSegmentWriter
+    ) async throws {
+        let bytes = try await repository.backend.read(ObjectName(.data, record.id))
+        defer { progress?.add(items: 1, bytes: Int64(bytes.count)) }
+        guard Digest256.sha256(bytes).hex == record.id.hex else {
+            throw PruneError.unreadable("pack \(record.id.hex)", reason: "its SHA-256 does not match its name: it is damaged; check the repository reading all its data")
+        }
+        let key = try await repository.dataKeyRefreshing(record.dataKey)
+        for b in wanted {
+            // Taken out of the dictionary, not copied: a builder still shared with it would
+            // copy its whole pack on every append (a prune of 100,000 small blobs took minutes).
+            var builder = builders.removeValue(forKey: record.dataKey) ?? PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
+            // As the backup's writer: a blob that would overfill the pack (or its header's room) starts the next.
+            if builder.wouldOverflow(adding: b.sealedBytes) {
+                try await index.add(written: try await write(&builder))
+                builder = PackBuilder(dataKey: key, nominalTargetBytes: repository.config.packTargetBytes)
+            }
+            _ = builder.append(
+                sealedBlob: Array(bytes[b.offset..<(b.offset + b.sealedBytes)]), type: b.type, id: b.id, plainBytes: b.plainBytes,
+                isCompressed: b.isCompressed)
+            if builder.isFull {
+                try await index.add(written: try await write(&builder))
+            } else {
+                builders[record.dataKey] = consume builder
+            }
+        }
     }
 
     private func write(_ builder: inout PackBuilder) async throws -> IndexSegment.PackRecord {
