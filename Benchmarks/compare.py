@@ -8,6 +8,8 @@ Python 3.9+ standard library only. For every tool, in the same order:
   (c) backup after the 2% change
   (d) full restore of the latest snapshot into an empty directory (removed afterwards)
   (e) check with full data verification
+  (f) full restore into tmpfs (/dev/shm, when it has room): the restore without the disk's
+      file creation, i.e. reading, decrypting and decompressing (removed afterwards)
 
 Each step is timed: wall time, CPU time (user+sys of the child and its waited-for
 descendants, from os.wait4), peak RSS (ru_maxrss from os.wait4; see LAUNCHER) and the repository's
@@ -51,6 +53,7 @@ STEPS = [
     ("c", "backup after 2% change"),
     ("d", "full restore"),
     ("e", "check --read-data"),
+    ("f", "restore to tmpfs"),
 ]
 STEP_NAME = dict(STEPS)
 ALL_TOOLS = ["lifeboat", "restic", "borg"]
@@ -361,6 +364,19 @@ class Bench:
         if step in ("a", "b", "c"):
             subprocess.run(f"find {shq(self.corpus)} -type f -exec cat {{}} + > /dev/null", shell=True, check=True)
 
+    def tmpfs_target(self, tool):
+        """A directory in /dev/shm for step (f), when it is a tmpfs with room for the corpus twice."""
+        try:
+            st = os.statvfs("/dev/shm")
+        except OSError:
+            return None
+        if st.f_bavail * st.f_frsize < 2 * tree_bytes(self.corpus):
+            if not getattr(self, "warned_tmpfs", False):
+                log("/dev/shm has no room for the corpus twice: step (f), restore to tmpfs, is left out")
+                self.warned_tmpfs = True
+            return None
+        return os.path.join("/dev/shm", f"lifeboat-bench-{os.getpid()}-{tool}")
+
     def step(self, tool, step, argv, cwd=None):
         self.prepare(step)
         log(f"{tool.name}: ({step}) {STEP_NAME.get(step, step)}: {' '.join(argv)}")
@@ -430,6 +446,14 @@ class Bench:
             # Restored trees stay until the end: ext4 creates files slowly right after a large
             # deletion (recently deleted inodes are skipped), which would slow the next tool.
             self.step(t, "e", t.check_argv())
+            tmpfs = self.tmpfs_target(t.name)
+            if tmpfs:
+                os.makedirs(tmpfs)
+                argv, cwd = t.restore(tmpfs)
+                try:
+                    self.step(t, "f", argv, cwd)
+                finally:
+                    shutil.rmtree(tmpfs, ignore_errors=True)
         for t in self.tools:
             shutil.rmtree(os.path.join(self.work, f"restore-{t.name}"), ignore_errors=True)
 
@@ -543,6 +567,7 @@ class Bench:
                       f"({g['lifeboat'] / g['restic'] if g['restic'] else float('inf'):.2f} of restic's)",
                       g["lifeboat"] <= g["restic"] / 4))
         speed("d", "restic", 3, "restore >= 3x faster than restic")
+        speed("f", "restic", 5, "restore to tmpfs >= 5x faster than restic")
         steps = [s for s, _ in STEPS if have(("lifeboat", s), ("restic", s))]
         if steps:
             lb = max(R[("lifeboat", s)]["rss"] for s in steps)

@@ -17,7 +17,9 @@ the smallest N to the largest, divided by the growth in blobs (the fixed cost of
 program cancels out).
 
   scale.py --lifeboat PATH --benchmarks PATH [--blobs 1000000,3000000,10000000]
-           [--work DIR] [--markdown FILE] [--keep]
+           [--steps open,no-change,check,prune] [--work DIR] [--markdown FILE] [--keep]
+
+(--steps leaves steps out, e.g. to time an older lifeboat whose prune would take hours.)
 """
 
 import argparse
@@ -53,12 +55,16 @@ def run_size(n, args, work):
     env = clean_env({"LIFEBOAT_REPOSITORY": repo, "LIFEBOAT_PASSWORD": PASSWORD})
     results = {}
     results["generate"] = measure([args.benchmarks, "synthetic-repository", repo, "--blobs", str(n), "--garbage", "10"], env, logs, f"{n}-generate")
-    results["open"] = measure([args.benchmarks, "open-index", repo], env, logs, f"{n}-open")
-    measure([args.lifeboat, "backup", source], env, logs, f"{n}-parent")
-    results["no-change"] = measure([args.lifeboat, "backup", source], env, logs, f"{n}-no-change")
-    results["check"] = measure([args.lifeboat, "check"], env, logs, f"{n}-check")
-    results["prune"] = measure([args.lifeboat, "prune", "--pack-grace", "0"], env, logs, f"{n}-prune")
-    measure([args.lifeboat, "check"], env, logs, f"{n}-check-after-prune")
+    if "open" in args.steps:
+        results["open"] = measure([args.benchmarks, "open-index", repo], env, logs, f"{n}-open")
+    if "no-change" in args.steps:
+        measure([args.lifeboat, "backup", source], env, logs, f"{n}-parent")
+        results["no-change"] = measure([args.lifeboat, "backup", source], env, logs, f"{n}-no-change")
+    if "check" in args.steps:
+        results["check"] = measure([args.lifeboat, "check"], env, logs, f"{n}-check")
+    if "prune" in args.steps:
+        results["prune"] = measure([args.lifeboat, "prune", "--pack-grace", "0"], env, logs, f"{n}-prune")
+        measure([args.lifeboat, "check"], env, logs, f"{n}-check-after-prune")
     if not args.keep:
         shutil.rmtree(repo, ignore_errors=True)
     return results
@@ -69,18 +75,23 @@ def main():
     parser.add_argument("--lifeboat", required=True)
     parser.add_argument("--benchmarks", required=True, help="the lifeboat-benchmarks binary")
     parser.add_argument("--blobs", default="1000000,3000000,10000000")
+    parser.add_argument("--steps", default=",".join(STEPS[1:]))
     parser.add_argument("--work")
     parser.add_argument("--markdown")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     args.lifeboat = os.path.abspath(args.lifeboat)
     args.benchmarks = os.path.abspath(args.benchmarks)
+    args.steps = set(args.steps.split(","))
+    unknown = args.steps - set(STEPS[1:])
+    if unknown:
+        sys.exit(f"scale.py: unknown steps {sorted(unknown)}; the steps are {', '.join(STEPS[1:])}")
     sizes = sorted(int(s) for s in args.blobs.split(","))
     work = args.work or tempfile.mkdtemp(prefix="lifeboat-scale.")
     results = {n: run_size(n, args, work) for n in sizes}
 
     lines = ["| step | " + " | ".join(f"{n / 1e6:g}M blobs: s, MiB" for n in sizes) + " | bytes per blob |", "| --- | " + " | ".join("---" for _ in sizes) + " | --- |"]
-    for step in STEPS:
+    for step in [s for s in STEPS if s in results[sizes[0]]]:
         cells = [f"{results[n][step][0]:.2f} s, {results[n][step][1]:.0f} MiB" for n in sizes]
         if len(sizes) > 1:
             (small, large) = (sizes[0], sizes[-1])
