@@ -142,6 +142,8 @@ struct PackAndIndexTests {
             index.add(Self.record(pack, size: 1 << 20, key: key, blobs))
             // A lookup between adds sees every blob added so far.
             #expect(index.location(of: blobs[n * 3 % blobs.count].0) != nil)
+            // Halfway, sort what is there: later copies then meet sorted records and their copies.
+            if n == 20 { index.consolidate() }
         }
         #expect(index.conflicts.isEmpty)
         #expect(index.blobCount == model.count)
