@@ -348,6 +348,7 @@ class Bench:
         self.source = source_state() if "lifeboat" in args.tools else ""
         self.mutate_summary = ""
         self.corpus_summary = ""
+        self.limit = None  # (stages line, limit CPU-s, limit s on the cores) from `lifeboat-benchmarks limit`
 
     def prepare(self, step):
         """The same cache state for every tool: repositories cold (as after a disaster, and
@@ -363,6 +364,24 @@ class Bench:
                 self.warned_caches = True
         if step in ("a", "b", "c"):
             subprocess.run(f"find {shq(self.corpus)} -type f -exec cat {{}} + > /dev/null", shell=True, check=True)
+
+    def measure_limit(self):
+        """The initial backup's limit on this corpus: `lifeboat-benchmarks limit` runs each stage
+        of the byte path over every byte, one core, and sums their CPU time (untimed here)."""
+        if not self.args.lifeboat:
+            return
+        tool = self.args.benchmarks or os.path.join(os.path.dirname(os.path.abspath(self.args.lifeboat)), "lifeboat-benchmarks")
+        if not os.path.exists(tool):
+            log(f"no {tool}: the limit line is left out (build it, or pass --benchmarks)")
+            return
+        cores = os.cpu_count() or 1
+        log("summing the byte path's stage costs over the corpus (lifeboat-benchmarks limit; untimed)")
+        out = run_plain([tool, "limit", self.corpus, "--cores", str(cores)], what="lifeboat-benchmarks limit")
+        stages = next((l for l in out.splitlines() if l.startswith("stages")), "")
+        m = re.search(r"limit: ([0-9.]+) CPU-s, ([0-9.]+) s on", out)
+        if m:
+            self.limit = (stages, float(m.group(1)), float(m.group(2)), cores)
+            log(out.strip())
 
     def tmpfs_target(self, tool):
         """A directory in /dev/shm for step (f), when it is a tmpfs with room for the corpus twice."""
@@ -407,6 +426,7 @@ class Bench:
         log(self.corpus_summary)
         log("warming the corpus (cat to /dev/null)")
         subprocess.run(f"find {shq(self.corpus)} -type f -exec cat {{}} + > /dev/null", shell=True, check=True)
+        self.measure_limit()
 
         for t in self.tools:
             log(f"{t.name}: init")
@@ -474,6 +494,13 @@ class Bench:
         if self.mutate_summary:
             L.append(f"- {self.mutate_summary.splitlines()[0]}")
         L.append("")
+        if self.limit and ("lifeboat", "a") in self.results:
+            stages, cpu, wall, cores = self.limit
+            a = self.results[("lifeboat", "a")]
+            L.append(f"- limit of the initial backup: {cpu:.2f} CPU-s of per-stage work, {wall:.2f} s on {cores} cores "
+                     f"(`lifeboat-benchmarks limit`: {stages.split(': ', 1)[-1]}); measured {a['wall']:.2f} s and {a['cpu']:.2f} CPU-s, "
+                     f"{a['wall'] / wall:.2f}x the limit")
+            L.append("")
         L.append("| step | tool | wall s | CPU s | CPU/wall | peak RSS MiB | repo MiB |")
         L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
         for s, desc in STEPS:
@@ -629,6 +656,7 @@ def machine():
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lifeboat", help="path of the lifeboat binary (required when lifeboat is among --tools)")
+    ap.add_argument("--benchmarks", help="path of lifeboat-benchmarks, for the limit line (default: beside --lifeboat)")
     ap.add_argument("--size-mb", type=int, default=1024, help="corpus size in MiB (default 1024)")
     ap.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     ap.add_argument("--work", help="work directory (default: a new temporary directory under /tmp)")

@@ -5,10 +5,11 @@ import LifeboatCore
 // Throughput of each per-byte stage of the backup pipeline, on one core, in memory:
 // the numbers a change to a byte path must state before and after (STYLE §4).
 // Run in release mode: `swift run -c release lifeboat-benchmarks [MiB]`.
-// `synthetic-repository` and `open-index` serve the scale benchmark (Benchmarks/scale.py).
+// `synthetic-repository` and `open-index` serve the scale benchmark (Benchmarks/scale.py);
+// `limit DIR` sums the stages' costs over a corpus for compare.py's limit line.
 
 MemoryTuning.apply()  // as `lifeboat` does: memory figures must be the program's
-let tools: [String: ([String]) async throws -> Void] = ["synthetic-repository": SyntheticRepository.run, "open-index": OpenIndex.run]
+let tools: [String: ([String]) async throws -> Void] = ["synthetic-repository": SyntheticRepository.run, "open-index": OpenIndex.run, "limit": StageLimit.run]
 if let name = CommandLine.arguments.dropFirst().first, let tool = tools[name] {
     do {
         try await tool(Array(CommandLine.arguments.dropFirst(2)))
