@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import run_measured, clean_env, corpus_script, tree_bytes, log, MiB, PASSWORD, manifest, compare_trees  # noqa: E402
-from s3_compare import free_port  # noqa: E402
+from s3_compare import start_moto  # noqa: E402
 
 
 def main():
@@ -43,18 +43,9 @@ def main():
     a = ap.parse_args()
     lifeboat = os.path.abspath(a.lifeboat)
     work = tempfile.mkdtemp(prefix="lifeboat-writers-")
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto, endpoint = start_moto()
     lines, problems = [], {}
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/")
-                break
-            except OSError:
-                time.sleep(0.2)
-        endpoint = f"http://127.0.0.1:{port}"
         env = clean_env({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
                          "AWS_ENDPOINT_URL": endpoint, "LIFEBOAT_REPOSITORY": "s3://writers/repo", "LIFEBOAT_PASSWORD": PASSWORD})
         shared = os.path.join(work, "shared")

@@ -23,6 +23,20 @@ def free_port():
     return port
 
 
+def start_moto():
+    """A moto_server on a free 127.0.0.1 port, once it answers: (process, endpoint URL)."""
+    port = free_port()
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/")
+            break
+        except OSError:
+            time.sleep(0.2)
+    return moto, f"http://127.0.0.1:{port}"
+
+
 def drop_caches():
     subprocess.run(["sync"], check=False)
     try:
@@ -41,18 +55,9 @@ def main():
     a = ap.parse_args()
     lifeboat = os.path.abspath(a.lifeboat)
     work = tempfile.mkdtemp(prefix="lifeboat-s3bench-")
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto, endpoint = start_moto()
     rows, notes = [], []
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/")
-                break
-            except OSError:
-                time.sleep(0.2)
-        endpoint = f"http://127.0.0.1:{port}"
         corpus = os.path.join(work, "corpus")
         log(f"making a {a.size_mb} MiB corpus")
         subprocess.run([sys.executable, corpus_script(), corpus, "--size-mb", str(a.size_mb), "--seed", str(a.seed)],
