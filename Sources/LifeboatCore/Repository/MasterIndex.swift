@@ -9,10 +9,11 @@
 /// about one pack (its size or data key, or where a blob lies in it) cannot both come
 /// from honest writes: they are ``conflicts``, which `check` reports.
 ///
-/// Memory is what bounds a repository's size, so a blob costs one 48-byte record and
-/// nothing else: records live in one array sorted by blob id and are found through a
-/// directory of the ids' leading bits (blob ids are HMACs, so the buckets are even). No
-/// hash table, no allocation per blob. Segments are appended as they are read and sorted
+/// Memory is what bounds a repository's size, so a blob costs one 40-byte record and
+/// nothing else: 24 bytes of its id (``BlobKey``: 192 bits of a keyed HMAC) and 16 of
+/// location. Records live in one array sorted by key and are found through a directory of
+/// the keys' leading bits (blob ids are HMACs, so the buckets are even). No hash table, no
+/// allocation per blob. Segments are appended as they are read and sorted
 /// in place before the index is used (a radix pass on the leading bits, then each small
 /// bucket), so loading never holds a second copy of the index.
 public struct MasterIndex: Sendable {
@@ -23,9 +24,9 @@ public struct MasterIndex: Sendable {
     }
 
     /// One copy of one blob. The blob type and the compression flag ride in the top three
-    /// bits of the pack number, which keeps the record at 48 bytes.
+    /// bits of the pack number, which keeps the record at 40 bytes.
     struct Record: Sendable, Equatable {
-        let id: BlobID
+        let key: BlobKey
         private let packAndFlags: UInt32
         let offset: UInt32
         let sealedBytes: UInt32
@@ -37,7 +38,7 @@ public struct MasterIndex: Sendable {
 
         init(pack: UInt32, _ entry: Pack.Entry) {
             precondition(entry.type.rawValue < 4, "a blob type fits in two bits")
-            id = entry.id
+            key = BlobKey(entry.id)
             packAndFlags = pack | UInt32(entry.type.rawValue) << Self.typeShift | (entry.isCompressed ? Self.compressedBit : 0)
             offset = UInt32(entry.offset)
             sealedBytes = UInt32(entry.sealedBytes)
@@ -48,13 +49,12 @@ public struct MasterIndex: Sendable {
         var type: BlobType { BlobType(rawValue: UInt8(packAndFlags >> Self.typeShift & 3))! }
         var isCompressed: Bool { packAndFlags & Self.compressedBit != 0 }
 
-        /// The records' order: by blob id, then by pack number (the order packs were met in).
+        /// The records' order: by key, then by pack number (the order packs were met in).
         static func precedes(_ a: Record, _ b: Record) -> Bool {
-            let (x, y) = (a.id.digest, b.id.digest)
+            let (x, y) = (a.key, b.key)
             if x.w0 != y.w0 { return x.w0 < y.w0 }
             if x.w1 != y.w1 { return x.w1 < y.w1 }
             if x.w2 != y.w2 { return x.w2 < y.w2 }
-            if x.w3 != y.w3 { return x.w3 < y.w3 }
             return a.pack < b.pack
         }
     }
@@ -72,7 +72,7 @@ public struct MasterIndex: Sendable {
     private var directory: [UInt32] = [0, 0]
     private var directoryBits = 0
     /// The copies of blobs indexed in more than one pack, beside the one in `records`.
-    private var otherCopies: [BlobID: [Record]] = [:]
+    private var otherCopies: [BlobKey: [Record]] = [:]
     /// The packs the location holds, with their sizes, once ``preferPresentPacks(_:)`` was told.
     private var presentPacks: [PackID: Int]?
     private var settledConflicts: [String] = []
@@ -91,7 +91,8 @@ public struct MasterIndex: Sendable {
     /// all, so that reading many segments does not grow the array by doubling (which can
     /// leave half of it unused). A segment spends 46 bytes on a blob, of which compression
     /// leaves at least the blob id's 32 random bytes (about 34 in practice): the estimate
-    /// is a few percent over, never under.
+    /// is a few percent over, never under, and pages of the array never written are never
+    /// resident.
     public mutating func reserveCapacity(segmentBytes: Int) {
         records.reserveCapacity(records.count + segmentBytes / 32)
     }
@@ -130,10 +131,10 @@ public struct MasterIndex: Sendable {
     }
 
     private mutating func applyPreference(_ present: [PackID: Int]) {
-        for (id, copies) in otherCopies {
-            guard let i = position(of: id), !isPresent(records[i].pack, in: present) else { continue }
+        for (key, copies) in otherCopies {
+            guard let i = position(of: key), !isPresent(records[i].pack, in: present) else { continue }
             if let j = copies.firstIndex(where: { isPresent($0.pack, in: present) }) {
-                otherCopies[id]![j] = records[i]
+                otherCopies[key]![j] = records[i]
                 records[i] = copies[j]
             }
         }
@@ -159,7 +160,7 @@ public struct MasterIndex: Sendable {
         for i in records.indices {
             let record = records[i]
             if missing[Int(record.pack)] {
-                otherCopies[record.id] = nil
+                otherCopies[record.key] = nil
             } else {
                 records[kept] = record
                 kept += 1
@@ -191,7 +192,7 @@ public struct MasterIndex: Sendable {
     /// Where the index puts a blob in its pack: what `check --read-data` compares with the
     /// pack's own header. (A third the size of a ``BlobLocation``: it is kept for every blob.)
     public struct PackedBlob: Sendable, Equatable {
-        public let id: BlobID
+        public let key: BlobKey
         public let type: BlobType
         public let offset: Int
         public let sealedBytes: Int
@@ -202,7 +203,7 @@ public struct MasterIndex: Sendable {
         let index = settled
         var byOrdinal = [[PackedBlob]](repeating: [], count: packs.count)
         for e in index.records {
-            byOrdinal[Int(e.pack)].append(PackedBlob(id: e.id, type: e.type, offset: Int(e.offset), sealedBytes: Int(e.sealedBytes)))
+            byOrdinal[Int(e.pack)].append(PackedBlob(key: e.key, type: e.type, offset: Int(e.offset), sealedBytes: Int(e.sealedBytes)))
         }
         var out: [PackID: [PackedBlob]] = [:]
         out.reserveCapacity(packs.count)
@@ -278,19 +279,19 @@ public struct MasterIndex: Sendable {
         while i < records.count {
             let first = records[i]
             var end = i + 1
-            while end < records.count && records[end].id == first.id { end += 1 }
-            if end - i > 1 || otherCopies[first.id] != nil {
-                var copies = otherCopies[first.id] ?? []
+            while end < records.count && records[end].key == first.key { end += 1 }
+            if end - i > 1 || otherCopies[first.key] != nil {
+                var copies = otherCopies[first.key] ?? []
                 for other in records[(i + 1)..<end] {
                     guard let samePack = ([first] + copies).first(where: { $0.pack == other.pack }) else {
                         copies.append(other)
                         continue
                     }
                     if samePack != other {
-                        settledConflicts.append("blob \(first.id.hex) is indexed at two different places in pack \(packs[Int(other.pack)].id.hex)")
+                        settledConflicts.append("blob \(first.key.hex)… is indexed at two different places in pack \(packs[Int(other.pack)].id.hex)")
                     }
                 }
-                otherCopies[first.id] = copies.isEmpty ? nil : copies
+                otherCopies[first.key] = copies.isEmpty ? nil : copies
             }
             records[kept] = first
             kept += 1
@@ -308,8 +309,8 @@ public struct MasterIndex: Sendable {
         return min(16, Int.bitWidth - count.leadingZeroBitCount - 1 - 6)
     }
 
-    private static func bucket(_ id: BlobID, bits: Int) -> Int {
-        bits == 0 ? 0 : Int(truncatingIfNeeded: id.digest.w0 >> UInt64(64 - bits))
+    private static func bucket(_ key: BlobKey, bits: Int) -> Int {
+        bits == 0 ? 0 : Int(truncatingIfNeeded: key.w0 >> UInt64(64 - bits))
     }
 
     /// American flag sort a byte of the id at a time (in place: every record moves at most
@@ -324,7 +325,7 @@ public struct MasterIndex: Sendable {
             return
         }
         let shift = UInt64(56 - 8 * level)
-        @inline(__always) func byte(_ r: Record) -> Int { Int(truncatingIfNeeded: r.id.digest.w0 >> shift) & 0xff }
+        @inline(__always) func byte(_ r: Record) -> Int { Int(truncatingIfNeeded: r.key.w0 >> shift) & 0xff }
         var starts = [Int](repeating: 0, count: 257)
         for r in records { starts[byte(r) + 1] += 1 }
         for b in 0..<256 { starts[b + 1] += starts[b] }
@@ -348,7 +349,7 @@ public struct MasterIndex: Sendable {
     private mutating func rebuildDirectory() {
         let bits = Self.directoryBits(for: records.count)
         var starts = [UInt32](repeating: 0, count: (1 << bits) + 1)
-        for r in records { starts[Self.bucket(r.id, bits: bits) + 1] += 1 }
+        for r in records { starts[Self.bucket(r.key, bits: bits) + 1] += 1 }
         for b in 0..<(1 << bits) { starts[b + 1] += starts[b] }
         directory = starts
         directoryBits = bits
@@ -356,17 +357,19 @@ public struct MasterIndex: Sendable {
 
     /// Where a blob's record is: a binary search within its bucket of the sorted records,
     /// then a scan of those added since.
-    private func position(of id: BlobID) -> Int? {
-        let b = Self.bucket(id, bits: directoryBits)
+    private func position(of id: BlobID) -> Int? { position(of: BlobKey(id)) }
+
+    private func position(of key: BlobKey) -> Int? {
+        let b = Self.bucket(key, bits: directoryBits)
         var low = Int(directory[b])
         var high = Int(directory[b + 1])
-        let key = id.digest
         while low < high {
             let mid = (low + high) / 2
-            if records[mid].id.digest < key { low = mid + 1 } else { high = mid }
+            if records[mid].key < key { low = mid + 1 } else { high = mid }
         }
-        if low < Int(directory[b + 1]) && records[low].id == id { return low }
-        for i in sortedCount..<records.count where records[i].id == id { return i }
+        if low < Int(directory[b + 1]) && records[low].key == key { return low }
+        for i in sortedCount..<records.count where records[i].key == key { return i }
         return nil
     }
+
 }

@@ -240,7 +240,7 @@ public struct Checker: Sendable {
         var offset = 0
         var next = 0
         let blobsEnd = size - tail.count
-        let expectedByID = Dictionary(expected.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let expectedByKey = Dictionary(expected.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         while offset < blobsEnd {
             // Whole blobs up to the window (at least one); bytes no entry covers are hashed all the same.
             var end = offset
@@ -264,7 +264,7 @@ public struct Checker: Sendable {
                 let loc = BlobLocation(
                     type: e.type, id: e.id, pack: packID, dataKey: keyID,
                     offset: e.offset, sealedBytes: e.sealedBytes, plainBytes: e.plainBytes, isCompressed: e.isCompressed)
-                if let indexed = expectedByID[e.id], indexed.offset != e.offset || indexed.sealedBytes != e.sealedBytes {
+                if let indexed = expectedByKey[BlobKey(e.id)], indexed.offset != e.offset || indexed.sealedBytes != e.sealedBytes {
                     blobErrors.append("pack \(name.name): blob \(e.id.shortHex) is at a different place than the index says")
                 }
                 do {
@@ -288,9 +288,9 @@ public struct Checker: Sendable {
             return result
         }
         result.errors += blobErrors
-        let inHeader = Set(entries.map(\.id))
-        for loc in expected where !inHeader.contains(loc.id) {
-            result.errors.append("pack \(name.name): blob \(loc.id.shortHex) is indexed here but not in the pack's header")
+        let inHeader = Set(entries.map { BlobKey($0.id) })
+        for loc in expected where !inHeader.contains(loc.key) {
+            result.errors.append("pack \(name.name): blob \(loc.key.shortHex) is indexed here but not in the pack's header")
         }
         return result
     }

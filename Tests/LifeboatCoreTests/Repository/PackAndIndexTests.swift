@@ -164,7 +164,7 @@ struct PackAndIndexTests {
             #expect(present[location.pack] != nil)
         }
         #expect(survivors == index.blobCount && survivors + dropped.blobsDropped == model.count)
-        #expect(MasterIndex.bytesPerBlob == 48)
+        #expect(MasterIndex.bytesPerBlob == 40)
     }
 
     @Test("index records that disagree about one pack are conflicts")
