@@ -33,6 +33,8 @@ public struct Pruner: Sendable {
     public var now: @Sendable () -> Date = Date.init
     /// Counts the packs (and their bytes) repacked, for a progress display.
     public var progress: ProgressMeter?
+    /// The new index's segments close at this many blobs (a pack is never split between two).
+    var indexSegmentBlobs = 1 << 16
 
     public init(repository: Repository) {
         self.repository = repository
@@ -229,6 +231,7 @@ public struct Pruner: Sendable {
         // blobs are copied as they are into new packs, one a data key, which go to the new
         // index once written. The new index is sealed under a data key of its own.
         var newIndex = IndexSegmentWriter(repository: repository, dataKey: try await repository.createDataKey(now: now()))
+        newIndex.maxBlobs = indexSegmentBlobs
         var builders: [DataKeyID: PackBuilder] = [:]
         let replay = PackSelection(index: index, used: used)
         var done = Set<PackID>()

@@ -56,6 +56,39 @@ struct PrunerTests {
         #expect(DirectoryComparison.differences(source, target + source, compareDirectoryTimes: false) == [])
     }
 
+    @Test("prune writes the new index in bounded segments, going through the old ones twice: what it keeps is what it decided, and every snapshot restores")
+    func boundedSegments() async throws {
+        let scratch = ScratchDirectory()
+        let (repo, source, first, _) = try await twoSnapshots(scratch)
+        // More runs, more packs: each run writes its own.
+        var rng = SeededBytes(seed: 82)
+        for n in 0..<3 {
+            try FileTree.write(source + "/run-\(n).bin", rng.bytes(200_000))
+            _ = try await TestRepository.backup(repo, [source])
+        }
+        try await repo.backend.delete(ObjectName(.snapshots, first.snapshotID.hex))
+        var pruner = eager(repo)
+        pruner.indexSegmentBlobs = 1  // every pack in a segment of its own
+        let report = try await pruner.prune(host: "testhost", username: "tester")
+        #expect(report.blobsRemoved >= 1 && report.packsDeleted + report.packsRepacked >= 1)
+        let segments = try await repo.backend.list(.index)
+        var indexedPacks = 0
+        for info in segments {
+            let segment = try IndexSegment.decode(try await repo.loadSealed(info.name), what: info.name.path)
+            #expect(segment.packs.count == 1, "a segment of \(segment.packs.count) packs")
+            indexedPacks += segment.packs.count
+        }
+        #expect(indexedPacks == (try await repo.backend.list(.data)).count)
+        #expect(segments.count == report.packsKept + report.packsWritten)
+        let check = try await Checker(repository: repo).check(readData: true)
+        #expect(check.isOK && check.warnings.isEmpty, "\(check.errors) \(check.warnings)")
+        let target = scratch.path + "/restore"
+        let latest = try #require(try await repo.snapshots().max { $0.snapshot.time < $1.snapshot.time })
+        let restored = try await Restorer(repository: repo).restore(latest.snapshot, options: RestoreOptions(target: target))
+        #expect(restored.isComplete)
+        #expect(DirectoryComparison.differences(source, target + source, compareDirectoryTimes: false) == [])
+    }
+
     @Test(
         "--max-unused limits parse as restic's: a percentage, a size with a 1024-based unit, unlimited",
         arguments: [
