@@ -13,9 +13,9 @@
 /// nothing else: 24 bytes of its id (``BlobKey``: 192 bits of a keyed HMAC) and 16 of
 /// location. Records live in one array sorted by key and are found through a directory of
 /// the keys' leading bits (blob ids are HMACs, so the buckets are even). No hash table, no
-/// allocation per blob. Segments are appended as they are read and sorted
-/// in place before the index is used (a radix pass on the leading bits, then each small
-/// bucket), so loading never holds a second copy of the index.
+/// allocation per blob. Segments are appended as they are read and sorted in place before
+/// the index is used (radix passes a byte at a time, then each small bucket), so loading
+/// never holds a second copy of the index.
 public struct MasterIndex: Sendable {
     struct PackInfo: Sendable {
         let id: PackID
