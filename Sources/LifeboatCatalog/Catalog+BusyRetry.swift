@@ -20,4 +20,19 @@ extension Catalog {
             }
         }
     }
+
+    /// Runs `body` again when SQLite refused one of its statements as busy, as
+    /// ``busyRetryingTransaction(_:)`` does, but without a transaction: for bodies whose
+    /// statements may each be run again (a delete, a find then an update of one row).
+    func busyRetrying<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as SQLiteError where error.reason == .busy && attempt < 50 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(min(20 * attempt, 500)))
+            }
+        }
+    }
 }
