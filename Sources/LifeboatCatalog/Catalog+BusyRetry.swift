@@ -10,15 +10,7 @@ extension Catalog {
     /// back: running it again once the other writer is done is what waiting would have done.
     /// The daemon's jobs and the API's each write through their own connection.
     func busyRetryingTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        var attempt = 0
-        while true {
-            do {
-                return try await database.transaction(body)
-            } catch let error as SQLiteError where error.reason == .busy && attempt < 50 {
-                attempt += 1
-                try await Task.sleep(for: .milliseconds(min(20 * attempt, 500)))
-            }
-        }
+        try await busyRetrying { try await self.database.transaction(body) }
     }
 
     /// Runs `body` again when SQLite refused one of its statements as busy, as

@@ -9,7 +9,6 @@ public final class LogRecorder: Sendable {
         let id: UUID
         let needle: String
         let continuation: CheckedContinuation<Bool, Never>
-        var timeout: Task<Void, Never>?
     }
 
     private struct State {
@@ -29,27 +28,22 @@ public final class LogRecorder: Sendable {
     public var lines: [String] { state.withLock { $0.lines } }
 
     /// Waits until a message containing `needle` was logged (before or after the call);
-    /// false if `limit` passed first (a stuck test ends rather than hangs).
-    public func waitFor(_ needle: String, limit: Duration = .seconds(120)) async -> Bool {
+    /// false if the waiting task is cancelled first (the test's time limit ends a stuck
+    /// wait, not a guessed duration here).
+    public func waitFor(_ needle: String) async -> Bool {
         let id = UUID()
-        return await withCheckedContinuation { continuation in
-            let seen = state.withLock { s -> Bool in
-                if s.lines.contains(where: { $0.contains(needle) }) { return true }
-                s.waiters.append(Waiter(id: id, needle: needle, continuation: continuation))
-                return false
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let seen = state.withLock { s -> Bool in
+                    if s.lines.contains(where: { $0.contains(needle) }) { return true }
+                    s.waiters.append(Waiter(id: id, needle: needle, continuation: continuation))
+                    return false
+                }
+                if seen { return continuation.resume(returning: true) }
+                if Task.isCancelled { finish { $0.id == id }.forEach { $0.continuation.resume(returning: false) } }
             }
-            if seen { return continuation.resume(returning: true) }
-            let timeout = Task {
-                try? await Task.sleep(for: limit)
-                self.finish { $0.id == id }.forEach { $0.continuation.resume(returning: false) }
-            }
-            // Cancelled along with the waiter if it was already answered meanwhile.
-            let answered = state.withLock { s -> Bool in
-                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return true }
-                s.waiters[i].timeout = timeout
-                return false
-            }
-            if answered { timeout.cancel() }
+        } onCancel: {
+            finish { $0.id == id }.forEach { $0.continuation.resume(returning: false) }
         }
     }
 
@@ -64,10 +58,7 @@ public final class LogRecorder: Sendable {
 
     fileprivate func record(_ line: String) {
         state.withLock { $0.lines.append(line) }
-        for waiter in finish({ line.contains($0.needle) }) {
-            waiter.timeout?.cancel()
-            waiter.continuation.resume(returning: true)
-        }
+        for waiter in finish({ line.contains($0.needle) }) { waiter.continuation.resume(returning: true) }
     }
 
     private struct Handler: LogHandler {

@@ -12,7 +12,7 @@ import Testing
 
 /// The console's pages and forms on a real repository and catalog, in process: sessions,
 /// CSRF, roles, escaping, and a drill started, approved and reported from the pages.
-@Suite("console")
+@Suite("console", .timeLimit(.minutes(5)))
 struct ConsoleTests {
     let scratch = ScratchDirectory("console")
 
