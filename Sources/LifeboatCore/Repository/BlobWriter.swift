@@ -5,9 +5,11 @@ import Synchronization
 ///
 /// Callers (one per concurrent file worker) hash, compress and seal on their own task,
 /// so that both cores do the per-byte work; only appending to the open pack takes a
-/// short lock. A full pack is uploaded by the worker that filled it, which suspends
-/// that worker: that is the pipeline's back-pressure, and it bounds memory to one
-/// open pack per blob type plus one pack in flight per worker.
+/// short lock. An open pack goes to its location a 1 MiB block at a time as it fills
+/// (``OpenPack``, ``PackStream``): written by one worker at a time while the others seal,
+/// with a few blocks queued at most, which is the pipeline's back-pressure. A location
+/// that can stage an object (a local directory) so never holds a whole pack in memory;
+/// the others gather each pack in memory and store it whole when it is finished.
 ///
 /// Write order (crash safety): a pack is durable before any index segment names it,
 /// and index segments are durable before the snapshot that needs them. Each pack
@@ -26,8 +28,8 @@ public final class BlobWriter: Sendable {
     /// (a backup loads its parent's, restore and check walk them), and a reader that fetches
     /// whole packs (``PackCachingBackend``) then fetches 1 MiB, not 16.
     static let treePackTargetBytes = 1 << 20
-    /// Pack buffers come back here after upload; the scratch pool serves compression.
-    private let packBuffers = ByteArrayPool(keep: 1)
+    /// The blocks packs are written in; those queued or being filled at most, and a few more.
+    private let packBlocks = RawBufferPool(byteCount: PackStream.blockBytes, keep: PackStream.maxQueuedBlocks + 2)
     /// Compression and sealing buffers: one a chunk (1 MiB on average); the few grown for
     /// the largest chunks (8 MiB) are not kept.
     private let scratch = ByteArrayPool(keep: 6, maxKeptCapacity: 3 << 20)
@@ -35,8 +37,8 @@ public final class BlobWriter: Sendable {
     struct State {
         /// The blobs this run stored (or is storing).
         var added: Set<BlobID> = []
-        var dataPack: PackBuilder
-        var treePack: PackBuilder
+        var dataPack: OpenPack
+        var treePack: OpenPack
         var unindexed: [IndexSegment.PackRecord] = []
         var packsWritten = 0
         /// Every pack and index segment this run wrote, for the read-back after the backup.
@@ -53,11 +55,10 @@ public final class BlobWriter: Sendable {
         let key = try await repository.createDataKey(now: now)
         self.dataKey = key
         self.index = index
-        let target = repository.config.packTargetBytes
         state = Mutex(
             State(
-                dataPack: PackBuilder(dataKey: key, nominalTargetBytes: target),
-                treePack: PackBuilder(dataKey: key, nominalTargetBytes: Self.treePackTargetBytes)))
+                dataPack: Self.newPack(repository: repository, dataKey: key, nominalBytes: repository.config.packTargetBytes, blocks: packBlocks),
+                treePack: Self.newPack(repository: repository, dataKey: key, nominalBytes: Self.treePackTargetBytes, blocks: packBlocks)))
     }
 
     public var bytesAdded: Int64 { state.withLock { $0.bytesAdded } }
@@ -70,27 +71,32 @@ public final class BlobWriter: Sendable {
     /// - Returns: the blob id, and whether it was new.
     @discardableResult
     public func save(_ plaintext: UnsafeRawBufferPointer, type: BlobType) async throws -> (id: BlobID, isNew: Bool) {
-        var full: PackBuilder?
-        let (id, isNew) = add(plaintext, type: type, completing: &full)
-        if let pack = full.take() { try await upload(consume pack) }
+        let (id, isNew, open, full) = add(plaintext, type: type)
+        try await settle(open: open, full: full)
         return (id, isNew)
     }
 
     @discardableResult
     public func save(_ plaintext: [UInt8], type: BlobType) async throws -> (id: BlobID, isNew: Bool) {
-        var full: PackBuilder?
-        let (id, isNew) = plaintext.withUnsafeBytes { add($0, type: type, completing: &full) }
-        if let pack = full.take() { try await upload(consume pack) }
+        let (id, isNew, open, full) = plaintext.withUnsafeBytes { add($0, type: type) }
+        try await settle(open: open, full: full)
         return (id, isNew)
     }
 
-    /// Hashes, compresses, seals and appends to the open pack; sets `completed` to the pack
-    /// that this completed, if any. (An inout rather than a returned value: a copy of the
-    /// pack left in a tuple would share its buffer, and finishing it would copy 16 MiB.)
-    private func add(_ plaintext: UnsafeRawBufferPointer, type: BlobType, completing completed: inout PackBuilder?) -> (BlobID, Bool) {
+    /// After an append: writes the blocks it queued (or waits for room), and finishes the
+    /// pack it completed.
+    private func settle(open: OpenPack?, full: OpenPack?) async throws {
+        if let open { await open.stream.pump() }
+        if let full { try await upload(full) }
+    }
+
+    /// Hashes, compresses, seals and appends to the open pack.
+    /// - Returns: the blob's id, whether it was new, the pack it went to and the pack it
+    ///   completed, if any.
+    private func add(_ plaintext: UnsafeRawBufferPointer, type: BlobType) -> (BlobID, Bool, OpenPack?, OpenPack?) {
         let id = repository.masterKey.blobID(of: plaintext)
         let claimed = !index.contains(id) && state.withLock { $0.added.insert(id).inserted }
-        guard claimed else { return (id, false) }
+        guard claimed else { return (id, false, nil, nil) }
         var compressed = scratch.take()
         defer { scratch.give(compressed) }
         let isCompressed = zstd.compress(plaintext, appendingTo: &compressed)
@@ -103,50 +109,49 @@ public final class BlobWriter: Sendable {
                 Sealing.seal(plaintext, key: dataKey.key, additionalData: ad, appendingTo: &sealed)
             }
         }
-        completed = state.withLock { s in
+        let (open, full) = state.withLock { s -> (OpenPack, OpenPack?) in
             s.bytesAdded += Int64(sealed.count)
             s.blobsAdded += 1
+            let nominal = type == .tree ? Self.treePackTargetBytes : repository.config.packTargetBytes
+            let next = { Self.newPack(repository: self.repository, dataKey: self.dataKey, nominalBytes: nominal, blocks: self.packBlocks) }
             if type == .tree {
-                return Self.append(sealed, to: &s.treePack, id: id, type: type, plainBytes: plaintext.count, isCompressed: isCompressed) {
-                    newPack(nominalBytes: Self.treePackTargetBytes)
-                }
+                return Self.append(sealed, to: &s.treePack, id: id, type: type, plainBytes: plaintext.count, isCompressed: isCompressed, next: next)
             } else {
-                return Self.append(sealed, to: &s.dataPack, id: id, type: type, plainBytes: plaintext.count, isCompressed: isCompressed) {
-                    newPack(nominalBytes: repository.config.packTargetBytes)
-                }
+                return Self.append(sealed, to: &s.dataPack, id: id, type: type, plainBytes: plaintext.count, isCompressed: isCompressed, next: next)
             }
         }
-        return (id, true)
+        return (id, true, open, full)
     }
 
-    /// Appends a sealed blob to the open pack `pack`; returns the pack it completed, if any:
-    /// the open one, finished before the blob when the blob would take it past its target,
-    /// or after it when the blob filled it. `next` opens the pack that follows.
+    /// Appends a sealed blob to the open pack `pack`; returns the pack it went to, and the
+    /// pack it completed, if any: the open one, finished before the blob when the blob
+    /// would take it past its target, or after it when the blob filled it. `next` opens
+    /// the pack that follows.
     private static func append(
-        _ sealed: [UInt8], to pack: inout PackBuilder, id: BlobID, type: BlobType, plainBytes: Int, isCompressed: Bool, next: () -> PackBuilder
-    ) -> PackBuilder? {
-        var completed: PackBuilder?
+        _ sealed: [UInt8], to pack: inout OpenPack, id: BlobID, type: BlobType, plainBytes: Int, isCompressed: Bool, next: () -> OpenPack
+    ) -> (OpenPack, OpenPack?) {
+        var completed: OpenPack?
         if pack.wouldOverflow(adding: sealed.count) {
             completed = pack
             pack = next()
         }
-        _ = pack.append(sealedBlob: sealed, type: type, id: id, plainBytes: plainBytes, isCompressed: isCompressed)
-        guard completed == nil, pack.isFull else { return completed }
-        defer { pack = next() }
-        return pack
+        let target = pack
+        target.append(sealedBlob: sealed, type: type, id: id, plainBytes: plainBytes, isCompressed: isCompressed)
+        guard completed == nil, target.isFull else { return (target, completed) }
+        pack = next()
+        return (target, target)
     }
 
-    private func newPack(nominalBytes: Int) -> PackBuilder {
-        PackBuilder(dataKey: dataKey, nominalTargetBytes: nominalBytes, buffer: packBuffers.take())
+    private static func newPack(repository: Repository, dataKey: DataKey, nominalBytes: Int, blocks: RawBufferPool) -> OpenPack {
+        let target = PackTarget(nominalBytes: nominalBytes)
+        let staged = repository.backend.makeStagedObject(.data, expectedBytes: target.maxPackBytes)
+        return OpenPack(dataKey: dataKey, target: target, staged: staged, blocks: blocks)
     }
 
-    /// Takes the pack (its buffer must have no other holder, or finishing it copies it).
-    private func upload(_ pack: consuming PackBuilder) async throws {
-        var (bytes, id, entries) = pack.finish()
-        try await repository.backend.write(ObjectName(.data, id), bytes: bytes)
-        let size = bytes.count
-        packBuffers.give(bytes)
-        bytes = []
+    /// Finishes a pack no one else holds any more, and indexes it.
+    private func upload(_ pack: OpenPack) async throws {
+        let (id, size) = try await pack.finish()
+        let entries = pack.entries
         let due: [IndexSegment.PackRecord] = state.withLock { s in
             s.unindexed.append(IndexSegment.PackRecord(id: id, dataKey: dataKey.id, sizeBytes: size, blobs: entries))
             s.packsWritten += 1
@@ -170,23 +175,23 @@ public final class BlobWriter: Sendable {
     /// Uploads the open packs and indexes everything not yet indexed. After it returns,
     /// every blob saved so far is durable and indexed.
     public func flush() async throws {
-        // Moved out of the state, not copied: each must be the only holder of its buffer, or
-        // finishing it would copy the whole pack.
-        var data = newPack(nominalBytes: repository.config.packTargetBytes)
-        var tree = newPack(nominalBytes: Self.treePackTargetBytes)
-        state.withLock { s in
-            swap(&data, &s.dataPack)
-            swap(&tree, &s.treePack)
+        let nominal = (data: repository.config.packTargetBytes, tree: Self.treePackTargetBytes)
+        let (data, tree) = state.withLock { s in
+            defer {
+                s.dataPack = Self.newPack(repository: repository, dataKey: dataKey, nominalBytes: nominal.data, blocks: packBlocks)
+                s.treePack = Self.newPack(repository: repository, dataKey: dataKey, nominalBytes: nominal.tree, blocks: packBlocks)
+            }
+            return (s.dataPack, s.treePack)
         }
-        if !data.isEmpty { try await upload(consume data) }
-        if !tree.isEmpty { try await upload(consume tree) }
+        if !data.isEmpty { try await upload(data) }
+        if !tree.isEmpty { try await upload(tree) }
         let rest = state.withLock { s in
             defer { s.unindexed = [] }
             return s.unindexed
         }
         if !rest.isEmpty { try await writeIndex(rest) }
         // What follows a flush (the read-back, the snapshot) needs none of these.
-        packBuffers.removeAll()
+        packBlocks.removeAll()
         scratch.removeAll()
     }
 

@@ -30,6 +30,36 @@ public enum Pack {
         public var isCompressed: Bool
     }
 
+    /// What follows a pack's blobs: the sealed header listing `entries`, the data key's id
+    /// and the header's sealed length. `blobBytes` is the blobs' total size.
+    static func sealedHeaderAndTrailer(entries: [Entry], dataKey: DataKey, blobBytes: Int) -> [UInt8] {
+        var header = ByteWriter()
+        header.raw(headerMagic)
+        header.u32(UInt32(entries.count))
+        for e in entries {
+            header.u8(e.type.rawValue)
+            header.u8(e.isCompressed ? 1 : 0)
+            header.digest(e.id.digest)
+            header.u32(UInt32(e.sealedBytes))
+            header.u32(UInt32(e.plainBytes))
+        }
+        // Padding up to 1/32 of the pack (at most 64 KiB): enough to blur the blob count
+        // and the sum of blob sizes, without making the small last pack of a run costly.
+        let paddingLimit = min(maxHeaderPaddingBytes, max(1024, blobBytes / 32))
+        header.raw(repeatElement(0, count: Int.random(in: 0..<paddingLimit)))
+        var out: [UInt8] = []
+        out.reserveCapacity(header.bytes.count + Sealing.overheadBytes + trailerBytes)
+        header.bytes.withUnsafeBytes { p in
+            headerAdditionalData(dataKey.id).withUnsafeBytes { ad in
+                Sealing.seal(p, key: dataKey.key, additionalData: ad, appendingTo: &out)
+            }
+        }
+        let sealedHeaderBytes = out.count
+        dataKey.id.digest.append(to: &out)
+        withUnsafeBytes(of: UInt32(sealedHeaderBytes).littleEndian) { out.append(contentsOf: $0) }
+        return out
+    }
+
     /// Parses and authenticates the header of a whole pack file.
     public static func readHeader(of pack: [UInt8], keys: (DataKeyID) throws -> DataKey, name: ObjectName)
         throws -> (DataKeyID, [Entry])
@@ -100,80 +130,76 @@ public enum Pack {
     }
 }
 
-/// Collects sealed blobs into one pack in memory and finishes it into the file's bytes.
-struct PackBuilder {
-    let dataKey: DataKey
+/// How full a pack may grow: the size at which it is finished, and when a blob starts
+/// the next one instead.
+struct PackTarget: Sendable {
     let targetBytes: Int
-    private(set) var bytes: [UInt8]
-    private(set) var entries: [Pack.Entry] = []
 
-    init(dataKey: DataKey, nominalTargetBytes: Int, buffer: [UInt8] = []) {
-        self.dataKey = dataKey
-        bytes = buffer
+    init(nominalBytes: Int) {
         // A pack's size varies by up to 1/16 either side of the nominal size, so that pack
         // boundaries do not line up with any particular run of chunk sizes.
-        targetBytes = nominalTargetBytes - nominalTargetBytes / 16 + Int.random(in: 0..<(nominalTargetBytes / 8 + 1))
-        // Room for the blobs and the sealed header, so that neither outgrows the buffer: an
-        // array that grows doubles, and a 16 MiB pack then holds 32 MiB until it is freed.
-        bytes.reserveCapacity(targetBytes + Self.headerReserveBytes)
+        targetBytes = nominalBytes - nominalBytes / 16 + Int.random(in: 0..<(nominalBytes / 8 + 1))
     }
 
     /// Room for the header beyond the target: its padding and 12,000 blobs.
     static let headerReserveBytes = Pack.maxHeaderPaddingBytes + (512 << 10)
-    /// A blob's record in the header: type, compression flag, id, sealed and plain sizes.
-    static let headerEntryBytes = 1 + 1 + 32 + 4 + 4
 
     /// The most the sealed header and the trailer of a pack of `blobs` blobs take.
     static func headerBound(blobs: Int) -> Int {
-        Pack.headerMagic.count + 4 + blobs * headerEntryBytes + Pack.maxHeaderPaddingBytes + Sealing.overheadBytes + 32 + 4
+        Pack.headerMagic.count + 4 + blobs * Pack.headerEntryBytes + Pack.maxHeaderPaddingBytes + Sealing.overheadBytes + Pack.trailerBytes
     }
 
-    var isFull: Bool { bytes.count >= targetBytes }
+    /// The most a finished pack takes.
+    var maxPackBytes: Int { targetBytes + Self.headerReserveBytes }
+
+    func isFull(blobBytes: Int) -> Bool { blobBytes >= targetBytes }
+
+    /// Whether a sealed blob of `count` bytes would take a pack of `blobs` blobs and
+    /// `blobBytes` bytes past its target, or its header past the room kept for it: the
+    /// pack is then finished first, and the blob starts the next one. A pack holds at
+    /// least one blob, whatever its size.
+    func wouldOverflow(blobs: Int, blobBytes: Int, adding count: Int) -> Bool {
+        guard blobs > 0 else { return false }
+        return blobBytes + count > targetBytes || blobBytes + count + Self.headerBound(blobs: blobs + 1) > maxPackBytes
+    }
+}
+
+/// Collects sealed blobs into one pack in memory and finishes it into the file's bytes
+/// (prune's repacking; a backup streams its packs, ``OpenPack``).
+struct PackBuilder {
+    let dataKey: DataKey
+    let target: PackTarget
+    private(set) var bytes: [UInt8]
+    private(set) var entries: [Pack.Entry] = []
+
+    init(dataKey: DataKey, nominalTargetBytes: Int) {
+        self.dataKey = dataKey
+        target = PackTarget(nominalBytes: nominalTargetBytes)
+        // Room for the blobs and the sealed header, so that neither outgrows the buffer: an
+        // array that grows doubles, and a 16 MiB pack then holds 32 MiB until it is freed.
+        bytes = []
+        bytes.reserveCapacity(target.maxPackBytes)
+    }
+
+    var isFull: Bool { target.isFull(blobBytes: bytes.count) }
     var isEmpty: Bool { entries.isEmpty }
 
-    /// Whether a sealed blob of `count` bytes would take the pack past its target, or its
-    /// header past the room kept for it: the pack is then finished first, and the blob
-    /// starts the next one. A pack holds at least one blob, whatever its size.
     func wouldOverflow(adding count: Int) -> Bool {
-        guard !entries.isEmpty else { return false }
-        return bytes.count + count > targetBytes
-            || bytes.count + count + Self.headerBound(blobs: entries.count + 1) > targetBytes + Self.headerReserveBytes
+        target.wouldOverflow(blobs: entries.count, blobBytes: bytes.count, adding: count)
     }
 
-    /// Compresses (when worthwhile) and seals `plaintext` into the pack.
+    @discardableResult
     mutating func append(sealedBlob: [UInt8], type: BlobType, id: BlobID, plainBytes: Int, isCompressed: Bool) -> Pack.Entry {
         let entry = Pack.Entry(
             type: type, id: id, offset: bytes.count, sealedBytes: sealedBlob.count, plainBytes: plainBytes, isCompressed: isCompressed)
-        bytes.append(contentsOf: sealedBlob)
         entries.append(entry)
+        bytes.append(contentsOf: sealedBlob)
         return entry
     }
 
     /// Appends the sealed header and trailer; returns the finished file and its id.
     consuming func finish() -> (bytes: [UInt8], id: PackID, entries: [Pack.Entry]) {
-        var header = ByteWriter()
-        header.raw(Pack.headerMagic)
-        header.u32(UInt32(entries.count))
-        for e in entries {
-            header.u8(e.type.rawValue)
-            header.u8(e.isCompressed ? 1 : 0)
-            header.digest(e.id.digest)
-            header.u32(UInt32(e.sealedBytes))
-            header.u32(UInt32(e.plainBytes))
-        }
-        // Padding up to 1/32 of the pack (at most 64 KiB): enough to blur the blob count
-        // and the sum of blob sizes, without making the small last pack of a run costly.
-        let paddingLimit = min(Pack.maxHeaderPaddingBytes, max(1024, bytes.count / 32))
-        header.raw(repeatElement(0, count: Int.random(in: 0..<paddingLimit)))
-        let before = bytes.count
-        header.bytes.withUnsafeBytes { p in
-            Pack.headerAdditionalData(dataKey.id).withUnsafeBytes { ad in
-                Sealing.seal(p, key: dataKey.key, additionalData: ad, appendingTo: &bytes)
-            }
-        }
-        let sealedHeaderBytes = bytes.count - before
-        dataKey.id.digest.append(to: &bytes)
-        withUnsafeBytes(of: UInt32(sealedHeaderBytes).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: Pack.sealedHeaderAndTrailer(entries: entries, dataKey: dataKey, blobBytes: bytes.count))
         let id = PackID(Digest256.sha256(bytes))
         // Hand the buffer over without a copy: the builder is done with it.
         let finished = bytes

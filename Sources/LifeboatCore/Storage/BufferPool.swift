@@ -67,6 +67,15 @@ final class RawBufferPool: Sendable {
         buffers.withLock { $0.popLast() } ?? Buffer(pointer: .allocate(byteCount: byteCount, alignment: alignment))
     }
 
+    /// Frees every buffer held.
+    func removeAll() {
+        let held = buffers.withLock { pool in
+            defer { pool = [] }
+            return pool
+        }
+        for b in held { b.pointer.deallocate() }
+    }
+
     func give(_ buffer: Buffer) {
         let kept = buffers.withLock { pool -> Bool in
             guard pool.count < keep else { return false }

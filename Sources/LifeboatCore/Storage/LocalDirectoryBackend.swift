@@ -70,8 +70,15 @@ public final class LocalDirectoryBackend: StorageBackend {
         return fchown(fd, owner.uid, owner.gid) == 0 ? nil : errno
     }
 
+    /// Gives a file just made the repository's mode and owner; returns errno on failure.
+    func prepareNewFile(_ fd: Int32) -> Int32? {
+        // The umask may have taken bits the repository's mode grants: set it exactly.
+        if fileMode != 0o600 && fchmod(fd, fileMode) != 0 { return errno }
+        return adopt(fd)
+    }
+
     /// The folders below the root and the file name an object lives at.
-    private static func place(of name: ObjectName) -> (folders: [String], file: String) {
+    static func place(of name: ObjectName) -> (folders: [String], file: String) {
         // `path` is made of a valid name's parts only: no `..`, no empty or absolute part.
         var parts = name.path.split(separator: "/").map(String.init)
         let file = parts.removeLast()
@@ -97,9 +104,7 @@ public final class LocalDirectoryBackend: StorageBackend {
         let fd = openat(folder, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
         guard fd >= 0 else { throw Self.mapErrno(errno, what: tmp, name: name, location: location) }
         var failure: StorageError?
-        // The umask may have taken bits the repository's mode grants: set it exactly.
-        if fileMode != 0o600 && fchmod(fd, fileMode) != 0 { failure = Self.mapErrno(errno, what: tmp, name: name, location: location) }
-        if failure == nil, let e = adopt(fd) { failure = Self.mapErrno(e, what: tmp, name: name, location: location) }
+        if let e = prepareNewFile(fd) { failure = Self.mapErrno(e, what: tmp, name: name, location: location) }
         if failure == nil {
             let error = bytes.withUnsafeBytes { p in
                 p.count >= Self.directWriteThreshold ? Self.writeDirect(fd, p) : DurableFile.writeAll(fd, p, at: 0)
@@ -359,7 +364,7 @@ public final class LocalDirectoryBackend: StorageBackend {
     /// link inside the location leads a read or a write out of it; with `create`, makes
     /// the missing ones (0700) and fsyncs their parents. The root itself may be a link.
     /// - Returns: a descriptor the caller closes.
-    private func openFolder(_ folders: [String], create: Bool, name: ObjectName?) throws -> Int32 {
+    func openFolder(_ folders: [String], create: Bool, name: ObjectName?) throws -> Int32 {
         var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw errno == ENOENT ? StorageError.locationNotFound(location: root) : Self.mapErrno(errno, what: root, name: nil, location: root) }
         var relative = ""

@@ -28,6 +28,11 @@ public protocol StorageBackend: Sendable {
     /// (never objects), last changed before `date`; returns how many. Backends without
     /// temporary files have nothing to do.
     func removeStaleTemporaries(olderThan date: Date) async throws -> Int
+    /// A new object of `kind` to write a block at a time and name when complete (see
+    /// ``StagedObject``); `expectedBytes` is about how large it will be. Nothing is touched
+    /// before the first block is written. By default the blocks are gathered in memory and
+    /// written whole.
+    func makeStagedObject(_ kind: ObjectKind, expectedBytes: Int) -> any StagedObject
 }
 
 extension StorageBackend {
@@ -46,6 +51,10 @@ extension StorageBackend {
     }
 
     public func removeStaleTemporaries(olderThan date: Date) async throws -> Int { 0 }
+
+    public func makeStagedObject(_ kind: ObjectKind, expectedBytes: Int) -> any StagedObject {
+        MemoryStagedObject(backend: self, expectedBytes: expectedBytes)
+    }
 
     public func write(_ name: ObjectName, bytes: [UInt8]) async throws {
         try await write(name, bytes: bytes, overwrite: false)

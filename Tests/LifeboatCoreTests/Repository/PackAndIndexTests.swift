@@ -33,7 +33,7 @@ struct PackAndIndexTests {
         let key = DataKey.generate()
         var builder = PackBuilder(dataKey: key, nominalTargetBytes: 4 << 20)
         let reserved = builder.bytes.capacity
-        #expect(reserved >= builder.targetBytes + PackBuilder.headerReserveBytes)
+        #expect(reserved >= builder.target.maxPackBytes)
         var finished: [(bytes: [UInt8], entries: [Pack.Entry])] = []
         for _ in 0..<blobs {
             let sealed = [UInt8](repeating: 7, count: blobBytes)

@@ -206,6 +206,9 @@ struct StorageBackendConformanceTests {
     @Test("concurrent writers of one name leave one whole object: the bytes of a writer that succeeded", arguments: Self.kinds)
     func concurrentWriters(kind: BackendKind) async throws { try await ConformanceChecks.concurrentWriters(kind) }
 
+    @Test("a staged object written a block at a time exists only once committed, whole; one never committed leaves nothing", arguments: Self.kinds)
+    func stagedObject(kind: BackendKind) async throws { try await ConformanceChecks.stagedObject(kind) }
+
     @Test("a writer's temporary files are not objects: never listed, and removed once stale", arguments: Self.kinds)
     func temporaries(kind: BackendKind) async throws { try await ConformanceChecks.temporaries(kind) }
 
@@ -302,6 +305,44 @@ enum ConformanceChecks {
             await expectError(isAlreadyExists) { try await h.backend.write(name, bytes: [4, 5]) }
             await expectError(isAlreadyExists) { try await h.backend.write(name, bytes: [4, 5], overwrite: false) }
             #expect(try await h.backend.read(name) == [1, 2, 3], "\(k)")
+        }
+    }
+
+    static func stagedObject(_ kind: BackendKind) async throws {
+        let h = try await kind.make()
+        var rng = SeededBytes(seed: 909)
+        // Three aligned 1 MiB blocks (the local backend writes them past the page cache) and
+        // a short, unaligned last one, as a pack's stream makes them.
+        let blocks = [rng.bytes(1 << 20), rng.bytes(1 << 20), rng.bytes(1 << 20), rng.bytes(4321)]
+        let whole = blocks.flatMap { $0 }
+        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { aligned.deallocate() }
+        func stage(_ name: ObjectName?) async throws {
+            let staged = h.backend.makeStagedObject(.data, expectedBytes: whole.count)
+            var offset = 0
+            for block in blocks {
+                block.withUnsafeBytes { aligned.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                try staged.write(UnsafeRawBufferPointer(rebasing: aligned[0..<block.count]), at: offset)
+                offset += block.count
+                if let name { #expect(!(try await h.backend.exists(name)), "not an object before its commit") }
+            }
+            if let name { try await staged.commit(as: name) }
+        }
+        let name = ConformanceNames.one(of: .data, 31)
+        try await stage(name)
+        #expect(try await h.backend.read(name) == whole)
+        #expect(try await h.backend.list(.data).map(\.nameAndSize) == [ObjectInfo(name: name, sizeBytes: whole.count).nameAndSize])
+        // A second object under the name is refused at its commit, and the first stays.
+        let again = h.backend.makeStagedObject(.data, expectedBytes: 3)
+        try [UInt8](repeating: 9, count: 3).withUnsafeBytes { try again.write($0, at: 0) }
+        await expectError(isAlreadyExists) { try await again.commit(as: name) }
+        #expect(try await h.backend.read(name) == whole)
+        // Written and dropped without a commit: no object, and no file left in the location.
+        try await stage(nil)
+        #expect(try await h.backend.list(.data).map(\.name) == [name])
+        if let root = h.localRoot {
+            let left = try FileManager.default.subpathsOfDirectory(atPath: root + "/data").filter { $0.contains(".tmp-") }
+            #expect(left.isEmpty, "temporaries left: \(left)")
         }
     }
 
