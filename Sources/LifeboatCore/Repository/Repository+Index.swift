@@ -52,14 +52,18 @@ extension Repository {
 
     /// Authenticates and decompresses a sealed blob read from its pack.
     func openBlob(_ sealed: [UInt8], location: BlobLocation) throws -> [UInt8] {
+        try sealed.withUnsafeBytes { try openBlob($0, location: location) }
+    }
+
+    /// Authenticates and decompresses a sealed blob in a buffer that holds more (a window of
+    /// its pack), without copying it out first.
+    func openBlob(_ sealed: UnsafeRawBufferPointer, location: BlobLocation) throws -> [UInt8] {
         let key = try dataKey(location.dataKey)
         let pack = ObjectName(.data, location.pack)
         let plain: Data
         do {
-            plain = try sealed.withUnsafeBytes { (p) throws in
-                try withUnsafeBytes(of: location.id.digest.bytesTuple) { (ad) throws in
-                    try Sealing.open(p, key: key.key, additionalData: ad, what: "blob \(location.id.shortHex) in pack \(location.pack.shortHex)")
-                }
+            plain = try withUnsafeBytes(of: location.id.digest.bytesTuple) { (ad) throws in
+                try Sealing.open(sealed, key: key.key, additionalData: ad, what: "blob \(location.id.shortHex) in pack \(location.pack.shortHex)")
             }
         } catch {
             throw RepositoryError.damaged(pack, reason: "\(error)")
