@@ -5,13 +5,32 @@ import SQLKit
 /// How writers of one catalog wait for each other, across connections and processes (the
 /// daemon's jobs, the API's requests and a CLI command beside them each open their own).
 ///
-/// SQLite: every connection waits 5 s for the write lock before answering "database is
-/// locked", and a transaction that reads then writes takes the write lock when it begins
-/// (``writeTransaction(_:)``). A deferred transaction (`BEGIN`) would take only a
+/// SQLite: the file is in WAL mode, so that readers and the one writer never wait for each
+/// other; every connection waits ``sqliteBusyTimeout`` for the write lock before answering
+/// "database is locked"; and a transaction that reads then writes takes the write lock when
+/// it begins (``writeTransaction(_:)``). A deferred transaction (`BEGIN`) would take only a
 /// read lock, and when it later asked for the write lock while another connection was
 /// writing, SQLite would answer "database is locked" at once without waiting (waiting could
 /// deadlock; in WAL mode its snapshot may also be stale by then).
 extension Catalog {
+    /// How long a statement waits for another connection's write before failing.
+    static let sqliteBusyTimeout: Duration = .seconds(5)
+
+    /// Sets up the catalog's SQLite connection: the busy timeout, then WAL mode.
+    ///
+    /// The catalog's pool keeps exactly one connection (one event loop, one connection per
+    /// loop) for its whole life, the one this configures. WAL mode is a property of the file:
+    /// once set, every connection that opens it uses it, this release's or another's.
+    /// - Throws: SQLite's error when a pragma fails.
+    static func configureSQLite(_ database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        let milliseconds = Int(sqliteBusyTimeout / .milliseconds(1))
+        try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(milliseconds))").run()
+        // Answers the mode now in force: "wal", or the old mode where the file system offers
+        // no shared memory; the catalog is then still correct, its writers only wait longer.
+        _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
+    }
+
     /// Runs `body` in a transaction that holds the catalog's write lock from its start: for
     /// bodies that read and then write (a claim, an append to a chain, a check then an update).
     ///

@@ -1,5 +1,4 @@
 import FluentKit
-import SQLKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
@@ -101,6 +100,15 @@ public final class Catalog: Sendable {
             await shutdown()
             throw CatalogError.cannotOpen(location.description, "no database")
         }
+        if case .sqlite = location {
+            // Before the migrations, so that their statements wait for another writer too.
+            do {
+                try await configureSQLite(database)
+            } catch {
+                await shutdown()
+                throw CatalogError.cannotOpen(location.description, String(reflecting: error))
+            }
+        }
         let migrations = Migrations()
         migrations.add(list)
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
@@ -122,21 +130,11 @@ public final class Catalog: Sendable {
                 throw CatalogError.cannotOpen(location.description, String(reflecting: error))
             }
         }
-        if case .sqlite = location, let sql = database as? any SQLDatabase {
-            // Every process and job opens the file on its own connection (the daemon's jobs,
-            // the API's, the CLI beside it): a writer waits for another's transaction to end
-            // instead of failing at once with "database is locked". The pool keeps this one
-            // connection (one per event loop) for the catalog's life.
-            do {
-                try await sql.raw("PRAGMA busy_timeout = 5000").run()
-            } catch {
-                await shutdown()
-                throw CatalogError.cannotOpen(location.description, String(reflecting: error))
-            }
-        }
         return Catalog(location: location, databases: databases, ownThreadPool: ownThreadPool, database: database)
     }
 
+    /// Closes the catalog's connections. The last connection to a SQLite catalog to close
+    /// moves what its WAL holds into the file and removes the WAL.
     public func close() async {
         await databases.shutdownAsync()
         // The pool's only error is that it was shut down already.

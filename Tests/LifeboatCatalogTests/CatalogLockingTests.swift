@@ -160,4 +160,22 @@ struct CatalogLockingTests {
         #expect(chain.map(\.sequence) == Array(1...Int64(2 * perCatalog)))
         #expect(zip(chain, chain.dropFirst()).allSatisfy { $0.hash == $1.previousHash }, "each event follows the one before it")
     }
+
+    @Test("a SQLite catalog keeps new rows in its WAL while open, and in its file alone once closed")
+    func walUntilClosed() async throws {
+        let fixture = try CatalogFixture(.sqlite)
+        guard case .sqlite(let path) = fixture.location else { return }
+        let catalog = try await fixture.open()
+        try await catalog.recordLocationCheck(location: "usb", errors: 0, details: nil)
+        #expect((FileManager.default.contents(atPath: path + "-wal")?.count ?? 0) > 0, "the catalog is in WAL mode")
+        await catalog.close()
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "the last close moves the WAL into the file")
+
+        // The file alone, copied elsewhere, has every committed row.
+        let copy = fixture.scratch.path + "/copy.sqlite"
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let reopened = try await Catalog.open(.sqlite(path: copy))
+        defer { Task { await reopened.close() } }
+        #expect(try await reopened.lastLocationChecks()["usb"] != nil)
+    }
 }
