@@ -30,7 +30,7 @@ extension Catalog {
     @discardableResult
     public func updateAlerts(current: [String: String], webhooks: [String], at date: Date = Date()) async throws -> (opened: Int, resolved: Int) {
         try await perform("record the alerts") {
-            try await self.busyRetryingTransaction { db in
+            try await self.writeTransaction { db in
                 let open = try await AlertModel.query(on: db).all()
                 let openKeys = Set(open.map(\.condition))
                 var opened = 0

@@ -20,31 +20,19 @@ public struct AuditFilter: Sendable {
 extension Catalog {
     /// Appends an event to the chain, after the newest one.
     ///
-    /// Within one process the caller serialises appends (the server's audit writer is an
-    /// actor). Across processes, or should two appends race anyway, the unique `sequence`
-    /// refuses the second writer's row, which is then chained again after the first's: the
-    /// chain never forks.
+    /// The newest event is read and the new one written in one write transaction, which
+    /// holds the catalog's write lock from the read on: two appends, from this process or
+    /// another, take turns, and the chain never forks. The unique `sequence` refuses a
+    /// forked row should one ever be attempted.
     /// - Returns: the event as stored, with its sequence and hashes.
     @discardableResult
     public func appendAuditEvent(_ new: AuditEvent.New) async throws -> AuditEvent {
         try await perform("append to the audit trail") {
-            var attempt = 0
-            while true {
-                do {
-                    return try await self.database.transaction { db in
-                        let last = try await AuditEventModel.query(on: db).sort(\.$sequence, .descending).first()
-                        let event = AuditEvent(new, sequence: (last?.sequence ?? 0) + 1, previousHash: last?.hash ?? AuditEvent.genesisHash)
-                        try await AuditEventModel(event).create(on: db)
-                        return event
-                    }
-                } catch {
-                    attempt += 1
-                    // A lost race (the unique sequence) or a busy SQLite file is worth another
-                    // go once the other writer is done; neither lasts through five.
-                    guard attempt < 5 else { throw error }
-                    // The sleep's own error is cancellation, which the next attempt's query reports.
-                    try? await Task.sleep(for: .milliseconds(20 * attempt))
-                }
+            try await self.writeTransaction { db in
+                let last = try await AuditEventModel.query(on: db).sort(\.$sequence, .descending).first()
+                let event = AuditEvent(new, sequence: (last?.sequence ?? 0) + 1, previousHash: last?.hash ?? AuditEvent.genesisHash)
+                try await AuditEventModel(event).create(on: db)
+                return event
             }
         }
     }

@@ -31,9 +31,7 @@ extension Catalog {
     public func reserveIdempotencyKey(
         caller: String, key: String, operation: String, requestHash: String, at date: Date = Date()
     ) async throws -> IdempotencyReservation {
-        // Retried when SQLite answers busy: the engine's jobs write to the catalog beside
-        // the API, and a 500 for a lock the next attempt gets is no answer (schemathesis met one).
-        try await perform("reserve the idempotency key") { try await self.busyRetrying {
+        try await perform("reserve the idempotency key") {
             try await IdempotencyKeyModel.query(on: self.database)
                 .filter(\.$createdAt < date.addingTimeInterval(-Self.idempotencyKeyLifetime)).delete()
             if let known = try await Self.idempotencyKey(caller: caller, key: key, on: self.database) { return .known(known) }
@@ -52,25 +50,25 @@ extension Catalog {
                 guard let known = try await Self.idempotencyKey(caller: caller, key: key, on: self.database) else { throw error }
                 return .known(known)
             }
-        } }
+        }
     }
 
     /// Records the answer of a reserved key's request.
     public func completeIdempotencyKey(_ id: UUID, status: Int, location: String?, body: String) async throws {
-        try await perform("record the idempotency key's answer") { try await self.busyRetrying {
+        try await perform("record the idempotency key's answer") {
             guard let row = try await IdempotencyKeyModel.find(id, on: self.database) else { return }
             row.status = status
             row.location = location
             row.body = body
             try await row.update(on: self.database)
-        } }
+        }
     }
 
     /// Forgets a reserved key whose request failed, so that a retry does the work.
     public func releaseIdempotencyKey(_ id: UUID) async throws {
-        try await perform("release the idempotency key") { try await self.busyRetrying {
+        try await perform("release the idempotency key") {
             try await IdempotencyKeyModel.query(on: self.database).filter(\.$id == id).delete()
-        } }
+        }
     }
 
     static func idempotencyKey(caller: String, key: String, on database: any Database) async throws -> IdempotencyKeyRecord? {

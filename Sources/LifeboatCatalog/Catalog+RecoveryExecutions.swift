@@ -39,7 +39,7 @@ extension Catalog {
     /// Writes the PENDING execution and its PENDING steps; returns its id.
     public func createExecution(_ new: NewRecoveryExecution) async throws -> UUID {
         try await perform("write the recovery execution") {
-            try await self.busyRetryingTransaction { db in
+            try await self.writeTransaction { db in
                 let m = RecoveryExecutionModel()
                 m.plan = new.plan
                 m.planRevision = new.revision
@@ -206,7 +206,7 @@ extension Catalog {
         _ id: UUID, owner: ProcessIdentity, leaseExpiresAt: Date, at date: Date, canTake: @escaping @Sendable (RecoveryExecutionRecord) -> Bool
     ) async throws -> RecoveryExecutionRecord? {
         try await perform("claim the recovery execution") {
-            try await self.busyRetryingTransaction { db in
+            try await self.writeTransaction { db in
                 guard let m = try await RecoveryExecutionModel.query(on: db).filter(\.$id == id).with(\.$steps).first() else {
                     throw CatalogError.notFound("recovery execution \(id)")
                 }

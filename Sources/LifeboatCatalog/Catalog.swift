@@ -1,5 +1,4 @@
 import FluentKit
-import SQLKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
@@ -40,11 +39,14 @@ public enum CatalogError: Error, Sendable, CustomStringConvertible {
 public final class Catalog: Sendable {
     public let location: CatalogLocation
     private let databases: Databases
+    /// A SQLite catalog's own thread, on which its one connection runs its statements.
+    private let ownThreadPool: NIOThreadPool?
     let database: any Database
 
-    private init(location: CatalogLocation, databases: Databases, database: any Database) {
+    private init(location: CatalogLocation, databases: Databases, ownThreadPool: NIOThreadPool?, database: any Database) {
         self.location = location
         self.databases = databases
+        self.ownThreadPool = ownThreadPool
         self.database = database
     }
 
@@ -55,11 +57,28 @@ public final class Catalog: Sendable {
 
     /// With the first versions only: what an older release left behind (for the upgrade test).
     static func open(_ location: CatalogLocation, migrations list: [any AsyncMigration]) async throws -> Catalog {
-        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        // A statement that waits for another connection's write lock blocks the thread it
+        // runs on for up to the busy timeout. On the process's shared pool (one thread per
+        // core) a few waiting catalogs would hold every thread, and the writer they wait for
+        // would find none for its next statement: all would fail "database is locked". Each
+        // SQLite catalog has one connection, so one thread of its own loses nothing.
+        var ownThreadPool: NIOThreadPool?
+        if case .sqlite = location {
+            let pool = NIOThreadPool(numberOfThreads: 1)
+            pool.start()
+            ownThreadPool = pool
+        }
+        let databases = Databases(threadPool: ownThreadPool ?? NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        func shutdown() async {
+            await databases.shutdownAsync()
+            // The pool's only error is that it was shut down already.
+            try? await ownThreadPool?.shutdownGracefully()
+        }
         switch location {
         case .sqlite(let path):
             let folder = (path as NSString).deletingLastPathComponent
             guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder) else {
+                await shutdown()
                 throw CatalogError.cannotOpen(location.description, "the folder \(folder) does not exist")
             }
             databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
@@ -78,7 +97,17 @@ public final class Catalog: Sendable {
         logger.logLevel = .critical
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         guard let database = databases.database(logger: logger, on: eventLoop) else {
+            await shutdown()
             throw CatalogError.cannotOpen(location.description, "no database")
+        }
+        if case .sqlite = location {
+            // Before the migrations, so that their statements wait for another writer too.
+            do {
+                try await configureSQLite(database)
+            } catch {
+                await shutdown()
+                throw CatalogError.cannotOpen(location.description, String(reflecting: error))
+            }
         }
         let migrations = Migrations()
         migrations.add(list)
@@ -97,27 +126,19 @@ public final class Catalog: Sendable {
                     try? await Task.sleep(for: .milliseconds(50 * attempt))
                     continue
                 }
-                await databases.shutdownAsync()
+                await shutdown()
                 throw CatalogError.cannotOpen(location.description, String(reflecting: error))
             }
         }
-        if case .sqlite = location, let sql = database as? any SQLDatabase {
-            // Every process and job opens the file on its own connection (the daemon's jobs,
-            // the API's, the CLI beside it): a writer waits for another's transaction to end
-            // instead of failing at once with "database is locked". The pool keeps this one
-            // connection (one per event loop) for the catalog's life.
-            do {
-                try await sql.raw("PRAGMA busy_timeout = 5000").run()
-            } catch {
-                await databases.shutdownAsync()
-                throw CatalogError.cannotOpen(location.description, String(reflecting: error))
-            }
-        }
-        return Catalog(location: location, databases: databases, database: database)
+        return Catalog(location: location, databases: databases, ownThreadPool: ownThreadPool, database: database)
     }
 
+    /// Closes the catalog's connections. The last connection to a SQLite catalog to close
+    /// moves what its WAL holds into the file and removes the WAL.
     public func close() async {
         await databases.shutdownAsync()
+        // The pool's only error is that it was shut down already.
+        try? await ownThreadPool?.shutdownGracefully()
     }
 
     /// Opens the catalog, runs `body` on it, and closes it whatever happens.

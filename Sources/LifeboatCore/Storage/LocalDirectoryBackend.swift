@@ -212,8 +212,12 @@ public final class LocalDirectoryBackend: StorageBackend {
         let folder = try openFolder(folders, create: false, name: name)
         defer { close(folder) }
         // O_NONBLOCK: a FIFO planted under an object's name must not hang the open; it is
-        // refused below, and a regular file ignores the flag.
-        let fd = openat(folder, fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        // refused below, and a regular file ignores the flag, unless another process holds
+        // a lease on it (fcntl F_SETLEASE: a file server's, a test's): the open then answers
+        // EWOULDBLOCK while the lease is broken, and a blocking open waits for the holder to
+        // let go, as any reader's would. A read-only open of a FIFO never answers EWOULDBLOCK.
+        var fd = openat(folder, fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        if fd < 0 && errno == EWOULDBLOCK { fd = openat(folder, fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
         guard fd >= 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
         let file = OpenFile(fd: fd)
         var st = stat()

@@ -286,8 +286,11 @@ struct RunCLITests {
         let noSuch = try run(["restore-test", "nothing-like-this"])
         #expect(noSuch.status != 0)
 
-        // The catalog is lost; the medium still has both snapshots.
-        try FileManager.default.removeItem(atPath: scratch.path + "/catalog.sqlite")
+        // The catalog is lost, its -wal and -shm with it (a WAL left beside a new file of the
+        // same name would be replayed into it); the medium still has both snapshots.
+        for file in ["catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"] where FileManager.default.fileExists(atPath: scratch.path + "/" + file) {
+            try FileManager.default.removeItem(atPath: scratch.path + "/" + file)
+        }
         #expect(try log().isEmpty)
         let rebuilt = try run(["catalog", "rebuild", "--from", "usb", "--json"])
         #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
