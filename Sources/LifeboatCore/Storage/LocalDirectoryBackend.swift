@@ -215,9 +215,18 @@ public final class LocalDirectoryBackend: StorageBackend {
         // refused below, and a regular file ignores the flag, unless another process holds
         // a lease on it (fcntl F_SETLEASE: a file server's, a test's): the open then answers
         // EWOULDBLOCK while the lease is broken, and a blocking open waits for the holder to
-        // let go, as any reader's would. A read-only open of a FIFO never answers EWOULDBLOCK.
+        // let go, as any reader's would: on the very file found, which an O_PATH descriptor
+        // opens nothing of, so a FIFO swapped in between cannot hang the blocking open.
         var fd = openat(folder, fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        if fd < 0 && errno == EWOULDBLOCK { fd = openat(folder, fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        if fd < 0 && errno == EWOULDBLOCK {
+            let handle = openat(folder, fileName, O_PATH | O_CLOEXEC | O_NOFOLLOW)
+            guard handle >= 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
+            defer { close(handle) }
+            var st = stat()
+            guard fstat(handle, &st) == 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
+            guard st.st_mode & S_IFMT == S_IFREG else { throw StorageError.notOwnFile(path, what: "not a regular file", location: root) }
+            fd = open("/proc/self/fd/\(handle)", O_RDONLY | O_CLOEXEC)
+        }
         guard fd >= 0 else { throw Self.mapErrno(errno, what: path, name: name, location: root) }
         let file = OpenFile(fd: fd)
         var st = stat()
