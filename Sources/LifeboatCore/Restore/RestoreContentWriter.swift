@@ -54,24 +54,17 @@ enum RestoreContentWriter {
         }
         var offset = 0
         var failure: Outcome?
+        var locations: [BlobLocation] = []
+        locations.reserveCapacity(job.node.content.count)
         for id in job.node.content {
             guard let location = index.location(of: id) else {
                 failure = .damaged("blob \(id.shortHex) is not in the index")
                 break
             }
-            let plain: [UInt8]
-            do {
-                plain = try await repository.loadBlob(location)
-            } catch {
-                failure = .damaged("\(error)")
-                break
-            }
-            if let e = writeBlocks(plain, fd: fd, at: offset, sparse: options.sparse) {
-                failure = .failed("write: \(String(cString: strerror(e)))")
-                break
-            }
-            offset += plain.count
+            locations.append(location)
+            offset += location.plainBytes
         }
+        if failure == nil { failure = await fill(fd, with: locations, repository: repository, sparse: options.sparse) }
         // A file that ends in a hole is shorter than its size until truncated to it.
         if failure == nil, lseek(fd, 0, SEEK_END) != off_t(offset), ftruncate(fd, off_t(offset)) != 0 {
             failure = .failed("truncate: \(String(cString: strerror(errno)))")
@@ -114,6 +107,49 @@ enum RestoreContentWriter {
         close(fd)
         if let problem { return .failed(problem) }
         return .written(bytes: Int64(offset), verified: verified)
+    }
+
+    /// Blobs of one file loaded, opened and written at once: a large file (a database's)
+    /// would otherwise be restored on one core, a blob at a time.
+    static let blobsInFlight = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Writes each blob at its place in the file, up to ``blobsInFlight`` at once; returns
+    /// the first failure met, nil when every blob was written.
+    private static func fill(_ fd: Int32, with locations: [BlobLocation], repository: Repository, sparse: Bool) async -> Outcome? {
+        @Sendable func write(_ location: BlobLocation, at offset: Int) async -> Outcome? {
+            let plain: [UInt8]
+            do {
+                plain = try await repository.loadBlob(location)
+            } catch {
+                return .damaged("\(error)")
+            }
+            guard plain.count == location.plainBytes else { return .damaged("blob \(location.id.shortHex) has the wrong length") }
+            if let e = writeBlocks(plain, fd: fd, at: offset, sparse: sparse) { return .failed("write: \(String(cString: strerror(e)))") }
+            return nil
+        }
+        if locations.count == 1 { return await write(locations[0], at: 0) }
+        return await withTaskGroup(of: Outcome?.self) { group in
+            var failure: Outcome?
+            var offset = 0
+            var running = 0
+            for location in locations {
+                if running >= blobsInFlight, let done = await group.next() {
+                    running -= 1
+                    if let done {
+                        failure = done
+                        break
+                    }
+                }
+                let at = offset
+                offset += location.plainBytes
+                group.addTask { await write(location, at: at) }
+                running += 1
+            }
+            while let done = await group.next() {
+                if failure == nil, let done { failure = done }
+            }
+            return failure
+        }
     }
 
     /// pwrite of the non-zero 4 KiB blocks only when sparse; returns errno on failure.
