@@ -491,7 +491,7 @@ public final class LocalDirectoryBackend: StorageBackend {
     static func mapErrno(_ e: Int32, what: String, name: ObjectName?, location: String) -> StorageError {
         switch e {
         case ENOENT: return name.map { .objectNotFound($0, location: location) } ?? .locationNotFound(location: location)
-        case ENOSPC, EDQUOT: return .noSpace(name ?? .config, location: location)
+        case ENOSPC, EDQUOT: return .noSpace(name?.path ?? what, location: location)
         case EROFS: return .readOnly(location: location)
         case EACCES, EPERM: return .permissionDenied(what, location: location)
         case ELOOP: return .notOwnFile(what, what: "a symbolic link", location: location)

@@ -5,7 +5,8 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     case objectNotFound(ObjectName, location: String)
     case alreadyExists(ObjectName, location: String)
     case truncated(ObjectName, location: String)
-    case noSpace(ObjectName, location: String)
+    /// What was being written: an object's path, or a staged object's temporary file.
+    case noSpace(String, location: String)
     case readOnly(location: String)
     case permissionDenied(String, location: String)
     /// A failure worth retrying (network, 5xx); the only case a retrying backend retries.
