@@ -6,17 +6,20 @@ extension Catalog {
     /// newest one. Returns the revision that holds it and whether it is new.
     public func addPlanRevision(name: String, document: String, by user: String, at date: Date) async throws -> (revision: RecoveryPlanRevision, isNew: Bool) {
         try await perform("store the plan revision") {
-            let newest = try await RecoveryPlanModel.query(on: self.database).filter(\.$name == name).sort(\.$revision, .descending).first()
-            if let newest, newest.document == document { return (RecoveryPlanRevision(newest), false) }
-            let m = RecoveryPlanModel()
-            m.name = name
-            m.revision = (newest?.revision ?? 0) + 1
-            m.document = document
-            m.createdAt = date
-            m.createdBy = user
-            // Two writers of the same plan at once: the unique (name, revision) refuses the second.
-            try await m.create(on: self.database)
-            return (RecoveryPlanRevision(m), true)
+            // Read then write under the write lock: two writers of one plan at once take
+            // turns, and the second numbers its revision after the first's (or finds it the same).
+            try await self.writeTransaction { db in
+                let newest = try await RecoveryPlanModel.query(on: db).filter(\.$name == name).sort(\.$revision, .descending).first()
+                if let newest, newest.document == document { return (RecoveryPlanRevision(newest), false) }
+                let m = RecoveryPlanModel()
+                m.name = name
+                m.revision = (newest?.revision ?? 0) + 1
+                m.document = document
+                m.createdAt = date
+                m.createdBy = user
+                try await m.create(on: db)
+                return (RecoveryPlanRevision(m), true)
+            }
         }
     }
 

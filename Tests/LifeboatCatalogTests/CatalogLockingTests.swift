@@ -161,6 +161,34 @@ struct CatalogLockingTests {
         #expect(zip(chain, chain.dropFirst()).allSatisfy { $0.hash == $1.previousHash }, "each event follows the one before it")
     }
 
+    @Test("two catalogs on one file storing revisions of one plan at once number them one after the other, with no error")
+    func concurrentPlanRevisions() async throws {
+        let fixture = try CatalogFixture(.sqlite)
+        let api = try await fixture.open()
+        let command = try await fixture.open()
+        defer {
+            Task {
+                await api.close()
+                await command.close()
+            }
+        }
+        let perCatalog = 15
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, catalog) in [("api", api), ("command", command)] {
+                group.addTask {
+                    for i in 0..<perCatalog {
+                        let stored = try await catalog.addPlanRevision(
+                            name: "orders", document: "steps: [] # \(name) \(i)", by: name, at: Date(timeIntervalSince1970: 1_800_000_000))
+                        #expect(stored.isNew)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let revisions = try await api.planRevisions(name: "orders")
+        #expect(revisions.map(\.revision) == Array(1...(2 * perCatalog)))
+    }
+
     @Test("a SQLite catalog keeps new rows in its WAL while open, and in its file alone once closed")
     func walUntilClosed() async throws {
         let fixture = try CatalogFixture(.sqlite)
