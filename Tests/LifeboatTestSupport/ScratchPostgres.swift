@@ -96,8 +96,16 @@ public final class ScratchPostgres: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: folder)  // a leftover scratch cluster harms no test
     }
 
+    /// Starts the server and waits until it accepts connections: up to ten minutes (pg_ctl's
+    /// own default is one), since a CI machine of two cores running the whole suite can take
+    /// more than a minute to bring a cluster up. A failure says what the server's log says.
     public func start() throws {
-        try control(["-D", dataDirectory, "-l", folder + "/server.log", "-w", "start"])
+        do {
+            try control(["-D", dataDirectory, "-l", folder + "/server.log", "-w", "-t", "600", "start"])
+        } catch {
+            let log = (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "(no server.log)"
+            throw ScratchPostgresError("\(error); the end of its server.log: \(log.suffix(2000))")
+        }
     }
 
     /// pg_ctl, as the cluster's user.
