@@ -65,7 +65,10 @@ struct ListenerTLSTests {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let certificate { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate)) }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(10))
+        // Limits for an answer that is coming, not guesses of how soon: a loaded two-core CI
+        // machine took more than 10 s to complete one handshake. The requests expected to
+        // fail set short deadlines of their own.
+        configuration.timeout = .init(connect: .seconds(120), read: .seconds(120))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -80,7 +83,7 @@ struct ListenerTLSTests {
             let stranger = try client(trusting: other.certificate)
             let plain = try client(trusting: nil)
             do {
-                let response = try await trusting.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+                let response = try await trusting.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(120))
                 #expect(response.status == .ok)
                 #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "ok\n")
                 // AsyncHTTPClient retries a failed handshake until the deadline: a short one
