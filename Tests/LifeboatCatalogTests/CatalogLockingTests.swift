@@ -131,8 +131,11 @@ struct CatalogLockingTests {
         #expect(try await catalog.lastLocationChecks()["usb"] != nil)
     }
 
-    @Test("two catalogs on one file appending to the audit trail at once leave one unbroken chain")
-    func concurrentAuditAppends() async throws {
+    /// Two catalogs on one SQLite file (a daemon's and a command's) each run `write` `times`
+    /// times at once; then `then` reads the result through the first.
+    static func twoCatalogsAtOnce<T: Sendable>(
+        times: Int, _ write: @escaping @Sendable (Catalog, String, Int) async throws -> Void, then read: (Catalog) async throws -> T
+    ) async throws -> T {
         let fixture = try CatalogFixture(.sqlite)
         let daemon = try await fixture.open()
         let command = try await fixture.open()
@@ -142,50 +145,36 @@ struct CatalogLockingTests {
                 await command.close()
             }
         }
-        let perCatalog = 25
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (name, catalog) in [("daemon", daemon), ("command", command)] {
-                group.addTask {
-                    for i in 0..<perCatalog {
-                        try await catalog.appendAuditEvent(
-                            AuditEvent.New(
-                                at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i)), tokenName: name, role: "admin", address: "127.0.0.1", method: "POST",
-                                route: "/api/backup/perform", status: 202, outcome: "ALLOWED", target: nil, detail: nil))
-                    }
-                }
+                group.addTask { for i in 0..<times { try await write(catalog, name, i) } }
             }
             try await group.waitForAll()
         }
-        let chain = try await daemon.auditChain()
+        return try await read(daemon)
+    }
+
+    @Test("two catalogs on one file appending to the audit trail at once leave one unbroken chain")
+    func concurrentAuditAppends() async throws {
+        let perCatalog = 25
+        let chain = try await Self.twoCatalogsAtOnce(times: perCatalog) { catalog, name, i in
+            try await catalog.appendAuditEvent(
+                AuditEvent.New(
+                    at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i)), tokenName: name, role: "admin", address: "127.0.0.1", method: "POST",
+                    route: "/api/backup/perform", status: 202, outcome: "ALLOWED", target: nil, detail: nil))
+        } then: { try await $0.auditChain() }
         #expect(chain.map(\.sequence) == Array(1...Int64(2 * perCatalog)))
         #expect(zip(chain, chain.dropFirst()).allSatisfy { $0.hash == $1.previousHash }, "each event follows the one before it")
     }
 
     @Test("two catalogs on one file storing revisions of one plan at once number them one after the other, with no error")
     func concurrentPlanRevisions() async throws {
-        let fixture = try CatalogFixture(.sqlite)
-        let api = try await fixture.open()
-        let command = try await fixture.open()
-        defer {
-            Task {
-                await api.close()
-                await command.close()
-            }
-        }
         let perCatalog = 15
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (name, catalog) in [("api", api), ("command", command)] {
-                group.addTask {
-                    for i in 0..<perCatalog {
-                        let stored = try await catalog.addPlanRevision(
-                            name: "orders", document: "steps: [] # \(name) \(i)", by: name, at: Date(timeIntervalSince1970: 1_800_000_000))
-                        #expect(stored.isNew)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let revisions = try await api.planRevisions(name: "orders")
+        let revisions = try await Self.twoCatalogsAtOnce(times: perCatalog) { catalog, name, i in
+            let stored = try await catalog.addPlanRevision(
+                name: "orders", document: "steps: [] # \(name) \(i)", by: name, at: Date(timeIntervalSince1970: 1_800_000_000))
+            #expect(stored.isNew)
+        } then: { try await $0.planRevisions(name: "orders") }
         #expect(revisions.map(\.revision) == Array(1...(2 * perCatalog)))
     }
 

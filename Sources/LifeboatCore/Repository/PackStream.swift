@@ -38,9 +38,13 @@ final class PackStream: Sendable {
     /// Touched by the writer only (one at a time); a lock only to say so to the compiler.
     private let hasher = Mutex(SHA256())
 
-    init(staged: any StagedObject, blocks: RawBufferPool) {
+    /// Told each time a worker starts to wait for room (tests follow the back-pressure by it).
+    private let onHeldBack: (@Sendable () -> Void)?
+
+    init(staged: any StagedObject, blocks: RawBufferPool, onHeldBack: (@Sendable () -> Void)? = nil) {
         self.staged = staged
         self.blocks = blocks
+        self.onHeldBack = onHeldBack
     }
 
     deinit {
@@ -82,6 +86,7 @@ final class PackStream: Sendable {
                 _ = try? await BlockingIOQueue.run { self.writeQueued() }
                 return
             case .wait:
+                onHeldBack?()
                 await changed { !$0.writing || $0.waiting < Self.maxQueuedBlocks }
             case .done:
                 return

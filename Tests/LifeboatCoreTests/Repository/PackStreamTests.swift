@@ -7,24 +7,24 @@ import Testing
 
 @Suite("PackStream")
 struct PackStreamTests {
-    /// A disk whose first write waits until the producer has queued `gateBlocks` blocks, and
-    /// which then takes its time over every block (`usleep`: a slow medium, not a wait for
-    /// an event). It records what it was given and how far the producer ran ahead of it.
-    final class SlowDisk: StagedObject {
+    /// A disk whose first write waits until the producer is held back, or has queued every
+    /// block (which only a producer that is never held back can do while the disk is stuck).
+    /// It records what it was given and how far the producer ran ahead of it.
+    final class StuckDisk: StagedObject {
         struct State {
             var bytes: [UInt8] = []
             var enqueued = 0
             var written = 0
             var mostAhead = 0
             var firstWriteEntered = false
+            var producerHeldBack = false
+            var producerDone = false
         }
         let state = Mutex(State())
         let producerSide: EventWait
         let diskSide: EventWait
-        let gateBlocks: Int
 
-        init(gateBlocks: Int) throws {
-            self.gateBlocks = gateBlocks
+        init() throws {
             producerSide = try EventWait()
             diskSide = try EventWait()
         }
@@ -36,9 +36,10 @@ struct PackStreamTests {
             }
             if first {
                 producerSide.wake()
-                try diskSide.until("the producer to queue \(gateBlocks) blocks", limit: .seconds(60)) { state.withLock { $0.enqueued >= gateBlocks } }
+                try diskSide.until("the producer to be held back or done", limit: .seconds(60)) {
+                    state.withLock { $0.producerHeldBack || $0.producerDone }
+                }
             }
-            usleep(2000)
             state.withLock { s in
                 #expect(offset == s.bytes.count, "blocks in order")
                 s.bytes.append(contentsOf: block)
@@ -53,16 +54,19 @@ struct PackStreamTests {
                 s.enqueued += 1
                 s.mostAhead = max(s.mostAhead, s.enqueued - s.written)
             }
+        }
+
+        func mark(_ change: (inout State) -> Void) {
+            state.withLock { change(&$0) }
             diskSide.wake()
         }
     }
 
-    @Test("a worker faster than the disk, while another writes, is held to a few queued blocks; every byte is written in order and the id is their SHA-256")
+    @Test("a worker that outruns a stuck disk, while another writes, is held to a few queued blocks; every byte is written in order and the id is their SHA-256")
     func backPressure() async throws {
-        let gate = PackStream.maxQueuedBlocks + 1
-        let disk = try SlowDisk(gateBlocks: gate)
+        let disk = try StuckDisk()
         let pool = RawBufferPool(byteCount: PackStream.blockBytes, keep: 2)
-        let stream = PackStream(staged: disk, blocks: pool)
+        let stream = PackStream(staged: disk, blocks: pool, onHeldBack: { disk.mark { $0.producerHeldBack = true } })
         var random = SeededBytes(seed: 5)
         var expected: [UInt8] = []
         func enqueue(_ count: Int) {
@@ -74,7 +78,7 @@ struct PackStreamTests {
             stream.enqueue(buffer, count: bytes.count)
         }
         // One worker takes the writer's turn with the first block, and the disk holds it there
-        // until the other worker has queued enough to be held back.
+        // until the other worker is held back (or, were it never, has queued everything).
         enqueue(PackStream.blockBytes)
         async let writer: Void = stream.pump()
         try await OffPool.run { try disk.producerSide.until("the writer to start", limit: .seconds(60)) { disk.state.withLock { $0.firstWriteEntered } } }
@@ -83,13 +87,16 @@ struct PackStreamTests {
             enqueue(i == blocks - 1 ? 1234 : PackStream.blockBytes)
             await stream.pump()
         }
+        disk.mark { $0.producerDone = true }
         await writer
         let id = try await stream.finish()
         let seen = disk.state.withLock { $0 }
-        #expect(seen.bytes == expected)
+        #expect(seen.bytes == expected, "the disk holds other bytes than were queued")
         #expect(id == PackID(Digest256.sha256(expected)))
         #expect(stream.bytesQueued == expected.count)
+        let (heldBack, mostAhead) = (seen.producerHeldBack, seen.mostAhead)
+        #expect(heldBack, "the worker was never held back")
         // The queued blocks, the one being written and the one just queued.
-        #expect(seen.mostAhead <= PackStream.maxQueuedBlocks + 2, "the worker ran \(seen.mostAhead) blocks ahead of the disk")
+        #expect(mostAhead <= PackStream.maxQueuedBlocks + 2, "the worker ran \(mostAhead) blocks ahead of the disk")
     }
 }
